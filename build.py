@@ -1,0 +1,293 @@
+#!/usr/bin/env python3
+"""yloft's developer tool: set up, build, serve and test the project.
+
+    python3 build.py serve [--port 8000]   set up, build web/dist/, serve it on 127.0.0.1
+    python3 build.py build                 set up and build web/dist/ only
+    python3 build.py test [PYTEST ARGS]    set up, build, lint, type-check, run every test layer
+
+Every step skips itself when its inputs have not changed (a stamp file holds a hash
+of them), so re-running a command on a set-up machine is quick. This file uses only
+the standard library: it runs with the system python3 and creates .venv/ itself.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import functools
+import hashlib
+import http.server
+import json
+import os
+import shutil
+import subprocess
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+VENV_PY = VENV / "bin" / "python"
+CACHE = ROOT / ".cache"
+DIST = ROOT / "web" / "dist"
+NODE_MODULES = ROOT / "node_modules"
+
+# Wheels installed into Pyodide in the browser (DESIGN.md §2: micropip is not in the
+# npm tarball, and PyPI's files differ from the lock file's, so we load them by URL).
+PYODIDE_WHEELS = ["micropip==0.11.1", "packaging==26.1"]
+PYODIDE_PYTHON = "3.14"
+# The runtime files Pyodide fetches itself; copied from the npm package.
+PYODIDE_FILES = [
+    "pyodide.mjs",
+    "pyodide.asm.mjs",
+    "pyodide.asm.wasm",
+    "python_stdlib.zip",
+    "pyodide-lock.json",
+]
+# Fetched with fetch() while Pyodide starts: what the loading bar counts.
+RUNTIME_FETCHED = ["pyodide.asm.wasm", "python_stdlib.zip", "pyodide-lock.json"]
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def log(msg: str) -> None:
+    print(f"[build] {msg}", flush=True)
+
+
+def run(*cmd: str | Path, **kw: object) -> None:
+    """Run a command, echoing it; raise SystemExit with its code if it fails."""
+    log("$ " + " ".join(str(c) for c in cmd))
+    code = subprocess.call([str(c) for c in cmd], cwd=kw.pop("cwd", ROOT), **kw)  # type: ignore[call-overload]
+    if code != 0:
+        raise SystemExit(code)
+
+
+def digest(*paths: Path) -> str:
+    """Hash the contents and names of files (directories recursively)."""
+    h = hashlib.sha256()
+    for base in paths:
+        files = sorted(p for p in base.rglob("*") if p.is_file()) if base.is_dir() else [base]
+        for f in files:
+            if "__pycache__" in f.parts or f.suffix == ".pyc":
+                continue
+            h.update(str(f.relative_to(ROOT)).encode())
+            h.update(f.read_bytes() if f.exists() else b"-")
+    return h.hexdigest()
+
+
+def up_to_date(stamp: Path, key: str) -> bool:
+    return stamp.exists() and stamp.read_text() == key
+
+
+# ---------------------------------------------------------------- set-up steps
+
+
+def ensure_venv() -> None:
+    """Create .venv/ and install yloft (editable) with the pinned dev dependencies."""
+    stamp = VENV / ".yloft-stamp"
+    key = digest(ROOT / "pyproject.toml")
+    if up_to_date(stamp, key):
+        return
+    if not VENV_PY.exists():
+        log("creating .venv/")
+        venv.EnvBuilder(with_pip=True).create(VENV)
+    run(VENV_PY, "-m", "pip", "install", "--disable-pip-version-check", "-q", "-e", ".[dev]")
+    stamp.write_text(key)
+
+
+def ensure_node_modules() -> None:
+    """Install the JS dependencies exactly as package-lock.json pins them."""
+    stamp = NODE_MODULES / ".yloft-stamp"
+    key = digest(ROOT / "package-lock.json")
+    if up_to_date(stamp, key):
+        return
+    if not shutil.which("npm"):
+        raise SystemExit("npm is missing: install Node.js 20+ and npm (apt-get install nodejs npm)")
+    run("npm", "ci", "--no-audit", "--no-fund")
+    stamp.write_text(key)
+
+
+def ensure_pyodide_wheels() -> Path:
+    """Download the pure-Python wheels the browser's Pyodide needs (micropip, packaging)."""
+    dest = CACHE / "pyodide-wheels"
+    stamp = dest / ".yloft-stamp"
+    key = json.dumps(PYODIDE_WHEELS)
+    if not up_to_date(stamp, key):
+        dest.mkdir(parents=True, exist_ok=True)
+        run(VENV_PY, "-m", "pip", "download", "--disable-pip-version-check", "-q",
+            "--no-deps", "--only-binary=:all:", "--python-version", PYODIDE_PYTHON,
+            "-d", dest, *PYODIDE_WHEELS)  # fmt: skip
+        stamp.write_text(key)
+    return dest
+
+
+def setup() -> None:
+    ensure_venv()
+    ensure_node_modules()
+    ensure_pyodide_wheels()
+
+
+# ---------------------------------------------------------------------- build
+
+
+def build() -> Path:
+    """Build the self-hosted web bundle into web/dist/ (skipped when up to date)."""
+    setup()
+    wheels_src = ensure_pyodide_wheels()
+    web_inputs = [p for p in (ROOT / "web").iterdir() if p.name != "dist"]
+    key = digest(*web_inputs, ROOT / "pylib", ROOT / "relay", ROOT / "pyproject.toml",
+                 ROOT / "package-lock.json", ROOT / "build.py", wheels_src)  # fmt: skip
+    stamp = DIST / ".yloft-stamp"
+    if up_to_date(stamp, key):
+        return DIST
+    log("building web/dist/")
+    if DIST.exists():
+        shutil.rmtree(DIST)
+    (DIST / "pyodide").mkdir(parents=True)
+    (DIST / "wheels").mkdir()
+    (DIST / "vendor").mkdir()
+    for src in web_sources():
+        shutil.copy2(src, DIST / src.name)
+    for name in PYODIDE_FILES:
+        shutil.copy2(NODE_MODULES / "pyodide" / name, DIST / "pyodide" / name)
+    for whl in wheels_src.glob("*.whl"):
+        shutil.copy2(whl, DIST / "wheels" / whl.name)
+    run(VENV_PY, "-m", "pip", "wheel", "--disable-pip-version-check", "-q", "--no-deps",
+        "--no-build-isolation", "-w", DIST / "wheels", ".")  # fmt: skip
+    run(NODE_MODULES / ".bin" / "esbuild", "--log-level=warning", "--bundle", "--format=esm",
+        "--minify", f"--outfile={DIST / 'vendor' / 'yjs.mjs'}", "web/vendor/yjs.js")  # fmt: skip
+    write_manifest()
+    stamp.write_text(key)
+    return DIST
+
+
+def web_sources() -> list[Path]:
+    """The hand-written front-end files copied as they are (top level of web/)."""
+    return sorted(p for p in (ROOT / "web").iterdir() if p.is_file())
+
+
+def write_manifest() -> None:
+    """web/dist/manifest.json: every file with size and sha256, and what loads when."""
+    files = {}
+    for f in sorted(DIST.rglob("*")):
+        if f.is_file() and f.name not in {"manifest.json", ".yloft-stamp"}:
+            data = f.read_bytes()
+            rel = f.relative_to(DIST).as_posix()
+            files[rel] = {"size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+    wheels = sorted(files_in(files, "wheels/"))
+    manifest = {
+        "yloft_wheel": next(w for w in wheels if w.startswith("wheels/yloft-")),
+        "pyodide_wheels": [w for w in wheels if not w.startswith("wheels/yloft-")],
+        "runtime": [f"pyodide/{n}" for n in RUNTIME_FETCHED],
+        "files": files,
+    }
+    (DIST / "manifest.json").write_text(json.dumps(manifest, indent=1))
+
+
+def files_in(files: dict[str, object], prefix: str) -> list[str]:
+    return [name for name in files if name.startswith(prefix)]
+
+
+# ---------------------------------------------------------------------- serve
+
+
+class StaticHandler(http.server.SimpleHTTPRequestHandler):
+    """Serves web/dist/ with the headers the app needs and no caching surprises."""
+
+    extensions_map = {  # noqa: RUF012 - the stdlib declares it as a class attribute
+        **http.server.SimpleHTTPRequestHandler.extensions_map,
+        ".mjs": "text/javascript",
+        ".js": "text/javascript",
+        ".wasm": "application/wasm",
+        ".whl": "application/zip",
+        ".json": "application/json",
+    }
+
+    def end_headers(self) -> None:
+        # Cross-origin isolation (SharedArrayBuffer, precise timers) and revalidation.
+        self.send_header("Cross-Origin-Opener-Policy", "same-origin")
+        self.send_header("Cross-Origin-Embedder-Policy", "require-corp")
+        self.send_header("Cache-Control", "no-cache")
+        super().end_headers()
+
+    def log_message(self, format: str, *args: object) -> None:
+        if os.environ.get("YLOFT_HTTP_LOG"):
+            super().log_message(format, *args)
+
+
+def make_server(port: int, root: Path = DIST) -> http.server.ThreadingHTTPServer:
+    """An HTTP server for ``root`` on 127.0.0.1 (port 0 picks a free port)."""
+    handler = functools.partial(StaticHandler, directory=str(root))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
+    server.daemon_threads = True
+    return server
+
+
+def serve(port: int) -> None:
+    build()
+    server = make_server(port)
+    print(f"yloft is serving on http://127.0.0.1:{server.server_address[1]}/", flush=True)
+    with contextlib.suppress(KeyboardInterrupt):
+        server.serve_forever()
+
+
+# ----------------------------------------------------------------------- test
+
+
+def ensure_chromium() -> str:
+    """Return the path of Debian's chromium, installing it with apt-get if missing."""
+    found = shutil.which("chromium")
+    if found:
+        return found
+    log("chromium is missing: installing Debian's package")
+    sudo = [] if os.geteuid() == 0 else ["sudo"]
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    run(*sudo, "apt-get", "update", "-q", env=env)
+    run(*sudo, "apt-get", "install", "-y", "-q", "chromium", env=env)
+    found = shutil.which("chromium")
+    if not found:
+        raise SystemExit("apt-get installed chromium but it is not on PATH")
+    return found
+
+
+def test(pytest_args: list[str]) -> None:
+    build()
+    ensure_chromium()
+    bin_ = VENV / "bin"
+    run(bin_ / "ruff", "check", ".")
+    run(bin_ / "ruff", "format", "--check", ".")
+    run(bin_ / "mypy")
+    log("$ pytest " + " ".join(pytest_args or ["tests"]))
+    code = subprocess.call([str(bin_ / "pytest"), *(pytest_args or ["tests"])], cwd=ROOT)
+    if code == 5:
+        log("pytest collected no tests: that is a failure")
+        raise SystemExit(1)
+    raise SystemExit(code)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="build.py", description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    p_serve = sub.add_parser("serve", help="set up, build and serve the app")
+    p_serve.add_argument("--port", type=int, default=8000)
+    sub.add_parser("build", help="set up and build web/dist/")
+    p_test = sub.add_parser("test", help="run every check and test layer")
+    p_test.add_argument("pytest_args", nargs=argparse.REMAINDER, help="passed to pytest")
+    args = parser.parse_args(argv)
+    if args.command == "serve":
+        serve(args.port)
+    elif args.command == "build":
+        build()
+    elif args.command == "test":
+        test(args.pytest_args)
+
+
+if __name__ == "__main__":
+    main()

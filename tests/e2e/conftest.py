@@ -1,0 +1,54 @@
+"""Playwright fixtures: the built app served on 127.0.0.1 and Debian's Chromium.
+
+The suite never downloads a browser: it drives the `chromium` on PATH
+(``python3 build.py test`` installs it with apt-get when missing).
+"""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+
+import build
+
+
+@pytest.fixture(scope="session")
+def base_url() -> Iterator[str]:
+    """The app built into web/dist/, served on a free port for this test session."""
+    build.build()
+    server = build.make_server(0)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    executable = shutil.which("chromium")
+    if executable is None:
+        pytest.fail("chromium is not installed: run `python3 build.py test`, which installs it")
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=executable, args=build.CHROMIUM_FLAGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def context(browser: Browser) -> Iterator[BrowserContext]:
+    """A fresh profile (own storage, own OPFS) per test."""
+    ctx = browser.new_context()
+    yield ctx
+    ctx.close()
+
+
+@pytest.fixture
+def page(context: BrowserContext) -> Page:
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    return page
