@@ -1,0 +1,388 @@
+"""The space sync protocol: binary messages in, binary messages out (sans-I/O).
+
+One message is one websocket binary frame. Every message starts with a varuint
+message type; integers are unsigned LEB128 varuints (as in y-protocols, at most
+63 bits, minimal encoding only); strings and byte strings are a varuint length
+followed by the bytes (strings in UTF-8). The layout of each message is in
+``docs/protocol.md``.
+
+Decoders are strict: a truncated frame, trailing bytes, an unknown type, a
+non-minimal varuint, invalid UTF-8, an over-long name or an out-of-range field
+raises :class:`~yloft.errors.ProtocolError` and nothing else.
+
+Example:
+    >>> frame = encode(Push(msg_id=1, collection="notes", doc_id="n1", update=b"\\x00\\x00"))
+    >>> decode(frame)
+    Push(msg_id=1, collection='notes', doc_id='n1', update=b'\\x00\\x00')
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from enum import IntEnum
+
+from ..errors import ProtocolError
+
+PROTOCOL_VERSION = 1
+MAX_VARUINT = (1 << 63) - 1
+MAX_NAME_BYTES = 256
+"""Longest space, collection, document or client id, in UTF-8 bytes."""
+MAX_TOKEN_BYTES = 4096
+
+
+class MsgType(IntEnum):
+    """The first varuint of every frame."""
+
+    HELLO = 1
+    WELCOME = 2
+    CATCHUP = 3
+    PUSH = 4
+    ACK = 5
+    UPDATE = 6
+    AWARENESS = 7
+
+
+@dataclass(frozen=True, slots=True)
+class Hello:
+    """Client → relay, first frame: who I am and what I already have.
+
+    ``relay_id`` is the id of the relay log the client's ``last_seq`` refers to
+    ("" when it never synced); a relay with another id answers as if ``last_seq`` were 0.
+    """
+
+    space: str
+    token: str
+    client_id: str
+    last_seq: int
+    relay_id: str = ""
+    version: int = PROTOCOL_VERSION
+
+
+@dataclass(frozen=True, slots=True)
+class Welcome:
+    """Relay → client after a valid Hello: the relay log's id and its head sequence."""
+
+    relay_id: str
+    head_seq: int
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One stored update of a space: its sequence number and target document."""
+
+    seq: int
+    collection: str
+    doc_id: str
+    update: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Catchup:
+    """Relay → client: many stored updates in one frame.
+
+    When ``done`` is true the client holds everything up to ``through_seq``.
+    """
+
+    entries: tuple[Entry, ...]
+    through_seq: int
+    done: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Push:
+    """Client → relay: one local change; ``msg_id`` increases per client id."""
+
+    msg_id: int
+    collection: str
+    doc_id: str
+    update: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Ack:
+    """Relay → client: ``msg_id`` is durable as ``seq`` (0: it was already stored)."""
+
+    msg_id: int
+    seq: int
+
+
+@dataclass(frozen=True, slots=True)
+class Update:
+    """Relay → client: a live update another client pushed, already durable."""
+
+    entry: Entry
+
+
+@dataclass(frozen=True, slots=True)
+class Awareness:
+    """Either way: presence, relayed and never stored.
+
+    ``collection``/``doc_id`` scope it to one document ("" and "" for the whole space);
+    ``payload`` is a y-protocols awareness update.
+    """
+
+    collection: str
+    doc_id: str
+    payload: bytes
+
+
+Message = Hello | Welcome | Catchup | Push | Ack | Update | Awareness
+
+
+# ------------------------------------------------------------------ primitives
+
+
+def write_varuint(out: bytearray, value: int) -> None:
+    """Append ``value`` as an unsigned LEB128 varuint.
+
+    Example:
+        >>> buf = bytearray(); write_varuint(buf, 300); bytes(buf)
+        b'\\xac\\x02'
+    """
+    if not 0 <= value <= MAX_VARUINT:
+        raise ProtocolError(f"integer {value} is outside 0..2**63-1: pass a smaller number")
+    while value > 0x7F:
+        out.append(0x80 | (value & 0x7F))
+        value >>= 7
+    out.append(value)
+
+
+def write_bytes(out: bytearray, data: bytes) -> None:
+    """Append a length-prefixed byte string."""
+    write_varuint(out, len(data))
+    out += data
+
+
+def write_str(out: bytearray, text: str, limit: int = MAX_NAME_BYTES) -> None:
+    """Append a length-prefixed UTF-8 string of at most ``limit`` bytes."""
+    raw = text.encode("utf-8")
+    if len(raw) > limit:
+        raise ProtocolError(f"string of {len(raw)} bytes is over the {limit}-byte limit")
+    write_bytes(out, raw)
+
+
+class Reader:
+    """A strict cursor over one frame; every read checks bounds.
+
+    Example:
+        >>> r = Reader(b"\\x05hello"); r.read_str(), r.at_end()
+        ('hello', True)
+    """
+
+    __slots__ = ("data", "pos")
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self.pos = 0
+
+    def read_varuint(self) -> int:
+        value = 0
+        shift = 0
+        data = self.data
+        while True:
+            if self.pos >= len(data):
+                raise ProtocolError("frame is truncated inside an integer")
+            byte = data[self.pos]
+            self.pos += 1
+            value |= (byte & 0x7F) << shift
+            if byte < 0x80:
+                if byte == 0 and shift:
+                    raise ProtocolError("integer is not minimally encoded")
+                break
+            shift += 7
+            if shift > 56:
+                raise ProtocolError("integer is longer than 63 bits")
+        if value > MAX_VARUINT:
+            raise ProtocolError("integer is longer than 63 bits")
+        return value
+
+    def read_bytes(self, limit: int | None = None) -> bytes:
+        n = self.read_varuint()
+        if limit is not None and n > limit:
+            raise ProtocolError(f"field of {n} bytes is over the {limit}-byte limit")
+        end = self.pos + n
+        if end > len(self.data):
+            raise ProtocolError("frame is truncated inside a byte string")
+        out = bytes(self.data[self.pos : end])
+        self.pos = end
+        return out
+
+    def read_str(self, limit: int = MAX_NAME_BYTES) -> str:
+        raw = self.read_bytes(limit)
+        try:
+            return raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise ProtocolError("string is not valid UTF-8") from exc
+
+    def read_bool(self) -> bool:
+        v = self.read_varuint()
+        if v > 1:
+            raise ProtocolError(f"boolean field holds {v}, expected 0 or 1")
+        return v == 1
+
+    def at_end(self) -> bool:
+        return self.pos == len(self.data)
+
+    def expect_end(self) -> None:
+        if not self.at_end():
+            raise ProtocolError(f"{len(self.data) - self.pos} unexpected bytes after the message")
+
+
+# -------------------------------------------------------------------- encoding
+
+
+def _write_entry(out: bytearray, e: Entry) -> None:
+    write_varuint(out, e.seq)
+    write_str(out, e.collection)
+    write_str(out, e.doc_id)
+    write_bytes(out, e.update)
+
+
+def encode(msg: Message) -> bytes:
+    """Encode one message as one frame.
+
+    Raises:
+        ProtocolError: a field is out of range (negative integer, over-long name).
+    """
+    out = bytearray()
+    if isinstance(msg, Push):
+        write_varuint(out, MsgType.PUSH)
+        write_varuint(out, msg.msg_id)
+        write_str(out, msg.collection)
+        write_str(out, msg.doc_id)
+        write_bytes(out, msg.update)
+    elif isinstance(msg, Update):
+        write_varuint(out, MsgType.UPDATE)
+        _write_entry(out, msg.entry)
+    elif isinstance(msg, Ack):
+        write_varuint(out, MsgType.ACK)
+        write_varuint(out, msg.msg_id)
+        write_varuint(out, msg.seq)
+    elif isinstance(msg, Catchup):
+        write_varuint(out, MsgType.CATCHUP)
+        write_varuint(out, msg.through_seq)
+        write_varuint(out, int(msg.done))
+        write_varuint(out, len(msg.entries))
+        for e in msg.entries:
+            _write_entry(out, e)
+    elif isinstance(msg, Hello):
+        write_varuint(out, MsgType.HELLO)
+        write_varuint(out, msg.version)
+        write_str(out, msg.space)
+        write_str(out, msg.token, MAX_TOKEN_BYTES)
+        write_str(out, msg.client_id)
+        write_varuint(out, msg.last_seq)
+        write_str(out, msg.relay_id)
+    elif isinstance(msg, Welcome):
+        write_varuint(out, MsgType.WELCOME)
+        write_str(out, msg.relay_id)
+        write_varuint(out, msg.head_seq)
+    elif isinstance(msg, Awareness):
+        write_varuint(out, MsgType.AWARENESS)
+        write_str(out, msg.collection)
+        write_str(out, msg.doc_id)
+        write_bytes(out, msg.payload)
+    else:  # pragma: no cover - the union is closed
+        raise ProtocolError(f"cannot encode {type(msg).__name__}")
+    return bytes(out)
+
+
+def encode_update(seq: int, collection: str, doc_id: str, update: bytes) -> bytes:
+    """Shortcut for the relay's hot path: the UPDATE frame of one stored entry."""
+    return encode(Update(Entry(seq, collection, doc_id, update)))
+
+
+def catchup_frames(
+    entries: Iterable[Entry], through_seq: int, max_frame_bytes: int = 256 * 1024
+) -> Iterator[bytes]:
+    """Pack ``entries`` (ascending seq) into CATCHUP frames of about ``max_frame_bytes``.
+
+    The last frame has ``done`` set and ``through_seq``; earlier frames carry the
+    highest seq they contain, so a client may advance as each frame arrives.
+
+    Example:
+        >>> frames = list(catchup_frames([Entry(1, "c", "d", b"\\x00\\x00")], 1))
+        >>> decode(frames[-1]).done
+        True
+    """
+    batch: list[Entry] = []
+    size = 0
+    for e in entries:
+        cost = len(e.update) + len(e.collection) + len(e.doc_id) + 16
+        if batch and size + cost > max_frame_bytes:
+            yield encode(Catchup(tuple(batch), batch[-1].seq, False))
+            batch, size = [], 0
+        batch.append(e)
+        size += cost
+    yield encode(Catchup(tuple(batch), through_seq, True))
+
+
+# -------------------------------------------------------------------- decoding
+
+
+def _read_entry(r: Reader) -> Entry:
+    return Entry(r.read_varuint(), r.read_str(), r.read_str(), r.read_bytes())
+
+
+def decode(frame: bytes) -> Message:
+    """Decode one frame into a message, strictly.
+
+    Raises:
+        ProtocolError: the frame is malformed in any way.
+    """
+    if not isinstance(frame, bytes | bytearray | memoryview):
+        raise ProtocolError(f"a frame is bytes, not {type(frame).__name__}")
+    r = Reader(bytes(frame))
+    kind = r.read_varuint()
+    msg: Message
+    if kind == MsgType.PUSH:
+        msg = Push(r.read_varuint(), r.read_str(), r.read_str(), r.read_bytes())
+    elif kind == MsgType.UPDATE:
+        msg = Update(_read_entry(r))
+    elif kind == MsgType.ACK:
+        msg = Ack(r.read_varuint(), r.read_varuint())
+    elif kind == MsgType.CATCHUP:
+        through = r.read_varuint()
+        done = r.read_bool()
+        count = r.read_varuint()
+        # Each entry takes at least 4 bytes: a cheap bound against huge counts.
+        if count * 4 > len(r.data) - r.pos:
+            raise ProtocolError(f"catch-up frame claims {count} entries but is too short")
+        entries = tuple(_read_entry(r) for _ in range(count))
+        prev = -1
+        for e in entries:
+            if e.seq <= prev:
+                raise ProtocolError("catch-up entries are not in ascending seq order")
+            prev = e.seq
+        if entries and entries[-1].seq > through:
+            raise ProtocolError("catch-up entry seq is beyond the frame's through_seq")
+        msg = Catchup(entries, through, done)
+    elif kind == MsgType.HELLO:
+        version = r.read_varuint()
+        if version != PROTOCOL_VERSION:
+            raise ProtocolError(
+                f"protocol version {version} is not supported (this side speaks "
+                f"{PROTOCOL_VERSION}): upgrade the older side"
+            )
+        msg = Hello(
+            space=r.read_str(),
+            token=r.read_str(MAX_TOKEN_BYTES),
+            client_id=r.read_str(),
+            last_seq=r.read_varuint(),
+            relay_id=r.read_str(),
+            version=version,
+        )
+    elif kind == MsgType.WELCOME:
+        msg = Welcome(r.read_str(), r.read_varuint())
+    elif kind == MsgType.AWARENESS:
+        msg = Awareness(r.read_str(), r.read_str(), r.read_bytes())
+    else:
+        raise ProtocolError(f"unknown message type {kind}")
+    r.expect_end()
+    return msg
+
+
+def message_type(frame: bytes) -> int:
+    """The type of a frame without decoding the rest (raises ProtocolError if empty)."""
+    return Reader(frame).read_varuint()
