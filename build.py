@@ -45,6 +45,8 @@ PYODIDE_FILES = [
 ]
 # Fetched with fetch() while Pyodide starts: what the loading bar counts.
 RUNTIME_FETCHED = ["pyodide.asm.wasm", "python_stdlib.zip", "pyodide-lock.json"]
+# Example apps: Python module name -> folder with its pyproject.toml (built into a wheel).
+APPS = {"notes_app": "web/app"}
 CHROMIUM_FLAGS = [
     "--headless",
     "--no-sandbox",
@@ -160,10 +162,11 @@ def build() -> Path:
     for whl in wheels_src.glob("*.whl"):
         shutil.copy2(whl, DIST / "wheels" / whl.name)
     run(VENV_PY, "-m", "pip", "wheel", "--disable-pip-version-check", "-q", "--no-deps",
-        "--no-build-isolation", "-w", DIST / "wheels", ".")  # fmt: skip
+        "--no-build-isolation", "-w", DIST / "wheels", ".", *APPS.values())  # fmt: skip
     run(NODE_MODULES / ".bin" / "esbuild", "--log-level=warning", "--bundle", "--format=esm",
         "--minify", f"--outfile={DIST / 'vendor' / 'yjs.mjs'}", "web/vendor/yjs.js")  # fmt: skip
-    write_manifest()
+    manifest = write_manifest()
+    stamp_service_worker(manifest)
     stamp.write_text(key)
     return DIST
 
@@ -173,22 +176,35 @@ def web_sources() -> list[Path]:
     return sorted(p for p in (ROOT / "web").iterdir() if p.is_file())
 
 
-def write_manifest() -> None:
+def write_manifest() -> bytes:
     """web/dist/manifest.json: every file with size and sha256, and what loads when."""
     files = {}
     for f in sorted(DIST.rglob("*")):
-        if f.is_file() and f.name not in {"manifest.json", ".yloft-stamp"}:
+        if f.is_file() and f.name not in {"manifest.json", ".yloft-stamp", "sw.js"}:
             data = f.read_bytes()
             rel = f.relative_to(DIST).as_posix()
             files[rel] = {"size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
     wheels = sorted(files_in(files, "wheels/"))
+    apps = {name: next(w for w in wheels if w.startswith(f"wheels/{name}-")) for name in APPS}
     manifest = {
         "yloft_wheel": next(w for w in wheels if w.startswith("wheels/yloft-")),
-        "pyodide_wheels": [w for w in wheels if not w.startswith("wheels/yloft-")],
+        "apps": apps,
+        "pyodide_wheels": [
+            w for w in wheels if not w.startswith("wheels/yloft-") and w not in apps.values()
+        ],
         "runtime": [f"pyodide/{n}" for n in RUNTIME_FETCHED],
         "files": files,
     }
-    (DIST / "manifest.json").write_text(json.dumps(manifest, indent=1))
+    data = json.dumps(manifest, indent=1).encode()
+    (DIST / "manifest.json").write_bytes(data)
+    return data
+
+
+def stamp_service_worker(manifest: bytes) -> None:
+    """Give sw.js this build's id, so a new build installs a new cache (see web/sw.js)."""
+    sw = DIST / "sw.js"
+    build_id = hashlib.sha256(manifest).hexdigest()[:16]
+    sw.write_text(sw.read_text().replace("__YLOFT_BUILD__", build_id))
 
 
 def files_in(files: dict[str, object], prefix: str) -> list[str]:
