@@ -1,0 +1,236 @@
+// Storage diagnostics worker (tests and bench only; the app never loads it). It loads
+// bare Pyodide, mounts storage with web/storage.js and runs SQLite from Python on it.
+//
+// Messages from the page: {id, method, args}; replies {id, ok, value | error}.
+// While commitLoop runs it also posts {type: "committed", i} after each durable commit.
+
+import { mountStorage } from "./storage.js";
+
+const base = new URL("./", self.location.href);
+/** @type {any} */
+let pyodide = null;
+/** @type {Map<string, import("./storage.js").Storage>} */
+const mounts = new Map();
+
+// The Python side: one SQLite connection per mount, one row per transaction.
+const LAB_PY = `
+import json, os, sqlite3
+
+def payload(i, nbytes):
+    unit = f"{i}:".encode()
+    return (unit * (nbytes // len(unit) + 1))[:nbytes]
+
+class Lab:
+    def __init__(self, path, journal_mode, locking_mode, page_size, cache_size):
+        self.path = path
+        self.con = sqlite3.connect(path, isolation_level=None)
+        c = self.con
+        c.execute(f"PRAGMA page_size={int(page_size)}")
+        c.execute(f"PRAGMA locking_mode={locking_mode}")
+        self.journal_mode = c.execute(f"PRAGMA journal_mode={journal_mode}").fetchone()[0]
+        if self.journal_mode == "wal":
+            c.execute("PRAGMA journal_size_limit=0")
+        c.execute(f"PRAGMA cache_size={int(cache_size)}")
+        c.execute("PRAGMA synchronous=FULL")
+        c.execute("CREATE TABLE IF NOT EXISTS t(id INTEGER PRIMARY KEY, k INTEGER, v BLOB)")
+        c.execute("CREATE INDEX IF NOT EXISTS t_k ON t(k)")
+        self.page_size = c.execute("PRAGMA page_size").fetchone()[0]
+        # Any descriptor on the mount: os.fsync on it is the commit hook.
+        self.fd = os.open(path, os.O_RDONLY)
+
+    def insert(self, i, nbytes):
+        self.con.execute("BEGIN IMMEDIATE")
+        self.con.execute("INSERT INTO t(id, k, v) VALUES (?, ?, ?)",
+                         (i, (i * 7919) % 10007, payload(i, nbytes)))
+        self.con.execute("COMMIT")
+        os.fsync(self.fd)
+
+    def try_insert(self, i, nbytes):
+        try:
+            self.insert(i, nbytes)
+            return json.dumps({"ok": True})
+        except Exception as e:
+            if self.con.in_transaction:
+                self.con.execute("ROLLBACK")
+            return json.dumps({"ok": False, "type": type(e).__name__, "message": str(e),
+                               "errno": getattr(e, "errno", None),
+                               "is_oserror": isinstance(e, OSError)})
+
+    def check(self, nbytes):
+        c = self.con
+        ids = [r[0] for r in c.execute("SELECT id FROM t ORDER BY id")]
+        bad = [i for (i, v) in c.execute("SELECT id, v FROM t") if v != payload(i, nbytes)]
+        return json.dumps({
+            "ids": ids,
+            "bad": bad,
+            "integrity": c.execute("PRAGMA integrity_check").fetchone()[0],
+            "journal_mode": c.execute("PRAGMA journal_mode").fetchone()[0],
+            "page_size": c.execute("PRAGMA page_size").fetchone()[0],
+        })
+
+    def close(self):
+        os.close(self.fd)
+        self.con.close()
+
+labs = {}
+`;
+
+/** @param {string} key */
+function lab(key) {
+  const lab = pyodide.globals.get("labs").get(key);
+  if (!lab) throw new Error(`no database open on ${key}: call openDb first`);
+  return lab;
+}
+
+const methods = {
+  async load() {
+    if (pyodide) return;
+    const { loadPyodide } = await import(new URL("pyodide/pyodide.mjs", base).href);
+    pyodide = await loadPyodide({ indexURL: new URL("pyodide/", base).href });
+    pyodide.runPython(LAB_PY);
+  },
+
+  /** @param {{name?: string, force?: "opfs" | "idb" | "memory", path?: string, lockTimeoutMs?: number}} o */
+  async mount({ name = "lab", force, path = "/yloft", lockTimeoutMs }) {
+    await methods.load();
+    const storage = await mountStorage(pyodide, { name, force, path, lockTimeoutMs });
+    mounts.set(path, storage);
+    const { kind, dbPath, persisted, fallbackReason } = storage;
+    return { kind, path, dbPath, persisted, fallbackReason };
+  },
+
+  /** @param {{path?: string, journalMode?: string, lockingMode?: string, pageSize?: number, cacheSize?: number}} o */
+  openDb({ path = "/yloft", journalMode = "truncate", lockingMode = "exclusive", pageSize = 4096, cacheSize = -2000 }) {
+    const storage = mountOf(path);
+    const Lab = pyodide.globals.get("Lab");
+    const db = Lab(storage.dbPath, journalMode, lockingMode, pageSize, cacheSize);
+    pyodide.globals.get("labs").set(path, db);
+    Lab.destroy();
+    return { journalMode: db.journal_mode, pageSize: db.page_size };
+  },
+
+  /**
+   * Commit rows start..start+n-1, one per transaction; after each is durable (commit
+   * hook ran and afterCommit() resolved) post {type: "committed", i}.
+   * @param {{path?: string, start?: number, n: number, nbytes?: number}} o
+   */
+  async commitLoop({ path = "/yloft", start = 0, n, nbytes = 100 }) {
+    const storage = mountOf(path);
+    const db = lab(path);
+    for (let i = start; i < start + n; i++) {
+      db.insert(i, nbytes);
+      await storage.afterCommit();
+      postMessage({ type: "committed", i });
+    }
+    return n;
+  },
+
+  /** @param {{path?: string, i: number, nbytes?: number}} o */
+  async tryInsert({ path = "/yloft", i, nbytes = 100 }) {
+    const result = JSON.parse(lab(path).try_insert(i, nbytes));
+    if (result.ok) {
+      try {
+        await mountOf(path).afterCommit();
+      } catch (e) {
+        const err = /** @type {Error} */ (e);
+        return { ok: false, type: err.name, message: err.message, afterCommit: true };
+      }
+    }
+    return result;
+  },
+
+  /** @param {{path?: string, nbytes?: number}} o */
+  check({ path = "/yloft", nbytes = 100 }) {
+    return JSON.parse(lab(path).check(nbytes));
+  },
+
+  /** @param {{path?: string}} o */
+  stats({ path = "/yloft" }) {
+    return mountOf(path).stats();
+  },
+
+  /** Run Python code and return the JSON its last expression evaluates to. @param {string} code */
+  py(code) {
+    return JSON.parse(pyodide.runPython(code));
+  },
+
+  /**
+   * Time n durable one-row commits on an open database; returns commits per second and
+   * the file-system calls per commit.
+   * @param {{path?: string, start: number, n: number, nbytes?: number}} o
+   */
+  async benchCommits({ path = "/yloft", start, n, nbytes = 100 }) {
+    const storage = mountOf(path);
+    const db = lab(path);
+    const before = storage.stats();
+    const t0 = performance.now();
+    for (let i = start; i < start + n; i++) {
+      db.insert(i, nbytes);
+      await storage.afterCommit();
+    }
+    const seconds = (performance.now() - t0) / 1000;
+    const after = storage.stats();
+    /** @type {Record<string, number>} */
+    const perCommit = {};
+    for (const [k, v] of Object.entries(after)) perCommit[k] = (v - (before[k] ?? 0)) / n;
+    return { commitsPerSecond: n / seconds, perCommit };
+  },
+
+  /**
+   * The baseline: append the same bytes a row holds to a raw OPFS file through a sync
+   * access handle and flush, n times.
+   * @param {{file: string, n: number, nbytes?: number}} o
+   */
+  async benchRawOpfs({ file, n, nbytes = 100 }) {
+    const root = await navigator.storage.getDirectory();
+    const fh = await root.getFileHandle(file, { create: true });
+    const handle = await /** @type {any} */ (fh).createSyncAccessHandle();
+    try {
+      handle.truncate(0);
+      handle.flush();
+      const bytes = new TextEncoder().encode("x".repeat(nbytes));
+      let size = 0;
+      const t0 = performance.now();
+      for (let i = 0; i < n; i++) {
+        size += handle.write(bytes, { at: size });
+        handle.flush();
+      }
+      const seconds = (performance.now() - t0) / 1000;
+      return { commitsPerSecond: n / seconds };
+    } finally {
+      handle.close();
+    }
+  },
+
+  /** @param {{path?: string}} o */
+  async unmount({ path = "/yloft" }) {
+    const labs = pyodide.globals.get("labs");
+    if (labs.has(path)) {
+      labs.get(path).close();
+      labs.delete(path);
+    }
+    labs.destroy();
+    await mountOf(path).close();
+    mounts.delete(path);
+  },
+};
+
+/** @param {string} path */
+function mountOf(path) {
+  const storage = mounts.get(path);
+  if (!storage) throw new Error(`nothing mounted at ${path}: call mount first`);
+  return storage;
+}
+
+self.onmessage = async (event) => {
+  const { id, method, args } = event.data;
+  try {
+    const fn = /** @type {any} */ (methods)[method];
+    if (!fn) throw new Error(`unknown method ${method}`);
+    postMessage({ id, ok: true, value: await fn(...args) });
+  } catch (e) {
+    const err = /** @type {Error} */ (e);
+    postMessage({ id, ok: false, error: { name: err.name, message: String(err.message ?? err) } });
+  }
+};
+postMessage({ type: "started" });
