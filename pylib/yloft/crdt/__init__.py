@@ -1,27 +1,77 @@
 """The CRDT seam: the only place yloft and apps import CRDT types from.
 
-On CPython this is pycrdt itself (re-exported). In Pyodide, where no pycrdt build
-exists, it will be a pycrdt-compatible layer over the JS Yjs library (issue 4).
+On CPython this is pycrdt itself (re-exported). In Pyodide it is pycrdt too when a
+wheel of it is installed; otherwise it is yloft's pycrdt-compatible layer over the
+JS Yjs library (``yloft.crdt._yjs``), which needs Yjs registered as the JS module
+``yjs``. ``ENGINE`` says which one is in use.
+
+Example:
+    >>> from yloft.crdt import Doc, Map
+    >>> doc = Doc()
+    >>> doc["todo"] = Map({"title": "milk"})
+    >>> len(doc.get_update()) > 0
+    True
 """
 
 from __future__ import annotations
 
-from pycrdt import (
-    Array,
-    ArrayEvent,
-    Doc,
-    Map,
-    MapEvent,
-    Text,
-    TextEvent,
-    Transaction,
-    TransactionEvent,
-    get_state,
-    get_update,
-    merge_updates,
-)
+import sys
 
-ENGINE = "pycrdt"
+if sys.platform == "emscripten":
+    try:
+        from pycrdt import (
+            Array,
+            ArrayEvent,
+            Doc,
+            Map,
+            MapEvent,
+            Subscription,
+            Text,
+            TextEvent,
+            Transaction,
+            TransactionEvent,
+            get_state,
+            get_update,
+            merge_updates,
+        )
+
+        ENGINE = "pycrdt"
+    except ImportError:
+        from ._yjs import (
+            Array,
+            ArrayEvent,
+            Doc,
+            Map,
+            MapEvent,
+            Subscription,
+            Text,
+            TextEvent,
+            Transaction,
+            TransactionEvent,
+            get_state,
+            get_update,
+            merge_updates,
+        )
+
+        ENGINE = "yjs"
+else:
+    from pycrdt import (
+        Array,
+        ArrayEvent,
+        Doc,
+        Map,
+        MapEvent,
+        Subscription,
+        Text,
+        TextEvent,
+        Transaction,
+        TransactionEvent,
+        get_state,
+        get_update,
+        merge_updates,
+    )
+
+    ENGINE = "pycrdt"
 
 __all__ = [
     "ENGINE",
@@ -30,6 +80,7 @@ __all__ = [
     "Doc",
     "Map",
     "MapEvent",
+    "Subscription",
     "Text",
     "TextEvent",
     "Transaction",

@@ -1,0 +1,118 @@
+"""The JavaScript side of the Yjs engine: the `yjs` module and a few JS helpers.
+
+Only this module touches Pyodide's FFI directly for setup. The helpers are plain JS
+functions compiled once at import (no proxies are created per call):
+
+- ``begin(doc, origin)`` / ``end(doc)`` open and close one Yjs transaction across
+  many Python calls (Yjs only offers the callback form ``transact(doc, fn)``);
+- ``kind(value)`` classifies a value read from Yjs with one call;
+- ``entries(ymap)`` lists a map's live keys.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import js  # type: ignore[import-not-found]
+import yjs  # type: ignore[import-not-found]  # JS module registered by the host
+from pyodide.code import run_js  # type: ignore[import-not-found]
+
+Y: Any = yjs
+js_object: Any = js.Object.fromEntries
+
+# Kinds returned by ``kind`` (see _JS below).
+K_NONE, K_NUMBER, K_BIGINT, K_STRING, K_BOOL = 0, 1, 2, 3, 4
+K_BYTES, K_ARRAY, K_OBJECT = 5, 6, 7
+K_YMAP, K_YARRAY, K_YTEXT, K_YDOC, K_OTHER = 10, 11, 12, 13, 14
+
+_JS = r"""
+(Y) => {
+  // Open a transaction that stays open until end(doc) is called. Yjs's transact()
+  // pushes a new Transaction and emits beforeAllTransactions/beforeTransaction; by
+  // swapping doc._transaction inside the callback we keep it from cleaning up.
+  const begin = (doc, origin) => {
+    let opened = null;
+    Y.transact(doc, (t) => { opened = t; doc._transaction = {}; }, origin, true);
+    doc._transaction = opened;
+  };
+  // Close it: let a fresh transact() run its cleanup (observers, 'update' events)
+  // on our transaction by putting it back as the current one inside the callback.
+  const end = (doc) => {
+    const ours = doc._transaction;
+    if (ours === null) return;
+    doc._transaction = null;
+    Y.transact(doc, () => {
+      doc._transactionCleanups.pop();
+      doc._transaction = ours;
+    });
+  };
+  const inferRoot = (v) => {
+    // A root type created by a remote update and never typed locally.
+    if (v._start !== null) {
+      const c = v._start.content;
+      return (c instanceof Y.ContentString || c instanceof Y.ContentFormat) ? 12 : 11;
+    }
+    return v._map.size > 0 ? 10 : 14;
+  };
+  const kind = (v) => {
+    if (v === null || v === undefined) return 0;
+    switch (typeof v) {
+      case "number": return 1;
+      case "bigint": return 2;
+      case "string": return 3;
+      case "boolean": return 4;
+    }
+    if (v instanceof Uint8Array) return 5;
+    if (Array.isArray(v)) return 6;
+    if (v instanceof Y.Map) return 10;
+    if (v instanceof Y.Array) return 11;
+    if (v instanceof Y.Text) return 12;
+    if (v instanceof Y.Doc) return 13;
+    if (v instanceof Y.AbstractType) {
+      return v.constructor === Y.AbstractType ? inferRoot(v) : 14;
+    }
+    return 7;
+  };
+  const keys = (ymap) => Array.from(ymap.keys());
+  const rootNames = (doc) => Array.from(doc.share.keys());
+  // A root, typed: an untyped root (from a remote update) becomes the type its
+  // content shows, as Yjs does when doc.getMap/getArray/getText is called.
+  const root = (doc, name) => {
+    const v = doc.share.get(name);
+    if (v === undefined || v.constructor !== Y.AbstractType) return v;
+    switch (inferRoot(v)) {
+      case 10: return doc.getMap(name);
+      case 11: return doc.getArray(name);
+      case 12: return doc.getText(name);
+    }
+    return v;
+  };
+  // Copy a JS Map<number, number> (a state vector) into [client, clock, ...].
+  const flatMap = (m) => { const out = []; m.forEach((v, k) => out.push(k, v)); return out; };
+  // A transaction's delete set as [client, n, clock, len, clock, len, ..., client, ...].
+  const flatDeleteSet = (ds) => {
+    const out = [];
+    ds.clients.forEach((items, client) => {
+      out.push(client, items.length);
+      for (const it of items) out.push(it.clock, it.len);
+    });
+    return out;
+  };
+  const list1 = (x) => [x];
+  // Pyodide treats a JsProxy's .get() as Mapping.get, so array reads go through here.
+  const at = (yarray, i) => yarray.get(i);
+  return { begin, end, kind, keys, rootNames, root, flatMap, flatDeleteSet, list1, at };
+}
+"""
+
+_helpers: Any = run_js(_JS)(Y)
+begin: Any = _helpers.begin
+end: Any = _helpers.end
+kind: Any = _helpers.kind
+keys: Any = _helpers.keys
+root_names: Any = _helpers.rootNames
+root: Any = _helpers.root
+flat_map: Any = _helpers.flatMap
+flat_delete_set: Any = _helpers.flatDeleteSet
+Y_list: Any = _helpers.list1
+at: Any = _helpers.at
