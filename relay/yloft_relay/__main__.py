@@ -1,1 +1,78 @@
-"""Entry point for ``python -m yloft_relay`` (the relay itself is not built yet)."""
+"""``python -m yloft_relay --host 127.0.0.1 --port 8765 --db relay.db --tokens team=secret``.
+
+``--tokens`` takes ``space=token[,space2=token2]`` or ``@file`` (one ``space=token``
+per line). ``--static DIR`` also serves DIR over plain HTTP on the same port.
+Prints ``yloft relay listening on HOST:PORT`` once it accepts connections.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+from pathlib import Path
+
+from .config import ConfigError, Limits, TokenBook
+from .server import Relay
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    ap = argparse.ArgumentParser(prog="python -m yloft_relay", description=__doc__)
+    ap.add_argument("--host", default="127.0.0.1")
+    ap.add_argument("--port", type=int, default=8765)
+    ap.add_argument("--db", required=True, help="SQLite file of the relay's log")
+    ap.add_argument("--tokens", required=True, help="space=token[,...] or @file")
+    ap.add_argument("--static", type=Path, default=None, help="also serve this directory")
+    ap.add_argument("--max-frame", type=int, default=Limits.max_frame_bytes)
+    ap.add_argument("--max-pending", type=int, default=Limits.max_pending_bytes)
+    ap.add_argument("--rate", type=float, default=Limits.rate_per_s, help="messages/s")
+    ap.add_argument("--burst", type=float, default=Limits.rate_burst)
+    ap.add_argument("--compact-after", type=int, default=Limits.compact_after)
+    ap.add_argument("--log-level", default="INFO")
+    return ap.parse_args(argv)
+
+
+async def run(args: argparse.Namespace) -> None:
+    limits = Limits(
+        max_frame_bytes=args.max_frame,
+        max_pending_bytes=args.max_pending,
+        rate_per_s=args.rate,
+        rate_burst=args.burst,
+        compact_after=args.compact_after,
+    )
+    relay = Relay(
+        args.db,
+        TokenBook.parse(args.tokens),
+        host=args.host,
+        port=args.port,
+        limits=limits,
+        static_root=args.static,
+    )
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    async with relay:
+        print(f"yloft relay listening on {args.host}:{relay.port}", flush=True)
+        await stop.wait()
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    logging.basicConfig(
+        level=args.log_level.upper(), format="%(asctime)s %(name)s %(levelname)s %(message)s"
+    )
+    logging.getLogger("websockets").setLevel(logging.WARNING)  # one line per connection is noise
+    try:
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(run(args))
+    except ConfigError as exc:
+        print(f"yloft_relay: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,135 @@
+"""One websocket connection's outbound side: a bounded queue and one sending task.
+
+Fan-out never awaits a slow client: it appends bytes to the peer's queue and
+returns. A single task per connection drains the queue into the socket. When a
+connection's queued bytes pass ``max_pending_bytes`` it is a slow reader and is
+closed with 1008 — the relay never buffers without bound. A token bucket limits
+the messages a client may send per second.
+
+Example (inside a running relay)::
+
+    peer = Peer(ws, limits, "127.0.0.1:5000 space=team")
+    peer.start()
+    peer.send(frame)              # never blocks
+    peer.fail(1008, "rate limit")  # logs, closes with that code
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections import deque
+from collections.abc import Coroutine
+from typing import Any
+
+from websockets.asyncio.server import ServerConnection
+from websockets.exceptions import ConnectionClosed
+
+from .config import Limits
+
+log = logging.getLogger("yloft_relay")
+
+
+class Peer:
+    """Outbound queue, live-update gate during catch-up, rate limit, and close."""
+
+    def __init__(self, ws: ServerConnection, limits: Limits, label: str) -> None:
+        self.ws = ws
+        self.limits = limits
+        self.label = label
+        self.queue: deque[bytes] = deque()
+        self.queued_bytes = 0
+        self.pending: list[tuple[int, bytes]] | None = None
+        """Live updates held back while catch-up is being sent (seq, frame)."""
+        self.closed = False
+        self._wake = asyncio.Event()
+        self._tokens = limits.rate_burst
+        self._stamp = time.monotonic()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._drain_task: asyncio.Task[None] | None = None
+        self.awareness: dict[int, int] = {}
+        """Awareness client ids seen on this connection → last clock (y-websocket rooms)."""
+
+    def start(self) -> None:
+        """Start the task that drains the queue into the socket."""
+        self._drain_task = asyncio.ensure_future(self._drain())
+
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def send(self, frame: bytes) -> None:
+        """Queue ``frame``; close the connection (1008) if it is reading too slowly."""
+        if self.closed:
+            return
+        self.queued_bytes += len(frame)
+        if self.queued_bytes > self.limits.max_pending_bytes:
+            self.fail(1008, f"slow reader: over {self.limits.max_pending_bytes} bytes pending")
+            return
+        self.queue.append(frame)
+        self._wake.set()
+
+    def live(self, seq: int, frame: bytes) -> None:
+        """Deliver a live update, or hold it while this peer's catch-up is in flight."""
+        if self.pending is None:
+            self.send(frame)
+            return
+        self.pending.append((seq, frame))
+        self.queued_bytes += len(frame)
+        if self.queued_bytes > self.limits.max_pending_bytes:
+            self.fail(1008, "slow reader: too many live updates during catch-up")
+
+    def release(self, through_seq: int) -> None:
+        """Catch-up up to ``through_seq`` is sent: flush held updates that are newer."""
+        held, self.pending = self.pending or [], None
+        for _seq, frame in held:
+            self.queued_bytes -= len(frame)
+        for seq, frame in held:
+            if seq > through_seq:
+                self.send(frame)
+
+    def allow(self) -> bool:
+        """Take one token from the rate bucket; False when the client sends too fast."""
+        now = time.monotonic()
+        lim = self.limits
+        self._tokens = min(lim.rate_burst, self._tokens + (now - self._stamp) * lim.rate_per_s)
+        self._stamp = now
+        if self._tokens < 1:
+            return False
+        self._tokens -= 1
+        return True
+
+    def fail(self, code: int, reason: str) -> None:
+        """Log and close this connection with ``code``; the relay goes on serving others."""
+        if self.closed:
+            return
+        self.closed = True
+        self.queue.clear()
+        self._wake.set()
+        log.warning("closing %s with %d: %s", self.label, code, reason)
+        self._spawn(self.ws.close(code, reason[:120]))
+
+    async def _drain(self) -> None:
+        try:
+            while not self.closed:
+                await self._wake.wait()
+                self._wake.clear()
+                while self.queue and not self.closed:
+                    frame = self.queue.popleft()
+                    self.queued_bytes -= len(frame)
+                    await self.ws.send(frame)
+        except ConnectionClosed:
+            self.closed = True
+
+    async def stop(self) -> None:
+        """Mark closed and wait for the drain and close tasks."""
+        self.closed = True
+        self._wake.set()
+        if self._drain_task is not None:
+            self._drain_task.cancel()
+        for t in [*self._tasks, *([self._drain_task] if self._drain_task else [])]:
+            with contextlib.suppress(asyncio.CancelledError, ConnectionClosed):
+                await t

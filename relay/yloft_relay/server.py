@@ -1,0 +1,423 @@
+"""The relay: websockets server, spaces, fan-out, and both wire protocols.
+
+``/relay`` speaks the space protocol (:mod:`yloft.sync.protocol`): HELLO with a
+token before anything else, catch-up in batched frames, pushes acknowledged
+once durable, live updates and awareness fanned out as raw bytes. Rooms at
+``/relay/yws/<space>/<collection>/<doc_id>?token=…`` speak the y-websocket
+protocol for one document of a space, over the same log, so stock Yjs clients
+and yloft stores edit the same document. Updates are checked (decoded) but
+never applied to a server-side document on the hot path.
+
+Close codes: 1002 malformed frame or protocol violation, 1003 text frame or
+invalid Yjs update, 1008 authentication, rate limit or slow reader, 1009 frame
+over ``max_frame_bytes``, 1011 storage failure. Each close is logged.
+
+Example:
+    >>> async def main(db):  # doctest: +SKIP
+    ...     async with Relay(db, TokenBook.parse("team=secret"), port=0) as relay:
+    ...         print(relay.port)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pycrdt
+from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.exceptions import ConnectionClosed
+
+from yloft.errors import ProtocolError
+from yloft.sync import protocol as p
+from yloft.sync import ysync
+
+from .config import Limits, TokenBook
+from .peer import Peer
+from .static import make_process_request, parse_yws_path, query_token
+from .storage import PushJob, Reader, Result, Writer, open_db
+
+log = logging.getLogger("yloft_relay")
+EMPTY_UPDATE = b"\x00\x00"
+
+
+@dataclass
+class Space:
+    """Who is connected to one space: protocol peers and y-websocket rooms."""
+
+    name: str
+    peers: set[Peer] = field(default_factory=set)
+    rooms: dict[tuple[str, str], set[Peer]] = field(default_factory=dict)
+
+    def idle(self) -> bool:
+        return not self.peers and not self.rooms
+
+
+def valid_update(update: bytes) -> bool:
+    """True when ``update`` decodes as a Yjs v1 update (decoding only, no document)."""
+    try:
+        pycrdt.get_state(update)
+    except Exception:
+        return False
+    return True
+
+
+def _diff_for(updates: list[bytes], state_vector: bytes | None) -> bytes:
+    merged = pycrdt.merge_updates(*updates) if updates else EMPTY_UPDATE
+    if state_vector is None:
+        return pycrdt.get_state(merged)
+    return pycrdt.get_update(merged, state_vector)
+
+
+class Relay:
+    """The relay service; ``async with Relay(...)`` or ``start()`` / ``stop()``."""
+
+    def __init__(
+        self,
+        db: str | Path,
+        tokens: TokenBook,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        limits: Limits | None = None,
+        static_root: Path | None = None,
+    ) -> None:
+        self.db = str(db)
+        self.tokens = tokens
+        self.host = host
+        self.requested_port = port
+        self.limits = limits or Limits()
+        self.static_root = static_root
+        self.spaces: dict[str, Space] = {}
+        self.relay_id = ""
+        self.started = asyncio.Event()
+        self._server: Server | None = None
+        self._writer: Writer | None = None
+        self._reader: Reader | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    # ---------------------------------------------------------- lifecycle
+
+    @property
+    def port(self) -> int:
+        """The port actually bound (useful with ``port=0``)."""
+        assert self._server is not None, "start() the relay first"
+        sock = next(iter(self._server.sockets))
+        return int(sock.getsockname()[1])
+
+    async def start(self) -> None:
+        """Open the log, start the writer thread, bind the socket."""
+        self._loop = asyncio.get_running_loop()
+        self.relay_id = open_db(self.db)
+        lim = self.limits
+        self._writer = Writer(
+            self.db,
+            self._from_writer,
+            batch_max=lim.batch_max,
+            compact_after=lim.compact_after,
+            compact_max_rows=lim.compact_max_rows,
+        )
+        self._reader = Reader(self.db)
+        self._server = await serve(
+            self._handle,
+            self.host,
+            self.requested_port,
+            process_request=make_process_request(self.tokens, self.static_root),
+            max_size=lim.max_frame_bytes,
+            compression=None,
+            max_queue=64,
+        )
+        self.started.set()
+        log.info("relay %s on %s:%d, db %s", self.relay_id, self.host, self.port, self.db)
+
+    async def stop(self) -> None:
+        """Close every connection, then finish queued commits and close the log."""
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+        if self._writer is not None:
+            await asyncio.to_thread(self._writer.close)
+        self.started.clear()
+
+    async def __aenter__(self) -> Relay:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    async def serve_forever(self) -> None:
+        """Start and serve until cancelled."""
+        async with self:
+            await asyncio.Future()
+
+    @property
+    def writer(self) -> Writer:
+        assert self._writer is not None, "start() the relay first"
+        return self._writer
+
+    @property
+    def reader(self) -> Reader:
+        assert self._reader is not None, "start() the relay first"
+        return self._reader
+
+    # ------------------------------------------------------------ fan-out
+
+    def _space(self, name: str) -> Space:
+        space = self.spaces.get(name)
+        if space is None:
+            space = self.spaces[name] = Space(name)
+        return space
+
+    def _unload_if_idle(self, space: Space) -> None:
+        if space.idle() and self.spaces.get(space.name) is space:
+            del self.spaces[space.name]
+
+    def _from_writer(self, results: list[Result]) -> None:
+        assert self._loop is not None
+        self._loop.call_soon_threadsafe(self._committed, results)
+
+    def _committed(self, results: list[Result]) -> None:
+        """Runs on the loop once a batch is durable: ack, then fan out in seq order."""
+        for res in results:
+            job = res.job
+            origin: Peer | None = job.origin
+            if res.seq < 0:
+                if origin is not None:
+                    origin.fail(1011, "the relay could not store the update; retry later")
+                continue
+            if origin is not None and job.msg_id:
+                origin.send(p.encode(p.Ack(job.msg_id, res.seq)))
+            if res.seq == 0:
+                continue
+            space = self.spaces.get(job.space)
+            if space is None:
+                continue
+            if space.peers:
+                frame = p.encode_update(res.seq, job.collection, job.doc_id, job.update)
+                for peer in space.peers:
+                    if peer is not origin:
+                        peer.live(res.seq, frame)
+            room = space.rooms.get((job.collection, job.doc_id))
+            if room:
+                yframe = ysync.sync_update(job.update)
+                for peer in room:
+                    if peer is not origin:
+                        peer.send(yframe)
+
+    def _awareness(
+        self, space: Space, collection: str, doc_id: str, payload: bytes, origin: Peer
+    ) -> None:
+        frame = p.encode(p.Awareness(collection, doc_id, payload))
+        for peer in space.peers:
+            if peer is not origin:
+                peer.send(frame)
+        room = space.rooms.get((collection, doc_id)) if collection else None
+        if room:
+            yframe = ysync.awareness_frame(payload)
+            for peer in room:
+                if peer is not origin:
+                    peer.send(yframe)
+
+    # ----------------------------------------------------------- sessions
+
+    async def _handle(self, ws: ServerConnection) -> None:
+        label = f"{ws.remote_address[0]}:{ws.remote_address[1]}" if ws.remote_address else "?"
+        assert ws.request is not None
+        path = ws.request.path
+        peer = Peer(ws, self.limits, label)
+        try:
+            room = parse_yws_path(path)
+            if room is None:
+                await self._space_session(ws, peer)
+            else:
+                await self._room_session(ws, peer, *room, query_token(path))
+        except ConnectionClosed as exc:
+            code = exc.rcvd.code if exc.rcvd else (exc.sent.code if exc.sent else 1006)
+            if exc.sent and exc.sent.code == 1009:
+                log.warning(
+                    "closing %s with 1009: frame over %d bytes", label, self.limits.max_frame_bytes
+                )
+            elif code not in (1000, 1001, 1005, 1006):
+                log.info("connection %s closed with %d", label, code)
+        except Exception:
+            log.exception("session of %s failed", label)
+            peer.fail(1011, "internal error")
+        finally:
+            await peer.stop()
+
+    async def _space_session(self, ws: ServerConnection, peer: Peer) -> None:
+        try:
+            first = await asyncio.wait_for(ws.recv(), self.limits.hello_timeout_s)
+        except TimeoutError:
+            peer.fail(1008, "no HELLO in time")
+            return
+        if isinstance(first, str):
+            peer.fail(1003, "text frames are not supported: send binary frames")
+            return
+        try:
+            hello = p.decode(first)
+        except ProtocolError as exc:
+            peer.fail(1002, f"bad HELLO: {exc}")
+            return
+        if not isinstance(hello, p.Hello):
+            peer.fail(1002, "the first message must be HELLO")
+            return
+        if not hello.space or not self.tokens.check(hello.space, hello.token):
+            peer.fail(1008, "wrong or missing token for this space")
+            return
+        peer.label += f" space={hello.space}"
+        space = self._space(hello.space)
+        peer.pending = []
+        space.peers.add(peer)
+        try:
+            last = hello.last_seq if hello.relay_id == self.relay_id else 0
+            rows, head = await asyncio.to_thread(self.reader.since, hello.space, last)
+            await ws.send(p.encode(p.Welcome(self.relay_id, head)))
+            entries = (p.Entry(s, c, d, bytes(u)) for s, c, d, u in rows)
+            del rows
+            for frame in p.catchup_frames(entries, head, self.limits.catchup_frame_bytes):
+                await ws.send(frame)
+            peer.release(head)
+            peer.start()
+            await self._space_loop(ws, peer, space, hello.client_id)
+        finally:
+            space.peers.discard(peer)
+            self._unload_if_idle(space)
+
+    async def _space_loop(
+        self, ws: ServerConnection, peer: Peer, space: Space, client_id: str
+    ) -> None:
+        async for frame in ws:
+            if peer.closed:
+                return
+            if not peer.allow():
+                peer.fail(1008, f"over {self.limits.rate_per_s:g} messages/s")
+                return
+            if isinstance(frame, str):
+                peer.fail(1003, "text frames are not supported: send binary frames")
+                return
+            try:
+                msg = p.decode(frame)
+            except ProtocolError as exc:
+                peer.fail(1002, f"malformed frame: {exc}")
+                return
+            if isinstance(msg, p.Push):
+                if not msg.collection or not msg.doc_id:
+                    peer.fail(1002, "PUSH needs a collection and a doc_id")
+                    return
+                if not valid_update(msg.update):
+                    peer.fail(1003, "PUSH carries an invalid Yjs update")
+                    return
+                self.writer.submit(
+                    PushJob(
+                        space.name,
+                        client_id,
+                        msg.msg_id,
+                        msg.collection,
+                        msg.doc_id,
+                        msg.update,
+                        peer,
+                    )
+                )
+            elif isinstance(msg, p.Awareness):
+                self._awareness(space, msg.collection, msg.doc_id, msg.payload, peer)
+            else:
+                peer.fail(1002, f"{type(msg).__name__} is not a client message")
+                return
+
+    async def _room_session(
+        self, ws: ServerConnection, peer: Peer, space_name: str, collection: str, doc_id: str,
+        token: str,
+    ) -> None:  # fmt: skip
+        if not self.tokens.check(space_name, token):  # process_request checked it already
+            peer.fail(1008, "wrong or missing token for this space")
+            return
+        peer.label += f" room={space_name}/{collection}/{doc_id}"
+        space = self._space(space_name)
+        key = (collection, doc_id)
+        room = space.rooms.setdefault(key, set())
+        room.add(peer)
+        peer.start()
+        try:
+            # Registered first, read second: anything committed later arrives live.
+            state = await self._doc_diff(space_name, collection, doc_id, None)
+            peer.send(ysync.sync_step1(state))
+            async for frame in ws:
+                if peer.closed:
+                    return
+                if not peer.allow():
+                    peer.fail(1008, f"over {self.limits.rate_per_s:g} messages/s")
+                    return
+                if isinstance(frame, str):
+                    peer.fail(1003, "text frames are not supported: send binary frames")
+                    return
+                await self._room_frame(peer, space, key, frame)
+        finally:
+            room.discard(peer)
+            if peer.awareness:
+                gone = ysync.awareness_removal(peer.awareness)
+                self._awareness(space, collection, doc_id, gone, peer)
+            if not room and space.rooms.get(key) is room:
+                del space.rooms[key]
+            self._unload_if_idle(space)
+
+    async def _room_frame(
+        self, peer: Peer, space: Space, key: tuple[str, str], frame: bytes
+    ) -> None:
+        try:
+            msg = ysync.parse(frame)
+        except ProtocolError as exc:
+            peer.fail(1002, f"malformed y-websocket frame: {exc}")
+            return
+        collection, doc_id = key
+        if msg.kind == ysync.KIND_SYNC and msg.step == ysync.STEP1:
+            try:
+                diff = await self._doc_diff(space.name, collection, doc_id, msg.payload)
+            except ValueError:
+                peer.fail(1002, "sync step 1 carries an invalid state vector")
+                return
+            peer.send(ysync.sync_step2(diff))
+        elif msg.kind == ysync.KIND_SYNC:
+            if msg.payload == EMPTY_UPDATE:
+                return
+            if not valid_update(msg.payload):
+                peer.fail(1003, "invalid Yjs update")
+                return
+            self.writer.submit(PushJob(space.name, "", 0, collection, doc_id, msg.payload, peer))
+        elif msg.kind == ysync.KIND_AWARENESS:
+            try:
+                states = ysync.parse_awareness(msg.payload)
+            except ProtocolError as exc:
+                peer.fail(1002, f"malformed awareness update: {exc}")
+                return
+            for client, clock, state in states:
+                if state == "null":
+                    peer.awareness.pop(client, None)
+                else:
+                    peer.awareness[client] = clock
+            self._awareness(space, collection, doc_id, msg.payload, peer)
+        # KIND_QUERY_AWARENESS: awareness is not stored, peers re-announce themselves.
+
+    async def _doc_diff(
+        self, space: str, collection: str, doc_id: str, state_vector: bytes | None
+    ) -> bytes:
+        """State vector (``state_vector is None``) or diff of one stored document."""
+
+        def work() -> bytes:
+            return _diff_for(self.reader.doc_updates(space, collection, doc_id), state_vector)
+
+        return await asyncio.to_thread(work)
+
+
+def describe(relay: Relay) -> dict[str, Any]:
+    """A small status snapshot (for logs and tests)."""
+    return {
+        "spaces": len(relay.spaces),
+        "peers": sum(len(s.peers) for s in relay.spaces.values()),
+        "rooms": sum(len(s.rooms) for s in relay.spaces.values()),
+        "batches": relay.writer.batches,
+        "compactions": relay.writer.compactions,
+    }

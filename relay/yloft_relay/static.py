@@ -1,0 +1,114 @@
+"""Plain HTTP on the relay's port: static files and the handshake gate.
+
+``make_process_request`` builds the websockets ``process_request`` hook. Upgrade
+requests to ``/relay`` pass; ``/relay/yws/<space>/<collection>/<doc_id>?token=…``
+passes only with a valid token (403 otherwise: refused before any data flows);
+any other upgrade is 404. Plain GETs are answered from ``static_root`` when one
+is given, so ``build.py serve`` hosts the app and the relay on one port.
+
+Example:
+    >>> parse_yws_path("/relay/yws/team/notes/n%201")
+    ('team', 'notes', 'n 1')
+"""
+
+from __future__ import annotations
+
+import mimetypes
+from collections.abc import Callable
+from http import HTTPStatus
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from websockets.asyncio.server import ServerConnection
+from websockets.datastructures import Headers
+from websockets.http11 import Request, Response
+
+from .config import TokenBook
+
+SPACE_PATHS = ("/relay", "/relay/")
+YWS_PREFIX = "/relay/yws/"
+TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".js": "text/javascript",
+    ".mjs": "text/javascript",
+    ".css": "text/css",
+    ".wasm": "application/wasm",
+    ".whl": "application/zip",
+    ".json": "application/json",
+    ".zip": "application/zip",
+}
+
+ProcessRequest = Callable[[ServerConnection, Request], Response | None]
+
+
+def parse_yws_path(path: str) -> tuple[str, str, str] | None:
+    """``(space, collection, doc_id)`` of a y-websocket room path, else None."""
+    url = urlsplit(path).path
+    if not url.startswith(YWS_PREFIX):
+        return None
+    parts = url[len(YWS_PREFIX) :].split("/")
+    if len(parts) != 3 or not all(parts):
+        return None
+    space, collection, doc_id = (unquote(p) for p in parts)
+    if not all(0 < len(x.encode()) <= 256 for x in (space, collection, doc_id)):
+        return None
+    return space, collection, doc_id
+
+
+def query_token(path: str) -> str:
+    """The ``token`` query parameter of a request path ('' if absent)."""
+    values = parse_qs(urlsplit(path).query).get("token", [""])
+    return values[0]
+
+
+def _file_response(root: Path, path: str) -> Response:
+    rel = unquote(urlsplit(path).path).lstrip("/")
+    target = (root / rel).resolve()
+    base = root.resolve()
+    if target != base and base not in target.parents:
+        return _text(HTTPStatus.NOT_FOUND, "not found")
+    if target.is_dir():
+        target = target / "index.html"
+    if not target.is_file():
+        return _text(HTTPStatus.NOT_FOUND, "not found")
+    body = target.read_bytes()
+    ctype = TYPES.get(target.suffix) or mimetypes.guess_type(target.name)[0]
+    headers = Headers()
+    headers["Content-Type"] = ctype or "application/octet-stream"
+    headers["Content-Length"] = str(len(body))
+    headers["Cross-Origin-Opener-Policy"] = "same-origin"
+    headers["Cross-Origin-Embedder-Policy"] = "require-corp"
+    headers["Cache-Control"] = "no-cache"
+    return Response(200, "OK", headers, body)
+
+
+def _text(status: HTTPStatus, text: str) -> Response:
+    body = f"{text}\n".encode()
+    headers = Headers()
+    headers["Content-Type"] = "text/plain; charset=utf-8"
+    headers["Content-Length"] = str(len(body))
+    return Response(status.value, status.phrase, headers, body)
+
+
+def make_process_request(tokens: TokenBook, static_root: Path | None) -> ProcessRequest:
+    """The ``process_request`` hook: token gate for rooms, 404s, static files."""
+
+    def process_request(connection: ServerConnection, request: Request) -> Response | None:
+        upgrade = request.headers.get("Upgrade", "").lower() == "websocket"
+        url = urlsplit(request.path).path
+        if upgrade:
+            if url in SPACE_PATHS:
+                return None
+            room = parse_yws_path(request.path)
+            if room is None:
+                return _text(HTTPStatus.NOT_FOUND, "no such relay endpoint")
+            if not tokens.check(room[0], query_token(request.path)):
+                return _text(HTTPStatus.FORBIDDEN, "wrong or missing token for this space")
+            return None
+        if url in SPACE_PATHS or url.startswith(YWS_PREFIX):
+            return _text(HTTPStatus.UPGRADE_REQUIRED, "this is a websocket endpoint")
+        if static_root is None:
+            return _text(HTTPStatus.NOT_FOUND, "this relay serves no static files")
+        return _file_response(static_root, request.path)
+
+    return process_request
