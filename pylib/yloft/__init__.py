@@ -7,8 +7,49 @@ pycrdt) and in the browser (Pyodide, over the JS Yjs library).
 
 from __future__ import annotations
 
-from .errors import YloftError
+from .collection import Collection
+from .errors import (
+    CallbackError,
+    DocumentBusyError,
+    DocumentDeletedError,
+    DocumentNotFoundError,
+    DurabilityError,
+    FieldPathError,
+    FieldTypeError,
+    InvalidIdError,
+    MalformedUpdateError,
+    QueryError,
+    ReadOnlyQueryError,
+    SchemaError,
+    StoreClosedError,
+    UnknownCollectionError,
+    YloftError,
+)
+from .live import Subscription
+from .schema import Field
+from .store import Store
 
 __version__ = "0.1.0"
 
-__all__ = ["YloftError", "__version__"]
+__all__ = [
+    "CallbackError",
+    "Collection",
+    "DocumentBusyError",
+    "DocumentDeletedError",
+    "DocumentNotFoundError",
+    "DurabilityError",
+    "Field",
+    "FieldPathError",
+    "FieldTypeError",
+    "InvalidIdError",
+    "MalformedUpdateError",
+    "QueryError",
+    "ReadOnlyQueryError",
+    "SchemaError",
+    "Store",
+    "StoreClosedError",
+    "Subscription",
+    "UnknownCollectionError",
+    "YloftError",
+    "__version__",
+]

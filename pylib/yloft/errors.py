@@ -7,8 +7,22 @@ catch one type. Each message says what went wrong *and what to do about it*.
 
     YloftError
      ├── ProtocolError        a sync message is malformed or breaks the protocol
-     └── SyncError(OSError)   the relay is unreachable, refused us, or closed the link
-          └── AuthError        the relay refused the space/token
+     ├── SyncError(OSError)   the relay is unreachable, refused us, or closed the link
+     │    └── AuthError        the relay refused the space/token
+     ├── StoreClosedError                 the Store was closed; open a new one
+     ├── SchemaError(ValueError)          a collection declaration is not valid
+     │    ├── FieldPathError               a Field path is not a valid path
+     │    └── FieldTypeError(TypeError)    a Field type is not one yloft can extract
+     ├── UnknownCollectionError(LookupError)   no collection of that name is declared
+     ├── InvalidIdError(TypeError)        a document id is not a non-empty str
+     ├── DocumentNotFoundError(LookupError)    no document with that id in the collection
+     ├── DocumentDeletedError             the document was deleted; it cannot be edited
+     ├── DocumentBusyError                the document is already open in an edit block
+     ├── MalformedUpdateError(ValueError) update bytes that are not a Yjs v1 update
+     ├── QueryError(ValueError)           SQL given to query/subscribe/search is not valid
+     │    └── ReadOnlyQueryError           SQL given to query/subscribe would write
+     ├── DurabilityError(OSError)         the on_commit hook failed after COMMIT
+     └── CallbackError                    a subscriber or on_update callback raised
 """
 
 from __future__ import annotations
@@ -32,3 +46,66 @@ class SyncError(YloftError, OSError):
 
 class AuthError(SyncError):
     """The relay refused the space or token: check the space name and token you configured."""
+
+
+class StoreClosedError(YloftError):
+    """The Store was closed; open a new ``Store`` to keep working."""
+
+
+class SchemaError(YloftError, ValueError):
+    """A collection declaration (name or fields) is not valid."""
+
+
+class FieldPathError(SchemaError):
+    """A ``Field`` path is not a valid path (``root`` or ``root.key.key``)."""
+
+
+class FieldTypeError(SchemaError, TypeError):
+    """A ``Field`` type is not one of ``str, int, float, bool, list, dict``."""
+
+
+class UnknownCollectionError(YloftError, LookupError):
+    """No collection of that name was declared in this store."""
+
+
+class InvalidIdError(YloftError, TypeError):
+    """A document id is not a non-empty ``str``."""
+
+
+class DocumentNotFoundError(YloftError, LookupError):
+    """The collection holds no document with that id."""
+
+
+class DocumentDeletedError(YloftError):
+    """The document carries a deletion tombstone and cannot be edited."""
+
+
+class DocumentBusyError(YloftError):
+    """The document is already open in an ``edit`` block."""
+
+
+class MalformedUpdateError(YloftError, ValueError):
+    """Bytes given as an update are not a valid Yjs v1 update."""
+
+
+class QueryError(YloftError, ValueError):
+    """SQL given to ``query``, ``subscribe`` or ``search`` is not valid."""
+
+
+class ReadOnlyQueryError(QueryError):
+    """SQL given to ``query`` or ``subscribe`` would write to the database."""
+
+
+class DurabilityError(YloftError, OSError):
+    """The ``on_commit`` hook failed: the transaction committed but may not be durable."""
+
+
+class CallbackError(YloftError):
+    """One or more callbacks raised after a commit; ``errors`` holds them all.
+
+    The write itself was committed before the callbacks ran.
+    """
+
+    def __init__(self, message: str, errors: list[BaseException]) -> None:
+        super().__init__(message)
+        self.errors = errors

@@ -1,0 +1,54 @@
+"""Small helpers over Yjs v1 updates and state vectors (lib0 encoding).
+
+Example:
+    >>> decode_state(bytes([1, 5, 3]))
+    {5: 3}
+"""
+
+from __future__ import annotations
+
+from .crdt import get_state
+from .errors import MalformedUpdateError
+
+
+def _varuint(data: bytes, pos: int) -> tuple[int, int]:
+    value = 0
+    shift = 0
+    while True:
+        if pos >= len(data):
+            raise MalformedUpdateError(
+                "state vector ends early; pass bytes made by get_state()/Doc.get_state()"
+            )
+        byte = data[pos]
+        pos += 1
+        value |= (byte & 0x7F) << shift
+        shift += 7
+        if byte < 0x80:
+            return value, pos
+
+
+def decode_state(state: bytes) -> dict[int, int]:
+    """Decode a Yjs state vector into ``{client_id: clock}``."""
+    count, pos = _varuint(state, 0)
+    result: dict[int, int] = {}
+    for _ in range(count):
+        client, pos = _varuint(state, pos)
+        clock, pos = _varuint(state, pos)
+        result[client] = clock
+    return result
+
+
+def covers(state: dict[int, int], update: bytes) -> bool:
+    """True when a document at ``state`` holds every struct that ``update`` carries.
+
+    False means the update has structs the document could not integrate yet (their
+    dependencies are missing), which Yjs keeps as pending.
+
+    Example:
+        >>> from yloft.crdt import Doc, Map
+        >>> d = Doc(); d.get("m", type=Map)["k"] = 1
+        >>> covers(decode_state(d.get_state()), d.get_update())
+        True
+    """
+    needed = decode_state(get_state(update))
+    return all(state.get(client, 0) >= clock for client, clock in needed.items())

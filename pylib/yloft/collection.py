@@ -1,0 +1,314 @@
+"""Collection: the documents of one kind, and their SQL table.
+
+Obtain one with :meth:`yloft.Store.collection`.
+
+Example:
+    >>> from yloft import Store, Field
+    >>> from yloft.crdt import Text
+    >>> store = Store(":memory:")
+    >>> notes = store.collection("notes", {"body": Field("body", str, fts=True)})
+    >>> nid = notes.create()
+    >>> with notes.edit(nid) as doc:
+    ...     doc.get("body", type=Text).insert(0, "two litres")
+    >>> [r["body"] for r in notes.search("litres")]
+    ['two litres']
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+from .crdt import Doc, Map
+from .errors import (
+    DocumentBusyError,
+    DocumentDeletedError,
+    DocumentNotFoundError,
+    MalformedUpdateError,
+    QueryError,
+    SchemaError,
+)
+from .extract import read_meta, to_python
+from .schema import RESERVED_ROOT, CollectionSchema, quote
+
+if TYPE_CHECKING:
+    from .store import Store, _Entry
+
+
+def _as_bytes(data: object, what: str) -> bytes:
+    if isinstance(data, (bytes, bytearray, memoryview)):
+        return bytes(data)
+    raise MalformedUpdateError(f"{what} must be bytes (a Yjs v1 {what}), not {type(data).__name__}")
+
+
+class Collection:
+    """Documents of one kind with their extracted columns. See the module docstring."""
+
+    def __init__(self, store: Store, schema: CollectionSchema) -> None:
+        self._store = store
+        self.schema = schema
+        self.name = schema.name
+        cols = schema.columns()
+        self._select = f"SELECT {', '.join(quote(c) for c in cols)} FROM {quote(self.name)}"
+        self._fields = dict(schema.fields)
+
+    def __repr__(self) -> str:
+        return f"<Collection {self.name!r} {self.schema.field_names()}>"
+
+    # -- helpers -----------------------------------------------------------------------
+
+    def _id(self, doc_id: object) -> str:
+        from .store import check_id
+
+        return check_id(doc_id)
+
+    def _require(self, doc_id: str, *, keep: bool) -> _Entry:
+        entry = self._store._entry(self.name, doc_id, keep=keep)
+        if entry is None:
+            raise DocumentNotFoundError(
+                f"collection {self.name!r} has no document {doc_id!r}; create() it or "
+                "apply_update() a peer's update first"
+            )
+        return entry
+
+    def _row_dict(self, row: tuple[Any, ...]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for col, value in zip(self.schema.columns(), row, strict=True):
+            field = self._fields.get(col)
+            out[col] = value if field is None else to_python(value, field)
+        return out
+
+    # -- writes ------------------------------------------------------------------------
+
+    def create(self) -> str:
+        """Create a new empty document; return its id.
+
+        Example:
+            >>> from yloft import Store
+            >>> notes = Store(":memory:").collection("notes", {})
+            >>> len(notes.create())
+            32
+        """
+        store = self._store
+        store._check_open()
+        from .store import _Entry
+
+        doc_id = uuid.uuid4().hex
+        entry = _Entry(None, Doc())
+        now = time.time()
+        with entry.doc.transaction():
+            meta = entry.doc.get(RESERVED_ROOT, type=Map)
+            meta["created_at"] = now
+            meta["updated_at"] = now
+        update = entry.take()
+        assert update is not None
+        store._persist(self.schema, doc_id, entry, update, None)
+        return doc_id
+
+    @contextmanager
+    def edit(self, doc_id: str) -> Iterator[Doc[Any]]:
+        """Open a document for editing; the block is ONE transaction.
+
+        The update is persisted (with row, indexes and FTS) when the block exits; if
+        the block raises, nothing is saved. Use the Doc only inside the block.
+
+        Example:
+            >>> from yloft import Store, Field
+            >>> from yloft.crdt import Map
+            >>> notes = Store(":memory:").collection("n", {"t": Field("m.t", str)})
+            >>> nid = notes.create()
+            >>> with notes.edit(nid) as doc:
+            ...     doc.get("m", type=Map)["t"] = "x"
+            >>> notes.row(nid)["t"]
+            'x'
+        """
+        store = self._store
+        doc_id = self._id(doc_id)
+        ident = (self.name, doc_id)
+        if ident in store._editing:
+            raise DocumentBusyError(
+                f"document {doc_id!r} is already open in an edit block; finish that first"
+            )
+        entry = self._require(doc_id, keep=True)
+        if read_meta(entry.doc)[2]:
+            raise DocumentDeletedError(
+                f"document {doc_id!r} of {self.name!r} was deleted; create a new one"
+            )
+        store._editing.add(ident)
+        ok = False
+        try:
+            with entry.doc.transaction():
+                yield entry.doc
+                entry.doc.get(RESERVED_ROOT, type=Map)["updated_at"] = time.time()
+            ok = True
+        finally:
+            store._editing.discard(ident)
+            if not ok:
+                entry.updates.clear()
+                store._evict(ident)
+        update = entry.take()
+        if update is not None:
+            store._persist(self.schema, doc_id, entry, update, None)
+
+    def apply_update(self, doc_id: str, update: bytes, *, origin: str | None = None) -> None:
+        """Merge a peer's Yjs v1 update; creates the document if unknown.
+
+        ``origin`` tags where the update came from (e.g. ``"relay"``); it is passed to
+        ``on_update`` hooks and stored in the change feed, so sync layers can skip
+        their own updates. Re-delivered updates change nothing and record nothing.
+
+        Example:
+            >>> from yloft import Store
+            >>> store = Store(":memory:")
+            >>> a, b = store.collection("a", {}), store.collection("b", {})
+            >>> nid = a.create()
+            >>> b.apply_update(nid, a.get_update(nid), origin="peer")
+            >>> b.get_state(nid) == a.get_state(nid)
+            True
+        """
+        from .store import _Entry
+
+        store = self._store
+        store._check_open()
+        doc_id = self._id(doc_id)
+        data = _as_bytes(update, "update")
+        if origin is not None and not isinstance(origin, str):
+            raise SchemaError(f"origin must be a str or None, not {type(origin).__name__}")
+        ident = (self.name, doc_id)
+        if ident in store._editing:
+            raise DocumentBusyError(
+                f"document {doc_id!r} is open in an edit block; apply updates after it"
+            )
+        entry = store._entry(self.name, doc_id, keep=True)
+        if entry is None:
+            entry = _Entry(None, Doc())
+        try:
+            entry.doc.apply_update(data)
+        except ValueError as exc:
+            entry.updates.clear()
+            store._evict(ident)
+            raise MalformedUpdateError(
+                f"update for {self.name}/{doc_id} is not a valid Yjs v1 update ({exc}); "
+                "pass bytes from get_update()/Doc.get_update() or a Yjs peer"
+            ) from exc
+        from ._updates import covers, decode_state
+
+        observed = entry.take()
+        pending = not covers(decode_state(entry.doc.get_state()), data)
+        if observed is None and not pending and entry.key is not None:
+            return  # a re-delivery: nothing new
+        store._persist(self.schema, doc_id, entry, data if pending else observed or data, origin)
+
+    def delete(self, doc_id: str) -> None:
+        """Delete a document with a CRDT tombstone (it syncs); its row disappears.
+
+        Example:
+            >>> from yloft import Store
+            >>> notes = Store(":memory:").collection("n", {})
+            >>> nid = notes.create(); notes.delete(nid)
+            >>> notes.row(nid) is None
+            True
+        """
+        store = self._store
+        doc_id = self._id(doc_id)
+        ident = (self.name, doc_id)
+        if ident in store._editing:
+            raise DocumentBusyError(
+                f"document {doc_id!r} is open in an edit block; delete it after the block"
+            )
+        entry = self._require(doc_id, keep=True)
+        if read_meta(entry.doc)[2]:
+            return
+        with entry.doc.transaction():
+            meta = entry.doc.get(RESERVED_ROOT, type=Map)
+            meta["deleted"] = True
+            meta["updated_at"] = time.time()
+        update = entry.take()
+        assert update is not None
+        store._persist(self.schema, doc_id, entry, update, None)
+
+    # -- reads ---------------------------------------------------------------------------
+
+    def row(self, doc_id: str) -> dict[str, Any] | None:
+        """The document's row (typed values), or None when unknown or deleted."""
+        self._store._check_open()
+        doc_id = self._id(doc_id)
+        row = self._store._con.execute(f"{self._select} WHERE id = ?", (doc_id,)).fetchone()
+        return None if row is None else self._row_dict(row)
+
+    def get(self, doc_id: str) -> Doc[Any]:
+        """An independent Doc copy of the document's current state."""
+        entry = self._require(self._id(doc_id), keep=False)
+        copy: Doc[Any] = Doc()
+        copy.apply_update(entry.doc.get_update())
+        return copy
+
+    def get_update(self, doc_id: str, state: bytes | None = None) -> bytes:
+        """The document as a Yjs v1 update, diffed against ``state`` (a state vector)."""
+        entry = self._require(self._id(doc_id), keep=False)
+        if state is None:
+            return entry.doc.get_update()
+        try:
+            return entry.doc.get_update(_as_bytes(state, "state vector"))
+        except ValueError as exc:
+            raise MalformedUpdateError(
+                f"state vector is not valid ({exc}); pass bytes from get_state()"
+            ) from exc
+
+    def get_state(self, doc_id: str) -> bytes:
+        """The document's Yjs state vector."""
+        return self._require(self._id(doc_id), keep=False).doc.get_state()
+
+    def deleted(self, doc_id: str) -> bool:
+        """True when the document carries a deletion tombstone."""
+        return read_meta(self._require(self._id(doc_id), keep=False).doc)[2]
+
+    def ids(self) -> list[str]:
+        """Ids of every live (not deleted) document, in creation order."""
+        self._store._check_open()
+        return [
+            r[0]
+            for r in self._store._con.execute(f"SELECT id FROM {quote(self.name)} ORDER BY rowid")
+        ]
+
+    def search(self, text: str, *, limit: int = 50) -> list[dict[str, Any]]:
+        """Full-text search (FTS5 syntax) over the fts fields, best match first.
+
+        Example:
+            >>> from yloft import Store, Field
+            >>> notes = Store(":memory:").collection("n", {"b": Field("body", str, fts=True)})
+            >>> notes.search("anything")
+            []
+        """
+        store = self._store
+        store._check_open()
+        if not self.schema.fts_fields:
+            raise QueryError(
+                f"collection {self.name!r} has no full-text fields; declare one with "
+                "Field(..., str, fts=True)"
+            )
+        if not isinstance(text, str):
+            raise QueryError(f"search text must be a str, not {type(text).__name__}")
+        fts = quote(self.schema.fts_table)
+        cols = ", ".join(f"c.{quote(c)}" for c in self.schema.columns())
+        sql = (
+            f"SELECT {cols} FROM {fts} JOIN {quote(self.name)} c ON c.rowid = {fts}.rowid"
+            f" WHERE {fts} MATCH ? ORDER BY {fts}.rank LIMIT ?"
+        )
+        try:
+            rows = store._con.execute(sql, (text, int(limit))).fetchall()
+        except sqlite3.OperationalError as exc:
+            raise QueryError(
+                f"search {text!r} is not a valid FTS5 query ({exc}); quote words with "
+                "double quotes, e.g. '\"two-litres\"'"
+            ) from exc
+        return [self._row_dict(r) for r in rows]
+
+    def __len__(self) -> int:
+        self._store._check_open()
+        row = self._store._con.execute(f"SELECT count(*) FROM {quote(self.name)}").fetchone()
+        return int(row[0])

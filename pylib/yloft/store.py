@@ -1,0 +1,778 @@
+"""The Store: Yjs documents in SQLite with extracted, queryable columns.
+
+Every write (edit, apply_update, delete, schema change) runs in one SQLite
+transaction that appends the Yjs update to the log, brings the collection's row and
+FTS entry in step with the document, records a change-feed entry and, when a
+document's log grows past the limits, compacts it into a snapshot. After COMMIT the
+``on_commit`` hook runs (durability point), then ``on_update`` hooks, then live
+queries.
+
+Example:
+    >>> from yloft import Store, Field
+    >>> from yloft.crdt import Map
+    >>> with Store(":memory:") as store:
+    ...     notes = store.collection("notes", {"title": Field("meta.title", str)})
+    ...     nid = notes.create()
+    ...     with notes.edit(nid) as doc:
+    ...         doc.get("meta", type=Map)["title"] = "Buy milk"
+    ...     store.query("SELECT title FROM notes", ())
+    [{'title': 'Buy milk'}]
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections import OrderedDict
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from . import _sql
+from ._updates import covers, decode_state
+from .collection import Collection
+from .crdt import Doc, merge_updates
+from .errors import (
+    CallbackError,
+    DurabilityError,
+    InvalidIdError,
+    QueryError,
+    ReadOnlyQueryError,
+    SchemaError,
+    StoreClosedError,
+    UnknownCollectionError,
+)
+from .extract import extract
+from .live import LiveQueries, Rows, Subscription
+from .schema import CollectionSchema, check_collection_name, plan_migration, quote
+
+UpdateHook = Callable[[str, str, bytes, "str | None"], object]
+Change = tuple[int, str, str, bytes]
+
+_READ_TAG = "\n-- yloft:read"
+_LOG_TABLES = frozenset({"_yloft_docs", "_yloft_updates"})
+
+
+class _Entry:
+    """A document held in memory, with the updates it emitted since last persisted."""
+
+    __slots__ = ("doc", "key", "sub", "updates")
+
+    def __init__(self, key: int | None, doc: Doc[Any]) -> None:
+        self.key = key
+        self.doc = doc
+        self.updates: list[bytes] = []
+        self.sub = doc.observe(lambda event: self.updates.append(event.update))
+
+    def take(self) -> bytes | None:
+        """The update(s) emitted since the last call, merged; None when none."""
+        updates, self.updates = self.updates, []
+        if not updates:
+            return None
+        return updates[0] if len(updates) == 1 else merge_updates(*updates)
+
+
+class _Frame:
+    """One level of the write stack: what it touched and what to announce."""
+
+    __slots__ = ("events", "touched", "written")
+
+    def __init__(self) -> None:
+        self.touched: set[tuple[str, str]] = set()
+        self.events: list[tuple[str, str, bytes, str | None]] = []
+        self.written: set[str] = set()
+
+    def merge(self, child: _Frame) -> None:
+        self.touched |= child.touched
+        self.events += child.events
+        self.written |= child.written
+
+
+def check_id(doc_id: object) -> str:
+    """Validate a document id (a non-empty str of at most 256 characters)."""
+    if not isinstance(doc_id, str):
+        raise InvalidIdError(
+            f"document id must be a str, not {type(doc_id).__name__}; use the id that "
+            "create() returned"
+        )
+    if not doc_id or len(doc_id) > 256:
+        raise InvalidIdError("document id must be a non-empty str of at most 256 characters")
+    return doc_id
+
+
+class Store:
+    """A SQLite database of Yjs documents grouped in collections.
+
+    Args:
+        path: a file path or ``":memory:"``.
+        on_commit: called after every successful COMMIT of a write, before the write
+            call returns (the browser flushes its storage here).
+        pragmas: SQLite pragmas overriding the defaults (WAL, synchronous=FULL).
+        max_log_entries: compact a document once this many updates are pending.
+        max_log_bytes: compact a document once its pending updates reach this size.
+        cache_size: how many recently written documents to keep in memory.
+
+    Example:
+        >>> store = Store(":memory:", pragmas={"synchronous": "normal"})
+        >>> store.close()
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str] = ":memory:",
+        *,
+        on_commit: Callable[[], object] | None = None,
+        pragmas: Mapping[str, str | int] | None = None,
+        max_log_entries: int = 200,
+        max_log_bytes: int = 256 * 1024,
+        cache_size: int = 32,
+    ) -> None:
+        self._con = _sql.connect(os.fspath(path), pragmas)
+        self._guard = _sql.ReadGuard()
+        self._con.set_authorizer(self._guard)
+        self._on_commit = on_commit
+        self.max_log_entries = max_log_entries
+        self.max_log_bytes = max_log_bytes
+        self.cache_size = cache_size
+        self._hooks: list[UpdateHook] = []
+        self._live = LiveQueries(self._read)
+        self._collections: dict[str, Collection] = {}
+        self._cache: OrderedDict[tuple[str, str], _Entry] = OrderedDict()
+        self._editing: set[tuple[str, str]] = set()
+        self._frames: list[_Frame] = []
+        self._read_tables: dict[str, frozenset[str]] = {}
+        self._closed = False
+        self._data_version = -1
+        with self._write():
+            version = self._con.execute("PRAGMA user_version").fetchone()[0]
+            if version > _sql.LAYOUT_VERSION:
+                raise SchemaError(
+                    f"this database uses yloft layout {version}, newer than this yloft "
+                    f"({_sql.LAYOUT_VERSION}); upgrade yloft to open it"
+                )
+            for stmt in _sql.INTERNAL_DDL:
+                self._con.execute(stmt)
+            if version != _sql.LAYOUT_VERSION:
+                self._con.execute(f"PRAGMA user_version={_sql.LAYOUT_VERSION}")
+
+    # -- lifecycle ---------------------------------------------------------------
+
+    def close(self) -> None:
+        """Close the database (idempotent)."""
+        if not self._closed:
+            self._closed = True
+            self._cache.clear()
+            self._con.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def closed(self) -> bool:
+        """True after :meth:`close`."""
+        return self._closed
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise StoreClosedError("this Store is closed; open a new Store(path)")
+
+    # -- collections --------------------------------------------------------------
+
+    def collection(self, name: str, fields: Mapping[str, Any] | None = None) -> Collection:
+        """Declare (or fetch) a collection; migrates its table when fields changed.
+
+        Without ``fields`` it returns the collection as declared before (in this
+        session or stamped in the database).
+
+        Example:
+            >>> from yloft import Field
+            >>> store = Store(":memory:")
+            >>> notes = store.collection("notes", {"title": Field("meta.title", str)})
+            >>> store.collection("notes") is notes
+            True
+        """
+        self._check_open()
+        name = check_collection_name(name)
+        stored = self._stored_schema(name)
+        if fields is None:
+            if name in self._collections:
+                return self._collections[name]
+            if stored is None:
+                raise UnknownCollectionError(
+                    f"no collection {name!r} is declared; call "
+                    f"store.collection({name!r}, {{...fields...}}) first"
+                )
+            schema = stored
+        else:
+            schema = CollectionSchema.build(name, dict(fields))
+            if stored is None or stored.to_json() != schema.to_json():
+                self._migrate(stored, schema)
+        existing = self._collections.get(name)
+        if existing is not None and existing.schema == schema:
+            return existing
+        coll = Collection(self, schema)
+        self._collections[name] = coll
+        return coll
+
+    def collections(self) -> list[str]:
+        """Names of every collection declared in this database."""
+        self._check_open()
+        rows = self._con.execute(
+            "SELECT key FROM _yloft_meta WHERE key LIKE 'collection:%' ORDER BY key"
+        ).fetchall()
+        return [key.split(":", 1)[1] for (key,) in rows]
+
+    def _stored_schema(self, name: str) -> CollectionSchema | None:
+        row = self._con.execute(
+            "SELECT value FROM _yloft_meta WHERE key = ?", (f"collection:{name}",)
+        ).fetchone()
+        return None if row is None else CollectionSchema.from_json(name, row[0])
+
+    def _migrate(self, old: CollectionSchema | None, new: CollectionSchema) -> None:
+        plan = plan_migration(old, new)
+        con = self._con
+        with self._write() as frame:
+            if old is None:
+                clash = con.execute(
+                    "SELECT name FROM sqlite_master WHERE name IN (?, ?)",
+                    (new.name, new.fts_table),
+                ).fetchone()
+                if clash is not None:
+                    raise SchemaError(
+                        f"the database already has a table {clash[0]!r} that is not a yloft "
+                        "collection; pick another collection name"
+                    )
+            if plan.rebuild:
+                if old is not None:
+                    con.execute(f"DROP TABLE IF EXISTS {quote(old.fts_table)}")
+                    con.execute(f"DROP TABLE IF EXISTS {quote(old.name)}")
+                for stmt in new.create_sql():
+                    con.execute(stmt)
+                self._backfill(new, None)
+            else:
+                for col in plan.drop_index:
+                    con.execute(f"DROP INDEX IF EXISTS {quote(new.index_name(col))}")
+                fields = dict(new.fields)
+                for col in plan.add:
+                    con.execute(
+                        f"ALTER TABLE {quote(new.name)} ADD COLUMN {quote(col)} "
+                        f"{fields[col].sql_type}"
+                    )
+                if plan.add:
+                    self._backfill(new, plan.add)
+                for col in plan.add_index:
+                    con.execute(new.create_index_sql(col))
+            con.execute(
+                "INSERT OR REPLACE INTO _yloft_meta (key, value) VALUES (?, ?)",
+                (f"collection:{new.name}", new.to_json()),
+            )
+            frame.written |= new.tables()
+            if old is not None:
+                frame.written |= old.tables()
+        self._read_tables.clear()
+
+    def _backfill(self, schema: CollectionSchema, columns: Sequence[str] | None) -> None:
+        docs = self._con.execute(
+            "SELECT key, id FROM _yloft_docs WHERE collection = ? AND deleted = 0 ORDER BY key",
+            (schema.name,),
+        ).fetchall()
+        for key, doc_id in docs:
+            doc = self._load_db(key)
+            extracted = extract(doc, schema)
+            if columns is None:
+                self._sync_row(schema, key, doc_id, extracted.deleted, extracted)
+            elif not extracted.deleted:
+                sets = ", ".join(f"{quote(c)} = ?" for c in columns)
+                self._con.execute(
+                    f"UPDATE {quote(schema.name)} SET {sets} WHERE rowid = ?",
+                    (*(extracted.values[c] for c in columns), key),
+                )
+
+    def _collection(self, name: str) -> Collection:
+        if not isinstance(name, str):
+            raise UnknownCollectionError(
+                f"collection name must be a str, not {type(name).__name__}"
+            )
+        if name in self._collections:
+            return self._collections[name]
+        try:
+            return self.collection(name)
+        except SchemaError as exc:
+            raise UnknownCollectionError(str(exc)) from exc
+
+    # -- store-level sync entry points ---------------------------------------------
+
+    def apply_update(
+        self, collection: str, doc_id: str, update: bytes, *, origin: str | None = None
+    ) -> None:
+        """Merge a peer's update into a document of ``collection`` (see Collection)."""
+        self._collection(collection).apply_update(doc_id, update, origin=origin)
+
+    def get_update(self, collection: str, doc_id: str, state: bytes | None = None) -> bytes:
+        """The update of a document against a state vector (see Collection)."""
+        return self._collection(collection).get_update(doc_id, state)
+
+    def get_state(self, collection: str, doc_id: str) -> bytes:
+        """The state vector of a document (see Collection)."""
+        return self._collection(collection).get_state(doc_id)
+
+    # -- transactions ----------------------------------------------------------------
+
+    @contextmanager
+    def atomic(self) -> Iterator[None]:
+        """Group writes into one SQLite transaction; nestable (SAVEPOINT).
+
+        Example:
+            >>> from yloft import Field
+            >>> store = Store(":memory:")
+            >>> notes = store.collection("notes", {"t": Field("m.t", str)})
+            >>> with store.atomic():
+            ...     ids = [notes.create() for _ in range(3)]
+            >>> store.query("SELECT count(*) AS n FROM notes", ())
+            [{'n': 3}]
+        """
+        with self._write():
+            yield
+
+    @property
+    def in_transaction(self) -> bool:
+        """True inside :meth:`atomic` or while a write is running."""
+        return bool(self._frames)
+
+    @contextmanager
+    def _write(self) -> Iterator[_Frame]:
+        self._check_open()
+        con = self._con
+        frame = _Frame()
+        if not self._frames:
+            con.execute("BEGIN IMMEDIATE")
+            self._sync_cache()
+            self._frames.append(frame)
+            try:
+                yield frame
+                self._frames.pop()
+                con.execute("COMMIT")
+            except BaseException:
+                if self._frames and self._frames[-1] is frame:
+                    self._frames.pop()
+                if con.in_transaction:
+                    con.execute("ROLLBACK")
+                self._evict(frame.touched)
+                raise
+            self._after_commit(frame)
+            return
+        name = f"yloft_{len(self._frames)}"
+        con.execute(f"SAVEPOINT {name}")
+        self._frames.append(frame)
+        try:
+            yield frame
+        except BaseException:
+            self._frames.pop()
+            con.execute(f"ROLLBACK TO {name}")
+            con.execute(f"RELEASE {name}")
+            self._evict(frame.touched)
+            raise
+        self._frames.pop()
+        con.execute(f"RELEASE {name}")
+        self._frames[-1].merge(frame)
+
+    def _after_commit(self, frame: _Frame) -> None:
+        if self._on_commit is not None:
+            try:
+                self._on_commit()
+            except Exception as exc:
+                raise DurabilityError(
+                    "the transaction was committed but the on_commit hook failed, so it "
+                    f"may not be durable: {exc!r}; check the storage adapter"
+                ) from exc
+        errors: list[BaseException] = []
+        for coll, doc_id, update, origin in frame.events:
+            for hook in list(self._hooks):
+                try:
+                    hook(coll, doc_id, update, origin)
+                except Exception as exc:
+                    errors.append(exc)
+        if frame.written:
+            errors += self._live.notify(frame.written)
+        if errors:
+            raise CallbackError(
+                f"{len(errors)} callback(s) raised after a committed write (the write is "
+                f"saved); first: {errors[0]!r}",
+                errors,
+            ) from errors[0]
+
+    # -- document cache ----------------------------------------------------------------
+
+    def _sync_cache(self) -> None:
+        """Drop cached documents when another connection changed the database."""
+        version = self._con.execute("PRAGMA data_version").fetchone()[0]
+        if version != self._data_version:
+            if self._data_version != -1:
+                self._cache.clear()
+            self._data_version = version
+
+    def _evict(self, keys: set[tuple[str, str]] | tuple[str, str]) -> None:
+        for k in [keys] if isinstance(keys, tuple) else keys:
+            self._cache.pop(k, None)
+
+    def _remember(self, ident: tuple[str, str], entry: _Entry) -> None:
+        self._cache[ident] = entry
+        self._cache.move_to_end(ident)
+        while len(self._cache) > self.cache_size:
+            for k in self._cache:
+                if k not in self._editing:
+                    del self._cache[k]
+                    break
+            else:
+                break
+
+    def _doc_key(self, collection: str, doc_id: str) -> int | None:
+        row = self._con.execute(
+            "SELECT key FROM _yloft_docs WHERE collection = ? AND id = ?", (collection, doc_id)
+        ).fetchone()
+        return None if row is None else int(row[0])
+
+    def _load_db(self, key: int) -> Doc[Any]:
+        snapshot, snap_seq = self._con.execute(
+            "SELECT snapshot, snap_seq FROM _yloft_docs WHERE key = ?", (key,)
+        ).fetchone()
+        doc: Doc[Any] = Doc()
+        if snapshot is not None:
+            doc.apply_update(snapshot)
+        for (data,) in self._con.execute(
+            "SELECT data FROM _yloft_updates WHERE doc = ? AND seq > ? ORDER BY seq",
+            (key, snap_seq),
+        ):
+            doc.apply_update(data)
+        return doc
+
+    def _entry(self, collection: str, doc_id: str, *, keep: bool) -> _Entry | None:
+        """The in-memory entry of a document (loading it), or None when unknown."""
+        if not self._frames:
+            self._sync_cache()
+        ident = (collection, doc_id)
+        entry = self._cache.get(ident)
+        if entry is not None and entry.updates:
+            # The cached Doc was changed outside an edit block: reload from disk.
+            self._evict(ident)
+            entry = None
+        if entry is not None:
+            self._cache.move_to_end(ident)
+            return entry
+        key = self._doc_key(collection, doc_id)
+        if key is None:
+            return None
+        entry = _Entry(key, self._load_db(key))
+        if keep:
+            self._remember(ident, entry)
+        return entry
+
+    # -- the write path ---------------------------------------------------------------
+
+    def _persist(
+        self,
+        schema: CollectionSchema,
+        doc_id: str,
+        entry: _Entry,
+        update: bytes,
+        origin: str | None,
+    ) -> None:
+        """Append ``update`` to the log and bring row, FTS and feed in step."""
+        ident = (schema.name, doc_id)
+        try:
+            self._persist_in(schema, doc_id, entry, update, origin, ident)
+        except BaseException:
+            self._evict(ident)
+            raise
+
+    def _persist_in(
+        self,
+        schema: CollectionSchema,
+        doc_id: str,
+        entry: _Entry,
+        update: bytes,
+        origin: str | None,
+        ident: tuple[str, str],
+    ) -> None:
+        con = self._con
+        with self._write() as frame:
+            frame.touched.add(ident)
+            if self._cache.get(ident) is not entry and entry.key is not None:
+                # Another connection wrote meanwhile: rebase onto the stored state.
+                doc = self._load_db(entry.key)
+                doc.apply_update(update)
+                entry = _Entry(entry.key, doc)
+            key = entry.key
+            if key is None:
+                key = self._doc_key(schema.name, doc_id)
+                if key is None:
+                    cur = con.execute(
+                        "INSERT INTO _yloft_docs (collection, id) VALUES (?, ?)",
+                        (schema.name, doc_id),
+                    )
+                    key = int(cur.lastrowid or 0)
+                else:
+                    doc = self._load_db(key)
+                    doc.apply_update(update)
+                    entry = _Entry(key, doc)
+                entry.key = key
+            con.execute(
+                "INSERT INTO _yloft_updates (doc, origin, data) VALUES (?, ?, ?)",
+                (key, origin, update),
+            )
+            extracted = extract(entry.doc, schema)
+            count, size = con.execute(
+                "UPDATE _yloft_docs SET pending_count = pending_count + 1,"
+                " pending_bytes = pending_bytes + ?, deleted = ? WHERE key = ?"
+                " RETURNING pending_count, pending_bytes",
+                (len(update), int(extracted.deleted), key),
+            ).fetchone()
+            self._sync_row(schema, key, doc_id, extracted.deleted, extracted)
+            if count >= self.max_log_entries or size >= self.max_log_bytes:
+                self._compact(key, entry.doc)
+            entry.updates.clear()
+            self._remember(ident, entry)
+            frame.events.append((schema.name, doc_id, update, origin))
+            frame.written |= schema.tables() | _LOG_TABLES
+
+    def _sync_row(
+        self, schema: CollectionSchema, key: int, doc_id: str, deleted: bool, extracted: Any
+    ) -> None:
+        """Make the row and FTS entry of document ``key`` match ``extracted``."""
+        con = self._con
+        table = quote(schema.name)
+        cols = schema.columns()
+        fts = schema.fts_fields
+        old = con.execute(
+            f"SELECT {', '.join(quote(c) for c in cols)} FROM {table} WHERE rowid = ?", (key,)
+        ).fetchone()
+        fts_table = quote(schema.fts_table)
+        fts_cols = ", ".join(quote(c) for c in fts)
+        marks = ", ".join("?" for _ in fts)
+        old_fts = None if old is None else tuple(old[cols.index(c)] for c in fts)
+        if deleted:
+            if old is not None:
+                if fts:
+                    con.execute(
+                        f"INSERT INTO {fts_table} ({fts_table}, rowid, {fts_cols})"
+                        f" VALUES ('delete', ?, {marks})",
+                        (key, *(old_fts or ())),
+                    )
+                con.execute(f"DELETE FROM {table} WHERE rowid = ?", (key,))
+            return
+        new = (
+            doc_id,
+            *(extracted.values[c] for c in schema.field_names()),
+            extracted.created_at,
+            extracted.updated_at,
+        )
+        new_fts = tuple(extracted.values[c] for c in fts)
+        if old is None:
+            con.execute(
+                f"INSERT INTO {table} (rowid, {', '.join(quote(c) for c in cols)})"
+                f" VALUES (?, {', '.join('?' for _ in cols)})",
+                (key, *new),
+            )
+            if fts:
+                con.execute(
+                    f"INSERT INTO {fts_table} (rowid, {fts_cols}) VALUES (?, {marks})",
+                    (key, *new_fts),
+                )
+            return
+        if tuple(old) == new:
+            return
+        changed = [(c, v) for c, o, v in zip(cols, old, new, strict=True) if o != v]
+        con.execute(
+            f"UPDATE {table} SET {', '.join(f'{quote(c)} = ?' for c, _ in changed)}"
+            " WHERE rowid = ?",
+            (*(v for _, v in changed), key),
+        )
+        if fts and old_fts != new_fts:
+            con.execute(
+                f"INSERT INTO {fts_table} ({fts_table}, rowid, {fts_cols})"
+                f" VALUES ('delete', ?, {marks})",
+                (key, *(old_fts or ())),
+            )
+            con.execute(
+                f"INSERT INTO {fts_table} (rowid, {fts_cols}) VALUES (?, {marks})",
+                (key, *new_fts),
+            )
+
+    def _compact(self, key: int, doc: Doc[Any]) -> None:
+        """Fold a document's pending updates into its snapshot."""
+        con = self._con
+        snapshot, snap_seq = con.execute(
+            "SELECT snapshot, snap_seq FROM _yloft_docs WHERE key = ?", (key,)
+        ).fetchall()[0]
+        pending = con.execute(
+            "SELECT seq, data FROM _yloft_updates WHERE doc = ? AND seq > ? ORDER BY seq",
+            (key, snap_seq),
+        ).fetchall()
+        if not pending:
+            return
+        parts = ([snapshot] if snapshot is not None else []) + [d for _, d in pending]
+        state = decode_state(doc.get_state())
+        if all(covers(state, part) for part in parts):
+            new_snapshot = doc.get_update()
+        else:  # some structs wait for missing dependencies: keep them, merged
+            new_snapshot = merge_updates(*parts)
+        last = pending[-1][0]
+        con.execute(
+            "UPDATE _yloft_docs SET snapshot = ?, snap_seq = ?, pending_count = 0,"
+            " pending_bytes = 0 WHERE key = ?",
+            (new_snapshot, last, key),
+        )
+        floor = min(last, self._feed_floor())
+        con.execute("DELETE FROM _yloft_updates WHERE doc = ? AND seq <= ?", (key, floor))
+
+    def compact(self, collection: str, doc_id: str) -> None:
+        """Fold one document's pending updates into its snapshot now."""
+        coll = self._collection(collection)
+        with self._write() as frame:
+            entry = self._entry(coll.name, check_id(doc_id), keep=False)
+            if entry is not None and entry.key is not None:
+                self._compact(entry.key, entry.doc)
+                frame.written |= _LOG_TABLES
+
+    # -- change feed -------------------------------------------------------------------
+
+    def _feed_floor(self) -> int:
+        row = self._con.execute("SELECT value FROM _yloft_meta WHERE key = 'feed_floor'").fetchone()
+        return 0 if row is None else int(row[0])
+
+    def changes(
+        self, since: int = 0, *, local_only: bool = False, limit: int | None = None
+    ) -> list[Change]:
+        """Updates committed to this store after ``since``, in commit order.
+
+        Each item is ``(seq, collection, doc_id, update)``. ``local_only`` keeps only
+        updates made by this store's own edits (``apply_update`` without an origin
+        counts as local too); updates applied with an ``origin`` are left out.
+
+        Example:
+            >>> from yloft import Field
+            >>> store = Store(":memory:")
+            >>> notes = store.collection("notes", {"t": Field("m.t", str)})
+            >>> nid = notes.create()
+            >>> [(c, d == nid) for _, c, d, _ in store.changes()]
+            [('notes', True)]
+        """
+        self._check_open()
+        sql = (
+            "SELECT u.seq, d.collection, d.id, u.data FROM _yloft_updates u"
+            " JOIN _yloft_docs d ON d.key = u.doc WHERE u.seq > ?"
+        )
+        if local_only:
+            sql += " AND u.origin IS NULL"
+        sql += " ORDER BY u.seq"
+        params: list[int] = [max(int(since), self._feed_floor())]
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(int(limit))
+        return [(int(s), str(c), str(i), bytes(u)) for s, c, i, u in self._con.execute(sql, params)]
+
+    def trim_changes(self, upto: int) -> None:
+        """Say that feed entries up to ``upto`` were consumed; frees their space.
+
+        Entries at or below ``upto`` are no longer returned by :meth:`changes`; the
+        log rows that compaction already folded into snapshots are deleted.
+        """
+        with self._write() as frame:
+            floor = max(int(upto), self._feed_floor())
+            self._con.execute(
+                "INSERT OR REPLACE INTO _yloft_meta (key, value) VALUES ('feed_floor', ?)",
+                (str(floor),),
+            )
+            self._con.execute(
+                "DELETE FROM _yloft_updates WHERE seq <= ? AND seq <="
+                " (SELECT snap_seq FROM _yloft_docs WHERE key = _yloft_updates.doc)",
+                (floor,),
+            )
+            frame.written |= _LOG_TABLES
+
+    def on_update(self, hook: UpdateHook) -> Callable[[], None]:
+        """Call ``hook(collection, doc_id, update, origin)`` after each committed update.
+
+        Returns a function that removes the hook. Local edits have origin None.
+
+        Example:
+            >>> store = Store(":memory:")
+            >>> remove = store.on_update(lambda c, d, u, o: None)
+            >>> remove()
+        """
+        self._hooks.append(hook)
+
+        def remove() -> None:
+            if hook in self._hooks:
+                self._hooks.remove(hook)
+
+        return remove
+
+    # -- reads -------------------------------------------------------------------------
+
+    def _read(self, sql: str, params: Sequence[Any]) -> tuple[Rows, frozenset[str]]:
+        """Run app SQL under the read-only guard; return rows and tables read."""
+        self._check_open()
+        if not isinstance(sql, str):
+            raise QueryError(f"SQL must be a str, not {type(sql).__name__}")
+        tagged = sql.rstrip() + _READ_TAG
+        guard = self._guard
+        guard.read_only = True
+        guard.tables = set()
+        guard.denied = []
+        try:
+            cur = self._con.execute(tagged, params)
+            names = [d[0] for d in cur.description or ()]
+            rows = [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+        except sqlite3.Error as exc:
+            if guard.denied:
+                raise ReadOnlyQueryError(
+                    f"query refused: it would change the database ({guard.denied[0]}); "
+                    "store.query/subscribe only read — change data through collections"
+                ) from exc
+            raise QueryError(f"query failed: {exc}; check the SQL and its parameters") from exc
+        except (ValueError, TypeError, OverflowError) as exc:
+            raise QueryError(f"query failed: {exc}; check the SQL parameters") from exc
+        finally:
+            guard.read_only = False
+        tables = self._read_tables.get(tagged, frozenset()) | guard.tables
+        self._read_tables[tagged] = frozenset(tables)
+        return rows, frozenset(tables)
+
+    def query(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> Rows:
+        """Run a read-only SQL statement; rows as dicts.
+
+        Statements that would write raise :class:`ReadOnlyQueryError`.
+
+        Example:
+            >>> Store(":memory:").query("SELECT 1 + ? AS two", (1,))
+            [{'two': 2}]
+        """
+        return self._read(sql, params)[0]  # type: ignore[arg-type]
+
+    def subscribe(
+        self,
+        sql: str,
+        params: Sequence[Any],
+        callback: Callable[[Rows], object],
+    ) -> Subscription:
+        """A live query: ``callback(rows)`` after each commit that changed its result.
+
+        The first result is in ``sub.result``; the callback runs only on changes.
+
+        Example:
+            >>> store = Store(":memory:")
+            >>> sub = store.subscribe("SELECT 1 AS one", (), print)
+            >>> sub.result
+            [{'one': 1}]
+        """
+        self._check_open()
+        return self._live.add(sql, params, callback)
+
+    def dump(self) -> list[str]:
+        """Every row of the database as SQL text (for tests and debugging)."""
+        self._check_open()
+        return _sql.dump(self._con)
