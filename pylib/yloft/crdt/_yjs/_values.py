@@ -1,10 +1,10 @@
 """Converting plain values between Python and Yjs the way pycrdt does.
 
-pycrdt (yrs) stores every number as an IEEE double unless it is an integer beyond
-±(2**53 - 1), which it stores as a 64-bit BigInt. Reading back, doubles come out as
-``float`` and BigInts as ``int``; bytes come out as ``bytearray``; ``None`` is
-written as null. This module reproduces those rules on top of Pyodide's FFI, where
-JS numbers that happen to be integral arrive as ``int`` and must become ``float``.
+pycrdt (yrs) writes every Python number into updates as an IEEE double, so every
+replica reads numbers back as ``float`` (a BigInt written by a JS peer reads as
+``int``); bytes come out as ``bytearray``; ``None`` is written as null. This
+module reproduces those rules on top of Pyodide's FFI, where JS numbers that happen
+to be integral arrive as ``int`` and must become ``float``.
 """
 
 from __future__ import annotations
@@ -37,11 +37,13 @@ def to_js_value(value: Any) -> Any:
 
 
 def _int_to_js(value: int) -> Any:
+    # Stored as a double, as pycrdt encodes it in updates (it keeps an int beyond 2**53
+    # in memory, but writes it as a float, so every replica reads a float).
     if -MAX_SAFE <= value <= MAX_SAFE:
         return float(value)
     if not I64_MIN <= value <= I64_MAX:
         raise OverflowError(f"int {value} does not fit in 64 bits; store it as a str")
-    return value  # Pyodide passes ints beyond 2**53 as BigInt
+    return float(value)
 
 
 def _prepare(value: Any) -> Any:
