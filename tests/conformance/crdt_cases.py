@@ -243,6 +243,35 @@ def case_text_unicode() -> None:
     assert str(other.get("t", type=Text)) == "naïïve café"
 
 
+def case_text_indices_count_utf8_bytes() -> None:
+    # pycrdt's Text lengths and indices are UTF-8 byte offsets, not code points.
+    doc = Doc()
+    doc["t"] = t = Text("naïve")
+    assert len(t) == 6
+    t.insert(len(t), "!")
+    t.insert(4, "_")
+    assert str(t) == "naï_ve!"
+    del t[0:4]
+    assert str(t) == "_ve!"
+    t[0:2] = "é"
+    assert str(t) == "ée!" and len(t) == 4
+    deltas: list[Any] = []
+    t.observe(lambda event: deltas.append(event.delta))
+    t.insert(2, "Z")
+    del t[0:2]
+    assert deltas == [[{"retain": 2}, {"insert": "Z"}], [{"delete": 2}]]
+    assert str(t) == "Ze!"
+    emoji = doc.get("e", type=Text)
+    emoji += "a😀b"
+    assert len(emoji) == 6
+    remote = Doc()
+    remote.apply_update(doc.get_update())
+    rt = remote.get("t", type=Text)
+    assert len(rt) == 3
+    rt.insert(1, "ü")
+    assert str(rt) == "Züe!" and len(rt) == 5
+
+
 # ---------------------------------------------------------------- Array
 
 

@@ -231,8 +231,10 @@ def make_event(js_event: Any, doc: Doc, txn: ReadTransaction) -> BaseEvent:
         event = MapEvent()
         event.keys = _map_keys(js_event, doc)
     else:
-        event = TextEvent() if isinstance(target, type_for_kind[_js.K_YTEXT]) else ArrayEvent()
-        event.delta = _delta(js_event.delta, doc)
+        is_text = isinstance(target, type_for_kind[_js.K_YTEXT])
+        event = TextEvent() if is_text else ArrayEvent()
+        js_delta = _js.text_delta(js_event) if is_text else None
+        event.delta = _delta(js_event.delta if js_delta is None else js_delta, doc)
     event.target = target
     event.path = path
     event.transaction = txn

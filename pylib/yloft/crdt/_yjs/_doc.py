@@ -87,6 +87,7 @@ class Doc:
         self._exceptions: list[Exception] = []
         self._origins: dict[int, Any] = {}
         self._next_origin = 1
+        self._gen = 0  # bumped by remote updates (see _js.textLength)
         self._subscriptions: list[Subscription] = []
         for k, v in (init or {}).items():
             self[k] = v
@@ -173,6 +174,7 @@ class Doc:
             _js.Y.decodeUpdate(data)
         except JsException as exc:
             raise ValueError(f"Cannot decode update: {exc.message}") from None
+        self._gen += 1
         with self.transaction():
             try:
                 _js.Y.applyUpdate(self._ydoc, data)

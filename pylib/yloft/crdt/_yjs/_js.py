@@ -98,10 +98,104 @@ _JS = r"""
     });
     return out;
   };
+  // pycrdt (yrs) indexes Text by UTF-8 bytes; Yjs by UTF-16 code units. These helpers
+  // translate. A per-text flag remembers "all ASCII" (offsets then agree, no scan);
+  // it is rechecked when the document's generation (bumped on remote updates) moves.
+  const textState = new WeakMap();
+  const isAscii = (s) => {
+    for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 127) return false;
+    return true;
+  };
+  const utf8Len = (s) => {
+    let n = 0;
+    for (let i = 0; i < s.length; i++) {
+      const c = s.charCodeAt(i);
+      if (c < 0x80) n += 1;
+      else if (c < 0x800) n += 2;
+      else if (c >= 0xd800 && c < 0xdc00) { n += 4; i++; }
+      else n += 3;
+    }
+    return n;
+  };
+  const ascii = (ytext, gen) => {
+    let st = textState.get(ytext);
+    if (st === undefined || st.gen !== gen) {
+      st = { gen, ascii: isAscii(ytext.toString()) };
+      textState.set(ytext, st);
+    }
+    return st;
+  };
+  // UTF-16 offset of a UTF-8 byte offset (a byte inside a character counts as after it).
+  const toUnits = (s, bytes) => {
+    let b = 0, i = 0;
+    while (i < s.length && b < bytes) {
+      const c = s.charCodeAt(i);
+      if (c < 0x80) b += 1;
+      else if (c < 0x800) b += 2;
+      else if (c >= 0xd800 && c < 0xdc00) { b += 4; i++; }
+      else b += 3;
+      i++;
+    }
+    return i;
+  };
+  const textLength = (ytext, gen) =>
+    ascii(ytext, gen).ascii ? ytext.length : utf8Len(ytext.toString());
+  const textInsert = (ytext, gen, index, str, attrs) => {
+    const st = ascii(ytext, gen);
+    const at = st.ascii ? index : toUnits(ytext.toString(), index);
+    if (attrs === undefined) ytext.insert(at, str); else ytext.insert(at, str, attrs);
+    if (st.ascii && !isAscii(str)) st.ascii = false;
+  };
+  // Delete `length` bytes at byte `index`; returns how many bytes could not be deleted.
+  const textDelete = (ytext, gen, index, length) => {
+    const st = ascii(ytext, gen);
+    if (st.ascii) {
+      const missing = Math.max(0, index + length - ytext.length);
+      if (missing === 0) ytext.delete(index, length);
+      return missing;
+    }
+    const s = ytext.toString();
+    const total = utf8Len(s);
+    const missing = Math.max(0, index + length - total);
+    if (missing === 0) {
+      const from = toUnits(s, index);
+      ytext.delete(from, toUnits(s, index + length) - from);
+    }
+    return missing;
+  };
+  // A text event's delta with UTF-8 byte counts, or undefined to use Yjs's own delta
+  // (formatted text, where attributes matter, or nothing but ASCII involved).
+  const textDelta = (event) => {
+    const out = [];
+    let ascii = true;
+    const push = (op, n) => {
+      const last = out[out.length - 1];
+      if (last !== undefined && op in last) last[op] += n;
+      else out.push({ [op]: n });
+    };
+    for (let item = event.target._start; item !== null; item = item.right) {
+      const c = item.content;
+      if (c instanceof Y.ContentFormat || c instanceof Y.ContentEmbed) return undefined;
+      if (c instanceof Y.ContentType) return undefined;
+      const str = c instanceof Y.ContentString ? c.str : "";
+      if (!isAscii(str)) ascii = false;
+      if (event.adds(item)) {
+        if (!event.deletes(item) && str) push("insert", str);
+      } else if (event.deletes(item)) {
+        push("delete", utf8Len(str));
+      } else if (!item.deleted) {
+        push("retain", utf8Len(str));
+      }
+    }
+    if (ascii) return undefined;
+    if (out.length && "retain" in out[out.length - 1]) out.pop();
+    return out;
+  };
   const list1 = (x) => [x];
   // Pyodide treats a JsProxy's .get() as Mapping.get, so array reads go through here.
   const at = (yarray, i) => yarray.get(i);
-  return { begin, end, kind, keys, rootNames, root, flatMap, flatDeleteSet, list1, at };
+  return { begin, end, kind, keys, rootNames, root, flatMap, flatDeleteSet, list1, at,
+           textLength, textInsert, textDelete, textDelta };
 }
 """
 
@@ -116,3 +210,7 @@ flat_map: Any = _helpers.flatMap
 flat_delete_set: Any = _helpers.flatDeleteSet
 Y_list: Any = _helpers.list1
 at: Any = _helpers.at
+text_length: Any = _helpers.textLength
+text_insert: Any = _helpers.textInsert
+text_delete: Any = _helpers.textDelete
+text_delta: Any = _helpers.textDelta

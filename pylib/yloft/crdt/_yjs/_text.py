@@ -39,7 +39,7 @@ class Text(BaseType):
 
     def _init(self, value: str | None) -> None:
         if value:
-            self._writable().insert(0, value)
+            _js.text_insert(self._writable(), self.doc._gen, 0, value, None)
 
     def __iter__(self) -> Iterator[str]:
         return iter(str(self))
@@ -48,7 +48,8 @@ class Text(BaseType):
         return item in str(self)
 
     def __len__(self) -> int:
-        return int(self.integrated.length)
+        """The length in UTF-8 bytes, like pycrdt (all indices of Text count bytes)."""
+        return int(_js.text_length(self.integrated, self.doc._gen))
 
     def __str__(self) -> str:
         return str(self.integrated.toString())
@@ -61,8 +62,9 @@ class Text(BaseType):
 
     def __iadd__(self, value: str) -> Text:
         ytext = self._writable()
-        with self.doc.transaction():
-            ytext.insert(ytext.length, value)
+        doc = self.doc
+        with doc.transaction():
+            _js.text_insert(ytext, doc._gen, _js.text_length(ytext, doc._gen), value, None)
         return self
 
     def _check_slice(self, key: slice) -> tuple[int, int]:
@@ -84,14 +86,13 @@ class Text(BaseType):
 
     def _remove(self, ytext: Any, index: int, length: int) -> None:
         _check_u32(index)
-        have = max(0, int(ytext.length) - index)
-        if length > have:
+        missing = int(_js.text_delete(ytext, self.doc._gen, index, length))
+        if missing:
             # pycrdt (yrs) panics here; we refuse before touching the document.
             raise IndexError(
                 f"Couldn't remove {length} elements from an array. "
-                f"Only {have} of them were successfully removed."
+                f"Only {length - missing} of them were successfully removed."
             )
-        ytext.delete(index, length)
 
     def __delitem__(self, key: int | slice) -> None:
         ytext = self._writable()
@@ -117,12 +118,12 @@ class Text(BaseType):
                         f"Single item assigned value must have a length of 1, not {len(value)}"
                     )
                 self._remove(ytext, key, 1)
-                ytext.insert(key, value)
+                _js.text_insert(ytext, self.doc._gen, key, value, None)
             elif isinstance(key, slice):
                 start, stop = self._check_slice(key)
                 if stop - start > 0:
                     self._remove(ytext, start, stop - start)
-                ytext.insert(start, value)
+                _js.text_insert(ytext, self.doc._gen, start, value, None)
             else:
                 raise RuntimeError(f"Index not supported: {key}")
 
@@ -134,12 +135,12 @@ class Text(BaseType):
         """Insert ``value`` at ``index`` (past the end appends), with optional attributes."""
         ytext = self._writable()
         _check_u32(index)
-        index = min(index, int(ytext.length))
-        with self.doc.transaction():
-            if attrs is None:
-                ytext.insert(index, value)
-            else:
-                ytext.insert(index, value, to_js_value(attrs))
+        doc = self.doc
+        js_attrs = None if attrs is None else to_js_value(attrs)
+        # One Yjs call is one Yjs transaction: no need to open one around it.
+        _js.text_insert(ytext, doc._gen, index, value, js_attrs)
+        if doc._txn is None:
+            doc._raise_observer_errors()
 
     def format(self, start: int, stop: int, attrs: dict[str, Any]) -> None:
         """Apply formatting ``attrs`` to the characters in ``[start, stop)``."""
