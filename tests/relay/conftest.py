@@ -1,0 +1,122 @@
+"""Fixtures that run the relay as a real subprocess on 127.0.0.1 with a temp --db."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+TOKENS = "team=secret-team,other=secret-other"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class RelayProcess:
+    """``python -m yloft_relay`` in a subprocess; restartable on the same db and port."""
+
+    def __init__(self, db: Path, *extra: str) -> None:
+        self.db = db
+        self.port = free_port()
+        self.extra = list(extra)
+        self.proc: subprocess.Popen[str] | None = None
+        self.lines: list[str] = []
+
+    @property
+    def url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/relay"
+
+    def room_url(self, space: str, collection: str, doc_id: str, token: str) -> str:
+        return f"ws://127.0.0.1:{self.port}/relay/yws/{space}/{collection}/{doc_id}?token={token}"
+
+    def start(self) -> None:
+        cmd = [sys.executable, "-m", "yloft_relay", "--port", str(self.port)]
+        cmd += ["--db", str(self.db), "--tokens", TOKENS, *self.extra]
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        self.proc = subprocess.Popen(
+            cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env
+        )
+        ready = threading.Event()
+        self._pump_thread = threading.Thread(
+            target=self._pump, args=(self.proc, ready), daemon=True
+        )
+        self._pump_thread.start()
+        if not ready.wait(30):
+            self.kill9()
+            raise RuntimeError("relay did not start:\n" + "".join(self.lines))
+
+    def _pump(self, proc: subprocess.Popen[str], ready: threading.Event) -> None:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            self.lines.append(line)
+            if "listening on" in line:
+                ready.set()
+
+    def log_text(self) -> str:
+        return "".join(self.lines)
+
+    def wait_log(self, needle: str, timeout: float = 20) -> str:
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            text = self.log_text()
+            if needle in text:
+                return text
+            time.sleep(0.05)
+        raise AssertionError(f"{needle!r} not in relay log:\n{self.log_text()}")
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def kill9(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait(30)
+        self._close_pipe()
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                self.kill9()
+        self._close_pipe()
+
+    def _close_pipe(self) -> None:
+        if self.proc is not None and self.proc.stdout is not None:
+            self._pump_thread.join(10)
+            self.proc.stdout.close()
+
+
+@pytest.fixture
+def relay_factory(tmp_path: Path) -> Iterator[type[RelayProcess]]:
+    """Make relays with extra command-line flags; all stopped at teardown."""
+    started: list[RelayProcess] = []
+
+    class Factory(RelayProcess):
+        def __init__(self, *extra: str, db: Path | None = None) -> None:
+            super().__init__(db or tmp_path / f"relay{len(started)}.db", *extra)
+            started.append(self)
+
+    yield Factory
+    for r in started:
+        r.stop()
+
+
+@pytest.fixture
+def relay(relay_factory: type[RelayProcess]) -> RelayProcess:
+    """A running relay with default limits; spaces ``team`` and ``other``."""
+    r = relay_factory()
+    r.start()
+    return r
