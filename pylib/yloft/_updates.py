@@ -7,7 +7,7 @@ Example:
 
 from __future__ import annotations
 
-from .crdt import get_state
+from .crdt import get_update
 from .errors import MalformedUpdateError
 
 
@@ -38,17 +38,17 @@ def decode_state(state: bytes) -> dict[int, int]:
     return result
 
 
-def covers(state: dict[int, int], update: bytes) -> bool:
-    """True when a document at ``state`` holds every struct that ``update`` carries.
+def covers(state: bytes, update: bytes) -> bool:
+    """True when a document with state vector ``state`` holds every struct of ``update``.
 
     False means the update has structs the document could not integrate yet (their
-    dependencies are missing), which Yjs keeps as pending.
+    dependencies are missing), which Yjs keeps as pending. The diff of the update
+    against the state starts with its number of struct groups; zero means covered.
 
     Example:
         >>> from yloft.crdt import Doc, Map
         >>> d = Doc(); d.get("m", type=Map)["k"] = 1
-        >>> covers(decode_state(d.get_state()), d.get_update())
-        True
+        >>> covers(d.get_state(), d.get_update()), covers(Doc().get_state(), d.get_update())
+        (True, False)
     """
-    needed = decode_state(get_state(update))
-    return all(state.get(client, 0) >= clock for client, clock in needed.items())
+    return _varuint(get_update(update, state), 0)[0] == 0

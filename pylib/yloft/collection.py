@@ -195,10 +195,10 @@ class Collection:
                 f"update for {self.name}/{doc_id} is not a valid Yjs v1 update ({exc}); "
                 "pass bytes from get_update()/Doc.get_update() or a Yjs peer"
             ) from exc
-        from ._updates import covers, decode_state
+        from ._updates import covers
 
         observed = entry.take()
-        pending = not covers(decode_state(entry.doc.get_state()), data)
+        pending = not covers(entry.doc.get_state(), data)
         if observed is None and not pending and entry.key is not None:
             return  # a re-delivery: nothing new
         store._persist(self.schema, doc_id, entry, data if pending else observed or data, origin)

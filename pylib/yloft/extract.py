@@ -115,7 +115,14 @@ def convert(value: object, field: Field) -> tuple[Any, bool]:
     if not isinstance(value, want):
         return None, False
     try:
-        return json.dumps(_plain(value), sort_keys=True, ensure_ascii=False, allow_nan=False), True
+        text = json.dumps(
+            _plain(value),
+            sort_keys=True,
+            ensure_ascii=False,
+            allow_nan=False,
+            separators=(",", ":"),
+        )
+        return text, True
     except (TypeError, ValueError):
         return None, False
 

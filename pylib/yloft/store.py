@@ -29,7 +29,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from . import _sql
-from ._updates import covers, decode_state
+from ._updates import covers
 from .collection import Collection
 from .crdt import Doc, merge_updates
 from .errors import (
@@ -96,7 +96,10 @@ def check_id(doc_id: object) -> str:
             "create() returned"
         )
     if not doc_id or len(doc_id) > 256:
-        raise InvalidIdError("document id must be a non-empty str of at most 256 characters")
+        raise InvalidIdError(
+            "document id must be a non-empty str of at most 256 characters; use the id "
+            "that create() returned"
+        )
     return doc_id
 
 
@@ -614,7 +617,7 @@ class Store:
         if not pending:
             return
         parts = ([snapshot] if snapshot is not None else []) + [d for _, d in pending]
-        state = decode_state(doc.get_state())
+        state = doc.get_state()
         if all(covers(state, part) for part in parts):
             new_snapshot = doc.get_update()
         else:  # some structs wait for missing dependencies: keep them, merged

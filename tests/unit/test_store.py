@@ -1,0 +1,429 @@
+"""The Store on real SQLite files: API contract, columns, feed, hooks, transactions."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from yloft import (
+    CallbackError,
+    DocumentBusyError,
+    DocumentDeletedError,
+    DocumentNotFoundError,
+    DurabilityError,
+    Field,
+    Store,
+    StoreClosedError,
+    YloftError,
+)
+from yloft.crdt import Array, Doc, Map, Text
+
+FIELDS = {
+    "title": Field("meta.title", str, index=True),
+    "done": Field("meta.done", bool, index=True),
+    "tags": Field("meta.tags", list),
+    "rank": Field("meta.rank", float),
+    "body": Field("body", str, fts=True),
+}
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    with Store(tmp_path / "app.db") as s:
+        yield s
+
+
+def fill(store: Store, title: str, body: str, done: bool = False) -> str:
+    notes = store.collection("notes", FIELDS)
+    nid = notes.create()
+    with notes.edit(nid) as doc:
+        meta = doc.get("meta", type=Map)
+        meta["title"] = title
+        meta["done"] = done
+        meta["tags"] = ["home"]
+        doc.get("body", type=Text).insert(0, body)
+    return nid
+
+
+def fts_check(store: Store, table: str = "notes_fts") -> None:
+    store._con.execute(f"INSERT INTO {table}({table}) VALUES ('integrity-check')")
+
+
+def test_the_issue_example(store: Store) -> None:
+    notes = store.collection("notes", FIELDS)
+    nid = fill(store, "Buy milk", "two litres")
+    row = notes.row(nid)
+    assert row is not None
+    assert {k: row[k] for k in FIELDS} == {
+        "title": "Buy milk",
+        "done": False,
+        "tags": ["home"],
+        "rank": None,
+        "body": "two litres",
+    }
+    assert row["id"] == nid and row["created_at"] <= row["updated_at"]
+    doc = notes.get(nid)
+    assert str(doc.get("body", type=Text)) == "two litres"
+    doc.get("body", type=Text).insert(0, "copy: ")  # an independent copy
+    assert notes.row(nid)["body"] == "two litres"  # type: ignore[index]
+    assert store.query("SELECT id, title FROM notes WHERE done = 0 ORDER BY title", ()) == [
+        {"id": nid, "title": "Buy milk"}
+    ]
+    assert [r["id"] for r in notes.search("litres")] == [nid]
+    fts_check(store)
+
+
+def test_ids_are_strings_and_unique(store: Store) -> None:
+    notes = store.collection("notes", FIELDS)
+    ids = {notes.create() for _ in range(20)}
+    assert len(ids) == 20 and all(isinstance(i, str) for i in ids)
+    assert sorted(notes.ids()) == sorted(ids) and len(notes) == 20
+
+
+def test_state_and_update_round_trip(store: Store) -> None:
+    notes = store.collection("notes", FIELDS)
+    nid = fill(store, "a", "hello")
+    peer: Doc = Doc()
+    peer.apply_update(notes.get_update(nid))
+    assert peer.get_state() == notes.get_state(nid)
+    with notes.edit(nid) as doc:
+        doc.get("body", type=Text).insert(5, " world")
+    diff = notes.get_update(nid, peer.get_state())
+    assert len(diff) < len(notes.get_update(nid))
+    peer.apply_update(diff)
+    assert str(peer.get("body", type=Text)) == "hello world"
+
+
+def test_apply_update_creates_and_converges(tmp_path: Path) -> None:
+    with Store(tmp_path / "a.db") as a, Store(tmp_path / "b.db") as b:
+        na, nb = a.collection("notes", FIELDS), b.collection("notes", FIELDS)
+        nid = fill(a, "from a", "text")
+        nb.apply_update(nid, na.get_update(nid), origin="relay")
+        assert nb.row(nid) == na.row(nid)
+        with nb.edit(nid) as doc:
+            doc.get("meta", type=Map)["rank"] = 2.5
+        na.apply_update(nid, nb.get_update(nid, na.get_state(nid)))
+        assert na.row(nid) == nb.row(nid) and na.row(nid)["rank"] == 2.5  # type: ignore[index]
+
+
+def test_redelivery_records_nothing(store: Store) -> None:
+    notes = store.collection("notes", FIELDS)
+    nid = fill(store, "a", "b")
+    update = notes.get_update(nid)
+    before = store.changes()
+    notes.apply_update(nid, update, origin="relay")
+    notes.apply_update(nid, update, origin="relay")
+    assert store.changes() == before
+
+
+def test_out_of_order_updates_are_kept_until_they_apply(tmp_path: Path) -> None:
+    src: Doc = Doc()
+    updates: list[bytes] = []
+    src.observe(lambda e: updates.append(e.update))
+    text = src.get("body", type=Text)
+    text.insert(0, "one ")
+    text.insert(4, "two ")
+    text.insert(8, "three")
+    with Store(tmp_path / "x.db", max_log_entries=2) as s:
+        notes = s.collection("notes", FIELDS)
+        notes.apply_update("d", updates[2], origin="p")  # depends on missing updates
+        notes.apply_update("d", updates[1], origin="p")
+        assert notes.row("d")["body"] == ""  # type: ignore[index]
+    with Store(tmp_path / "x.db", max_log_entries=2) as s:  # pending survives a reopen
+        notes = s.collection("notes", FIELDS)
+        notes.apply_update("d", updates[0], origin="p")
+        assert notes.row("d")["body"] == "one two three"  # type: ignore[index]
+        assert notes.get_state("d") == src.get_state()
+
+
+def test_delete_is_a_tombstone_that_syncs(tmp_path: Path) -> None:
+    with Store(tmp_path / "a.db") as a, Store(tmp_path / "b.db") as b:
+        na, nb = a.collection("notes", FIELDS), b.collection("notes", FIELDS)
+        nid = fill(a, "gone soon", "searchable words")
+        nb.apply_update(nid, na.get_update(nid))
+        state = nb.get_state(nid)
+        na.delete(nid)
+        assert na.row(nid) is None and na.search("searchable") == [] and na.deleted(nid)
+        assert a.query("SELECT count(*) AS n FROM notes", ()) == [{"n": 0}]
+        fts_check(a)
+        with pytest.raises(DocumentDeletedError), na.edit(nid):
+            pass
+        na.delete(nid)  # deleting twice is a no-op
+        nb.apply_update(nid, na.get_update(nid, state), origin="relay")
+        assert nb.row(nid) is None and nb.search("searchable") == [] and nb.deleted(nid)
+        fts_check(b)
+
+
+def test_edit_that_raises_saves_nothing(store: Store) -> None:
+    notes = store.collection("notes", FIELDS)
+    nid = fill(store, "kept", "kept")
+    dump = store.dump()
+    with pytest.raises(RuntimeError), notes.edit(nid) as doc:
+        doc.get("meta", type=Map)["title"] = "lost"
+        raise RuntimeError("boom")
+    assert store.dump() == dump
+    assert notes.row(nid)["title"] == "kept"  # type: ignore[index]
+    assert notes.get(nid).get("meta", type=Map)["title"] == "kept"
+
+
+def test_edit_is_one_update_and_not_reentrant(store: Store) -> None:
+    notes = store.collection("notes", FIELDS)
+    nid = fill(store, "x", "y")
+    n = len(store.changes())
+    with notes.edit(nid) as doc:
+        doc.get("meta", type=Map)["title"] = "1"
+        doc.get("meta", type=Map)["title"] = "2"
+        doc.get("body", type=Text).insert(0, "z")
+        with pytest.raises(DocumentBusyError), notes.edit(nid):
+            pass
+        with pytest.raises(DocumentBusyError):
+            notes.apply_update(nid, b"\x00\x00")
+    assert len(store.changes()) == n + 1
+
+
+def test_edits_outside_a_block_are_not_trusted(store: Store) -> None:
+    notes = store.collection("notes", FIELDS)
+    nid = fill(store, "x", "y")
+    with notes.edit(nid) as doc:
+        pass
+    doc.get("meta", type=Map)["title"] = "sneaky"  # after the block: never saved
+    with notes.edit(nid) as doc2:
+        assert doc2.get("meta", type=Map)["title"] == "x"
+    assert notes.row(nid)["title"] == "x"  # type: ignore[index]
+
+
+def test_reopen_keeps_everything(tmp_path: Path) -> None:
+    with Store(tmp_path / "r.db") as s:
+        nid = fill(s, "persisted", "body text")
+        row = s.collection("notes", FIELDS).row(nid)
+    with Store(tmp_path / "r.db") as s:
+        notes = s.collection("notes")  # the stamped declaration
+        assert notes.row(nid) == row
+        assert s.collections() == ["notes"]
+        with notes.edit(nid) as doc:
+            doc.get("meta", type=Map)["done"] = True
+        assert notes.row(nid)["done"] is True  # type: ignore[index]
+
+
+def test_compaction_bounds_the_log(tmp_path: Path) -> None:
+    with Store(tmp_path / "c.db", max_log_entries=10) as s:
+        notes = s.collection("notes", FIELDS)
+        nid = fill(s, "t", "")
+        for i in range(95):
+            with notes.edit(nid) as doc:
+                doc.get("body", type=Text).insert(0, str(i % 10))
+        key, pending, snap_seq = s._con.execute(
+            "SELECT key, pending_count, snap_seq FROM _yloft_docs"
+        ).fetchone()
+        assert snap_seq > 0 and pending < 10
+        unfolded = s._con.execute(
+            "SELECT count(*) FROM _yloft_updates WHERE doc = ? AND seq > ?", (key, snap_seq)
+        ).fetchone()[0]
+        assert unfolded == pending
+        # The feed still holds every update until it is trimmed...
+        assert len(s.changes()) == 97
+        last = s.changes()[-1][0]
+        s.trim_changes(last)
+        assert s.changes() == []
+        # ...and trimming frees the rows compaction already folded.
+        rows = s._con.execute("SELECT count(*) FROM _yloft_updates").fetchone()[0]
+        assert rows == pending
+        body = notes.row(nid)["body"]  # type: ignore[index]
+    with Store(tmp_path / "c.db", max_log_entries=10) as s:
+        notes = s.collection("notes", FIELDS)
+        assert notes.row(nid)["body"] == body  # type: ignore[index]
+        assert str(notes.get(nid).get("body", type=Text)) == body
+        s.compact("notes", nid)
+        assert s._con.execute("SELECT pending_count FROM _yloft_docs").fetchone()[0] == 0
+        assert str(notes.get(nid).get("body", type=Text)) == body
+
+
+def test_byte_limit_triggers_compaction(store: Store) -> None:
+    big = Store(":memory:", max_log_bytes=2000)
+    notes = big.collection("notes", FIELDS)
+    nid = notes.create()
+    for _ in range(5):
+        with notes.edit(nid) as doc:
+            doc.get("body", type=Text).insert(0, "x" * 600)
+    assert big._con.execute("SELECT snap_seq FROM _yloft_docs").fetchone()[0] > 0
+    big.close()
+
+
+def test_changes_feed_and_origins(store: Store) -> None:
+    notes = store.collection("notes", FIELDS)
+    seen: list[tuple[str, str, bytes, str | None]] = []
+    remove = store.on_update(lambda *args: seen.append(args))
+    nid = fill(store, "local", "x")
+    remote: Doc = Doc()
+    remote.get("meta", type=Map)["title"] = "remote"
+    notes.apply_update("peer-doc", remote.get_update(), origin="relay")
+    feed = store.changes()
+    assert [seq for seq, *_ in feed] == sorted(seq for seq, *_ in feed)
+    assert [(c, d) for _, c, d, _ in feed] == [
+        ("notes", nid),
+        ("notes", nid),
+        ("notes", "peer-doc"),
+    ]
+    assert [u for *_, u in feed] == [u for _, _, u, _ in seen]
+    assert [o for *_, o in seen] == [None, None, "relay"]
+    local = store.changes(local_only=True)
+    assert [d for _, _, d, _ in local] == [nid, nid]
+    assert store.changes(since=feed[0][0]) == feed[1:]
+    assert store.changes(limit=1) == feed[:1]
+    remove()
+    fill(store, "after", "x")
+    assert len(seen) == 3
+
+
+def test_feed_replays_into_another_store(tmp_path: Path) -> None:
+    with Store(tmp_path / "a.db") as a, Store(tmp_path / "b.db") as b:
+        for i in range(5):
+            fill(a, f"t{i}", f"body {i}")
+        b.collection("notes", FIELDS)
+        for _, coll, doc_id, update in a.changes():
+            b.apply_update(coll, doc_id, update, origin="a")
+        assert a.query("SELECT * FROM notes ORDER BY id", ()) == b.query(
+            "SELECT * FROM notes ORDER BY id", ()
+        )
+
+
+def test_atomic_commits_once_and_rolls_back_whole(store: Store) -> None:
+    commits: list[int] = []
+    s2 = Store(
+        store._con.execute("PRAGMA database_list").fetchone()[2],
+        on_commit=lambda: commits.append(1),
+    )
+    notes = s2.collection("notes", FIELDS)
+    commits.clear()
+    with s2.atomic():
+        ids = [notes.create() for _ in range(5)]
+        with s2.atomic():
+            notes.create()
+    assert commits == [1] and len(notes) == 6
+    dump = s2.dump()
+    with pytest.raises(ValueError), s2.atomic():
+        notes.create()
+        with notes.edit(ids[0]) as doc:
+            doc.get("meta", type=Map)["title"] = "rolled back"
+        raise ValueError("abort")
+    assert s2.dump() == dump and commits == [1]
+    assert notes.row(ids[0])["title"] is None  # type: ignore[index]
+    with notes.edit(ids[0]) as doc:  # the cached doc was dropped with the rollback
+        assert "title" not in doc.get("meta", type=Map)
+    # An inner savepoint that fails leaves the outer work in place.
+    with s2.atomic():
+        kept = notes.create()
+        with pytest.raises(KeyError), s2.atomic():
+            notes.create()
+            raise KeyError("inner")
+    assert notes.row(kept) is not None and len(notes) == 7
+    s2.close()
+
+
+def test_on_commit_failure_is_reported(tmp_path: Path) -> None:
+    broken = False
+
+    def flush() -> None:
+        if broken:
+            raise OSError("flush failed")
+
+    with Store(tmp_path / "d.db", on_commit=flush) as s:
+        notes = s.collection("notes", FIELDS)
+        broken = True
+        with pytest.raises(DurabilityError) as info:
+            notes.create()
+        assert isinstance(info.value, OSError)
+
+
+def test_callback_errors_are_raised_after_commit(store: Store) -> None:
+    notes = store.collection("notes", FIELDS)
+
+    def bad(*args: Any) -> None:
+        raise ZeroDivisionError
+
+    store.on_update(bad)
+    with pytest.raises(CallbackError) as info:
+        notes.create()
+    assert isinstance(info.value.errors[0], ZeroDivisionError)
+    assert len(notes) == 1  # committed all the same
+
+
+def test_two_stores_on_one_file_see_each_other(tmp_path: Path) -> None:
+    with Store(tmp_path / "s.db") as a, Store(tmp_path / "s.db") as b:
+        na, nb = a.collection("notes", FIELDS), b.collection("notes", FIELDS)
+        nid = fill(a, "a", "x")
+        with nb.edit(nid) as doc:  # b loads what a wrote
+            doc.get("meta", type=Map)["title"] = "b"
+        with na.edit(nid) as doc:  # a's cached copy is stale: it reloads
+            assert doc.get("meta", type=Map)["title"] == "b"
+            doc.get("meta", type=Map)["rank"] = 1.0
+        assert nb.row(nid)["title"] == "b" and nb.row(nid)["rank"] == 1.0  # type: ignore[index]
+
+
+def test_closed_store_refuses_work(tmp_path: Path) -> None:
+    s = Store(tmp_path / "z.db")
+    notes = s.collection("notes", FIELDS)
+    s.close()
+    s.close()
+    assert s.closed
+    for call in (notes.create, lambda: s.query("SELECT 1", ()), s.changes):
+        with pytest.raises(StoreClosedError):
+            call()
+
+
+def test_unknown_documents(store: Store) -> None:
+    notes = store.collection("notes", FIELDS)
+    assert notes.row("nope") is None
+    for call in (notes.get, notes.get_state, notes.get_update, notes.delete):
+        with pytest.raises(DocumentNotFoundError):
+            call("nope")
+    with pytest.raises(DocumentNotFoundError), notes.edit("nope"):
+        pass
+
+
+def test_arrays_and_maps_as_roots(store: Store) -> None:
+    things = store.collection(
+        "things", {"items": Field("items", list), "props": Field("props", dict)}
+    )
+    tid = things.create()
+    with things.edit(tid) as doc:
+        doc.get("items", type=Array).extend(["a", "b"])
+        doc.get("props", type=Map)["k"] = 1
+    assert things.row(tid)["items"] == ["a", "b"]  # type: ignore[index]
+    assert store.query(
+        "SELECT j.value AS v FROM things, json_each(things.items) j ORDER BY v", ()
+    ) == [{"v": "a"}, {"v": "b"}]
+
+
+def test_sqlite_is_not_written_when_nothing_changes(store: Store) -> None:
+    notes = store.collection("notes", FIELDS)
+    nid = fill(store, "t", "b")
+    total = store._con.total_changes
+    notes.apply_update(nid, notes.get_update(nid))
+    assert store._con.total_changes == total
+
+
+def test_durability_pragmas(tmp_path: Path) -> None:
+    with Store(tmp_path / "p.db") as s:
+        assert s._con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert s._con.execute("PRAGMA synchronous").fetchone()[0] == 2
+    with Store(tmp_path / "q.db", pragmas={"journal_mode": "delete", "synchronous": "normal"}) as s:
+        assert s._con.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
+        assert s._con.execute("PRAGMA synchronous").fetchone()[0] == 1
+    with pytest.raises(ValueError):
+        Store(tmp_path / "bad.db", pragmas={"journal_mode": "wal; DROP TABLE x"})
+
+
+def test_a_foreign_table_is_not_clobbered(tmp_path: Path) -> None:
+    con = sqlite3.connect(tmp_path / "f.db")
+    con.execute("CREATE TABLE notes (x)")
+    con.commit()
+    con.close()
+    with Store(tmp_path / "f.db") as s:
+        with pytest.raises(YloftError, match="not a yloft collection"):
+            s.collection("notes", FIELDS)
+        assert s.query("SELECT name FROM pragma_table_info('notes')", ()) == [{"name": "x"}]
