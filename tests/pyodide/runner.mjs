@@ -8,11 +8,17 @@
 
 import readline from "node:readline";
 import path from "node:path";
+import { format } from "node:util";
 import { loadPyodide } from "pyodide";
 import * as Y from "yjs";
 
 const root = path.resolve(process.argv[2] ?? ".");
 const write = (line) => process.stderr.write(line + "\n");
+// stdout carries only replies: JS logging (Yjs logs some malformed updates with
+// console.log) goes to stderr too, or it would be read as a reply.
+for (const name of ["log", "info", "debug"]) {
+  console[name] = (...args) => write(format(...args));
+}
 const pyodide = await loadPyodide({ stdout: write, stderr: write });
 pyodide.registerJsModule("yjs", Y);
 for (const dir of ["pylib", "relay", "tests"]) {
