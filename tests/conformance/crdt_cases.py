@@ -626,6 +626,16 @@ def case_concurrent_edits_converge() -> None:
     assert a["m"]["k"] == "from b"  # the higher client id wins a concurrent map set
 
 
+def case_client_id_is_kept_when_updates_carry_it() -> None:
+    a = Doc(client_id=9)
+    a["m"] = Map({"x": 1})
+    b = Doc(client_id=9)  # a second replica with the same id (a reloaded tab)
+    b.apply_update(a.get_update())
+    with b.transaction():
+        b.apply_update(a.get_update())
+    assert b.client_id == 9
+
+
 BAD_UPDATES = [b"", b"\x01", b"\x01\x01", b"garbage!!", b"\xff" * 9, b"\x00\x01\x00"]
 
 
@@ -644,6 +654,32 @@ def case_bad_updates_raise_and_change_nothing() -> None:
         assert fresh.get_state() == b"\x00"
     doc["m"]["k2"] = 1  # still usable
     assert doc["m"].to_py() == {"k": "v", "k2": 1.0}
+
+
+def sample_doc() -> Doc:
+    """A small document with every root type, for the bad-input checks."""
+    doc = Doc(client_id=5)
+    doc["m"] = Map({"k": "v", "n": Array([1, Text("x")])})
+    doc["t"] = Text("hello")
+    with doc.transaction():
+        doc["t"].insert(2, "__")
+        del doc["m"]["k"]
+    return doc
+
+
+def check_apply_untrusted(data: bytes) -> str:
+    """Apply ``data`` to a document: it is applied ("ok") or refused with pycrdt's
+    ValueError ("rejected") leaving the document exactly as it was."""
+    doc = sample_doc()
+    before, state = doc.get_update(), doc.get_state()
+    try:
+        doc.apply_update(data)
+    except ValueError as exc:
+        assert str(exc).startswith("Cannot decode update"), str(exc)
+        assert doc.get_update() == before and doc.get_state() == state
+        doc["m"]["after"] = 1  # still usable
+        return "rejected"
+    return "ok"
 
 
 CASES = sorted(name for name in globals() if name.startswith("case_"))

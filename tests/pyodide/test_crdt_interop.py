@@ -35,9 +35,11 @@ PLAIN = st.recursive(
 )  # fmt: skip
 SHARED = st.recursive(
     PLAIN,
-    lambda inner: st.builds(lambda d: {"$map": d}, st.dictionaries(KEYS, inner, max_size=3))
-    | st.builds(lambda v: {"$arr": v}, st.lists(inner, max_size=3))
-    | st.builds(lambda s: {"$text": s}, TEXT),
+    lambda inner: (
+        st.builds(lambda d: {"$map": d}, st.dictionaries(KEYS, inner, max_size=3))
+        | st.builds(lambda v: {"$arr": v}, st.lists(inner, max_size=3))
+        | st.builds(lambda s: {"$text": s}, TEXT)
+    ),
     max_leaves=4,
 )
 FRACTION = st.floats(0, 1)

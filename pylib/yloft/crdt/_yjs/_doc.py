@@ -83,6 +83,7 @@ class Doc:
         self._ydoc: Any = _js.Y.Doc.new(to_js(opts, dict_converter=_js.js_object))
         if client_id is not None:
             self._ydoc.clientID = client_id
+        self._client_id = int(self._ydoc.clientID)
         self._txn: Transaction | None = None
         self._exceptions: list[Exception] = []
         self._origins: dict[int, Any] = {}
@@ -135,6 +136,12 @@ class Doc:
             return None
         return self._origins.get(token)
 
+    def _keep_client_id(self) -> None:
+        # Yjs picks a new client ID when an update carries changes under ours; pycrdt
+        # keeps it, and so do we.
+        if self._ydoc.clientID != self._client_id:
+            self._ydoc.clientID = self._client_id
+
     def _raise_observer_errors(self) -> None:
         if self._exceptions:
             exceptions = tuple(self._exceptions)
@@ -169,17 +176,13 @@ class Doc:
         """
         forbid_read_transaction(self._txn)
         data = to_js(bytes(update))
-        try:
-            # Decode fully first: a malformed update then fails before anything changes.
-            _js.Y.decodeUpdate(data)
-        except JsException as exc:
-            raise ValueError(f"Cannot decode update: {exc.message}") from None
+        error = _js.update_error(self._ydoc, data)
+        if error is not None:
+            raise ValueError(f"Cannot decode update: {error}")
         self._gen += 1
-        with self.transaction():
-            try:
-                _js.Y.applyUpdate(self._ydoc, data)
-            except JsException as exc:
-                raise ValueError(f"Cannot decode update: {exc.message}") from None
+        with self.transaction() as txn:
+            txn._applied_update = True
+            _js.Y.applyUpdate(self._ydoc, data)
 
     # -- roots -----------------------------------------------------------------
 

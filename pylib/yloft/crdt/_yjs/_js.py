@@ -6,7 +6,8 @@ functions compiled once at import (no proxies are created per call):
 - ``begin(doc, origin)`` / ``end(doc)`` open and close one Yjs transaction across
   many Python calls (Yjs only offers the callback form ``transact(doc, fn)``);
 - ``kind(value)`` classifies a value read from Yjs with one call;
-- ``entries(ymap)`` lists a map's live keys.
+- ``keys(ymap)`` lists a map's live keys; ``updateError`` vets an update first;
+- ``text*`` translate pycrdt's UTF-8 byte offsets to Yjs's UTF-16 ones.
 """
 
 from __future__ import annotations
@@ -191,11 +192,27 @@ _JS = r"""
     if (out.length && "retain" in out[out.length - 1]) out.pop();
     return out;
   };
+  // Why `update` cannot be applied to `doc`, or undefined if it can. Decoding alone
+  // does not catch everything: Yjs can throw half-way through integrating a decodable
+  // but inconsistent update, so it is first applied to a scratch copy of the document.
+  const updateError = (doc, update) => {
+    const scratch = new Y.Doc({ gc: doc.gc });
+    try {
+      Y.decodeUpdate(update);
+      Y.applyUpdate(scratch, Y.encodeStateAsUpdate(doc));
+      Y.applyUpdate(scratch, update);
+    } catch (e) {
+      return String(e && e.message !== undefined ? e.message : e);
+    } finally {
+      scratch.destroy();
+    }
+    return undefined;
+  };
   const list1 = (x) => [x];
   // Pyodide treats a JsProxy's .get() as Mapping.get, so array reads go through here.
   const at = (yarray, i) => yarray.get(i);
   return { begin, end, kind, keys, rootNames, root, flatMap, flatDeleteSet, list1, at,
-           textLength, textInsert, textDelete, textDelta };
+           textLength, textInsert, textDelete, textDelta, updateError };
 }
 """
 
@@ -214,3 +231,4 @@ text_length: Any = _helpers.textLength
 text_insert: Any = _helpers.textInsert
 text_delete: Any = _helpers.textDelete
 text_delta: Any = _helpers.textDelta
+update_error: Any = _helpers.updateError

@@ -30,6 +30,7 @@ class Transaction:
         self._origin = origin
         self._origin_token: int | None = None
         self._js_txn = _js_txn
+        self._applied_update = False
 
     def __enter__(self) -> Transaction:
         self._leases += 1
@@ -55,6 +56,8 @@ class Transaction:
             _js.end(doc._ydoc)
         finally:
             doc._txn = None
+            if self._applied_update:
+                doc._keep_client_id()
             if self._origin_token is not None:
                 doc._origins.pop(self._origin_token, None)
         doc._raise_observer_errors()
