@@ -65,10 +65,26 @@ def valid_update(update: bytes) -> bool:
 
 
 def _diff_for(updates: list[bytes], state_vector: bytes | None) -> bytes:
-    merged = pycrdt.merge_updates(*updates) if updates else EMPTY_UPDATE
-    if state_vector is None:
-        return pycrdt.get_state(merged)
-    return pycrdt.get_update(merged, state_vector)
+    """State vector (``state_vector is None``) or diff of a document stored as ``updates``.
+
+    Fast path: merge the updates without a document. Updates that each decode can
+    still merge into bytes that do not (hostile or buggy peers); then the updates
+    are applied to a document one by one, skipping any that fails, so one bad
+    update cannot make the whole document unservable.
+    """
+    try:
+        merged = pycrdt.merge_updates(*updates) if updates else EMPTY_UPDATE
+        if state_vector is None:
+            return pycrdt.get_state(merged)
+        return pycrdt.get_update(merged, state_vector)
+    except ValueError:
+        doc: pycrdt.Doc[Any] = pycrdt.Doc()
+        for i, update in enumerate(updates):
+            try:
+                doc.apply_update(update)
+            except Exception as exc:
+                log.warning("skipping stored update %d of a document: %s", i, exc)
+        return doc.get_state() if state_vector is None else doc.get_update(state_vector)
 
 
 class Relay:
@@ -305,8 +321,8 @@ class Relay:
                 peer.fail(1002, f"malformed frame: {exc}")
                 return
             if isinstance(msg, p.Push):
-                if not msg.collection or not msg.doc_id:
-                    peer.fail(1002, "PUSH needs a collection and a doc_id")
+                if not msg.collection or not msg.doc_id or not msg.msg_id:
+                    peer.fail(1002, "PUSH needs a collection, a doc_id and a msg_id > 0")
                     return
                 if not valid_update(msg.update):
                     peer.fail(1003, "PUSH carries an invalid Yjs update")

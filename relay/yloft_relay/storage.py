@@ -38,7 +38,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from pycrdt import merge_updates
+from pycrdt import get_state, merge_updates
 
 log = logging.getLogger("yloft_relay")
 
@@ -260,9 +260,9 @@ class Writer:
         key, _ = self._to_compact.popitem(last=False)
         try:
             self.compact(*key)
-        except Exception:
-            log.exception("compaction of %s failed; its log stays as it was", key)
-            self._rows.pop(key, None)
+        except Exception as exc:
+            log.warning("not compacting %s: %s; its log stays as it was", key, exc)
+            self._rows.put(key, -(1 << 40))  # do not retry until the relay restarts
 
     def compact(self, space: str, collection: str, doc_id: str) -> int:
         """Merge the oldest rows of one document into one; return the rows removed.
@@ -281,6 +281,9 @@ class Writer:
                 conn.execute("ROLLBACK")
                 return 0
             merged = merge_updates(*[bytes(r[1]) for r in found])
+            # Updates that each decode may still merge into bytes that do not (a
+            # hostile peer): then keep the rows as they are, never a broken merge.
+            get_state(merged)
             seqs = [r[0] for r in found]
             conn.execute(
                 "DELETE FROM log WHERE space=? AND collection=? AND doc_id=? AND seq<=?",
