@@ -8,7 +8,7 @@ from typing import Any
 
 from . import _js
 from ._base import BaseEvent, BaseType, Subscription, type_for_kind
-from ._values import json_ready, to_js_value
+from ._values import from_js_plain, json_ready, to_js_value
 
 
 class Array(BaseType):
@@ -44,20 +44,20 @@ class Array(BaseType):
         for value in values:
             if isinstance(value, BaseType):
                 if run:
-                    yarray.insert(index, to_js_value(run))
+                    _js.array_insert(yarray, index, to_js_value(run))
                     index += len(run)
                     run = []
                 child = value._new_js()
-                yarray.insert(index, _js.Y_list(child))
+                _js.array_insert(yarray, index, _js.Y_list(child))
                 value._integrate_and_init(self.doc, child)
                 index += 1
             else:
                 run.append(value)
         if run:
-            yarray.insert(index, to_js_value(run))
+            _js.array_insert(yarray, index, to_js_value(run))
 
     def __len__(self) -> int:
-        return int(self.integrated.length)
+        return int(_js.array_length(self.integrated))
 
     def append(self, value: Any) -> None:
         """Append one item."""
@@ -130,7 +130,7 @@ class Array(BaseType):
         with self.doc.transaction():
             if isinstance(key, int):
                 key = self._check_index(key)
-                yarray.delete(key, 1)
+                _js.array_delete(yarray, key, 1)
             elif isinstance(key, slice):
                 if key.step is not None:
                     raise RuntimeError("Step not supported")
@@ -153,7 +153,7 @@ class Array(BaseType):
                     # pycrdt (yrs) panics with this message; we refuse cleanly.
                     raise IndexError("Length exceeded")
                 if n:
-                    yarray.delete(i, n)
+                    _js.array_delete(yarray, i, n)
             else:
                 raise TypeError(
                     f"Array indices must be integers or slices, not {type(key).__name__}"
@@ -174,7 +174,7 @@ class Array(BaseType):
         doc = self.doc
         from ._base import wrap
 
-        return iter([wrap(v, doc) for v in self.integrated.toArray()])
+        return iter([wrap(v, doc) for v in _js.array_items(self.integrated)])
 
     def __contains__(self, item: Any) -> bool:
         return item in list(self)
@@ -190,7 +190,8 @@ class Array(BaseType):
                 return None
             py = list(py)
         else:
-            py = list(self)
+            # Y.Array.toJSON converts nested types the way to_py() does, in one call.
+            return from_js_plain(_js.to_json(self._integrated))  # type: ignore[no-any-return]
         for idx, val in enumerate(py):
             if isinstance(val, BaseType):
                 py[idx] = val.to_py()

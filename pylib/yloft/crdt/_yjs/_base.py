@@ -251,7 +251,7 @@ def _map_keys(js_event: Any, doc: Doc) -> dict[str, dict[str, Any]]:
         if action != "add":
             entry["oldValue"] = wrap(change.oldValue, doc)
         if action != "delete":
-            entry["newValue"] = wrap(target.get(key), doc)
+            entry["newValue"] = wrap(_js.map_get(target, key), doc)
         out[key] = entry
     return out
 

@@ -208,11 +208,26 @@ _JS = r"""
     }
     return undefined;
   };
+  // Calling a module-level helper costs one FFI call; looking a method up on a JsProxy
+  // (ymap.set) costs about as much again, so the hot paths go through these.
+  const mapSet = (m, k, v) => { m.set(k, v); };
+  const mapGet = (m, k) => m.get(k);
+  const mapHas = (m, k) => m.has(k);
+  const mapDelete = (m, k) => { m.delete(k); };
+  const mapSize = (m) => m.size;
+  const arrayInsert = (a, i, values) => { a.insert(i, values); };
+  const arrayDelete = (a, i, n) => { a.delete(i, n); };
+  const arrayLength = (a) => a.length;
+  const arrayItems = (a) => a.toArray();
+  const textString = (t) => t.toString();
+  const toJSON = (t) => t.toJSON();
   const list1 = (x) => [x];
   // Pyodide treats a JsProxy's .get() as Mapping.get, so array reads go through here.
   const at = (yarray, i) => yarray.get(i);
   return { begin, end, kind, keys, rootNames, root, flatMap, flatDeleteSet, list1, at,
-           textLength, textInsert, textDelete, textDelta, updateError };
+           textLength, textInsert, textDelete, textDelta, updateError,
+           mapSet, mapGet, mapHas, mapDelete, mapSize,
+           arrayInsert, arrayDelete, arrayLength, arrayItems, textString, toJSON };
 }
 """
 
@@ -232,3 +247,14 @@ text_insert: Any = _helpers.textInsert
 text_delete: Any = _helpers.textDelete
 text_delta: Any = _helpers.textDelta
 update_error: Any = _helpers.updateError
+map_set: Any = _helpers.mapSet
+map_get: Any = _helpers.mapGet
+map_has: Any = _helpers.mapHas
+map_delete: Any = _helpers.mapDelete
+map_size: Any = _helpers.mapSize
+array_insert: Any = _helpers.arrayInsert
+array_delete: Any = _helpers.arrayDelete
+array_length: Any = _helpers.arrayLength
+array_items: Any = _helpers.arrayItems
+text_string: Any = _helpers.textString
+to_json: Any = _helpers.toJSON

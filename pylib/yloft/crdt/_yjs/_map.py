@@ -8,7 +8,8 @@ from typing import Any
 
 from . import _js
 from ._base import BaseEvent, BaseType, Subscription, type_for_kind
-from ._values import json_ready, to_js_value
+from ._transaction import forbid_read_transaction
+from ._values import from_js_plain, json_ready, to_js_value
 
 _MISSING = object()
 
@@ -44,13 +45,13 @@ class Map(BaseType):
         ymap = self._writable()
         if isinstance(value, BaseType):
             child = value._new_js()
-            ymap.set(key, child)
+            _js.map_set(ymap, key, child)
             value._integrate_and_init(self.doc, child)
         else:
-            ymap.set(key, to_js_value(value))
+            _js.map_set(ymap, key, to_js_value(value))
 
     def __len__(self) -> int:
-        return int(self.integrated.size)
+        return int(_js.map_size(self.integrated))
 
     def __str__(self) -> str:
         return json.dumps(json_ready(self.to_py()), separators=(",", ":"))
@@ -63,7 +64,8 @@ class Map(BaseType):
                 return None
             py = dict(py)
         else:
-            py = dict(self.items())
+            # Y.Map.toJSON converts nested types the way to_py() does, in one call.
+            return from_js_plain(_js.to_json(self._integrated))  # type: ignore[no-any-return]
         for key, val in py.items():
             if isinstance(val, BaseType):
                 py[key] = val.to_py()
@@ -72,24 +74,39 @@ class Map(BaseType):
     def __delitem__(self, key: str) -> None:
         ymap = self._writable()
         self._check_key(key)
-        with self.doc.transaction():
-            ymap.delete(key)
+        doc = self.doc
+        _js.map_delete(ymap, key)  # one Yjs call: one transaction if none is open
+        if doc._txn is None:
+            doc._raise_observer_errors()
 
     def __getitem__(self, key: str) -> Any:
         self._check_key(key)
-        return self._wrap(self._integrated.get(key))
+        return self._wrap(_js.map_get(self._integrated, key))
 
     def __setitem__(self, key: str, value: Any) -> None:
         if not isinstance(key, str):
             raise RuntimeError("Key must be of type string")
-        with self.doc.transaction():
-            self._set(key, value)
+        doc = self._doc
+        if doc is None or isinstance(value, BaseType):
+            with self.doc.transaction():
+                self._set(key, value)
+            return
+        # Hot path (a plain value): checks inlined, one Yjs call, which is a Yjs
+        # transaction of its own when no transaction is open.
+        txn = doc._txn
+        if txn is not None and txn._read_only:
+            forbid_read_transaction(txn)
+        t = type(value)
+        js_value = value if t is str or t is float or t is bool else to_js_value(value)
+        _js.map_set(self._integrated, key, js_value)
+        if txn is None and doc._exceptions:
+            doc._raise_observer_errors()
 
     def __iter__(self) -> Iterator[str]:
         return iter(self.keys())
 
     def __contains__(self, item: object) -> bool:
-        return bool(self.integrated.has(item))
+        return bool(_js.map_has(self.integrated, item))
 
     def get(self, key: str, default_value: Any = None) -> Any:
         """The value at ``key``, or ``default_value`` when the key is absent."""
@@ -113,7 +130,7 @@ class Map(BaseType):
     def _check_key(self, key: str) -> None:
         if not isinstance(key, str):
             raise RuntimeError("Key must be of type string")
-        if not self.integrated.has(key):
+        if not _js.map_has(self.integrated, key):
             raise KeyError(key)
 
     def keys(self) -> Iterator[str]:

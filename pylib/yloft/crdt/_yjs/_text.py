@@ -52,7 +52,7 @@ class Text(BaseType):
         return int(_js.text_length(self.integrated, self.doc._gen))
 
     def __str__(self) -> str:
-        return str(self.integrated.toString())
+        return str(_js.text_string(self.integrated))
 
     def to_py(self) -> str | None:
         """The text as a ``str`` (the prelim value if not integrated)."""
