@@ -38,7 +38,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from pycrdt import get_state, merge_updates
+from pycrdt import Doc, get_state, merge_updates
+
+from yloft.sync.protocol import Reader as ProtoReader
 
 log = logging.getLogger("yloft_relay")
 
@@ -128,7 +130,7 @@ class Writer:
         self.batch_max = batch_max
         self.compact_after = compact_after
         self.compact_max_rows = compact_max_rows
-        self._q: queue.SimpleQueue[PushJob | None] = queue.SimpleQueue()
+        self._q: queue.SimpleQueue[PushJob | threading.Event | None] = queue.SimpleQueue()
         self._heads = _Lru(10_000)
         self._clients = _Lru(100_000)
         self._rows = _Lru(100_000)  # (space, collection, doc_id) -> rows in log
@@ -142,6 +144,13 @@ class Writer:
     def submit(self, job: PushJob) -> None:
         """Queue a push; ``on_commit`` is called from the writer thread once it is durable."""
         self._q.put(job)
+
+    def compact_pending(self, timeout: float = 60) -> None:
+        """Block until every push queued so far is committed and every due compaction ran."""
+        done = threading.Event()
+        self._q.put(done)
+        if not done.wait(timeout):
+            raise TimeoutError("the relay writer did not finish its queue in time")
 
     def close(self) -> None:
         """Finish queued work, stop the thread, close the database."""
@@ -160,21 +169,28 @@ class Writer:
                 self._compact_one()
                 continue
             batch: list[PushJob] = []
-            if first is None:
-                stop = True
-            else:
-                batch.append(first)
-            while len(batch) < self.batch_max:
+            barrier: threading.Event | None = None
+            job = first
+            while True:
+                if job is None:
+                    stop = True
+                    break
+                if isinstance(job, threading.Event):
+                    barrier = job
+                    break
+                batch.append(job)
+                if len(batch) >= self.batch_max:
+                    break
                 try:
                     job = self._q.get_nowait()
                 except queue.Empty:
                     break
-                if job is None:
-                    stop = True
-                    break
-                batch.append(job)
             if batch:
                 self._commit(batch)
+            if barrier is not None:
+                while self._to_compact:
+                    self._compact_one()
+                barrier.set()
 
     def _head(self, space: str) -> int:
         head = self._heads.get(space)
@@ -280,10 +296,7 @@ class Writer:
             if len(found) < 2:
                 conn.execute("ROLLBACK")
                 return 0
-            merged = merge_updates(*[bytes(r[1]) for r in found])
-            # Updates that each decode may still merge into bytes that do not (a
-            # hostile peer): then keep the rows as they are, never a broken merge.
-            get_state(merged)
+            merged = squash([bytes(r[1]) for r in found])
             seqs = [r[0] for r in found]
             conn.execute(
                 "DELETE FROM log WHERE space=? AND collection=? AND doc_id=? AND seq<=?",
@@ -311,6 +324,42 @@ class Writer:
             "SELECT count(*) FROM log WHERE space=? AND collection=? AND doc_id=?", key
         ).fetchone()
         return int(row[0])
+
+
+def _state_vector(sv: bytes) -> dict[int, int]:
+    r = ProtoReader(sv)
+    out = {}
+    for _ in range(r.read_varuint()):
+        client = r.read_varuint()
+        out[client] = r.read_varuint()
+    return out
+
+
+def squash(updates: list[bytes]) -> bytes:
+    """One update equivalent to ``updates``, as small as we can make it.
+
+    ``merge_updates`` keeps every struct (it does not join runs of typed text), so
+    the updates are also applied to a fresh document whose own encoding joins them;
+    that encoding is used when it is smaller AND holds the same state vector (a
+    document silently drops updates whose dependencies are missing, the merge
+    keeps them).
+
+    Raises:
+        ValueError: the updates decode one by one but not together (a hostile
+            peer); the caller then leaves them as they are.
+    """
+    merged = merge_updates(*updates)
+    state = _state_vector(get_state(merged))  # raises ValueError on a broken merge
+    doc: Doc[Any] = Doc()
+    try:
+        for update in updates:
+            doc.apply_update(update)
+        encoded = doc.get_update()
+    except Exception:
+        return merged
+    if len(encoded) < len(merged) and _state_vector(doc.get_state()) == state:
+        return encoded
+    return merged
 
 
 class Reader:
