@@ -38,7 +38,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from pycrdt import Doc, get_state, merge_updates
+from pycrdt import Doc, get_state, get_update, merge_updates
 
 from yloft.sync.protocol import Reader as ProtoReader
 
@@ -340,9 +340,8 @@ def squash(updates: list[bytes]) -> bytes:
 
     ``merge_updates`` keeps every struct (it does not join runs of typed text), so
     the updates are also applied to a fresh document whose own encoding joins them;
-    that encoding is used when it is smaller AND holds the same state vector (a
-    document silently drops updates whose dependencies are missing, the merge
-    keeps them).
+    that encoding is used when it is smaller AND complete: a document silently
+    drops structs and deletions whose dependencies are missing, the merge keeps them.
 
     Raises:
         ValueError: the updates decode one by one but not together (a hostile
@@ -357,7 +356,12 @@ def squash(updates: list[bytes]) -> bytes:
         encoded = doc.get_update()
     except Exception:
         return merged
-    if len(encoded) < len(merged) and _state_vector(doc.get_state()) == state:
+    if len(encoded) >= len(merged):
+        return merged
+    # Complete only if nothing is left beyond the document's state that the merge
+    # still holds: no pending structs and the same delete set.
+    have = doc.get_state()
+    if _state_vector(have) == state and get_update(merged, have) == get_update(encoded, have):
         return encoded
     return merged
 

@@ -102,11 +102,22 @@ def test_squash_keeps_updates_whose_dependencies_are_missing() -> None:
     s1 = a.get_state()
     t += "two"
     u2 = a.get_update(s1)
+    s2 = a.get_state()
+    del t[0:2]
+    u3 = a.get_update(s2)
     b: pycrdt.Doc = pycrdt.Doc()
     b.get("t", type=pycrdt.Text).insert(0, "other ")
     ub = b.get_update()
-    squashed = squash([ub, u2])  # u2 waits for u1, which this log never had
-    late: pycrdt.Doc = pycrdt.Doc()
-    late.apply_update(squashed)
-    late.apply_update(u1)
-    assert "onetwo" in str(late.get("t", type=pycrdt.Text))
+    ref: pycrdt.Doc = pycrdt.Doc()
+    for u in (ub, u1, u2, u3):
+        ref.apply_update(u)
+    expected = str(ref.get("t", type=pycrdt.Text))
+    assert "etwo" in expected and "other " in expected
+    # u2 and u3 wait for u1, which this log never had.
+    for log in ([ub, u2], [ub, u3], [ub, u2, u3], [ub, u3, u2]):
+        late: pycrdt.Doc = pycrdt.Doc()
+        late.apply_update(squash(log))
+        for u in (u1, u2, u3):
+            if u not in log:
+                late.apply_update(u)
+        assert str(late.get("t", type=pycrdt.Text)) == expected
