@@ -23,7 +23,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from .crdt import Doc, Map
+from ._updates import covers
+from .crdt import Doc, Map, merge_updates
 from .errors import (
     DocumentBusyError,
     DocumentDeletedError,
@@ -187,6 +188,12 @@ class Collection:
         if entry is None:
             entry = _Entry(None, Doc())
         try:
+            if entry.pending and entry.key is not None:
+                merge_updates(data)  # validates the bytes before anything is rebuilt
+                entry = store._load_db(entry.key, data)
+                store._remember(ident, entry)
+                store._persist(self.schema, doc_id, entry, data, origin)
+                return
             entry.doc.apply_update(data)
         except ValueError as exc:
             entry.updates.clear()
@@ -195,13 +202,13 @@ class Collection:
                 f"update for {self.name}/{doc_id} is not a valid Yjs v1 update ({exc}); "
                 "pass bytes from get_update()/Doc.get_update() or a Yjs peer"
             ) from exc
-        from ._updates import covers
-
         observed = entry.take()
-        pending = not covers(entry.doc.get_state(), data)
-        if observed is None and not pending and entry.key is not None:
+        entry.pending = not covers(entry.doc.get_state(), data)
+        if observed is None and not entry.pending and entry.key is not None:
             return  # a re-delivery: nothing new
-        store._persist(self.schema, doc_id, entry, data if pending else observed or data, origin)
+        store._persist(
+            self.schema, doc_id, entry, data if entry.pending else observed or data, origin
+        )
 
     def delete(self, doc_id: str) -> None:
         """Delete a document with a CRDT tombstone (it syncs); its row disappears.

@@ -56,11 +56,16 @@ _LOG_TABLES = frozenset({"_yloft_docs", "_yloft_updates"})
 class _Entry:
     """A document held in memory, with the updates it emitted since last persisted."""
 
-    __slots__ = ("doc", "key", "sub", "updates")
+    __slots__ = ("doc", "key", "pending", "sub", "updates")
 
-    def __init__(self, key: int | None, doc: Doc[Any]) -> None:
+    def __init__(self, key: int | None, doc: Doc[Any], pending: bool = False) -> None:
         self.key = key
         self.doc = doc
+        #: True when the Doc holds structs waiting for missing dependencies. Such a
+        #: Doc is rebuilt from all stored updates plus the next incoming one instead
+        #: of applying to it directly: pycrdt 0.14.13 (yrs 0.28) loses map entries
+        #: when a pending update's delete set is resolved later (see docs/store.md).
+        self.pending = pending
         self.updates: list[bytes] = []
         self.sub = doc.observe(lambda event: self.updates.append(event.update))
 
@@ -283,7 +288,7 @@ class Store:
             (schema.name,),
         ).fetchall()
         for key, doc_id in docs:
-            doc = self._load_db(key)
+            doc = self._load_db(key).doc
             extracted = extract(doc, schema)
             if columns is None:
                 self._sync_row(schema, key, doc_id, extracted.deleted, extracted)
@@ -438,19 +443,33 @@ class Store:
         ).fetchone()
         return None if row is None else int(row[0])
 
-    def _load_db(self, key: int) -> Doc[Any]:
+    def _load_db(self, key: int, extra: bytes | None = None) -> _Entry:
+        """Build document ``key`` from its snapshot, its log and ``extra``.
+
+        All parts are merged into one update and applied once, so structs integrate
+        in clock order whatever order they arrived in.
+        """
         snapshot, snap_seq = self._con.execute(
             "SELECT snapshot, snap_seq FROM _yloft_docs WHERE key = ?", (key,)
         ).fetchone()
+        parts: list[bytes] = [] if snapshot is None else [snapshot]
+        parts += [
+            data
+            for (data,) in self._con.execute(
+                "SELECT data FROM _yloft_updates WHERE doc = ? AND seq > ? ORDER BY seq",
+                (key, snap_seq),
+            )
+        ]
+        if extra is not None:
+            parts.append(extra)
         doc: Doc[Any] = Doc()
-        if snapshot is not None:
-            doc.apply_update(snapshot)
-        for (data,) in self._con.execute(
-            "SELECT data FROM _yloft_updates WHERE doc = ? AND seq > ? ORDER BY seq",
-            (key, snap_seq),
-        ):
-            doc.apply_update(data)
-        return doc
+        if not parts:
+            return _Entry(key, doc)
+        merged = parts[0] if len(parts) == 1 else merge_updates(*parts)
+        doc.apply_update(merged)
+        entry = _Entry(key, doc, pending=not covers(doc.get_state(), merged))
+        entry.updates.clear()
+        return entry
 
     def _entry(self, collection: str, doc_id: str, *, keep: bool) -> _Entry | None:
         """The in-memory entry of a document (loading it), or None when unknown."""
@@ -468,7 +487,7 @@ class Store:
         key = self._doc_key(collection, doc_id)
         if key is None:
             return None
-        entry = _Entry(key, self._load_db(key))
+        entry = self._load_db(key)
         if keep:
             self._remember(ident, entry)
         return entry
@@ -505,9 +524,7 @@ class Store:
             frame.touched.add(ident)
             if self._cache.get(ident) is not entry and entry.key is not None:
                 # Another connection wrote meanwhile: rebase onto the stored state.
-                doc = self._load_db(entry.key)
-                doc.apply_update(update)
-                entry = _Entry(entry.key, doc)
+                entry = self._load_db(entry.key, update)
             key = entry.key
             if key is None:
                 key = self._doc_key(schema.name, doc_id)
@@ -518,9 +535,7 @@ class Store:
                     )
                     key = int(cur.lastrowid or 0)
                 else:
-                    doc = self._load_db(key)
-                    doc.apply_update(update)
-                    entry = _Entry(key, doc)
+                    entry = self._load_db(key, update)
                 entry.key = key
             con.execute(
                 "INSERT INTO _yloft_updates (doc, origin, data) VALUES (?, ?, ?)",
