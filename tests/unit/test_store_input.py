@@ -110,7 +110,9 @@ def test_bad_input_changes_nothing(store: Store, case: str) -> None:
     assert notes.row(first_id(store))["title"] == "after"  # type: ignore[index]
 
 
-@settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(garbage=st.binary(min_size=1, max_size=64))
 def test_random_bytes_never_half_apply(store: Store, garbage: bytes) -> None:
     notes = store.collection("notes")
