@@ -1,0 +1,261 @@
+"""Sync a :class:`~yloft.Store` with a relay space over a websocket (CPython adapter).
+
+A thin adapter around :class:`yloft.sync.client.RelayClient`: it opens the socket,
+feeds the store's local changes to the client, applies what the relay sends with
+origin ``"relay"`` (so it is never pushed back), persists the cursor, and
+reconnects with exponential backoff and jitter. The store is used from the event
+loop's thread only.
+
+Example:
+    >>> async def main(store):  # doctest: +SKIP
+    ...     async with RelaySync(store, "ws://127.0.0.1:8765/relay", "team", "secret",
+    ...                          state_path="app.db.sync.json") as sync:
+    ...         await sync.wait_online()
+    ...         print(sync.status)   # {'state': 'online', 'outbox': 0, ...}
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import random
+import time
+import uuid
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed, InvalidHandshake
+
+from ..errors import AuthError, ProtocolError, SyncError, YloftError
+from .client import OFFLINE, ONLINE, RelayClient, SyncState
+
+if TYPE_CHECKING:
+    from ..store import Store
+
+log = logging.getLogger("yloft.sync")
+ORIGIN = "relay"
+
+
+def load_state(path: Path | None) -> SyncState:
+    """The persisted cursor, or a fresh one with a new client id."""
+    if path is not None and path.exists():
+        data = json.loads(path.read_text())
+        return SyncState(
+            str(data["client_id"]),
+            str(data["relay_id"]),
+            int(data["last_seq"]),
+            int(data["acked"]),
+        )
+    return SyncState(uuid.uuid4().hex)
+
+
+def save_state(path: Path, state: SyncState) -> None:
+    """Write the cursor atomically and durably (temp file, fsync, rename)."""
+    tmp = path.with_name(path.name + ".tmp")
+    data = json.dumps(state.__dict__).encode()
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.write(fd, data)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.replace(tmp, path)
+
+
+class RelaySync:
+    """Keeps one store in sync with one relay space; ``async with`` or start()/stop().
+
+    Args:
+        store: the store to sync (every collection of it).
+        url: the relay's space endpoint, e.g. ``ws://127.0.0.1:8765/relay``.
+        space: the space name; token: its token.
+        state_path: where the cursor (client id, last seq, acked seq) is kept; None
+            keeps it in memory (a new device at every start: fine for ``:memory:``).
+        min_backoff, max_backoff: reconnect delays in seconds (doubling, ±50 % jitter).
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        url: str,
+        space: str,
+        token: str,
+        *,
+        state_path: str | os.PathLike[str] | None = None,
+        min_backoff: float = 0.1,
+        max_backoff: float = 10.0,
+    ) -> None:
+        self.store = store
+        self.url = url
+        self.state_path = Path(state_path) if state_path is not None else None
+        self.client = RelayClient.from_state(space, token, load_state(self.state_path))
+        self.min_backoff = min_backoff
+        self.max_backoff = max_backoff
+        self.last_error: BaseException | None = None
+        self.connects = 0
+        self._local = asyncio.Event()
+        self._online = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._ws: ClientConnection | None = None
+        self._remove_hook: Any = None
+        self._saved = self.client.state()
+        self._saved_at = 0.0
+
+    # ----------------------------------------------------------------- public
+
+    @property
+    def status(self) -> dict[str, Any]:
+        """``{"state": "online"|"offline"|"syncing", "outbox": n, "last_seq": n}``."""
+        return {
+            "state": self.client.status,
+            "outbox": self.client.outbox_size,
+            "last_seq": self.client.last_seq,
+        }
+
+    async def start(self) -> None:
+        """Start syncing in the background (returns at once)."""
+        if self._task is None:
+            self._remove_hook = self.store.on_update(self._on_update)
+            self._task = asyncio.ensure_future(self._run())
+
+    async def stop(self) -> None:
+        """Disconnect, save the cursor and stop reconnecting."""
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        if self._remove_hook is not None:
+            self._remove_hook()
+            self._remove_hook = None
+        self.client.disconnect()
+        self._save(force=True)
+
+    async def __aenter__(self) -> RelaySync:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    async def wait_online(self, timeout: float = 30) -> None:
+        """Wait until caught up with the relay (status ``online``)."""
+        await asyncio.wait_for(self._online.wait(), timeout)
+
+    async def wait_idle(self, timeout: float = 30) -> None:
+        """Wait until online with an empty outbox (every local change acknowledged)."""
+
+        async def idle() -> None:
+            while not (self.client.status == ONLINE and not self._has_unsent()):
+                await asyncio.sleep(0.01)
+
+        await asyncio.wait_for(idle(), timeout)
+
+    def _has_unsent(self) -> bool:
+        if self.client.outbox_size:
+            return True
+        return bool(self.store.changes(self.client.queued, local_only=True, limit=1))
+
+    # -------------------------------------------------------------- internals
+
+    def _on_update(self, collection: str, doc_id: str, update: bytes, origin: str | None) -> None:
+        if origin is not None:
+            return
+        if self.client.status == OFFLINE:  # queue now so status shows it; sent on WELCOME
+            frames = self.client.add_local(self.store.changes(self.client.queued, local_only=True))
+            assert not frames
+        self._local.set()
+
+    def _save(self, *, force: bool = False) -> None:
+        state = self.client.state()
+        if self.state_path is None or state == self._saved:
+            return
+        now = time.monotonic()
+        if force or now - self._saved_at > 0.5:
+            save_state(self.state_path, state)
+            self._saved, self._saved_at = state, now
+
+    async def _run(self) -> None:
+        attempt = 0
+        while True:
+            try:
+                await self._session()
+                attempt = 0
+            except asyncio.CancelledError:
+                raise
+            except (OSError, ConnectionClosed, InvalidHandshake, YloftError) as exc:
+                self.last_error = exc
+                if self.client.status == ONLINE:
+                    attempt = 0
+                log.info("relay link down (%s); retrying", exc)
+            finally:
+                self._ws = None
+                self.client.disconnect()
+                self._online.clear()
+                self._save(force=True)
+            delay = min(self.max_backoff, self.min_backoff * 2**attempt)
+            attempt += 1
+            await asyncio.sleep(delay * random.uniform(0.5, 1.5))
+
+    async def _session(self) -> None:
+        async with connect(self.url, compression=None, max_size=None) as ws:
+            self._ws = ws
+            self.connects += 1
+            await ws.send(self.client.connect())
+            self.client.add_local(self.store.changes(self.client.queued, local_only=True))
+            sender = asyncio.ensure_future(self._send_local(ws))
+            try:
+                async for frame in ws:
+                    if isinstance(frame, str):
+                        raise ProtocolError("the relay sent a text frame")
+                    await self._handle(ws, frame)
+            except ConnectionClosed as exc:
+                if exc.rcvd is not None and exc.rcvd.code == 1008 and not self.client.relay_id:
+                    raise AuthError(
+                        f"the relay refused space {self.client.space!r}: {exc}"
+                    ) from exc
+                raise
+            finally:
+                sender.cancel()
+                with contextlib.suppress(asyncio.CancelledError, ConnectionClosed):
+                    await sender
+        rcvd = ws.close_code
+        if rcvd == 1008:
+            raise AuthError(f"the relay refused space {self.client.space!r} ({ws.close_reason})")
+        raise SyncError(f"the relay closed the connection ({rcvd} {ws.close_reason})")
+
+    async def _handle(self, ws: ClientConnection, frame: bytes) -> None:
+        out = self.client.receive(frame)
+        frames = list(out.frames)
+        if out.reset:
+            frames += self.client.add_local(self.store.changes(0, local_only=True))
+        if out.updates:
+            with self.store.atomic():
+                for e in out.updates:
+                    try:
+                        self.store.apply_update(e.collection, e.doc_id, e.update, origin=ORIGIN)
+                    except YloftError as exc:
+                        log.error("relay update %d for %s/%s refused: %s",
+                                  e.seq, e.collection, e.doc_id, exc)  # fmt: skip
+        for f in frames:
+            await ws.send(f)
+        if out.cursor_moved:
+            self._save(force=self.client.status == ONLINE and not self._online.is_set())
+        if self.client.status == ONLINE and not self._online.is_set():
+            self._online.set()
+            self._local.set()  # send what was edited meanwhile
+
+    async def _send_local(self, ws: ClientConnection) -> None:
+        while True:
+            await self._local.wait()
+            self._local.clear()
+            frames = self.client.add_local(self.store.changes(self.client.queued, local_only=True))
+            for f in frames:
+                await ws.send(f)
+
+
+__all__ = ["OFFLINE", "ONLINE", "RelaySync", "load_state", "save_state"]

@@ -1,0 +1,110 @@
+"""Two CPython stores syncing through a relay subprocess (yloft.sync.websocket)."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+from conftest import RelayProcess
+from relaykit import TEAM, run
+
+from yloft import Field, Store
+from yloft.crdt import Map, Text
+from yloft.sync.websocket import RelaySync
+
+FIELDS = {"title": Field("meta.title", str, index=True), "body": Field("body", str, fts=True)}
+
+
+def open_store(path: Path) -> Store:
+    store = Store(path)
+    store.collection("notes", FIELDS)
+    return store
+
+
+def edit(store: Store, nid: str, title: str | None = None, append: str = "") -> None:
+    with store.collection("notes", FIELDS).edit(nid) as doc:
+        if title is not None:
+            doc.get("meta", type=Map)["title"] = title
+        if append:
+            body = doc.get("body", type=Text)
+            body.insert(len(str(body)), append)
+
+
+def rows(store: Store) -> list[dict[str, Any]]:
+    return store.query("SELECT id, title, body FROM notes ORDER BY id", ())
+
+
+async def until(pred: Any, timeout: float = 30) -> None:
+    async def loop() -> None:
+        while not pred():
+            await asyncio.sleep(0.02)
+
+    await asyncio.wait_for(loop(), timeout)
+
+
+def test_two_stores_converge_after_offline_edits(relay: RelayProcess, tmp_path: Path) -> None:
+    a, b = open_store(tmp_path / "a.db"), open_store(tmp_path / "b.db")
+
+    def sync(store: Store, name: str) -> RelaySync:
+        return RelaySync(store, relay.url, *TEAM, state_path=tmp_path / f"{name}.sync.json")
+
+    async def main() -> None:
+        sa, sb = sync(a, "a"), sync(b, "b")
+        async with sa, sb:
+            await sa.wait_online()
+            await sb.wait_online()
+            nid = a.collection("notes").create()
+            edit(a, nid, "from a", "hello")
+            await until(lambda: rows(b) == rows(a))
+            assert rows(b)[0]["title"] == "from a"
+            await sa.wait_idle()
+        # Both offline: edit the same note and new notes on both sides.
+        assert sa.status["state"] == "offline"
+        edit(a, nid, append=" A-offline")
+        edit(b, nid, title="title from b", append=" B-offline")
+        for i in range(20):
+            edit(a, a.collection("notes").create(), f"a{i}", f"body a{i}")
+            edit(b, b.collection("notes").create(), f"b{i}", f"body b{i}")
+        assert rows(a) != rows(b)
+        sa, sb = sync(a, "a"), sync(b, "b")  # restarted devices: cursor from the state file
+        assert sa.client.last_seq > 0 and sa.client.acked > 0
+        async with sa, sb:
+            await until(lambda: sa.status["outbox"] == 0 and sb.status["outbox"] == 0)
+            await sa.wait_idle()
+            await sb.wait_idle()
+            await until(lambda: rows(a) == rows(b) and len(rows(a)) == 41)
+        note = next(r for r in rows(a) if r["id"] == nid)
+        assert note["title"] == "title from b"
+        assert "A-offline" in note["body"] and "B-offline" in note["body"]
+        for store in (a, b):
+            assert store.get_state("notes", nid) == a.get_state("notes", nid)
+
+    run(main())
+    a.close()
+    b.close()
+
+
+def test_reconnects_after_relay_restart_with_outbox(relay: RelayProcess, tmp_path: Path) -> None:
+    a, b = open_store(tmp_path / "a.db"), open_store(tmp_path / "b.db")
+
+    async def main() -> None:
+        sa = RelaySync(a, relay.url, *TEAM, min_backoff=0.05, max_backoff=0.5)
+        sb = RelaySync(b, relay.url, *TEAM, min_backoff=0.05, max_backoff=0.5)
+        async with sa, sb:
+            await sa.wait_online()
+            await sb.wait_online()
+            relay.kill9()
+            await until(lambda: sa.status["state"] == "offline")
+            nid = a.collection("notes").create()
+            edit(a, nid, "written while the relay was down", "x")
+            await asyncio.sleep(0.3)
+            assert sa.status["outbox"] >= 1  # queued, not acknowledged
+            relay.start()
+            await until(lambda: rows(b) == rows(a) and len(rows(b)) == 1)
+            await until(lambda: sa.status["outbox"] == 0 and sa.status["state"] == "online")
+            assert sa.connects >= 2
+
+    run(main())
+    a.close()
+    b.close()
