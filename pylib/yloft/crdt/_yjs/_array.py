@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from . import _js
 from ._base import BaseEvent, BaseType, Subscription, type_for_kind
 from ._values import from_js_plain, json_ready, to_js_value
 
+T = TypeVar("T")
 
-class Array(BaseType):
+
+class Array(BaseType, Generic[T]):
     """An ordered sequence of values, like a Python ``list``.
 
     Example:
@@ -87,13 +89,13 @@ class Array(BaseType):
             del self[index]
             return res
 
-    def __add__(self, value: list[Any]) -> Array:
+    def __add__(self, value: list[Any]) -> Array[T]:
         with self.doc.transaction():
             length = len(self)
             self[length:length] = value
             return self
 
-    def __radd__(self, value: list[Any]) -> Array:
+    def __radd__(self, value: list[Any]) -> Array[T]:
         with self.doc.transaction():
             self[0:0] = value
             return self
@@ -191,7 +193,7 @@ class Array(BaseType):
             py = list(py)
         else:
             # Y.Array.toJSON converts nested types the way to_py() does, in one call.
-            return from_js_plain(_js.to_json(self._integrated))  # type: ignore[no-any-return]
+            return from_js_plain(_js.to_json(self.integrated))  # type: ignore[no-any-return]
         for idx, val in enumerate(py):
             if isinstance(val, BaseType):
                 py[idx] = val.to_py()

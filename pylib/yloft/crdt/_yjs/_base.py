@@ -41,9 +41,9 @@ class BaseType:
 
     _prelim: Any
     _integrated: Any
-    _doc: Doc | None
+    _doc: Doc[Any] | None
 
-    def __init__(self, init: Any = None, *, _doc: Doc | None = None, _integrated: Any = None):
+    def __init__(self, init: Any = None, *, _doc: Doc[Any] | None = None, _integrated: Any = None):
         self._type_name = type(self).__name__.lower()
         self._subscriptions: list[Subscription] = []
         if _integrated is not None:
@@ -66,10 +66,13 @@ class BaseType:
         """
         if self._integrated is None:
             raise RuntimeError("Not integrated in a document yet")
+        doc = self._doc
+        if doc is not None and doc._pending_map is not None:
+            doc._flush()
         return self._integrated
 
     @property
-    def doc(self) -> Doc:
+    def doc(self) -> Doc[Any]:
         """The document this shared type belongs to.
 
         Raises:
@@ -99,6 +102,8 @@ class BaseType:
         """The Yjs type, after checking that a write is allowed now."""
         doc = self.doc
         forbid_read_transaction(doc._txn)
+        if doc._pending_map is not None:
+            doc._flush()
         return self._integrated
 
     _root_getter = ""  # the Y.Doc method that gets or creates a root of this type
@@ -107,7 +112,7 @@ class BaseType:
         """A new, empty Yjs type of this class (to insert into a parent)."""
         raise NotImplementedError
 
-    def _get_root(self, name: str, doc: Doc) -> Any:
+    def _get_root(self, name: str, doc: Doc[Any]) -> Any:
         """Get or create the root type ``name`` of ``doc`` as this class."""
         try:
             return getattr(doc._ydoc, self._root_getter)(name)
@@ -120,14 +125,14 @@ class BaseType:
         """Fill a just-integrated type with its prelim value."""
         raise NotImplementedError
 
-    def _integrate(self, doc: Doc, integrated: Any) -> Any:
+    def _integrate(self, doc: Doc[Any], integrated: Any) -> Any:
         prelim = self._prelim
         self._doc = doc
         self._prelim = None
         self._integrated = integrated
         return prelim
 
-    def _integrate_and_init(self, doc: Doc, integrated: Any) -> None:
+    def _integrate_and_init(self, doc: Doc[Any], integrated: Any) -> None:
         self._init(self._integrate(doc, integrated))
 
     def _wrap(self, value: Any) -> Any:
@@ -182,7 +187,7 @@ class BaseType:
         return sub
 
 
-def wrap(value: Any, doc: Doc) -> Any:
+def wrap(value: Any, doc: Doc[Any]) -> Any:
     """A Python value (plain or shared-type wrapper) for a value read from Yjs."""
     t = type(value)
     if t is str or t is float or t is bool:
@@ -218,7 +223,7 @@ class BaseEvent:
         raise NotImplementedError
 
 
-def make_event(js_event: Any, doc: Doc, txn: ReadTransaction) -> BaseEvent:
+def make_event(js_event: Any, doc: Doc[Any], txn: ReadTransaction) -> BaseEvent:
     """The pycrdt-shaped event for a Yjs YEvent."""
     from ._array import ArrayEvent
     from ._map import MapEvent
@@ -241,7 +246,7 @@ def make_event(js_event: Any, doc: Doc, txn: ReadTransaction) -> BaseEvent:
     return event
 
 
-def _map_keys(js_event: Any, doc: Doc) -> dict[str, dict[str, Any]]:
+def _map_keys(js_event: Any, doc: Doc[Any]) -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
     target = js_event.target
     for key in js_event.keysChanged:
@@ -256,7 +261,7 @@ def _map_keys(js_event: Any, doc: Doc) -> dict[str, dict[str, Any]]:
     return out
 
 
-def _delta(js_delta: Any, doc: Doc) -> list[dict[str, Any]]:
+def _delta(js_delta: Any, doc: Doc[Any]) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for op in js_delta:
         item: dict[str, Any] = {}

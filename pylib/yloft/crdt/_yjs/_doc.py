@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 from pyodide.ffi import JsException, create_proxy, to_js  # type: ignore[import-not-found]
 
@@ -49,7 +49,7 @@ class TransactionEvent:
         return self._js_txn
 
 
-class Doc:
+class Doc(Generic[T]):
     """A shared document holding named root types (Map, Text, Array).
 
     Example:
@@ -89,6 +89,12 @@ class Doc:
         self._origins: dict[int, Any] = {}
         self._next_origin = 1
         self._gen = 0  # bumped by remote updates (see _js.textLength)
+        # Plain-value Map sets made inside a transaction, not yet sent to Yjs (see
+        # Map.__setitem__): one JS call per batch instead of one per set. Everything
+        # that reads or writes the Y.Doc otherwise calls _flush() first.
+        self._pending_map: Any = None
+        self._pending_keys: list[str] = []
+        self._pending_values: list[Any] = []
         self._subscriptions: list[Subscription] = []
         for k, v in (init or {}).items():
             self[k] = v
@@ -136,6 +142,15 @@ class Doc:
             return None
         return self._origins.get(token)
 
+    def _flush(self) -> None:
+        """Send the batched Map sets to Yjs (a no-op when there are none)."""
+        ymap = self._pending_map
+        if ymap is None:
+            return
+        keys, values = self._pending_keys, self._pending_values
+        self._pending_map, self._pending_keys, self._pending_values = None, [], []
+        _js.map_set_many(ymap, to_js(keys), to_js(values))
+
     def _keep_client_id(self) -> None:
         # Yjs picks a new client ID when an update carries changes under ours; pycrdt
         # keeps it, and so do we.
@@ -152,6 +167,7 @@ class Doc:
 
     def get_state(self) -> bytes:
         """The document's state vector."""
+        self._flush()
         return bytes(_js.Y.encodeStateVector(self._ydoc).to_bytes())
 
     def get_update(self, state: bytes | None = None) -> bytes:
@@ -160,6 +176,7 @@ class Doc:
         Raises:
             ValueError: Cannot decode state.
         """
+        self._flush()
         if state is None:
             return bytes(_js.Y.encodeStateAsUpdate(self._ydoc).to_bytes())
         try:
@@ -175,6 +192,7 @@ class Doc:
             ValueError: Cannot decode update: ...
         """
         forbid_read_transaction(self._txn)
+        self._flush()
         data = to_js(bytes(update))
         error = _js.update_error(self._ydoc, data)
         if error is not None:
@@ -196,6 +214,7 @@ class Doc:
             raise RuntimeError("Key must be of type string")
         with self.transaction() as txn:
             forbid_read_transaction(txn)
+            self._flush()
             integrated = value._get_root(key, self)
             value._integrate_and_init(self, integrated)
 
@@ -229,6 +248,7 @@ class Doc:
 
     @property
     def _roots(self) -> dict[str, Any]:
+        self._flush()
         out: dict[str, Any] = {}
         for name in _js.root_names(self._ydoc):
             ytype = _js.root(self._ydoc, name)

@@ -215,6 +215,9 @@ _JS = r"""
   const mapHas = (m, k) => m.has(k);
   const mapDelete = (m, k) => { m.delete(k); };
   const mapSize = (m) => m.size;
+  const mapSetMany = (m, keys, values) => {
+    for (let i = 0; i < keys.length; i++) m.set(keys[i], values[i]);
+  };
   const arrayInsert = (a, i, values) => { a.insert(i, values); };
   const arrayDelete = (a, i, n) => { a.delete(i, n); };
   const arrayLength = (a) => a.length;
@@ -226,7 +229,7 @@ _JS = r"""
   const at = (yarray, i) => yarray.get(i);
   return { begin, end, kind, keys, rootNames, root, flatMap, flatDeleteSet, list1, at,
            textLength, textInsert, textDelete, textDelta, updateError,
-           mapSet, mapGet, mapHas, mapDelete, mapSize,
+           mapSet, mapGet, mapHas, mapDelete, mapSize, mapSetMany,
            arrayInsert, arrayDelete, arrayLength, arrayItems, textString, toJSON };
 }
 """
@@ -252,6 +255,7 @@ map_get: Any = _helpers.mapGet
 map_has: Any = _helpers.mapHas
 map_delete: Any = _helpers.mapDelete
 map_size: Any = _helpers.mapSize
+map_set_many: Any = _helpers.mapSetMany
 array_insert: Any = _helpers.arrayInsert
 array_delete: Any = _helpers.arrayDelete
 array_length: Any = _helpers.arrayLength

@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from . import _js
 from ._base import BaseEvent, BaseType, Subscription, type_for_kind
 from ._transaction import forbid_read_transaction
-from ._values import from_js_plain, json_ready, to_js_value
+from ._values import MAX_SAFE, from_js_plain, json_ready, to_js_value
 
 _MISSING = object()
 
 
-class Map(BaseType):
+T = TypeVar("T")
+
+
+class Map(BaseType, Generic[T]):
     """A collection of key-value entries, like a Python ``dict``.
 
     Example:
@@ -65,7 +68,7 @@ class Map(BaseType):
             py = dict(py)
         else:
             # Y.Map.toJSON converts nested types the way to_py() does, in one call.
-            return from_js_plain(_js.to_json(self._integrated))  # type: ignore[no-any-return]
+            return from_js_plain(_js.to_json(self.integrated))  # type: ignore[no-any-return]
         for key, val in py.items():
             if isinstance(val, BaseType):
                 py[key] = val.to_py()
@@ -81,7 +84,7 @@ class Map(BaseType):
 
     def __getitem__(self, key: str) -> Any:
         self._check_key(key)
-        return self._wrap(_js.map_get(self._integrated, key))
+        return self._wrap(_js.map_get(self.integrated, key))
 
     def __setitem__(self, key: str, value: Any) -> None:
         if not isinstance(key, str):
@@ -97,10 +100,24 @@ class Map(BaseType):
         if txn is not None and txn._read_only:
             forbid_read_transaction(txn)
         t = type(value)
-        js_value = value if t is str or t is float or t is bool else to_js_value(value)
-        _js.map_set(self._integrated, key, js_value)
-        if txn is None and doc._exceptions:
-            doc._raise_observer_errors()
+        if t is str or t is float or t is bool:
+            js_value = value
+        elif t is int and -MAX_SAFE <= value <= MAX_SAFE:
+            js_value = float(value)  # stored as a double, like pycrdt
+        else:
+            js_value = to_js_value(value)
+        if txn is None:
+            _js.map_set(self.integrated, key, js_value)
+            if doc._exceptions:
+                doc._raise_observer_errors()
+            return
+        # Inside a transaction: batch consecutive sets on this map (see Doc._flush).
+        ymap = self._integrated
+        if doc._pending_map is not ymap:
+            doc._flush()
+            doc._pending_map = ymap
+        doc._pending_keys.append(key)
+        doc._pending_values.append(js_value)
 
     def __iter__(self) -> Iterator[str]:
         return iter(self.keys())

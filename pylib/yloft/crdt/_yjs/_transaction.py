@@ -24,7 +24,7 @@ class Transaction:
 
     _read_only = False
 
-    def __init__(self, doc: Doc, *, origin: Any = None, _js_txn: Any = None) -> None:
+    def __init__(self, doc: Doc[Any], *, origin: Any = None, _js_txn: Any = None) -> None:
         self._doc = doc
         self._leases = 0
         self._origin = origin
@@ -52,6 +52,13 @@ class Transaction:
         if self._leases:
             return
         doc = self._doc
+        try:
+            doc._flush()
+        finally:
+            self._end(doc)
+        doc._raise_observer_errors()
+
+    def _end(self, doc: Doc[Any]) -> None:
         try:
             _js.end(doc._ydoc)
         finally:
