@@ -11,6 +11,7 @@ from relaykit import TEAM, run
 
 from yloft import Field, Store
 from yloft.crdt import Map, Text
+from yloft.errors import AuthError
 from yloft.sync.websocket import RelaySync
 
 FIELDS = {"title": Field("meta.title", str, index=True), "body": Field("body", str, fts=True)}
@@ -108,3 +109,17 @@ def test_reconnects_after_relay_restart_with_outbox(relay: RelayProcess, tmp_pat
     run(main())
     a.close()
     b.close()
+
+
+def test_wrong_token_is_reported_as_auth_error(relay: RelayProcess, tmp_path: Path) -> None:
+    store = open_store(tmp_path / "a.db")
+
+    async def main() -> None:
+        sync = RelaySync(store, relay.url, "team", "not-the-token", max_backoff=0.2)
+        async with sync:
+            await until(lambda: sync.last_error is not None)
+            assert isinstance(sync.last_error, AuthError)
+            assert sync.status["state"] == "offline"
+
+    run(main())
+    store.close()

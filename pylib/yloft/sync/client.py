@@ -115,6 +115,11 @@ class RelayClient:
         return SyncState(self.client_id, self.relay_id, self.last_seq, self.acked)
 
     @property
+    def welcomed(self) -> bool:
+        """True once the relay accepted this connection's HELLO."""
+        return self._welcomed
+
+    @property
     def outbox_size(self) -> int:
         """Local changes not yet acknowledged by the relay."""
         return len(self.outbox)

@@ -214,19 +214,15 @@ class RelaySync:
                         raise ProtocolError("the relay sent a text frame")
                     await self._handle(ws, frame)
             except ConnectionClosed as exc:
-                if exc.rcvd is not None and exc.rcvd.code == 1008 and not self.client.relay_id:
-                    raise AuthError(
-                        f"the relay refused space {self.client.space!r}: {exc}"
-                    ) from exc
+                if exc.rcvd is not None and exc.rcvd.code == 1008 and not self.client.welcomed:
+                    space = self.client.space
+                    raise AuthError(f"the relay refused space {space!r}: {exc}") from exc
                 raise
             finally:
                 sender.cancel()
                 with contextlib.suppress(asyncio.CancelledError, ConnectionClosed):
                     await sender
-        rcvd = ws.close_code
-        if rcvd == 1008:
-            raise AuthError(f"the relay refused space {self.client.space!r} ({ws.close_reason})")
-        raise SyncError(f"the relay closed the connection ({rcvd} {ws.close_reason})")
+        raise SyncError(f"the relay closed the connection ({ws.close_code} {ws.close_reason})")
 
     async def _handle(self, ws: ClientConnection, frame: bytes) -> None:
         out = self.client.receive(frame)
