@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Coroutine
+from pathlib import Path
 from typing import Any
 
 import pycrdt
 from websockets.asyncio.client import ClientConnection, connect
 
+from yloft import Field, Store
+from yloft.crdt import Map, Text
 from yloft.sync import protocol as p
 
 TEAM = ("team", "secret-team")
@@ -109,3 +112,33 @@ def docs_from(entries: list[p.Entry]) -> dict[tuple[str, str], pycrdt.Doc]:
 
 def text_of(doc: pycrdt.Doc) -> str:
     return str(doc.get("t", type=pycrdt.Text))
+
+
+FIELDS = {"title": Field("meta.title", str, index=True), "body": Field("body", str, fts=True)}
+
+
+def open_store(path: Path) -> Store:
+    store = Store(path)
+    store.collection("notes", FIELDS)
+    return store
+
+
+def edit(store: Store, nid: str, title: str | None = None, append: str = "") -> None:
+    with store.collection("notes", FIELDS).edit(nid) as doc:
+        if title is not None:
+            doc.get("meta", type=Map)["title"] = title
+        if append:
+            body = doc.get("body", type=Text)
+            body.insert(len(str(body)), append)
+
+
+def rows(store: Store) -> list[dict[str, Any]]:
+    return store.query("SELECT id, title, body FROM notes ORDER BY id", ())
+
+
+async def until(pred: Any, timeout: float = 30) -> None:
+    async def loop() -> None:
+        while not pred():
+            await asyncio.sleep(0.02)
+
+    await asyncio.wait_for(loop(), timeout)

@@ -4,44 +4,13 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import Any
 
 from conftest import RelayProcess
-from relaykit import TEAM, run
+from relaykit import TEAM, edit, open_store, rows, run, until
 
-from yloft import Field, Store
-from yloft.crdt import Map, Text
+from yloft import Store
 from yloft.errors import AuthError
 from yloft.sync.websocket import RelaySync
-
-FIELDS = {"title": Field("meta.title", str, index=True), "body": Field("body", str, fts=True)}
-
-
-def open_store(path: Path) -> Store:
-    store = Store(path)
-    store.collection("notes", FIELDS)
-    return store
-
-
-def edit(store: Store, nid: str, title: str | None = None, append: str = "") -> None:
-    with store.collection("notes", FIELDS).edit(nid) as doc:
-        if title is not None:
-            doc.get("meta", type=Map)["title"] = title
-        if append:
-            body = doc.get("body", type=Text)
-            body.insert(len(str(body)), append)
-
-
-def rows(store: Store) -> list[dict[str, Any]]:
-    return store.query("SELECT id, title, body FROM notes ORDER BY id", ())
-
-
-async def until(pred: Any, timeout: float = 30) -> None:
-    async def loop() -> None:
-        while not pred():
-            await asyncio.sleep(0.02)
-
-    await asyncio.wait_for(loop(), timeout)
 
 
 def test_two_stores_converge_after_offline_edits(relay: RelayProcess, tmp_path: Path) -> None:
