@@ -244,6 +244,8 @@ class Collection:
         """The document's row (typed values), or None when unknown or deleted."""
         self._store._check_open()
         doc_id = self._id(doc_id)
+        if self._store._dirty:
+            self._store._flush()
         row = self._store._con.execute(f"{self._select} WHERE id = ?", (doc_id,)).fetchone()
         return None if row is None else self._row_dict(row)
 
@@ -277,6 +279,8 @@ class Collection:
     def ids(self) -> list[str]:
         """Ids of every live (not deleted) document, in creation order."""
         self._store._check_open()
+        if self._store._dirty:
+            self._store._flush()
         return [
             r[0]
             for r in self._store._con.execute(f"SELECT id FROM {quote(self.name)} ORDER BY rowid")
@@ -300,6 +304,8 @@ class Collection:
             )
         if not isinstance(text, str):
             raise QueryError(f"search text must be a str, not {type(text).__name__}")
+        if store._dirty:
+            store._flush()
         fts = quote(self.schema.fts_table)
         cols = ", ".join(f"c.{quote(c)}" for c in self.schema.columns())
         sql = (
@@ -317,5 +323,7 @@ class Collection:
 
     def __len__(self) -> int:
         self._store._check_open()
+        if self._store._dirty:
+            self._store._flush()
         row = self._store._con.execute(f"SELECT count(*) FROM {quote(self.name)}").fetchone()
         return int(row[0])

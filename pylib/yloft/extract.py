@@ -48,24 +48,28 @@ def _number(value: object) -> float | None:
 
 def read_meta(doc: Doc[Any]) -> tuple[float | None, float | None, bool]:
     """Read (created_at, updated_at, deleted) from the reserved root map."""
-    meta = doc.get(RESERVED_ROOT, type=Map)
+    meta = doc.get(RESERVED_ROOT, type=Map).to_py() or {}
     created = meta.get("created_at")
     updated = meta.get("updated_at")
     deleted = meta.get("deleted") is True
     return _number(created), _number(updated), deleted
 
 
-def _root(doc: Doc[Any], field: Field) -> object:
+def _root(doc: Doc[Any], field: Field, maps: dict[str, Any]) -> object:
+    """The value at ``field``'s path, as plain Python (shared types converted)."""
     segments = field.segments
     if len(segments) == 1:
         if field.type is str:
-            return doc.get(segments[0], type=Text)
+            return str(doc.get(segments[0], type=Text))
         if field.type is list:
-            return doc.get(segments[0], type=Array)
-        return doc.get(segments[0], type=Map)
-    node: object = doc.get(segments[0], type=Map)
+            return doc.get(segments[0], type=Array).to_py()
+        return doc.get(segments[0], type=Map).to_py()
+    node = maps.get(segments[0], _MISSING)
+    if node is _MISSING:
+        # One to_py() per root map: far cheaper than walking shared types key by key.
+        node = maps[segments[0]] = doc.get(segments[0], type=Map).to_py() or {}
     for key in segments[1:]:
-        if isinstance(node, (Map, dict)) and key in node:
+        if isinstance(node, dict) and key in node:
             node = node[key]
         else:
             return _MISSING
@@ -139,8 +143,9 @@ def extract(doc: Doc[Any], schema: CollectionSchema) -> Extracted:
         {'b': 'hello'}
     """
     values: dict[str, Any] = {}
+    maps: dict[str, Any] = {}
     for col, field in schema.fields:
-        value, ok = convert(_root(doc, field), field)
+        value, ok = convert(_root(doc, field, maps), field)
         if not ok:
             log.warning(
                 "collection %r: value at %r is not a %s; column %r set to NULL",

@@ -148,6 +148,7 @@ class Store:
         self._cache: OrderedDict[tuple[str, str], _Entry] = OrderedDict()
         self._editing: set[tuple[str, str]] = set()
         self._frames: list[_Frame] = []
+        self._dirty: dict[tuple[str, str], tuple[CollectionSchema, int]] = {}
         self._read_tables: dict[str, frozenset[str]] = {}
         self._closed = False
         self._data_version = -1
@@ -243,6 +244,7 @@ class Store:
         plan = plan_migration(old, new)
         con = self._con
         with self._write() as frame:
+            self._flush()
             if old is None:
                 clash = con.execute(
                     "SELECT name FROM sqlite_master WHERE name IN (?, ?)",
@@ -361,9 +363,11 @@ class Store:
             self._frames.append(frame)
             try:
                 yield frame
+                self._flush()
                 self._frames.pop()
                 con.execute("COMMIT")
             except BaseException:
+                self._dirty.clear()
                 if self._frames and self._frames[-1] is frame:
                     self._frames.pop()
                 if con.in_transaction:
@@ -541,20 +545,46 @@ class Store:
                 "INSERT INTO _yloft_updates (doc, origin, data) VALUES (?, ?, ?)",
                 (key, origin, update),
             )
-            extracted = extract(entry.doc, schema)
             count, size = con.execute(
                 "UPDATE _yloft_docs SET pending_count = pending_count + 1,"
-                " pending_bytes = pending_bytes + ?, deleted = ? WHERE key = ?"
+                " pending_bytes = pending_bytes + ? WHERE key = ?"
                 " RETURNING pending_count, pending_bytes",
-                (len(update), int(extracted.deleted), key),
+                (len(update), key),
             ).fetchone()
-            self._sync_row(schema, key, doc_id, extracted.deleted, extracted)
+            if len(self._frames) > 1:
+                # Inside atomic(): extract once per document, before the next read
+                # or the COMMIT (create + edit of one doc costs one extraction).
+                self._dirty[ident] = (schema, key)
+            else:
+                self._extract_row(schema, key, doc_id, entry.doc)
             if count >= self.max_log_entries or size >= self.max_log_bytes:
                 self._compact(key, entry.doc)
             entry.updates.clear()
             self._remember(ident, entry)
             frame.events.append((schema.name, doc_id, update, origin))
             frame.written |= schema.tables() | _LOG_TABLES
+
+    def _extract_row(self, schema: CollectionSchema, key: int, doc_id: str, doc: Doc[Any]) -> None:
+        extracted = extract(doc, schema)
+        self._con.execute(
+            "UPDATE _yloft_docs SET deleted = ? WHERE key = ? AND deleted != ?",
+            (int(extracted.deleted), key, int(extracted.deleted)),
+        )
+        self._sync_row(schema, key, doc_id, extracted.deleted, extracted)
+
+    def _flush(self) -> None:
+        """Bring the rows of documents written inside atomic() in step."""
+        while self._dirty:
+            (name, doc_id), (schema, key) = self._dirty.popitem()
+            exists = self._con.execute(
+                "SELECT 1 FROM _yloft_docs WHERE key = ? AND collection = ? AND id = ?",
+                (key, name, doc_id),
+            ).fetchone()
+            if exists is None:  # created in a savepoint that was rolled back
+                continue
+            entry = self._cache.get((name, doc_id))
+            doc = entry.doc if entry is not None and entry.key == key else None
+            self._extract_row(schema, key, doc_id, doc or self._load_db(key).doc)
 
     def _sync_row(
         self, schema: CollectionSchema, key: int, doc_id: str, deleted: bool, extracted: Any
@@ -737,6 +767,8 @@ class Store:
         if not isinstance(sql, str):
             raise QueryError(f"SQL must be a str, not {type(sql).__name__}")
         tagged = sql.rstrip() + _READ_TAG
+        if self._dirty:
+            self._flush()
         guard = self._guard
         guard.read_only = True
         guard.tables = set()

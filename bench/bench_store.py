@@ -1,0 +1,384 @@
+"""Store speed and size beside plain sqlite3 doing the same storage work, same run.
+
+Usage: .venv/bin/python bench/bench_store.py [--quick]
+
+Four comparisons from issue 3, each against a floor measured in the same process:
+
+1. create 10,000 documents (5 fields + ~1 KB of text) in one transaction
+   - floor: plain sqlite3 inserting the same Yjs bytes into a blob table and the same
+     rows into a table with the same indexes and an FTS5 index, one transaction;
+2. an indexed query ``WHERE done=0 AND title > ? ORDER BY title LIMIT 50``
+   - floor: the same SQL on the floor's plain table (tuples, and tuples turned to dicts);
+3. a small edit to a document with a 1,000-edit history, one transaction per edit
+   - floor: appending the same update bytes to a plain table, one transaction each;
+4. database size against the documents' compacted Yjs state plus the column values.
+
+Both sides use the same pragmas (WAL and synchronous=FULL, the Store's default; the
+edit comparison is repeated with synchronous=NORMAL). Medians over rounds, and their
+ratios, are printed and written to bench/results/store.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import random
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "pylib"))
+
+from yloft import Field, Store  # noqa: E402
+from yloft.crdt import Map, Text  # noqa: E402
+
+FIELDS = {
+    "title": Field("meta.title", str, index=True),
+    "done": Field("meta.done", bool, index=True),
+    "tags": Field("meta.tags", list),
+    "rank": Field("meta.rank", float),
+    "body": Field("body", str, fts=True),
+}
+QUERY = "SELECT id, title, rank FROM notes WHERE done = 0 AND title > ? ORDER BY title LIMIT 50"
+WORDS = [
+    "milk",
+    "bread",
+    "apple",
+    "local",
+    "first",
+    "python",
+    "browser",
+    "sqlite",
+    "yjs",
+    "document",
+    "column",
+    "index",
+    "search",
+    "query",
+    "relay",
+    "tab",
+    "sync",
+    "merge",
+    "edit",
+    "store",
+    "field",
+    "text",
+    "array",
+    "map",
+    "commit",
+    "durable",
+]
+
+
+def body_text(rng: random.Random) -> str:
+    out: list[str] = []
+    size = 0
+    while size < 1000:
+        word = rng.choice(WORDS)
+        out.append(word)
+        size += len(word) + 1
+    return " ".join(out)
+
+
+def make_inputs(n: int, seed: int = 7) -> list[dict[str, Any]]:
+    rng = random.Random(seed)
+    return [
+        {
+            "title": f"{rng.choice(WORDS)} {rng.choice(WORDS)} {i}",
+            "done": rng.random() < 0.5,
+            "tags": rng.sample(WORDS, 2),
+            "rank": rng.random(),
+            "body": body_text(rng),
+        }
+        for i in range(n)
+    ]
+
+
+def pragmas(sync: str) -> dict[str, str | int]:
+    return {"journal_mode": "wal", "synchronous": sync}
+
+
+def plain_connect(path: Path, sync: str) -> sqlite3.Connection:
+    con = sqlite3.connect(path, isolation_level=None)
+    for name, value in pragmas(sync).items():
+        con.execute(f"PRAGMA {name}={value}").fetchall()
+    return con
+
+
+def db_size(path: Path) -> int:
+    con = sqlite3.connect(path)
+    con.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+    pages = con.execute("PRAGMA page_count").fetchone()[0]
+    size = pages * con.execute("PRAGMA page_size").fetchone()[0]
+    con.close()
+    return int(size)
+
+
+# -- 1. create ------------------------------------------------------------------------
+
+
+def yloft_create(path: Path, inputs: list[dict[str, Any]]) -> tuple[float, Store, list[str]]:
+    store = Store(path, pragmas=pragmas("full"))
+    notes = store.collection("notes", FIELDS)
+    ids: list[str] = []
+    t0 = time.perf_counter()
+    with store.atomic():
+        for item in inputs:
+            nid = notes.create()
+            with notes.edit(nid) as doc:
+                meta = doc.get("meta", type=Map)
+                meta["title"] = item["title"]
+                meta["done"] = item["done"]
+                meta["tags"] = item["tags"]
+                meta["rank"] = item["rank"]
+                doc.get("body", type=Text).insert(0, item["body"])
+            ids.append(nid)
+    return time.perf_counter() - t0, store, ids
+
+
+def floor_create(path: Path, rows: list[tuple[Any, ...]], blobs: list[bytes]) -> float:
+    con = plain_connect(path, "full")
+    con.execute("CREATE TABLE docs (key INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, data BLOB)")
+    con.execute(
+        "CREATE TABLE notes (id TEXT NOT NULL UNIQUE, title TEXT, done INTEGER, tags TEXT,"
+        " rank REAL, body TEXT, created_at REAL, updated_at REAL)"
+    )
+    con.execute("CREATE INDEX notes_title ON notes(title)")
+    con.execute("CREATE INDEX notes_done ON notes(done)")
+    con.execute(
+        "CREATE VIRTUAL TABLE notes_fts USING fts5(body, content='notes', content_rowid='rowid')"
+    )
+    t0 = time.perf_counter()
+    con.execute("BEGIN IMMEDIATE")
+    for key, (row, blob) in enumerate(zip(rows, blobs, strict=True), start=1):
+        con.execute("INSERT INTO docs (key, id, data) VALUES (?, ?, ?)", (key, row[0], blob))
+        con.execute(
+            "INSERT INTO notes (rowid, id, title, done, tags, rank, body, created_at, updated_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (key, *row),
+        )
+        con.execute("INSERT INTO notes_fts (rowid, body) VALUES (?, ?)", (key, row[5]))
+    con.execute("COMMIT")
+    elapsed = time.perf_counter() - t0
+    con.close()
+    return elapsed
+
+
+# -- 2. query -------------------------------------------------------------------------
+
+
+def time_calls(fn: Any, args: list[Any], repeat: int) -> float:
+    """Median seconds per call over ``repeat`` passes through ``args``."""
+    samples = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        for a in args:
+            fn(a)
+        samples.append((time.perf_counter() - t0) / len(args))
+    return statistics.median(samples)
+
+
+def query_bench(store: Store, floor_path: Path, repeat: int) -> dict[str, float]:
+    params = [(w,) for w in WORDS]
+    con = plain_connect(floor_path, "full")
+
+    def plain_tuples(p: tuple[str]) -> Any:
+        return con.execute(QUERY, p).fetchall()
+
+    def plain_dicts(p: tuple[str]) -> Any:
+        cur = con.execute(QUERY, p)
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+
+    def ours(p: tuple[str]) -> Any:
+        return store.query(QUERY, p)
+
+    assert [list(r.values()) for r in ours(params[0])] == [list(r) for r in plain_tuples(params[0])]
+    for fn in (plain_tuples, plain_dicts, ours):  # warm statement caches and pages
+        time_calls(fn, params, 1)
+    result = {
+        "plain_tuples_s": time_calls(plain_tuples, params, repeat),
+        "plain_dicts_s": time_calls(plain_dicts, params, repeat),
+        "yloft_s": time_calls(ours, params, repeat),
+    }
+    con.close()
+    return result
+
+
+# -- 3. edit with history --------------------------------------------------------------
+
+
+def edit_bench(tmp: Path, sync: str, history: int, edits: int, cache: bool) -> dict[str, float]:
+    store = Store(
+        tmp / f"edit-{sync}-{cache}.db", pragmas=pragmas(sync), cache_size=32 if cache else 0
+    )
+    notes = store.collection("notes", FIELDS)
+    nid = notes.create()
+    rng = random.Random(3)
+    with notes.edit(nid) as doc:
+        doc.get("body", type=Text).insert(0, body_text(rng))
+    for i in range(history):
+        with notes.edit(nid) as doc:
+            if i % 2:
+                doc.get("meta", type=Map)["title"] = f"title {i}"
+            else:
+                doc.get("body", type=Text).insert(i % 500, "x")
+    captured: list[bytes] = []
+    store.on_update(lambda c, d, u, o: captured.append(u))
+    per_edit: list[float] = []
+    for i in range(edits):
+        t0 = time.perf_counter()
+        with notes.edit(nid) as doc:
+            doc.get("meta", type=Map)["rank"] = float(i)
+        per_edit.append(time.perf_counter() - t0)
+    store.close()
+    con = plain_connect(tmp / f"edit-floor-{sync}-{cache}.db", sync)
+    con.execute("CREATE TABLE log (seq INTEGER PRIMARY KEY, doc INTEGER, data BLOB)")
+    per_append: list[float] = []
+    for update in captured:
+        t0 = time.perf_counter()
+        con.execute("BEGIN IMMEDIATE")
+        con.execute("INSERT INTO log (doc, data) VALUES (?, ?)", (1, update))
+        con.execute("COMMIT")
+        per_append.append(time.perf_counter() - t0)
+    con.close()
+    return {
+        "yloft_s": statistics.median(per_edit),
+        "floor_s": statistics.median(per_append),
+        "update_bytes_median": statistics.median(len(u) for u in captured),
+    }
+
+
+# -- 4. size and compaction -------------------------------------------------------------
+
+
+def content_size(store: Store, ids: list[str]) -> dict[str, int]:
+    notes = store.collection("notes")
+    yjs = sum(len(notes.get_update(i)) for i in ids)
+    cols = 0
+    for row in store.query(
+        "SELECT id, title, done, tags, rank, body, created_at, updated_at FROM notes", ()
+    ):
+        for value in row.values():
+            cols += 8 if isinstance(value, (int, float)) else len(str(value).encode())
+    return {"yjs_state_bytes": yjs, "column_bytes": cols}
+
+
+def compaction_effect(tmp: Path, history: int) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for label, limit in (("compacted", 200), ("never_compacted", 10**9)):
+        path = tmp / f"compact-{label}.db"
+        store = Store(path, pragmas=pragmas("normal"), max_log_entries=limit, max_log_bytes=2**40)
+        notes = store.collection("notes", FIELDS)
+        nid = notes.create()
+        for i in range(history):
+            with notes.edit(nid) as doc:
+                doc.get("meta", type=Map)["title"] = f"title {i} " + "y" * 40
+                doc.get("body", type=Text).insert(0, "z")
+        store.trim_changes(store.changes()[-1][0])  # a consumer took the feed
+        store.close()
+        store = Store(path, pragmas=pragmas("normal"), cache_size=0)
+        notes = store.collection("notes")
+        loads = []
+        for _ in range(20):
+            t0 = time.perf_counter()
+            notes.get(nid)
+            loads.append(time.perf_counter() - t0)
+        log_rows = store.query("SELECT count(*) AS n FROM _yloft_updates", ())[0]["n"]
+        state = len(notes.get_update(nid))
+        store.close()
+        out[label] = {
+            "db_bytes": db_size(path),
+            "log_rows": log_rows,
+            "load_s_median": statistics.median(loads),
+            "yjs_state_bytes": state,
+        }
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--quick", action="store_true", help="fewer documents and rounds")
+    args = ap.parse_args()
+    n_docs = 2000 if args.quick else 10_000
+    rounds = 1 if args.quick else 3
+    history = 1000
+    edits = 50 if args.quick else 200
+    inputs = make_inputs(n_docs)
+    results: dict[str, Any] = {
+        "python": platform.python_version(),
+        "sqlite": sqlite3.sqlite_version,
+        "docs": n_docs,
+        "rounds": rounds,
+    }
+    create_y, create_f, sizes = [], [], []
+    query: dict[str, list[float]] = {"plain_tuples_s": [], "plain_dicts_s": [], "yloft_s": []}
+    for r in range(rounds):
+        with tempfile.TemporaryDirectory(prefix="yloft-bench-") as tmpdir:
+            tmp = Path(tmpdir)
+            elapsed, store, ids = yloft_create(tmp / "y.db", inputs)
+            create_y.append(elapsed)
+            notes = store.collection("notes")
+            rows = [
+                tuple(row.values())
+                for row in store.query(
+                    "SELECT id, title, done, tags, rank, body, created_at, updated_at"
+                    " FROM notes ORDER BY rowid",
+                    (),
+                )
+            ]
+            blobs = [notes.get_update(i) for i in ids]
+            create_f.append(floor_create(tmp / "f.db", rows, blobs))
+            q = query_bench(store, tmp / "f.db", repeat=5 if args.quick else 15)
+            for k, v in q.items():
+                query[k].append(v)
+            content = content_size(store, ids)
+            store.close()
+            sizes.append(
+                {
+                    **content,
+                    "yloft_db_bytes": db_size(tmp / "y.db"),
+                    "floor_db_bytes": db_size(tmp / "f.db"),
+                }
+            )
+            print(f"round {r + 1}/{rounds}: create {elapsed:.2f}s vs floor {create_f[-1]:.2f}s")
+    cy, cf = statistics.median(create_y), statistics.median(create_f)
+    results["create"] = {"yloft_s": cy, "floor_s": cf, "ratio": cy / cf, "target": 3.0}
+    qm = {k: statistics.median(v) for k, v in query.items()}
+    results["query"] = {
+        **qm,
+        "ratio_vs_tuples": qm["yloft_s"] / qm["plain_tuples_s"],
+        "ratio_vs_dicts": qm["yloft_s"] / qm["plain_dicts_s"],
+        "target": 1.5,
+    }
+    size = sizes[-1]
+    base = size["yjs_state_bytes"] + size["column_bytes"]
+    results["size"] = {
+        **size,
+        "ratio_vs_state_plus_columns": size["yloft_db_bytes"] / base,
+        "ratio_vs_floor_db": size["yloft_db_bytes"] / size["floor_db_bytes"],
+        "target": 2.0,
+    }
+    with tempfile.TemporaryDirectory(prefix="yloft-bench-") as tmpdir:
+        tmp = Path(tmpdir)
+        for sync in ("full", "normal"):
+            for cache in (True, False):
+                e = edit_bench(tmp, sync, history, edits, cache)
+                key = f"edit_sync_{sync}" + ("" if cache else "_cold")
+                results[key] = {**e, "ratio": e["yloft_s"] / e["floor_s"], "target": 2.0}
+        results["compaction"] = compaction_effect(tmp, history)
+    out = ROOT / "bench" / "results"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "store.json").write_text(json.dumps(results, indent=2) + "\n")
+    print(json.dumps(results, indent=2))
+    print(f"wrote {out / 'store.json'}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
