@@ -13,7 +13,6 @@ the standard library: it runs with the system python3 and creates .venv/ itself.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import functools
 import hashlib
 import http.server
@@ -246,12 +245,20 @@ def make_server(port: int, root: Path = DIST) -> http.server.ThreadingHTTPServer
     return server
 
 
-def serve(port: int) -> None:
+def serve(port: int, tokens: str, relay_db: Path) -> None:
+    """Serve web/dist/ and the relay (``/relay``) on one port of 127.0.0.1.
+
+    The relay process serves the static files itself (websockets' process_request),
+    so the app and ``ws://127.0.0.1:PORT/relay`` share an origin.
+    """
     build()
-    server = make_server(port)
-    print(f"yloft is serving on http://127.0.0.1:{server.server_address[1]}/", flush=True)
-    with contextlib.suppress(KeyboardInterrupt):
-        server.serve_forever()
+    relay_db.parent.mkdir(parents=True, exist_ok=True)
+    cmd = [str(VENV_PY), "-m", "yloft_relay", "--host", "127.0.0.1", "--port", str(port),
+           "--db", str(relay_db), "--tokens", tokens, "--static", str(DIST)]  # fmt: skip
+    print(f"yloft is serving on http://127.0.0.1:{port}/ (relay at ws://127.0.0.1:{port}/relay,"
+          f" log {relay_db})", flush=True)  # fmt: skip
+    os.chdir(ROOT)
+    os.execv(cmd[0], cmd)  # the relay replaces this process: signals reach it directly
 
 
 # ----------------------------------------------------------------------- test
@@ -293,12 +300,15 @@ def main(argv: list[str] | None = None) -> None:
     sub = parser.add_subparsers(dest="command", required=True)
     p_serve = sub.add_parser("serve", help="set up, build and serve the app")
     p_serve.add_argument("--port", type=int, default=8000)
+    p_serve.add_argument("--tokens", default="demo=demo",
+                         help="relay spaces and tokens: space=token[,...] or @file")  # fmt: skip
+    p_serve.add_argument("--relay-db", type=Path, default=CACHE / "relay.db")
     sub.add_parser("build", help="set up and build web/dist/")
     p_test = sub.add_parser("test", help="run every check and test layer")
     p_test.add_argument("pytest_args", nargs=argparse.REMAINDER, help="passed to pytest")
     args = parser.parse_args(argv)
     if args.command == "serve":
-        serve(args.port)
+        serve(args.port, args.tokens, args.relay_db)
     elif args.command == "build":
         build()
     elif args.command == "test":
