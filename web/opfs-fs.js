@@ -11,8 +11,10 @@
 // when to flush, in the order every journal mode needs:
 //   1. before a database write or truncate, flush the journal/WAL if it has unflushed
 //      bytes (the undo log, or the WAL frames a checkpoint copies, are durable first);
-//   2. before the journal/WAL is invalidated (truncated, deleted, or its header at offset
-//      0 rewritten: DELETE/TRUNCATE/PERSIST commit, WAL restart), flush the database;
+//   2. before the journal/WAL is truncated (or deleted) or its header at offset 0 is
+//      rewritten (DELETE/TRUNCATE/PERSIST commit, a new transaction's header, the record
+//      count SQLite fills in before writing pages, WAL restart), flush the database and
+//      then the journal's own earlier bytes: these are SQLite's journal syncs, in order;
 //   3. sync() (fsync on any file of the mount, called after every COMMIT) flushes the
 //      journal/WAL, then the database.
 
@@ -56,6 +58,7 @@ class OpfsFile {
   write(src, position) {
     this.beforeChange(position);
     const n = this.handle.write(src, { at: position });
+    this.volume.trace?.push(["w", this.name, position, src.slice(0, n)]);
     this.volume.stats.writes++;
     this.volume.stats.bytesWritten += n;
     if (n > 0) {
@@ -73,6 +76,7 @@ class OpfsFile {
     if (size === this.size) return;
     this.beforeChange(0);
     this.handle.truncate(size);
+    this.volume.trace?.push(["t", this.name, size]);
     this.volume.stats.truncates++;
     this.size = size;
     this.dirty = true;
@@ -80,13 +84,18 @@ class OpfsFile {
 
   /** Rules 1 and 2 above. @param {number} position */
   beforeChange(position) {
-    if (this.role === "db") this.volume.flushRole("journal");
-    else if (this.role === "journal" && position === 0) this.volume.flushRole("db");
+    if (this.role === "db") {
+      this.volume.flushRole("journal");
+    } else if (this.role === "journal" && position === 0) {
+      this.volume.flushRole("db");
+      this.flush();
+    }
   }
 
   flush() {
     if (!this.dirty) return;
     this.handle.flush();
+    this.volume.trace?.push(["f", this.name]);
     this.volume.stats.flushes++;
     this.dirty = false;
   }
@@ -109,14 +118,17 @@ export class OpfsVolume {
    *
    * @param {FileSystemDirectoryHandle} dir
    * @param {string} dbFile  e.g. "notes.db"; "-journal" and "-wal" companions come along
-   * @param {{lockTimeoutMs?: number, extraFiles?: string[]}} [options]
+   * @param {{lockTimeoutMs?: number, extraFiles?: string[], trace?: boolean}} [options]
    *   lockTimeoutMs: how long to wait for a handle another tab/worker holds (a crashed
-   *   tab's lock is released shortly after it dies) before failing with StorageLockedError
+   *   tab's lock is released shortly after it dies) before failing with StorageLockedError;
+   *   extraFiles: more file names the mount may hold; trace: record every write, truncate
+   *   and flush with its bytes in `volume.trace` (tests replay it to model power loss)
    * @returns {Promise<OpfsVolume>}
    */
-  static async open(dir, dbFile, { lockTimeoutMs = 3000, extraFiles = [] } = {}) {
-    const names = [dbFile, `${dbFile}-journal`, `${dbFile}-wal`, ...extraFiles];
+  static async open(dir, dbFile, { lockTimeoutMs = 3000, extraFiles = [], trace = false } = {}) {
+    const names = [...new Set([dbFile, `${dbFile}-journal`, `${dbFile}-wal`, ...extraFiles])];
     const volume = new OpfsVolume(dbFile);
+    if (trace) volume.trace = [];
     const deadline = Date.now() + lockTimeoutMs;
     try {
       for (const name of names) {
@@ -138,6 +150,8 @@ export class OpfsVolume {
     this.files = new Map();
     this.stats = newStats();
     this.closed = false;
+    /** @type {any[] | null} recorded I/O when opened with {trace: true} */
+    this.trace = null;
   }
 
   list() {

@@ -40,6 +40,14 @@ export class VolumeError extends Error {
 }
 
 const DIR_MODE = 0o40777;
+
+/**
+ * Emscripten hands us HEAP8, an Int8Array: view the same bytes as a Uint8Array so that
+ * copies are plain memcpy and no value is sign-converted.
+ * @param {ArrayBufferView} buffer @param {number} offset @param {number} length
+ */
+const bytesOf = (buffer, offset, length) =>
+  new Uint8Array(buffer.buffer, buffer.byteOffset + offset, length);
 const FILE_MODE = 0o100666;
 
 /**
@@ -123,7 +131,7 @@ export function createVolumeFS(FS, ERRNO, volume, onError = () => {}) {
     /** @param {any} stream @param {Uint8Array} buffer */
     read(stream, buffer, offset, length, position) {
       try {
-        return fileOf(stream.node).read(buffer.subarray(offset, offset + length), position);
+        return fileOf(stream.node).read(bytesOf(buffer, offset, length), position);
       } catch (e) {
         return fail(e);
       }
@@ -132,7 +140,7 @@ export function createVolumeFS(FS, ERRNO, volume, onError = () => {}) {
     write(stream, buffer, offset, length, position) {
       if (!length) return 0;
       try {
-        const n = fileOf(stream.node).write(buffer.subarray(offset, offset + length), position);
+        const n = fileOf(stream.node).write(bytesOf(buffer, offset, length), position);
         stream.node.mtime = stream.node.ctime = Date.now();
         return n;
       } catch (e) {

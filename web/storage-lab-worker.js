@@ -68,6 +68,15 @@ class Lab:
             "page_size": c.execute("PRAGMA page_size").fetchone()[0],
         })
 
+    def lookups(self, n, seed):
+        import random
+        rng = random.Random(seed)
+        found = 0
+        for _ in range(n):
+            k = rng.randrange(10007)
+            found += len(self.con.execute("SELECT v FROM t WHERE k = ?", (k,)).fetchall())
+        return found
+
     def close(self):
         os.close(self.fd)
         self.con.close()
@@ -90,10 +99,20 @@ const methods = {
     pyodide.runPython(LAB_PY);
   },
 
-  /** @param {{name?: string, force?: "opfs" | "idb" | "memory", path?: string, lockTimeoutMs?: number}} o */
-  async mount({ name = "lab", force, path = "/yloft", lockTimeoutMs }) {
+  /**
+   * @param {{name?: string, force?: "opfs" | "idb" | "memory", path?: string,
+   *   lockTimeoutMs?: number, extraFiles?: string[], trace?: boolean}} o
+   */
+  async mount({ name = "lab", force, path = "/yloft", lockTimeoutMs, extraFiles, trace }) {
     await methods.load();
-    const storage = await mountStorage(pyodide, { name, force, path, lockTimeoutMs });
+    const storage = await mountStorage(pyodide, {
+      name,
+      force: force ?? undefined,
+      path,
+      lockTimeoutMs,
+      extraFiles,
+      trace,
+    });
     mounts.set(path, storage);
     const { kind, dbPath, persisted, fallbackReason } = storage;
     return { kind, path, dbPath, persisted, fallbackReason };
@@ -125,6 +144,23 @@ const methods = {
     return n;
   },
 
+  /**
+   * Like commitLoop, but return the recorded OPFS I/O (mounted with trace: true) with a
+   * ["c", i] marker after each commit was durable; bytes as base64.
+   * @param {{path?: string, start?: number, n: number, nbytes?: number}} o
+   */
+  async traceCommits({ path = "/yloft", start = 0, n, nbytes = 100 }) {
+    const storage = mountOf(path);
+    const db = lab(path);
+    const events = storage.takeTrace();
+    for (let i = start; i < start + n; i++) {
+      db.insert(i, nbytes);
+      await storage.afterCommit();
+      events.push(...storage.takeTrace(), ["c", i]);
+    }
+    return events.map((e) => (e[0] === "w" ? ["w", e[1], e[2], toBase64(e[3])] : e));
+  },
+
   /** @param {{path?: string, i: number, nbytes?: number}} o */
   async tryInsert({ path = "/yloft", i, nbytes = 100 }) {
     const result = JSON.parse(lab(path).try_insert(i, nbytes));
@@ -149,8 +185,8 @@ const methods = {
     return mountOf(path).stats();
   },
 
-  /** Run Python code and return the JSON its last expression evaluates to. @param {string} code */
-  py(code) {
+  /** Run Python code and return the JSON its last expression evaluates to. @param {{code: string}} o */
+  py({ code }) {
     return JSON.parse(pyodide.runPython(code));
   },
 
@@ -174,6 +210,19 @@ const methods = {
     const perCommit = {};
     for (const [k, v] of Object.entries(after)) perCommit[k] = (v - (before[k] ?? 0)) / n;
     return { commitsPerSecond: n / seconds, perCommit };
+  },
+
+  /**
+   * Time n random index lookups (reads only) on an open database.
+   * @param {{path?: string, n: number, seed?: number}} o
+   */
+  benchReads({ path = "/yloft", n, seed = 1 }) {
+    const storage = mountOf(path);
+    const before = storage.stats();
+    const t0 = performance.now();
+    lab(path).lookups(n, seed);
+    const seconds = (performance.now() - t0) / 1000;
+    return { readsPerSecond: n / seconds, fsReadsPerLookup: ((storage.stats().reads ?? 0) - (before.reads ?? 0)) / n };
   },
 
   /**
@@ -214,6 +263,15 @@ const methods = {
     mounts.delete(path);
   },
 };
+
+/** @param {Uint8Array} bytes */
+function toBase64(bytes) {
+  let binary = "";
+  for (let i = 0; i < bytes.length; i += 0x8000) {
+    binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  }
+  return btoa(binary);
+}
 
 /** @param {string} path */
 function mountOf(path) {

@@ -35,6 +35,7 @@ export { StorageError };
  *   stored; rejects with StorageQuotaError / StorageWriteError if it could not be
  * @property {() => Record<string, number>} stats  I/O counters (for benches and tests)
  * @property {() => unknown} lastError  the last I/O failure turned into an errno, if any
+ * @property {() => any[]} takeTrace  recorded I/O since the last call (mounted with trace)
  * @property {() => Promise<void>} close  flush, release handles and locks, unmount
  */
 
@@ -66,9 +67,15 @@ export function idbAvailable() {
  * @param {"opfs" | "idb" | "memory"} [options.force]  use this kind or fail (tests, ?storage=)
  * @param {string} [options.path]  mount point, default "/yloft"
  * @param {number} [options.lockTimeoutMs]  wait this long for another tab's handle (OPFS)
+ * @param {string[]} [options.extraFiles]  more file names the mount may hold (OPFS opens a
+ *   handle for each up front; the database, its -journal and -wal are always there)
+ * @param {boolean} [options.trace]  OPFS only, for tests: record every write/truncate/flush
  * @returns {Promise<Storage>}
  */
-export async function mountStorage(pyodide, { name, force, path = "/yloft", lockTimeoutMs = 3000 }) {
+export async function mountStorage(
+  pyodide,
+  { name, force, path = "/yloft", lockTimeoutMs = 3000, extraFiles = [], trace = false },
+) {
   if (typeof name !== "string" || !/^[A-Za-z0-9_-]{1,64}$/.test(name)) {
     throw new StorageError(
       "StorageNameError",
@@ -111,7 +118,7 @@ export async function mountStorage(pyodide, { name, force, path = "/yloft", lock
 
   const volume =
     kind === "opfs"
-      ? await OpfsVolume.open(await opfsDirectory(path), dbFile, { lockTimeoutMs })
+      ? await OpfsVolume.open(await opfsDirectory(path), dbFile, { lockTimeoutMs, extraFiles, trace })
       : await openIdbVolume(path);
   /** @type {unknown} */
   let lastError = null;
@@ -246,6 +253,11 @@ async function finish({ kind, path, dbPath, fallbackReason, volume, FS, getError
       if (volume instanceof IdbVolume) await volume.settled();
     },
     stats: () => ({ ...(volume?.stats ?? {}) }),
+    takeTrace() {
+      const events = volume?.trace ?? [];
+      if (volume?.trace) volume.trace = [];
+      return events;
+    },
     lastError: () => (getError ? getError() : null),
     async close() {
       if (closed) return;
