@@ -115,6 +115,7 @@ def db_size(path: Path) -> int:
     con = sqlite3.connect(path)
     con.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
     pages = con.execute("PRAGMA page_count").fetchone()[0]
+    pages -= con.execute("PRAGMA freelist_count").fetchone()[0]  # pages in use only
     size = pages * con.execute("PRAGMA page_size").fetchone()[0]
     con.close()
     return int(size)

@@ -33,7 +33,7 @@ from .errors import (
     QueryError,
     SchemaError,
 )
-from .extract import read_meta, to_python
+from .extract import is_deleted, to_python
 from .schema import RESERVED_ROOT, CollectionSchema, quote
 
 if TYPE_CHECKING:
@@ -135,7 +135,7 @@ class Collection:
                 f"document {doc_id!r} is already open in an edit block; finish that first"
             )
         entry = self._require(doc_id, keep=True)
-        if read_meta(entry.doc)[2]:
+        if is_deleted(entry.doc):
             raise DocumentDeletedError(
                 f"document {doc_id!r} of {self.name!r} was deleted; create a new one"
             )
@@ -228,7 +228,7 @@ class Collection:
                 f"document {doc_id!r} is open in an edit block; delete it after the block"
             )
         entry = self._require(doc_id, keep=True)
-        if read_meta(entry.doc)[2]:
+        if is_deleted(entry.doc):
             return
         with entry.doc.transaction():
             meta = entry.doc.get(RESERVED_ROOT, type=Map)
@@ -274,7 +274,7 @@ class Collection:
 
     def deleted(self, doc_id: str) -> bool:
         """True when the document carries a deletion tombstone."""
-        return read_meta(self._require(self._id(doc_id), keep=False).doc)[2]
+        return is_deleted(self._require(self._id(doc_id), keep=False).doc)
 
     def ids(self) -> list[str]:
         """Ids of every live (not deleted) document, in creation order."""

@@ -46,6 +46,12 @@ def _number(value: object) -> float | None:
     return float(value)
 
 
+def is_deleted(doc: Doc[Any]) -> bool:
+    """True when the document carries yloft's deletion tombstone."""
+    meta = doc.get(RESERVED_ROOT, type=Map)
+    return "deleted" in meta and meta["deleted"] is True
+
+
 def read_meta(doc: Doc[Any]) -> tuple[float | None, float | None, bool]:
     """Read (created_at, updated_at, deleted) from the reserved root map."""
     meta = doc.get(RESERVED_ROOT, type=Map).to_py() or {}

@@ -51,6 +51,7 @@ Change = tuple[int, str, str, bytes]
 
 _READ_TAG = "\n-- yloft:read"
 _LOG_TABLES = frozenset({"_yloft_docs", "_yloft_updates"})
+_MAX_DIRTY = 512
 
 
 class _Entry:
@@ -148,7 +149,9 @@ class Store:
         self._cache: OrderedDict[tuple[str, str], _Entry] = OrderedDict()
         self._editing: set[tuple[str, str]] = set()
         self._frames: list[_Frame] = []
-        self._dirty: dict[tuple[str, str], tuple[CollectionSchema, int]] = {}
+        # Documents written inside atomic() whose rows are not extracted yet; the
+        # entry is None after a savepoint rollback (then the database is the truth).
+        self._dirty: dict[tuple[str, str], tuple[CollectionSchema, int, _Entry | None]] = {}
         self._read_tables: dict[str, frozenset[str]] = {}
         self._closed = False
         self._data_version = -1
@@ -386,6 +389,9 @@ class Store:
             con.execute(f"ROLLBACK TO {name}")
             con.execute(f"RELEASE {name}")
             self._evict(frame.touched)
+            for ident in frame.touched & self._dirty.keys():
+                schema, key, _ = self._dirty[ident]
+                self._dirty[ident] = (schema, key, None)
             raise
         self._frames.pop()
         con.execute(f"RELEASE {name}")
@@ -554,7 +560,10 @@ class Store:
             if len(self._frames) > 1:
                 # Inside atomic(): extract once per document, before the next read
                 # or the COMMIT (create + edit of one doc costs one extraction).
-                self._dirty[ident] = (schema, key)
+                self._dirty.pop(ident, None)
+                self._dirty[ident] = (schema, key, entry)
+                if len(self._dirty) > _MAX_DIRTY:
+                    self._flush(_MAX_DIRTY // 2)
             else:
                 self._extract_row(schema, key, doc_id, entry.doc)
             if count >= self.max_log_entries or size >= self.max_log_bytes:
@@ -572,19 +581,23 @@ class Store:
         )
         self._sync_row(schema, key, doc_id, extracted.deleted, extracted)
 
-    def _flush(self) -> None:
-        """Bring the rows of documents written inside atomic() in step."""
-        while self._dirty:
-            (name, doc_id), (schema, key) = self._dirty.popitem()
+    def _flush(self, keep: int = 0) -> None:
+        """Bring the rows of documents written inside atomic() in step.
+
+        Documents are flushed oldest first (rows go in in rowid order, which keeps
+        B-tree pages full) until at most ``keep`` remain pending.
+        """
+        while len(self._dirty) > keep:
+            ident = next(iter(self._dirty))
+            schema, key, entry = self._dirty.pop(ident)
             exists = self._con.execute(
                 "SELECT 1 FROM _yloft_docs WHERE key = ? AND collection = ? AND id = ?",
-                (key, name, doc_id),
+                (key, *ident),
             ).fetchone()
             if exists is None:  # created in a savepoint that was rolled back
                 continue
-            entry = self._cache.get((name, doc_id))
-            doc = entry.doc if entry is not None and entry.key == key else None
-            self._extract_row(schema, key, doc_id, doc or self._load_db(key).doc)
+            doc = self._load_db(key).doc if entry is None else entry.doc
+            self._extract_row(schema, key, ident[1], doc)
 
     def _sync_row(
         self, schema: CollectionSchema, key: int, doc_id: str, deleted: bool, extracted: Any
