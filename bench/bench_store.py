@@ -143,6 +143,31 @@ def yloft_create(path: Path, inputs: list[dict[str, Any]]) -> tuple[float, Store
     return time.perf_counter() - t0, store, ids
 
 
+def crdt_only(inputs: list[dict[str, Any]]) -> float:
+    """Reference, not a floor: build the same documents with the CRDT library alone
+    (same transactions as Store.create + edit), storing nothing."""
+    from yloft.crdt import Doc
+
+    t0 = time.perf_counter()
+    for item in inputs:
+        doc: Doc[Any] = Doc()
+        updates: list[bytes] = []
+        doc.observe(lambda e, u=updates: u.append(e.update))
+        with doc.transaction():
+            own = doc.get("_yloft", type=Map)
+            own["created_at"] = 1.0
+            own["updated_at"] = 1.0
+        with doc.transaction():
+            meta = doc.get("meta", type=Map)
+            meta["title"] = item["title"]
+            meta["done"] = item["done"]
+            meta["tags"] = item["tags"]
+            meta["rank"] = item["rank"]
+            doc.get("body", type=Text).insert(0, item["body"])
+            doc.get("_yloft", type=Map)["updated_at"] = 2.0
+    return time.perf_counter() - t0
+
+
 def floor_create(path: Path, rows: list[tuple[Any, ...]], blobs: list[bytes]) -> float:
     con = plain_connect(path, "full")
     con.execute("CREATE TABLE docs (key INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, data BLOB)")
@@ -318,7 +343,7 @@ def main() -> None:
         "docs": n_docs,
         "rounds": rounds,
     }
-    create_y, create_f, sizes = [], [], []
+    create_y, create_f, create_c, sizes = [], [], [], []
     query: dict[str, list[float]] = {"plain_tuples_s": [], "plain_dicts_s": [], "yloft_s": []}
     for r in range(rounds):
         with tempfile.TemporaryDirectory(prefix="yloft-bench-") as tmpdir:
@@ -336,6 +361,7 @@ def main() -> None:
             ]
             blobs = [notes.get_update(i) for i in ids]
             create_f.append(floor_create(tmp / "f.db", rows, blobs))
+            create_c.append(crdt_only(inputs))
             q = query_bench(store, tmp / "f.db", repeat=5 if args.quick else 15)
             for k, v in q.items():
                 query[k].append(v)
@@ -348,9 +374,22 @@ def main() -> None:
                     "floor_db_bytes": db_size(tmp / "f.db"),
                 }
             )
-            print(f"round {r + 1}/{rounds}: create {elapsed:.2f}s vs floor {create_f[-1]:.2f}s")
+            print(
+                f"round {r + 1}/{rounds}: create {elapsed:.2f}s, floor {create_f[-1]:.2f}s,"
+                f" crdt alone {create_c[-1]:.2f}s",
+                file=sys.stderr,
+            )
     cy, cf = statistics.median(create_y), statistics.median(create_f)
-    results["create"] = {"yloft_s": cy, "floor_s": cf, "ratio": cy / cf, "target": 3.0}
+    cc = statistics.median(create_c)
+    results["create"] = {
+        "yloft_s": cy,
+        "floor_s": cf,
+        "ratio": cy / cf,
+        "target": 3.0,
+        "crdt_only_s": cc,
+        "crdt_only_ratio_to_floor": cc / cf,
+        "yloft_minus_crdt_ratio_to_floor": (cy - cc) / cf,
+    }
     qm = {k: statistics.median(v) for k, v in query.items()}
     results["query"] = {
         **qm,
