@@ -523,6 +523,20 @@ def case_text_events() -> None:
     ]
 
 
+def case_text_format_events() -> None:
+    doc = Doc()
+    doc["t"] = t = Text("hello world")
+    deltas: list[Any] = []
+    t.observe(lambda event: deltas.append(event.delta))
+    t.format(6, 11, {"i": True})
+    t.insert(0, "A", {"b": 1})
+    assert deltas == [
+        [{"retain": 6}, {"retain": 5, "attributes": {"i": True}}],
+        [{"insert": "A", "attributes": {"b": 1.0}}],
+    ]
+    assert str(t) == "Ahello world"
+
+
 def case_array_events() -> None:
     doc = Doc()
     a = doc.get("a", type=Array)

@@ -164,6 +164,12 @@ _JS = r"""
     }
     return missing;
   };
+  const textFormat = (ytext, gen, index, length, attrs) => {
+    if (ascii(ytext, gen).ascii) { ytext.format(index, length, attrs); return; }
+    const s = ytext.toString();
+    const from = toUnits(s, index);
+    ytext.format(from, toUnits(s, index + length) - from, attrs);
+  };
   // A text event's delta with UTF-8 byte counts, or undefined to use Yjs's own delta
   // (formatted text, where attributes matter, or nothing but ASCII involved).
   const textDelta = (event) => {
@@ -228,7 +234,7 @@ _JS = r"""
   // Pyodide treats a JsProxy's .get() as Mapping.get, so array reads go through here.
   const at = (yarray, i) => yarray.get(i);
   return { begin, end, kind, keys, rootNames, root, flatMap, flatDeleteSet, list1, at,
-           textLength, textInsert, textDelete, textDelta, updateError,
+           textLength, textInsert, textDelete, textDelta, textFormat, updateError,
            mapSet, mapGet, mapHas, mapDelete, mapSize, mapSetMany,
            arrayInsert, arrayDelete, arrayLength, arrayItems, textString, toJSON };
 }
@@ -249,6 +255,7 @@ text_length: Any = _helpers.textLength
 text_insert: Any = _helpers.textInsert
 text_delete: Any = _helpers.textDelete
 text_delta: Any = _helpers.textDelta
+text_format: Any = _helpers.textFormat
 update_error: Any = _helpers.updateError
 map_set: Any = _helpers.mapSet
 map_get: Any = _helpers.mapGet

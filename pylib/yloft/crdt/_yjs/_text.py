@@ -148,7 +148,7 @@ class Text(BaseType):
         start, stop = self._check_slice(slice(start, stop))
         if stop - start > 0:
             with self.doc.transaction():
-                ytext.format(start, stop - start, to_js_value(attrs))
+                _js.text_format(ytext, self.doc._gen, start, stop - start, to_js_value(attrs))
 
     def observe(self, callback: Callable[..., None]) -> Subscription:
         """Call ``callback(event: TextEvent)`` after each transaction that changes the text."""
