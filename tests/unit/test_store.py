@@ -427,3 +427,27 @@ def test_a_foreign_table_is_not_clobbered(tmp_path: Path) -> None:
         with pytest.raises(YloftError, match="not a yloft collection"):
             s.collection("notes", FIELDS)
         assert s.query("SELECT name FROM pragma_table_info('notes')", ()) == [{"name": "x"}]
+
+
+def test_out_of_order_overwrite_and_delete_converge(tmp_path: Path) -> None:
+    # A map key overwritten twice, the later overwrite delivered first. pycrdt 0.14.13
+    # applied update by update loses the key; the store must not (Yjs keeps it).
+    with Store(tmp_path / "a.db") as a, Store(tmp_path / "b.db") as b:
+        na, nb = a.collection("notes", FIELDS), b.collection("notes", FIELDS)
+        nid = na.create()
+        nb.apply_update(nid, na.get_update(nid))
+        before = nb.get_state(nid)
+        with na.edit(nid) as doc:
+            doc.get("meta", type=Map)["title"] = "second"
+        middle = na.get_state(nid)
+        na.delete(nid)
+        with_e = na.get_update(nid, before)
+        only_d = na.get_update(nid, middle)
+        # Depends on the edit, so Yjs keeps it pending (pycrdt already shows part of it).
+        nb.apply_update(nid, only_d, origin="late")
+        nb.apply_update(nid, with_e, origin="late")
+        assert nb.deleted(nid) and nb.row(nid) is None
+        assert (
+            nb.get(nid).get("_yloft", type=Map).to_py()
+            == na.get(nid).get("_yloft", type=Map).to_py()
+        )
