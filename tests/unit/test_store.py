@@ -434,18 +434,16 @@ def test_out_of_order_overwrite_and_delete_converge(tmp_path: Path) -> None:
     # applied update by update loses the key; the store must not (Yjs keeps it).
     with Store(tmp_path / "a.db") as a, Store(tmp_path / "b.db") as b:
         na, nb = a.collection("notes", FIELDS), b.collection("notes", FIELDS)
+        sent: list[bytes] = []
+        a.on_update(lambda c, d, u, o: sent.append(u))
         nid = na.create()
-        nb.apply_update(nid, na.get_update(nid))
-        before = nb.get_state(nid)
         with na.edit(nid) as doc:
             doc.get("meta", type=Map)["title"] = "second"
-        middle = na.get_state(nid)
         na.delete(nid)
-        with_e = na.get_update(nid, before)
-        only_d = na.get_update(nid, middle)
-        # Depends on the edit, so Yjs keeps it pending (pycrdt already shows part of it).
-        nb.apply_update(nid, only_d, origin="late")
-        nb.apply_update(nid, with_e, origin="late")
+        create, edit, delete = sent
+        nb.apply_update(nid, create, origin="a")
+        nb.apply_update(nid, delete, origin="a")  # depends on the edit: pending
+        nb.apply_update(nid, edit, origin="a")
         assert nb.deleted(nid) and nb.row(nid) is None
         assert (
             nb.get(nid).get("_yloft", type=Map).to_py()
