@@ -3,9 +3,10 @@
 Internal tables (all prefixed ``_yloft_``):
 
 - ``_yloft_meta(key, value)``: declarations of collections, the change-feed floor.
-- ``_yloft_docs(key, collection, id, snapshot, snap_seq, pending_count,
-  pending_bytes, deleted)``: one row per document; ``snapshot`` is a Yjs v1 update
-  holding everything up to ``snap_seq``.
+- ``_yloft_docs(key, collection, id, snapshot, snap_seq, deleted)``: one row per
+  document; ``snapshot`` is a Yjs v1 update holding everything up to ``snap_seq``.
+  The row is written when a document is created, compacted or (un)deleted, not on
+  every edit.
 - ``_yloft_updates(seq, doc, origin, data)``: the update log and change feed; a
   document's state is its snapshot plus its updates with ``seq > snap_seq``.
 """
@@ -32,8 +33,6 @@ INTERNAL_DDL = (
     " id TEXT NOT NULL,"
     " snapshot BLOB,"
     " snap_seq INTEGER NOT NULL DEFAULT 0,"
-    " pending_count INTEGER NOT NULL DEFAULT 0,"
-    " pending_bytes INTEGER NOT NULL DEFAULT 0,"
     " deleted INTEGER NOT NULL DEFAULT 0,"
     " UNIQUE (collection, id))",
     "CREATE TABLE IF NOT EXISTS _yloft_updates ("

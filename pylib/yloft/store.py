@@ -42,7 +42,7 @@ from .errors import (
     StoreClosedError,
     UnknownCollectionError,
 )
-from .extract import extract
+from .extract import Extracted, extract
 from .live import LiveQueries, Rows, Subscription
 from .schema import CollectionSchema, check_collection_name, plan_migration, quote
 
@@ -57,11 +57,16 @@ _MAX_DIRTY = 512
 class _Entry:
     """A document held in memory, with the updates it emitted since last persisted."""
 
-    __slots__ = ("doc", "key", "pending", "sub", "updates")
+    __slots__ = ("doc", "key", "log_bytes", "log_count", "pending", "row", "sub", "updates")
 
     def __init__(self, key: int | None, doc: Doc[Any], pending: bool = False) -> None:
         self.key = key
         self.doc = doc
+        #: Updates (and their bytes) stored since the snapshot: the compaction trigger.
+        self.log_count = 0
+        self.log_bytes = 0
+        #: The collection row as last written (None: unknown, (): no row).
+        self.row: tuple[Any, ...] | None = None if key is not None else ()
         #: True when the Doc holds structs waiting for missing dependencies. Such a
         #: Doc is rebuilt from all stored updates plus the next incoming one instead
         #: of applying to it directly: pycrdt 0.14.13 (yrs 0.28) loses map entries
@@ -92,6 +97,28 @@ class _Frame:
         self.touched |= child.touched
         self.events += child.events
         self.written |= child.written
+
+
+class _RowSQL:
+    """Prepared SQL text for writing one collection's rows and FTS entries."""
+
+    def __init__(self, schema: CollectionSchema) -> None:
+        self.table = table = quote(schema.name)
+        self.columns = cols = schema.columns()
+        names = ", ".join(quote(c) for c in cols)
+        self.select = f"SELECT {names} FROM {table} WHERE rowid = ?"
+        self.insert = (
+            f"INSERT INTO {table} (rowid, {names}) VALUES (?, {', '.join('?' for _ in cols)})"
+        )
+        self.delete = f"DELETE FROM {table} WHERE rowid = ?"
+        self.fts_index = tuple(cols.index(c) for c in schema.fts_fields)
+        fts = quote(schema.fts_table)
+        fts_cols = ", ".join(quote(c) for c in schema.fts_fields)
+        marks = ", ".join("?" for _ in schema.fts_fields)
+        self.fts_insert = f"INSERT INTO {fts} (rowid, {fts_cols}) VALUES (?, {marks})"
+        self.fts_delete = (
+            f"INSERT INTO {fts} ({fts}, rowid, {fts_cols}) VALUES ('delete', ?, {marks})"
+        )
 
 
 def check_id(doc_id: object) -> str:
@@ -151,6 +178,7 @@ class Store:
         self._frames: list[_Frame] = []
         # Documents written inside atomic() whose rows are not extracted yet; the
         # entry is None after a savepoint rollback (then the database is the truth).
+        self._row_sqls: dict[CollectionSchema, _RowSQL] = {}
         self._dirty: dict[tuple[str, str], tuple[CollectionSchema, int, _Entry | None]] = {}
         self._read_tables: dict[str, frozenset[str]] = {}
         self._closed = False
@@ -285,6 +313,7 @@ class Store:
             frame.written |= new.tables()
             if old is not None:
                 frame.written |= old.tables()
+            self._cache.clear()  # cached rows have the old shape
         self._read_tables.clear()
 
     def _backfill(self, schema: CollectionSchema, columns: Sequence[str] | None) -> None:
@@ -293,10 +322,10 @@ class Store:
             (schema.name,),
         ).fetchall()
         for key, doc_id in docs:
-            doc = self._load_db(key).doc
-            extracted = extract(doc, schema)
+            entry = self._load_db(key)
+            extracted = extract(entry.doc, schema)
             if columns is None:
-                self._sync_row(schema, key, doc_id, extracted.deleted, extracted)
+                self._sync_row(schema, key, doc_id, extracted, ())
             elif not extracted.deleted:
                 sets = ", ".join(f"{quote(c)} = ?" for c in columns)
                 self._con.execute(
@@ -392,6 +421,12 @@ class Store:
             for ident in frame.touched & self._dirty.keys():
                 schema, key, _ = self._dirty[ident]
                 self._dirty[ident] = (schema, key, None)
+            # A flush inside the savepoint may have written rows of other documents.
+            for entry in self._cache.values():
+                entry.row = None
+            for _, _, dirty in self._dirty.values():
+                if dirty is not None:
+                    dirty.row = None
             raise
         self._frames.pop()
         con.execute(f"RELEASE {name}")
@@ -462,14 +497,14 @@ class Store:
         snapshot, snap_seq = self._con.execute(
             "SELECT snapshot, snap_seq FROM _yloft_docs WHERE key = ?", (key,)
         ).fetchone()
-        parts: list[bytes] = [] if snapshot is None else [snapshot]
-        parts += [
+        log = [
             data
             for (data,) in self._con.execute(
                 "SELECT data FROM _yloft_updates WHERE doc = ? AND seq > ? ORDER BY seq",
                 (key, snap_seq),
             )
         ]
+        parts: list[bytes] = ([] if snapshot is None else [snapshot]) + log
         if extra is not None:
             parts.append(extra)
         doc: Doc[Any] = Doc()
@@ -478,6 +513,8 @@ class Store:
         merged = parts[0] if len(parts) == 1 else merge_updates(*parts)
         doc.apply_update(merged)
         entry = _Entry(key, doc, pending=not covers(doc.get_state(), merged))
+        entry.log_count = len(log)
+        entry.log_bytes = sum(len(d) for d in log)
         entry.updates.clear()
         return entry
 
@@ -551,12 +588,8 @@ class Store:
                 "INSERT INTO _yloft_updates (doc, origin, data) VALUES (?, ?, ?)",
                 (key, origin, update),
             )
-            count, size = con.execute(
-                "UPDATE _yloft_docs SET pending_count = pending_count + 1,"
-                " pending_bytes = pending_bytes + ? WHERE key = ?"
-                " RETURNING pending_count, pending_bytes",
-                (len(update), key),
-            ).fetchone()
+            entry.log_count += 1
+            entry.log_bytes += len(update)
             if len(self._frames) > 1:
                 # Inside atomic(): extract once per document, before the next read
                 # or the COMMIT (create + edit of one doc costs one extraction).
@@ -565,21 +598,21 @@ class Store:
                 if len(self._dirty) > _MAX_DIRTY:
                     self._flush(_MAX_DIRTY // 2)
             else:
-                self._extract_row(schema, key, doc_id, entry.doc)
-            if count >= self.max_log_entries or size >= self.max_log_bytes:
-                self._compact(key, entry.doc)
+                self._extract_row(schema, key, doc_id, entry)
+            if entry.log_count >= self.max_log_entries or entry.log_bytes >= self.max_log_bytes:
+                self._compact(key, entry)
             entry.updates.clear()
             self._remember(ident, entry)
             frame.events.append((schema.name, doc_id, update, origin))
             frame.written |= schema.tables() | _LOG_TABLES
 
-    def _extract_row(self, schema: CollectionSchema, key: int, doc_id: str, doc: Doc[Any]) -> None:
-        extracted = extract(doc, schema)
+    def _extract_row(self, schema: CollectionSchema, key: int, doc_id: str, entry: _Entry) -> None:
+        extracted = extract(entry.doc, schema)
         self._con.execute(
             "UPDATE _yloft_docs SET deleted = ? WHERE key = ? AND deleted != ?",
             (int(extracted.deleted), key, int(extracted.deleted)),
         )
-        self._sync_row(schema, key, doc_id, extracted.deleted, extracted)
+        entry.row = self._sync_row(schema, key, doc_id, extracted, entry.row)
 
     def _flush(self, keep: int = 0) -> None:
         """Bring the rows of documents written inside atomic() in step.
@@ -596,74 +629,69 @@ class Store:
             ).fetchone()
             if exists is None:  # created in a savepoint that was rolled back
                 continue
-            doc = self._load_db(key).doc if entry is None else entry.doc
-            self._extract_row(schema, key, ident[1], doc)
+            self._extract_row(schema, key, ident[1], entry or self._load_db(key))
 
     def _sync_row(
-        self, schema: CollectionSchema, key: int, doc_id: str, deleted: bool, extracted: Any
-    ) -> None:
-        """Make the row and FTS entry of document ``key`` match ``extracted``."""
+        self,
+        schema: CollectionSchema,
+        key: int,
+        doc_id: str,
+        extracted: Extracted,
+        known: tuple[Any, ...] | None,
+    ) -> tuple[Any, ...]:
+        """Make the row and FTS entry of document ``key`` match ``extracted``.
+
+        ``known`` is the row as last written (None: read it; (): no row). Returns the
+        row as it is now (() when there is none).
+        """
         con = self._con
-        table = quote(schema.name)
-        cols = schema.columns()
-        fts = schema.fts_fields
-        old = con.execute(
-            f"SELECT {', '.join(quote(c) for c in cols)} FROM {table} WHERE rowid = ?", (key,)
-        ).fetchone()
-        fts_table = quote(schema.fts_table)
-        fts_cols = ", ".join(quote(c) for c in fts)
-        marks = ", ".join("?" for _ in fts)
-        old_fts = None if old is None else tuple(old[cols.index(c)] for c in fts)
-        if deleted:
-            if old is not None:
+        sql = self._row_sql(schema)
+        old = known
+        if old is None:
+            old = con.execute(sql.select, (key,)).fetchone() or ()
+        fts = sql.fts_index
+        old_fts = tuple(old[i] for i in fts) if old else ()
+        if extracted.deleted:
+            if old:
                 if fts:
-                    con.execute(
-                        f"INSERT INTO {fts_table} ({fts_table}, rowid, {fts_cols})"
-                        f" VALUES ('delete', ?, {marks})",
-                        (key, *(old_fts or ())),
-                    )
-                con.execute(f"DELETE FROM {table} WHERE rowid = ?", (key,))
-            return
+                    con.execute(sql.fts_delete, (key, *old_fts))
+                con.execute(sql.delete, (key,))
+            return ()
         new = (
             doc_id,
             *(extracted.values[c] for c in schema.field_names()),
             extracted.created_at,
             extracted.updated_at,
         )
-        new_fts = tuple(extracted.values[c] for c in fts)
-        if old is None:
-            con.execute(
-                f"INSERT INTO {table} (rowid, {', '.join(quote(c) for c in cols)})"
-                f" VALUES (?, {', '.join('?' for _ in cols)})",
-                (key, *new),
-            )
+        new_fts = tuple(new[i] for i in fts)
+        if not old:
+            con.execute(sql.insert, (key, *new))
             if fts:
-                con.execute(
-                    f"INSERT INTO {fts_table} (rowid, {fts_cols}) VALUES (?, {marks})",
-                    (key, *new_fts),
-                )
-            return
+                con.execute(sql.fts_insert, (key, *new_fts))
+            return new
         if tuple(old) == new:
-            return
+            return new
+        cols = sql.columns
         changed = [(c, v) for c, o, v in zip(cols, old, new, strict=True) if o != v]
         con.execute(
-            f"UPDATE {table} SET {', '.join(f'{quote(c)} = ?' for c, _ in changed)}"
+            f"UPDATE {sql.table} SET {', '.join(f'{quote(c)} = ?' for c, _ in changed)}"
             " WHERE rowid = ?",
             (*(v for _, v in changed), key),
         )
         if fts and old_fts != new_fts:
-            con.execute(
-                f"INSERT INTO {fts_table} ({fts_table}, rowid, {fts_cols})"
-                f" VALUES ('delete', ?, {marks})",
-                (key, *(old_fts or ())),
-            )
-            con.execute(
-                f"INSERT INTO {fts_table} (rowid, {fts_cols}) VALUES (?, {marks})",
-                (key, *new_fts),
-            )
+            con.execute(sql.fts_delete, (key, *old_fts))
+            con.execute(sql.fts_insert, (key, *new_fts))
+        return new
 
-    def _compact(self, key: int, doc: Doc[Any]) -> None:
+    def _row_sql(self, schema: CollectionSchema) -> _RowSQL:
+        sql = self._row_sqls.get(schema)
+        if sql is None:
+            sql = self._row_sqls[schema] = _RowSQL(schema)
+        return sql
+
+    def _compact(self, key: int, entry: _Entry) -> None:
         """Fold a document's pending updates into its snapshot."""
+        doc = entry.doc
         con = self._con
         snapshot, snap_seq = con.execute(
             "SELECT snapshot, snap_seq FROM _yloft_docs WHERE key = ?", (key,)
@@ -682,12 +710,13 @@ class Store:
             new_snapshot = merge_updates(*parts)
         last = pending[-1][0]
         con.execute(
-            "UPDATE _yloft_docs SET snapshot = ?, snap_seq = ?, pending_count = 0,"
-            " pending_bytes = 0 WHERE key = ?",
+            "UPDATE _yloft_docs SET snapshot = ?, snap_seq = ? WHERE key = ?",
             (new_snapshot, last, key),
         )
         floor = min(last, self._feed_floor())
         con.execute("DELETE FROM _yloft_updates WHERE doc = ? AND seq <= ?", (key, floor))
+        entry.log_count = 0
+        entry.log_bytes = 0
 
     def compact(self, collection: str, doc_id: str) -> None:
         """Fold one document's pending updates into its snapshot now."""
@@ -695,7 +724,7 @@ class Store:
         with self._write() as frame:
             entry = self._entry(coll.name, check_id(doc_id), keep=False)
             if entry is not None and entry.key is not None:
-                self._compact(entry.key, entry.doc)
+                self._compact(entry.key, entry)
                 frame.written |= _LOG_TABLES
 
     # -- change feed -------------------------------------------------------------------
