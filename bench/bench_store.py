@@ -199,18 +199,8 @@ def floor_create(path: Path, rows: list[tuple[Any, ...]], blobs: list[bytes]) ->
 # -- 2. query -------------------------------------------------------------------------
 
 
-def time_calls(fn: Any, args: list[Any], repeat: int) -> float:
-    """Median seconds per call over ``repeat`` passes through ``args``."""
-    samples = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        for a in args:
-            fn(a)
-        samples.append((time.perf_counter() - t0) / len(args))
-    return statistics.median(samples)
-
-
 def query_bench(store: Store, floor_path: Path, repeat: int) -> dict[str, float]:
+    """Per-call medians; the three variants run interleaved so load spikes hit all."""
     params = [(w,) for w in WORDS]
     con = plain_connect(floor_path, "full")
 
@@ -226,21 +216,27 @@ def query_bench(store: Store, floor_path: Path, repeat: int) -> dict[str, float]
         return store.query(QUERY, p)
 
     assert [list(r.values()) for r in ours(params[0])] == [list(r) for r in plain_tuples(params[0])]
-    for fn in (plain_tuples, plain_dicts, ours):  # warm statement caches and pages
-        time_calls(fn, params, 1)
-    result = {
-        "plain_tuples_s": time_calls(plain_tuples, params, repeat),
-        "plain_dicts_s": time_calls(plain_dicts, params, repeat),
-        "yloft_s": time_calls(ours, params, repeat),
-    }
+    variants = {"plain_tuples_s": plain_tuples, "plain_dicts_s": plain_dicts, "yloft_s": ours}
+    samples: dict[str, list[float]] = {k: [] for k in variants}
+    for fn in variants.values():  # warm statement caches and pages
+        for p in params:
+            fn(p)
+    for _ in range(repeat):
+        for p in params:
+            for name, fn in variants.items():
+                t0 = time.perf_counter()
+                fn(p)
+                samples[name].append(time.perf_counter() - t0)
     con.close()
-    return result
+    return {k: statistics.median(v) for k, v in samples.items()}
 
 
 # -- 3. edit with history --------------------------------------------------------------
 
 
 def edit_bench(tmp: Path, sync: str, history: int, edits: int, cache: bool) -> dict[str, float]:
+    """Each yloft edit is followed by the floor appending that edit's update bytes in
+    its own transaction, so both see the same machine load; medians per operation."""
     store = Store(
         tmp / f"edit-{sync}-{cache}.db", pragmas=pragmas(sync), cache_size=32 if cache else 0
     )
@@ -257,22 +253,21 @@ def edit_bench(tmp: Path, sync: str, history: int, edits: int, cache: bool) -> d
                 doc.get("body", type=Text).insert(i % 500, "x")
     captured: list[bytes] = []
     store.on_update(lambda c, d, u, o: captured.append(u))
+    con = plain_connect(tmp / f"edit-floor-{sync}-{cache}.db", sync)
+    con.execute("CREATE TABLE log (seq INTEGER PRIMARY KEY, doc INTEGER, data BLOB)")
     per_edit: list[float] = []
+    per_append: list[float] = []
     for i in range(edits):
         t0 = time.perf_counter()
         with notes.edit(nid) as doc:
             doc.get("meta", type=Map)["rank"] = float(i)
         per_edit.append(time.perf_counter() - t0)
-    store.close()
-    con = plain_connect(tmp / f"edit-floor-{sync}-{cache}.db", sync)
-    con.execute("CREATE TABLE log (seq INTEGER PRIMARY KEY, doc INTEGER, data BLOB)")
-    per_append: list[float] = []
-    for update in captured:
         t0 = time.perf_counter()
         con.execute("BEGIN IMMEDIATE")
-        con.execute("INSERT INTO log (doc, data) VALUES (?, ?)", (1, update))
+        con.execute("INSERT INTO log (doc, data) VALUES (?, ?)", (1, captured[-1]))
         con.execute("COMMIT")
         per_append.append(time.perf_counter() - t0)
+    store.close()
     con.close()
     return {
         "yloft_s": statistics.median(per_edit),
@@ -362,7 +357,7 @@ def main() -> None:
             blobs = [notes.get_update(i) for i in ids]
             create_f.append(floor_create(tmp / "f.db", rows, blobs))
             create_c.append(crdt_only(inputs))
-            q = query_bench(store, tmp / "f.db", repeat=5 if args.quick else 15)
+            q = query_bench(store, tmp / "f.db", repeat=3 if args.quick else 10)
             for k, v in q.items():
                 query[k].append(v)
             content = content_size(store, ids)
