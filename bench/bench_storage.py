@@ -134,9 +134,7 @@ def main() -> None:
                         fs_reads[c["label"]] = rd["fsReadsPerLookup"]
                 next_id += args.commits
                 print(f"round {r + 1}/{args.rounds} done", flush=True)
-            checks = {
-                c["label"]: call("check", {"path": c["path"]})["integrity"] for c in cfgs
-            }
+            checks = {c["label"]: call("check", {"path": c["path"]})["integrity"] for c in cfgs}
             ctx.close()
     finally:
         server.shutdown()

@@ -119,7 +119,7 @@ const methods = {
   },
 
   /** @param {{path?: string, journalMode?: string, lockingMode?: string, pageSize?: number, cacheSize?: number}} o */
-  openDb({ path = "/yloft", journalMode = "truncate", lockingMode = "exclusive", pageSize = 4096, cacheSize = -2000 }) {
+  openDb({ path = "/yloft", journalMode = "wal", lockingMode = "exclusive", pageSize = 4096, cacheSize = -16000 }) {
     const storage = mountOf(path);
     const Lab = pyodide.globals.get("Lab");
     const db = Lab(storage.dbPath, journalMode, lockingMode, pageSize, cacheSize);

@@ -10,6 +10,7 @@ Committed rows are reported to the test only after the commit hook ran and
 from __future__ import annotations
 
 import base64
+import contextlib
 import random
 import shutil
 import sqlite3
@@ -79,10 +80,8 @@ def launch(browser: Browser, tmp_path: Path) -> Iterator[Launcher]:
 
     yield start
     for ctx in opened:
-        try:
+        with contextlib.suppress(PlaywrightError):  # some were closed by the test
             ctx.close()
-        except PlaywrightError:
-            pass  # already closed by the test
 
 
 class Lab:
@@ -335,3 +334,153 @@ def test_flush_order_survives_modelled_power_loss(
         assert sorted(set(committed) - set(rows)) == [], crash_at
         assert all(v == payload(i, NBYTES * 30) for i, v in rows.items()), crash_at
         shutil.rmtree(folder)
+
+
+# ------------------------------------------------------- errors and status
+
+
+def test_second_opfs_handle_fails_clearly_not_hangs(launch: Launcher, lab_url: str) -> None:
+    ctx = launch()
+    first = Lab(ctx, lab_url)
+    first.open("opfs")
+    first.call("commitLoop", start=0, n=3)
+
+    second = Lab(ctx, lab_url)
+    err = second.error_of("mount", force="opfs", lockTimeoutMs=300)
+    assert err["name"] == "StorageLockedError"
+    assert "another tab" in err["message"]
+    assert "lab.db" in err["message"]
+
+    # Once the first tab lets go, the second one opens the same data.
+    first.call("unmount")
+    assert second.open("opfs") == "opfs"
+    assert_intact(second.check(), [0, 1, 2])
+
+
+def test_second_idb_mount_fails_clearly(launch: Launcher, lab_url: str) -> None:
+    ctx = launch()
+    first = Lab(ctx, lab_url)
+    first.open("idb")
+    second = Lab(ctx, lab_url)
+    err = second.error_of("mount", force="idb")
+    assert err["name"] == "StorageLockedError"
+    assert "another tab" in err["message"]
+    first.call("unmount")
+    assert second.open("idb") == "idb"
+
+
+def test_quota_error_fails_the_transaction_and_keeps_data(launch: Launcher, lab_url: str) -> None:
+    """With the origin's quota lowered (CDP), writes past it fail as ENOSPC."""
+    ctx = launch()
+    lab = Lab(ctx, lab_url)
+    lab.open("opfs", extraFiles=["blob.bin"])
+    lab.call("commitLoop", start=0, n=5)
+    origin = lab_url.split("/storage-lab.html")[0]
+    cdp = ctx.new_cdp_session(lab.page)
+    cdp.send("Storage.overrideQuotaForOrigin", {"origin": origin, "quotaSize": 3_000_000})
+
+    saved = list(range(5))
+    failure: dict[str, Any] = {}
+    for i in range(100, 200):
+        result = lab.call("tryInsert", i=i, nbytes=200_000)
+        if not result["ok"]:
+            failure = result
+            break
+        saved.append(i)
+    # SQLite turns the file system's ENOSPC into SQLITE_FULL; the COMMIT failed.
+    assert failure["type"] == "OperationalError"
+    assert "full" in failure["message"]
+    failed_id = i
+    # A plain file write from Python gets the OSError itself.
+    raw = lab.call(
+        "py",
+        code="import errno\n"
+        "try:\n"
+        "    with open('/yloft/blob.bin', 'wb') as f: f.write(b'x' * 5_000_000)\n"
+        "    r = None\n"
+        "except OSError as e:\n"
+        "    r = [e.errno == errno.ENOSPC, str(e)]\n"
+        "json.dumps(r)",
+    )
+    assert raw is not None and raw[0] is True, raw
+
+    def ids_and_integrity(lab: Lab) -> tuple[list[int], str]:
+        got = lab.call(
+            "py",
+            code="json.dumps([r[0] for r in labs['/yloft'].con.execute("
+            "'SELECT id FROM t ORDER BY id')] + [labs['/yloft'].con.execute("
+            "'PRAGMA integrity_check').fetchone()[0]])",
+        )
+        return got[:-1], got[-1]
+
+    ids, integrity = ids_and_integrity(lab)
+    assert integrity == "ok"
+    assert ids == saved and failed_id not in ids
+    # Small commits still fit and work after the failure.
+    assert lab.call("tryInsert", i=10_000, nbytes=10)["ok"] is True
+    saved.append(10_000)
+    lab.page.close()
+
+    lab = Lab(ctx, lab_url)
+    lab.open("opfs", extraFiles=["blob.bin"])
+    ids, integrity = ids_and_integrity(lab)
+    assert integrity == "ok"
+    assert ids == saved
+
+
+def test_files_outside_the_database_set_are_refused(launch: Launcher, lab_url: str) -> None:
+    lab = Lab(launch(), lab_url)
+    lab.open("opfs")
+    got = lab.call(
+        "py",
+        code="try:\n"
+        "    open('/yloft/other.txt', 'w').close()\n"
+        "    r = None\n"
+        "except PermissionError as e:\n"
+        "    r = str(e)\n"
+        "json.dumps(r)",
+    )
+    assert got is not None and "other.txt" in got
+    assert_intact(lab.check(), [])
+
+
+def test_memory_kind_is_reported_and_forgets(launch: Launcher, lab_url: str) -> None:
+    ctx = launch()
+    lab = Lab(ctx, lab_url)
+    info = lab.call("mount", force="memory")
+    assert info["kind"] == "memory" and info["persisted"] is False
+    lab.call("openDb")
+    lab.call("commitLoop", start=0, n=10)
+    assert len(lab.check()["ids"]) == 10
+    lab.page.close()
+    lab = Lab(ctx, lab_url)
+    lab.open("memory")
+    assert lab.check()["ids"] == []
+
+
+def test_best_available_is_opfs_in_a_worker(launch: Launcher, lab_url: str) -> None:
+    lab = Lab(launch(), lab_url)
+    info = lab.call("mount")
+    assert info["kind"] == "opfs"
+    assert info["fallbackReason"] is None
+    assert isinstance(info["persisted"], bool)
+    assert info["dbPath"] == "/yloft/lab.db"
+
+
+@pytest.mark.parametrize(
+    ("arg", "name"),
+    [
+        ({"name": "../x"}, "StorageNameError"),
+        ({"name": ""}, "StorageNameError"),
+        ({"force": "disk"}, "StorageNameError"),
+    ],
+)
+def test_bad_mount_arguments_are_refused(
+    arg: dict[str, str], name: str, launch: Launcher, lab_url: str
+) -> None:
+    lab = Lab(launch(), lab_url)
+    err = lab.error_of("mount", **arg)
+    assert err["name"] == name
+    assert "use" in err["message"]
+    # Nothing was mounted: a proper mount still works afterwards.
+    assert lab.open("opfs") == "opfs"
