@@ -77,8 +77,14 @@ for (const op of ops) times[op] = { js: [], py: [] };
 times.text_iadd_txn = { py: [] };
 for (let r = 0; r < rounds; r++) {
   for (const op of ops) {
-    times[op].js.push(js[op]());
-    times[op].py.push(py[op](N, REPEAT));
+    // Alternate which side goes first, so warm-up and GC debt do not favour one.
+    if (r % 2 === 0) {
+      times[op].js.push(js[op]());
+      times[op].py.push(py[op](N, REPEAT));
+    } else {
+      times[op].py.push(py[op](N, REPEAT));
+      times[op].js.push(js[op]());
+    }
   }
   times.text_iadd_txn.py.push(py.text_iadd_txn(N, REPEAT));
   log(`round ${r + 1}/${rounds} done`);
