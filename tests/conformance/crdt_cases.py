@@ -2,8 +2,9 @@
 
 Every ``case_*`` function here is plain Python (no pytest) that imports CRDT types
 from ``yloft.crdt`` and asserts. ``tests/unit/test_crdt_conformance.py`` runs each
-case on CPython, where ``yloft.crdt`` is pycrdt; ``tests/pyodide/test_crdt_conformance_pyodide.py``
-runs the very same functions inside Pyodide, where it is the Yjs-backed engine.
+case on CPython, where ``yloft.crdt`` is pycrdt;
+``tests/pyodide/test_crdt_conformance_pyodide.py`` runs the very same functions inside
+Pyodide, where it is the Yjs-backed engine.
 The assertions are identical on both; where the engines cannot agree (for example
 where pycrdt panics), the case is left out here and the reason is in docs/crdt.md.
 """
