@@ -697,4 +697,28 @@ def check_apply_untrusted(data: bytes) -> str:
     return "ok"
 
 
+def case_exports() -> None:
+    import yloft.crdt
+
+    documented = [
+        "ENGINE",
+        "Array",
+        "ArrayEvent",
+        "Doc",
+        "Map",
+        "MapEvent",
+        "Subscription",
+        "Text",
+        "TextEvent",
+        "Transaction",
+        "TransactionEvent",
+        "get_state",
+        "get_update",
+        "merge_updates",
+    ]  # fmt: skip  (docs/crdt.md)
+    assert sorted(yloft.crdt.__all__) == sorted(documented)
+    for name in documented:
+        assert getattr(yloft.crdt, name) is not None, name
+
+
 CASES = sorted(name for name in globals() if name.startswith("case_"))
