@@ -247,7 +247,9 @@ class Store:
                 )
             schema = stored
         else:
-            schema = CollectionSchema.build(name, dict(fields))
+            schema = CollectionSchema.build(
+                name, dict(fields) if isinstance(fields, Mapping) else fields
+            )
             if stored is None or stored.to_json() != schema.to_json():
                 self._migrate(stored, schema)
         existing = self._collections.get(name)

@@ -85,6 +85,10 @@ BAD_CALLS: dict[str, tuple[type[YloftError], Callable[[Store], object]]] = {
         lambda s: s.collection("notes", {**FIELDS, "x": Field("meta.x", bytes)}),
     ),
     "bad collection name": (SchemaError, lambda s: s.collection("drop table", FIELDS)),
+    "fields not a mapping": (
+        SchemaError,
+        lambda s: s.collection("other", [Field("m.x", str)]),  # type: ignore[arg-type]
+    ),
     "writing query": (QueryError, lambda s: s.query("DELETE FROM notes", ())),
     "broken query": (QueryError, lambda s: s.query("SELEKT 1", ())),
     "bad fts query": (QueryError, lambda s: s.collection("notes").search('"unbalanced')),
