@@ -167,7 +167,8 @@ class CollectionSchema:
         name = check_collection_name(name)
         if not isinstance(fields, dict):
             raise SchemaError(
-                f"fields of collection {name!r} must be a dict of column name -> Field"
+                f"fields of collection {name!r} must be a dict of column name -> Field; "
+                "e.g. {'title': Field('meta.title', str)}"
             )
         items: list[tuple[str, Field]] = []
         seen: set[str] = set()
