@@ -71,7 +71,18 @@ js.apply_update_100k = () => {
   return (performance.now() - t0) / REPEAT;
 };
 
-const ops = ["map_sets", "text_inserts", "get_update_100k", "apply_update_100k"];
+// 200 one-character remote edits applied one by one to a replica of that document.
+const smallUpdates = py.small_updates().toJs().map((u) => u);
+js.apply_small_updates = () => {
+  const replica = new Y.Doc();
+  Y.applyUpdate(replica, bigUpdate);
+  const t0 = performance.now();
+  for (const u of smallUpdates) Y.applyUpdate(replica, u);
+  return (performance.now() - t0) / smallUpdates.length;
+};
+
+const ops = ["map_sets", "text_inserts", "get_update_100k", "apply_update_100k",
+  "apply_small_updates"];
 const times = {};
 for (const op of ops) times[op] = { js: [], py: [] };
 times.text_iadd_txn = { py: [] };

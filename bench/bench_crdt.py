@@ -11,6 +11,8 @@ round so machine noise hits both sides alike (issue 4):
 - ``get_update_100k``: ``doc.get_update()`` of a ~100 KB document (the same Y.Doc on
   both sides), per call;
 - ``apply_update_100k``: ``Doc().apply_update(update)`` of that document, per call;
+- ``apply_small_updates``: 200 one-character remote edits applied one by one to a
+  replica of that document, per update;
 - heap over 100,000 edits (25,000 rounds of set/insert/delete/read), after full GCs.
 
 Prints medians, the ratio of medians and the median of per-round Python/JS ratios
@@ -100,6 +102,36 @@ def apply_update_100k(n: int, repeat: int) -> float:
     for _ in range(repeat):
         Doc().apply_update(update)
     return (time.perf_counter() - t0) * 1000 / repeat
+
+
+_SMALL: list[bytes] = []
+
+
+def small_updates() -> Any:
+    """200 one-character edits of BIG made on a copy, each as its own update (JS array)."""
+    from pyodide.ffi import to_js
+
+    from yloft.crdt import Doc, Text
+
+    if not _SMALL:
+        source = Doc()
+        source.apply_update(BIG.get_update())
+        source.observe(lambda event: _SMALL.append(event.update))
+        text = source.get("body", type=Text)
+        for i in range(200):
+            text.insert(i * 7, "x")
+    return to_js([to_js(u) for u in _SMALL])
+
+
+def apply_small_updates(n: int, repeat: int) -> float:
+    from yloft.crdt import Doc
+
+    replica = Doc()
+    replica.apply_update(BIG.get_update())
+    t0 = time.perf_counter()
+    for update in _SMALL:
+        replica.apply_update(update)
+    return (time.perf_counter() - t0) * 1000 / len(_SMALL)
 
 
 _MEM: dict[str, Any] = {}

@@ -669,6 +669,14 @@ def case_bad_updates_raise_and_change_nothing() -> None:
         assert fresh.get_state() == b"\x00"
     doc["m"]["k2"] = 1  # still usable
     assert doc["m"].to_py() == {"k": "v", "k2": 1.0}
+    # and still takes good updates, including ones built on its latest local edits
+    peer = Doc()
+    peer.apply_update(doc.get_update())
+    peer.get("m", type=Map)["from_peer"] = "p"
+    peer.get("t", type=Text).insert(4, "!")
+    doc.apply_update(peer.get_update(doc.get_state()))
+    assert doc["m"].to_py() == {"k": "v", "k2": 1.0, "from_peer": "p"}
+    assert str(doc["t"]) == "text!"
 
 
 def sample_doc() -> Doc:

@@ -200,17 +200,61 @@ _JS = r"""
   };
   // Why `update` cannot be applied to `doc`, or undefined if it can. Decoding alone
   // does not catch everything: Yjs can throw half-way through integrating a decodable
-  // but inconsistent update, so it is first applied to a scratch copy of the document.
+  // but inconsistent update, leaving it half-applied. So the update is first applied
+  // to a copy: a throw-away empty one when the document is empty, otherwise a shadow
+  // copy kept in step with the document through its 'update' events. That costs one
+  // extra apply of the update (not of the document) and the shadow's memory.
+  const shadows = new WeakMap();
+  const message = (e) => String(e && e.message !== undefined ? e.message : e);
+  const dropShadow = (doc) => {
+    const sh = shadows.get(doc);
+    if (sh === undefined) return;
+    shadows.delete(doc);
+    doc.off("update", sh.listener);
+    sh.copy.destroy();
+  };
+  const shadowOf = (doc) => {
+    let sh = shadows.get(doc);
+    if (sh === undefined) {
+      const copy = new Y.Doc({ gc: doc.gc });
+      Y.applyUpdate(copy, Y.encodeStateAsUpdate(doc));
+      const listener = (u) => {
+        try {
+          Y.applyUpdate(copy, u);
+        } catch (e) {
+          dropShadow(doc); // rebuilt from the document on the next apply
+        }
+      };
+      doc.on("update", listener);
+      sh = { copy, listener };
+      shadows.set(doc, sh);
+    }
+    return sh;
+  };
+  const isEmpty = (doc) =>
+    doc.store.clients.size === 0 && doc.store.pendingStructs === null && doc.store.pendingDs === null;
   const updateError = (doc, update) => {
-    const scratch = new Y.Doc({ gc: doc.gc });
     try {
       Y.decodeUpdate(update);
-      Y.applyUpdate(scratch, Y.encodeStateAsUpdate(doc));
-      Y.applyUpdate(scratch, update);
     } catch (e) {
-      return String(e && e.message !== undefined ? e.message : e);
-    } finally {
-      scratch.destroy();
+      return message(e);
+    }
+    if (!shadows.has(doc) && isEmpty(doc)) {
+      const scratch = new Y.Doc({ gc: doc.gc });
+      try {
+        Y.applyUpdate(scratch, update);
+      } catch (e) {
+        return message(e);
+      } finally {
+        scratch.destroy();
+      }
+      return undefined;
+    }
+    try {
+      Y.applyUpdate(shadowOf(doc).copy, update);
+    } catch (e) {
+      dropShadow(doc);
+      return message(e);
     }
     return undefined;
   };
