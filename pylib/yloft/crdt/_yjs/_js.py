@@ -232,7 +232,9 @@ _JS = r"""
     return sh;
   };
   const isEmpty = (doc) =>
-    doc.store.clients.size === 0 && doc.store.pendingStructs === null && doc.store.pendingDs === null;
+    doc.store.clients.size === 0 &&
+    doc.store.pendingStructs === null &&
+    doc.store.pendingDs === null;
   const updateError = (doc, update) => {
     try {
       Y.decodeUpdate(update);
