@@ -72,7 +72,7 @@ js.apply_update_100k = () => {
 };
 
 // 200 one-character remote edits applied one by one to a replica of that document.
-const smallUpdates = py.small_updates().toJs().map((u) => u);
+const smallUpdates = py.small_updates();
 js.apply_small_updates = () => {
   const replica = new Y.Doc();
   Y.applyUpdate(replica, bigUpdate);

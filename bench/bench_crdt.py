@@ -176,8 +176,10 @@ def main() -> None:
     out = subprocess.run(
         ["node", "--expose-gc", str(root / "bench" / "bench_crdt.mjs"), str(root),
          str(args.rounds)],
-        cwd=root, check=True, capture_output=True, text=True,
+        cwd=root, check=False, capture_output=True, text=True,
     )  # fmt: skip
+    if out.returncode != 0:
+        raise SystemExit(f"bench_crdt.mjs failed ({out.returncode}):\n{out.stderr[-4000:]}")
     raw = json.loads(out.stdout)
     summary: dict[str, Any] = {"n": raw["n"], "rounds": raw["rounds"],
                                "big_update_bytes": raw["big_update_bytes"], "ops": {}}  # fmt: skip
