@@ -242,16 +242,31 @@ def test_browser_closed_mid_write_keeps_every_committed_row(
 # --------------------------------------------------- power loss, modelled
 
 
-def replay(events: list[list[Any]], crash_at: int, rng: random.Random) -> dict[str, bytes]:
-    """Files as a power cut at event ``crash_at`` may leave them on disk.
+def crash_images(
+    events: list[list[Any]], rng: random.Random
+) -> Iterator[tuple[int, list[int], dict[str, bytes]]]:
+    """Files as a power cut before each event may leave them on disk.
 
     Flushed bytes are on disk; of the writes and truncates since a file's last flush, any
-    subset may have reached the disk (taken in order here), the rest is lost.
+    subset may have reached the disk (taken in order here), the rest is lost. Yields
+    (cut point, rows whose commit had been reported durable, file contents).
     """
     current: dict[str, bytearray] = {}
     durable: dict[str, bytes] = {}
     pending: dict[str, list[list[Any]]] = {}
-    for event in events[:crash_at]:
+    committed: list[int] = []
+    for crash_at in range(len(events) + 1):
+        image = {}
+        for name in set(current) | set(durable):
+            data = bytearray(durable.get(name, b""))
+            for event in pending.get(name, []):
+                if rng.random() < 0.5:
+                    apply_op(data, event)
+            image[name] = bytes(data)
+        yield crash_at, list(committed), image
+        if crash_at == len(events):
+            return
+        event = events[crash_at]
         kind, name = event[0], event[1]
         if kind in ("w", "t"):
             apply_op(current.setdefault(name, bytearray()), event)
@@ -259,14 +274,8 @@ def replay(events: list[list[Any]], crash_at: int, rng: random.Random) -> dict[s
         elif kind == "f":
             durable[name] = bytes(current.get(name, b""))
             pending[name] = []
-    image = {}
-    for name in set(current) | set(durable):
-        data = bytearray(durable.get(name, b""))
-        for event in pending.get(name, []):
-            if rng.random() < 0.5:
-                apply_op(data, event)
-        image[name] = bytes(data)
-    return image
+        elif kind == "c":
+            committed.append(name)
 
 
 def apply_op(data: bytearray, event: list[Any]) -> None:
@@ -289,24 +298,33 @@ def open_image(image: dict[str, bytes], folder: Path) -> sqlite3.Connection:
 
 
 @pytest.mark.parametrize(
-    ("journal_mode", "locking_mode"),
+    ("journal_mode", "locking_mode", "hook_every"),
     [
-        ("wal", "exclusive"),
-        ("truncate", "exclusive"),
-        ("persist", "exclusive"),
-        ("delete", "exclusive"),
-        ("delete", "normal"),
+        ("wal", "exclusive", 1),
+        ("wal", "exclusive", 3),
+        ("truncate", "exclusive", 1),
+        ("persist", "exclusive", 1),
+        ("persist", "exclusive", 3),
+        ("delete", "exclusive", 1),
+        ("delete", "normal", 1),
     ],
 )
 def test_flush_order_survives_modelled_power_loss(
-    journal_mode: str, locking_mode: str, launch: Launcher, lab_url: str, tmp_path: Path
+    journal_mode: str,
+    locking_mode: str,
+    hook_every: int,
+    launch: Launcher,
+    lab_url: str,
+    tmp_path: Path,
 ) -> None:
     """Replay the real I/O of SQLite on the OPFS volume and cut power at random points.
 
     A renderer crash keeps bytes the OS already has; a power cut keeps only flushed ones.
     This replays every write/truncate/flush the volume did (recorded in Chromium) and
-    checks, at many cut points with random survivors among unflushed writes, that the
-    database opens with integrity ok and holds every row whose commit hook had returned.
+    checks, at a cut before every event with random survivors among unflushed writes,
+    that the database opens with integrity ok and holds every row whose commit hook had
+    returned (after afterCommit() resolved). With ``hook_every`` 3, two commits in three
+    skip the hook, so only the flush order inside the file system protects them.
     """
     lab = Lab(launch(), lab_url)
     db = {"journalMode": journal_mode, "lockingMode": locking_mode, "pageSize": 4096}
@@ -314,16 +332,16 @@ def test_flush_order_survives_modelled_power_loss(
     # Small cache so that pages spill and a checkpoint or two happens within the run.
     lab.call("py", code="labs['/yloft'].con.execute('PRAGMA cache_size=8'); json.dumps(1)")
     lab.call("py", code="labs['/yloft'].con.execute('PRAGMA wal_autocheckpoint=40'); 'true'")
-    events: list[list[Any]] = lab.call("traceCommits", start=0, n=120, nbytes=NBYTES * 30)
-    assert sum(e[0] == "f" for e in events) >= 120
+    events: list[list[Any]] = lab.call(
+        "traceCommits", start=0, n=120, nbytes=NBYTES * 30, hookEvery=hook_every
+    )
+    assert sum(e[0] == "f" for e in events) >= 120 // hook_every
+    assert sum(e[0] == "c" for e in events) == 120 // hook_every
     rng = random.Random(f"power-{journal_mode}-{locking_mode}")
-    markers = [k for k, e in enumerate(events) if e[0] == "c"]
-    cut_points = sorted({*rng.sample(range(len(events) + 1), 150), *markers})
-    for n, crash_at in enumerate(cut_points):
-        committed = [e[1] for e in events[:crash_at] if e[0] == "c"]
-        folder = tmp_path / f"cut{n}"
+    for crash_at, committed, image in crash_images(events, rng):
+        folder = tmp_path / f"cut{crash_at}"
         folder.mkdir()
-        con = open_image(replay(events, crash_at, rng), folder)
+        con = open_image(image, folder)
         try:
             integrity = con.execute("PRAGMA integrity_check").fetchone()[0]
             assert integrity == "ok", (crash_at, integrity)
