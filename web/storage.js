@@ -111,6 +111,12 @@ export async function mountStorage(
 
   const FS = pyodide.FS;
   FS.mkdirTree(path);
+  if (FS.isMountpoint(FS.lookupPath(path, { follow_mount: false }).node)) {
+    throw new StorageError(
+      "StorageNameError",
+      `Something is already mounted at ${path}: close() that storage first, or use another path.`,
+    );
+  }
   if (kind === "memory") {
     FS.mount(FS.filesystems.MEMFS, {}, path);
     return finish({ kind, path, dbPath: `${path}/${dbFile}`, fallbackReason, volume: null, FS });

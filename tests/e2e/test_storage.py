@@ -502,3 +502,13 @@ def test_bad_mount_arguments_are_refused(
     assert "use" in err["message"]
     # Nothing was mounted: a proper mount still works afterwards.
     assert lab.open("opfs") == "opfs"
+
+
+def test_mounting_twice_at_one_path_is_refused(launch: Launcher, lab_url: str) -> None:
+    lab = Lab(launch(), lab_url)
+    lab.open("opfs")
+    err = lab.error_of("mount", force="memory")
+    assert err["name"] == "StorageNameError"
+    assert "already mounted at /yloft" in err["message"]
+    lab.call("commitLoop", start=0, n=3)
+    assert_intact(lab.check(), [0, 1, 2])
