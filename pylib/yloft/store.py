@@ -57,11 +57,25 @@ _MAX_DIRTY = 512
 class _Entry:
     """A document held in memory, with the updates it emitted since last persisted."""
 
-    __slots__ = ("doc", "key", "log_bytes", "log_count", "pending", "row", "sub", "updates")
+    __slots__ = (
+        "doc",
+        "epoch",
+        "key",
+        "log_bytes",
+        "log_count",
+        "pending",
+        "row",
+        "sub",
+        "updates",
+    )
 
-    def __init__(self, key: int | None, doc: Doc[Any], pending: bool = False) -> None:
+    def __init__(
+        self, key: int | None, doc: Doc[Any], pending: bool = False, epoch: int = 0
+    ) -> None:
         self.key = key
         self.doc = doc
+        #: The store's epoch when loaded; the epoch moves when another connection writes.
+        self.epoch = epoch
         #: Updates (and their bytes) stored since the snapshot: the compaction trigger.
         self.log_count = 0
         self.log_bytes = 0
@@ -183,6 +197,7 @@ class Store:
         self._read_tables: dict[str, frozenset[str]] = {}
         self._closed = False
         self._data_version = -1
+        self._epoch = 0
         with self._write():
             version = self._con.execute("PRAGMA user_version").fetchone()[0]
             if version > _sql.LAYOUT_VERSION:
@@ -467,6 +482,7 @@ class Store:
         if version != self._data_version:
             if self._data_version != -1:
                 self._cache.clear()
+                self._epoch += 1
             self._data_version = version
 
     def _evict(self, keys: set[tuple[str, str]] | tuple[str, str]) -> None:
@@ -511,10 +527,10 @@ class Store:
             parts.append(extra)
         doc: Doc[Any] = Doc()
         if not parts:
-            return _Entry(key, doc)
+            return _Entry(key, doc, epoch=self._epoch)
         merged = parts[0] if len(parts) == 1 else merge_updates(*parts)
         doc.apply_update(merged)
-        entry = _Entry(key, doc, pending=not covers(doc.get_state(), merged))
+        entry = _Entry(key, doc, not covers(doc.get_state(), merged), self._epoch)
         entry.log_count = len(log)
         entry.log_bytes = sum(len(d) for d in log)
         entry.updates.clear()
@@ -571,7 +587,7 @@ class Store:
         con = self._con
         with self._write() as frame:
             frame.touched.add(ident)
-            if self._cache.get(ident) is not entry and entry.key is not None:
+            if entry.key is not None and entry.epoch != self._epoch:
                 # Another connection wrote meanwhile: rebase onto the stored state.
                 entry = self._load_db(entry.key, update)
             key = entry.key
@@ -604,6 +620,7 @@ class Store:
             if entry.log_count >= self.max_log_entries or entry.log_bytes >= self.max_log_bytes:
                 self._compact(key, entry)
             entry.updates.clear()
+            entry.epoch = self._epoch  # in step with the database as of this write
             self._remember(ident, entry)
             frame.events.append((schema.name, doc_id, update, origin))
             frame.written |= schema.tables() | _LOG_TABLES

@@ -474,3 +474,19 @@ def test_rows_stay_true_when_a_savepoint_that_flushed_rolls_back(store: Store) -
     assert [r["id"] for r in notes.search("outer")] == [nid]
     assert [r["id"] for r in notes.search("old")] == [nid]
     fts_check(store)
+
+
+def test_write_by_another_connection_during_an_edit_block_is_kept(tmp_path: Path) -> None:
+    with Store(tmp_path / "s.db") as a, Store(tmp_path / "s.db") as b:
+        na, nb = a.collection("notes", FIELDS), b.collection("notes", FIELDS)
+        nid = fill(a, "a", "x")
+        with na.edit(nid) as doc:
+            doc.get("meta", type=Map)["rank"] = 2.0
+            with nb.edit(nid) as other:  # commits while a's block is still open
+                other.get("meta", type=Map)["title"] = "from b"
+        row = na.row(nid)
+        assert row is not None and (row["title"], row["rank"]) == ("from b", 2.0)
+        assert nb.row(nid) == row
+        for coll in (na, nb):
+            meta = coll.get(nid).get("meta", type=Map)
+            assert (meta["title"], meta["rank"]) == ("from b", 2.0)
