@@ -194,13 +194,16 @@ class Doc(Generic[T]):
         forbid_read_transaction(self._txn)
         self._flush()
         data = to_js(bytes(update))
-        error = _js.update_error(self._ydoc, data)
+        self._gen += 1
+        txn = self._txn
+        if txn is not None:
+            txn._applied_update = True  # the client id is restored at commit
+        # Outside a transaction this one call is its own Yjs transaction.
+        error = _js.apply_checked(self._ydoc, data)
         if error is not None:
             raise ValueError(f"Cannot decode update: {error}")
-        self._gen += 1
-        with self.transaction() as txn:
-            txn._applied_update = True
-            _js.Y.applyUpdate(self._ydoc, data)
+        if txn is None:
+            self._raise_observer_errors()
 
     # -- roots -----------------------------------------------------------------
 

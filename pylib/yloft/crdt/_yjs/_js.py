@@ -218,7 +218,10 @@ _JS = r"""
     if (sh === undefined) {
       const copy = new Y.Doc({ gc: doc.gc });
       Y.applyUpdate(copy, Y.encodeStateAsUpdate(doc));
-      const listener = (u) => {
+      const listener = (u, origin, d, tr) => {
+        // Remote updates reach the document only through applyChecked, which gave
+        // them to the copy first; local transactions are mirrored here.
+        if (!tr.local) return;
         try {
           Y.applyUpdate(copy, u);
         } catch (e) {
@@ -260,6 +263,16 @@ _JS = r"""
     }
     return undefined;
   };
+  // Vet then apply `update`; keep the client id (Yjs changes it when an update carries
+  // changes under it, pycrdt does not). Returns why it was refused, or undefined.
+  const applyChecked = (doc, update) => {
+    const error = updateError(doc, update);
+    if (error !== undefined) return error;
+    const clientID = doc.clientID;
+    Y.applyUpdate(doc, update);
+    if (doc._transaction === null) doc.clientID = clientID;
+    return undefined;
+  };
   // Calling a module-level helper costs one FFI call; looking a method up on a JsProxy
   // (ymap.set) costs about as much again, so the hot paths go through these.
   const mapSet = (m, k, v) => { m.set(k, v); };
@@ -280,7 +293,7 @@ _JS = r"""
   // Pyodide treats a JsProxy's .get() as Mapping.get, so array reads go through here.
   const at = (yarray, i) => yarray.get(i);
   return { begin, end, kind, keys, rootNames, root, flatMap, flatDeleteSet, list1, at,
-           textLength, textInsert, textDelete, textDelta, textFormat, updateError,
+           textLength, textInsert, textDelete, textDelta, textFormat, updateError, applyChecked,
            mapSet, mapGet, mapHas, mapDelete, mapSize, mapSetMany,
            arrayInsert, arrayDelete, arrayLength, arrayItems, textString, toJSON };
 }
@@ -303,6 +316,7 @@ text_delete: Any = _helpers.textDelete
 text_delta: Any = _helpers.textDelta
 text_format: Any = _helpers.textFormat
 update_error: Any = _helpers.updateError
+apply_checked: Any = _helpers.applyChecked
 map_set: Any = _helpers.mapSet
 map_get: Any = _helpers.mapGet
 map_has: Any = _helpers.mapHas
