@@ -58,6 +58,7 @@ class _Entry:
     """A document held in memory, with the updates it emitted since last persisted."""
 
     __slots__ = (
+        "deleted",
         "doc",
         "epoch",
         "key",
@@ -79,6 +80,8 @@ class _Entry:
         #: Updates (and their bytes) stored since the snapshot: the compaction trigger.
         self.log_count = 0
         self.log_bytes = 0
+        #: ``_yloft_docs.deleted`` as stored (a new document starts undeleted).
+        self.deleted = False
         #: The collection row as last written (None: unknown, (): no row).
         self.row: tuple[Any, ...] | None = None if key is not None else ()
         #: True when the Doc holds structs waiting for missing dependencies. Such a
@@ -439,11 +442,14 @@ class Store:
                 schema, key, _ = self._dirty[ident]
                 self._dirty[ident] = (schema, key, None)
             # A flush inside the savepoint may have written rows of other documents.
-            for entry in self._cache.values():
+            stale = list(self._cache.values())
+            stale += [d for _, _, d in self._dirty.values() if d is not None]
+            for entry in stale:
                 entry.row = None
-            for _, _, dirty in self._dirty.values():
-                if dirty is not None:
-                    dirty.row = None
+                row = con.execute(
+                    "SELECT deleted FROM _yloft_docs WHERE key = ?", (entry.key,)
+                ).fetchone()
+                entry.deleted = bool(row[0]) if row else False
             raise
         self._frames.pop()
         con.execute(f"RELEASE {name}")
@@ -512,8 +518,8 @@ class Store:
         All parts are merged into one update and applied once, so structs integrate
         in clock order whatever order they arrived in.
         """
-        snapshot, snap_seq = self._con.execute(
-            "SELECT snapshot, snap_seq FROM _yloft_docs WHERE key = ?", (key,)
+        snapshot, snap_seq, deleted = self._con.execute(
+            "SELECT snapshot, snap_seq, deleted FROM _yloft_docs WHERE key = ?", (key,)
         ).fetchone()
         log = [
             data
@@ -527,10 +533,13 @@ class Store:
             parts.append(extra)
         doc: Doc[Any] = Doc()
         if not parts:
-            return _Entry(key, doc, epoch=self._epoch)
+            entry = _Entry(key, doc, epoch=self._epoch)
+            entry.deleted = bool(deleted)
+            return entry
         merged = parts[0] if len(parts) == 1 else merge_updates(*parts)
         doc.apply_update(merged)
         entry = _Entry(key, doc, not covers(doc.get_state(), merged), self._epoch)
+        entry.deleted = bool(deleted)
         entry.log_count = len(log)
         entry.log_bytes = sum(len(d) for d in log)
         entry.updates.clear()
@@ -627,10 +636,11 @@ class Store:
 
     def _extract_row(self, schema: CollectionSchema, key: int, doc_id: str, entry: _Entry) -> None:
         extracted = extract(entry.doc, schema)
-        self._con.execute(
-            "UPDATE _yloft_docs SET deleted = ? WHERE key = ? AND deleted != ?",
-            (int(extracted.deleted), key, int(extracted.deleted)),
-        )
+        if extracted.deleted != entry.deleted:
+            self._con.execute(
+                "UPDATE _yloft_docs SET deleted = ? WHERE key = ?", (int(extracted.deleted), key)
+            )
+            entry.deleted = extracted.deleted
         entry.row = self._sync_row(schema, key, doc_id, extracted, entry.row)
 
     def _flush(self, keep: int = 0) -> None:
@@ -642,12 +652,13 @@ class Store:
         while len(self._dirty) > keep:
             ident = next(iter(self._dirty))
             schema, key, entry = self._dirty.pop(ident)
-            exists = self._con.execute(
-                "SELECT 1 FROM _yloft_docs WHERE key = ? AND collection = ? AND id = ?",
-                (key, *ident),
-            ).fetchone()
-            if exists is None:  # created in a savepoint that was rolled back
-                continue
+            if entry is None:  # touched by a savepoint that rolled back
+                exists = self._con.execute(
+                    "SELECT 1 FROM _yloft_docs WHERE key = ? AND collection = ? AND id = ?",
+                    (key, *ident),
+                ).fetchone()
+                if exists is None:  # created in that savepoint: gone
+                    continue
             self._extract_row(schema, key, ident[1], entry or self._load_db(key))
 
     def _sync_row(

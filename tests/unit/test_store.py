@@ -490,3 +490,21 @@ def test_write_by_another_connection_during_an_edit_block_is_kept(tmp_path: Path
         for coll in (na, nb):
             meta = coll.get(nid).get("meta", type=Map)
             assert (meta["title"], meta["rank"]) == ("from b", 2.0)
+
+
+def test_tombstone_flag_survives_a_savepoint_rollback(store: Store) -> None:
+    notes = store.collection("notes", FIELDS)
+    gone, kept = fill(store, "gone", "a"), fill(store, "kept", "b")
+    with store.atomic():
+        notes.delete(gone)
+        try:
+            with store.atomic():
+                assert notes.row(gone) is None  # flushes the delete inside the savepoint
+                raise LookupError
+        except LookupError:
+            pass
+    # A rebuild re-extracts every live document from _yloft_docs: the tombstone holds.
+    store.collection("notes", {**FIELDS, "title": Field("meta.title", str)})
+    rebuilt = store.collection("notes", {"title": Field("meta.title", str, fts=True)})
+    assert rebuilt.ids() == [kept]
+    assert rebuilt.row(gone) is None and rebuilt.deleted(gone)
