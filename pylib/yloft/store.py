@@ -103,17 +103,20 @@ class _Entry:
 class _Frame:
     """One level of the write stack: what it touched and what to announce."""
 
-    __slots__ = ("events", "touched", "written")
+    __slots__ = ("events", "flushed", "touched", "written")
 
     def __init__(self) -> None:
         self.touched: set[tuple[str, str]] = set()
         self.events: list[tuple[str, str, bytes, str | None]] = []
         self.written: set[str] = set()
+        #: Rows extracted (flushed) while this frame was innermost.
+        self.flushed: dict[tuple[str, str], tuple[CollectionSchema, int]] = {}
 
     def merge(self, child: _Frame) -> None:
         self.touched |= child.touched
         self.events += child.events
         self.written |= child.written
+        self.flushed.update(child.flushed)
 
 
 class _RowSQL:
@@ -441,6 +444,10 @@ class Store:
             for ident in frame.touched & self._dirty.keys():
                 schema, key, _ = self._dirty[ident]
                 self._dirty[ident] = (schema, key, None)
+            # Rows flushed inside the savepoint were rolled back with it: redo them
+            # from the database (which now holds the outer transaction's documents).
+            for ident, (schema, key) in frame.flushed.items():
+                self._dirty.setdefault(ident, (schema, key, None))
             # A flush inside the savepoint may have written rows of other documents.
             stale = list(self._cache.values())
             stale += [d for _, _, d in self._dirty.values() if d is not None]
@@ -652,6 +659,8 @@ class Store:
         while len(self._dirty) > keep:
             ident = next(iter(self._dirty))
             schema, key, entry = self._dirty.pop(ident)
+            if len(self._frames) > 1:
+                self._frames[-1].flushed[ident] = (schema, key)
             if entry is None:  # touched by a savepoint that rolled back
                 exists = self._con.execute(
                     "SELECT 1 FROM _yloft_docs WHERE key = ? AND collection = ? AND id = ?",

@@ -503,6 +503,8 @@ def test_tombstone_flag_survives_a_savepoint_rollback(store: Store) -> None:
                 raise LookupError
         except LookupError:
             pass
+    assert notes.row(gone) is None and notes.ids() == [kept]
+    fts_check(store)
     # A rebuild re-extracts every live document from _yloft_docs: the tombstone holds.
     store.collection("notes", {**FIELDS, "title": Field("meta.title", str)})
     rebuilt = store.collection("notes", {"title": Field("meta.title", str, fts=True)})
