@@ -641,6 +641,38 @@ def case_concurrent_edits_converge() -> None:
     assert a["m"]["k"] == "from b"  # the higher client id wins a concurrent map set
 
 
+def case_remote_non_ascii_text_is_counted_in_bytes() -> None:
+    a, b = Doc(client_id=1), Doc(client_id=2)
+    a["t"] = Text("abc")
+    b.apply_update(a.get_update())
+    tb = b.get("t", type=Text)
+    assert len(tb) == 3  # all ASCII so far
+    a["t"].insert(1, "é")
+    b.apply_update(a.get_update(b.get_state()))
+    assert str(tb) == "aébc" and len(tb) == 5
+    tb.insert(3, "X")  # byte 3 is after "é"
+    assert str(tb) == "aéXbc"
+
+
+def case_local_and_remote_changes_in_one_transaction() -> None:
+    a, b = Doc(client_id=1), Doc(client_id=2)
+    a["m"] = Map({"x": 1})
+    b.apply_update(a.get_update())
+    bm = b.get("m", type=Map)
+    bm["from_b"] = 1  # b has local content before it vets a remote update
+    a["m"]["y"] = 2
+    with b.transaction():
+        bm["local"] = True
+        b.apply_update(a.get_update(b.get_state()))
+        bm["after"] = "z"
+    a["m"]["z"] = 3  # builds on the state b should have mirrored
+    b.apply_update(a.get_update(b.get_state()))
+    assert bm.to_py() == {"x": 1.0, "y": 2.0, "z": 3.0, "from_b": 1.0, "local": True,
+                          "after": "z"}  # fmt: skip
+    a.apply_update(b.get_update(a.get_state()))
+    assert a["m"].to_py() == bm.to_py()
+
+
 def case_client_id_is_kept_when_updates_carry_it() -> None:
     a = Doc(client_id=9)
     a["m"] = Map({"x": 1})

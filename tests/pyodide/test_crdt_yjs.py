@@ -105,3 +105,35 @@ def test_transaction_events_carry_states() -> None:
     assert before1 == b"\x00" and after1 == get_state(u1) == b"\x01\x03\x01"
     assert before2 == after1 == after2 and ds1 == b"\x00"
     assert ds2 == b"\x01\x03\x01\x00\x01" and len(u2) > 0
+
+
+@run_in_pyodide
+def test_shadow_copy_follows_local_and_remote_changes() -> None:
+    from yloft.crdt import Doc, Map, Text
+    from yloft.crdt._yjs import _js
+
+    a, b = Doc(client_id=1), Doc(client_id=2)
+    a["m"] = Map({"x": 1})
+    b["t"] = Text("local")  # b is not empty: its next remote update goes via a shadow
+    assert _js.shadow_state(b._ydoc) is None
+    b.apply_update(a.get_update())
+    assert bytes(_js.shadow_state(b._ydoc).to_bytes()) == b.get_state()
+    a["m"]["y"] = 2
+    with b.transaction():
+        b["t"] += "!"  # local and remote changes in one (then non-local) transaction
+        b.apply_update(a.get_update(b.get_state()))
+        b.get("m", type=Map)["z"] = 3
+    assert bytes(_js.shadow_state(b._ydoc).to_bytes()) == b.get_state()
+    b.get("m", type=Map)["w"] = 4
+    assert bytes(_js.shadow_state(b._ydoc).to_bytes()) == b.get_state()
+    # After a refused update, later updates are still vetted against an exact copy.
+    refused = False
+    try:
+        b.apply_update(a.get_update()[:-2] + b"\xff\xff")
+    except ValueError:
+        refused = True
+    assert refused
+    a["m"]["v"] = 5
+    b.apply_update(a.get_update(b.get_state()))
+    assert bytes(_js.shadow_state(b._ydoc).to_bytes()) == b.get_state()
+    assert b.get("m", type=Map).to_py() == {"x": 1.0, "y": 2.0, "z": 3.0, "w": 4.0, "v": 5.0}

@@ -84,11 +84,11 @@ class Doc(Generic[T]):
         if client_id is not None:
             self._ydoc.clientID = client_id
         self._client_id = int(self._ydoc.clientID)
+        _js.track_texts(self._ydoc)
         self._txn: Transaction | None = None
         self._exceptions: list[Exception] = []
         self._origins: dict[int, Any] = {}
         self._next_origin = 1
-        self._gen = 0  # bumped by remote updates (see _js.textLength)
         # Plain-value Map sets made inside a transaction, not yet sent to Yjs (see
         # Map.__setitem__): one JS call per batch instead of one per set. Everything
         # that reads or writes the Y.Doc otherwise calls _flush() first.
@@ -194,7 +194,6 @@ class Doc(Generic[T]):
         forbid_read_transaction(self._txn)
         self._flush()
         data = to_js(bytes(update))
-        self._gen += 1
         txn = self._txn
         if txn is not None:
             txn._applied_update = True  # the client id is restored at commit

@@ -101,7 +101,7 @@ _JS = r"""
   };
   // pycrdt (yrs) indexes Text by UTF-8 bytes; Yjs by UTF-16 code units. These helpers
   // translate. A per-text flag remembers "all ASCII" (offsets then agree, no scan);
-  // it is rechecked when the document's generation (bumped on remote updates) moves.
+  // it is dropped (rechecked on next use) when a remote update changes that text.
   const textState = new WeakMap();
   const isAscii = (s) => {
     for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 127) return false;
@@ -118,13 +118,23 @@ _JS = r"""
     }
     return n;
   };
-  const ascii = (ytext, gen) => {
+  const ascii = (ytext) => {
     let st = textState.get(ytext);
-    if (st === undefined || st.gen !== gen) {
-      st = { gen, ascii: isAscii(ytext.toString()) };
+    if (st === undefined) {
+      st = { ascii: isAscii(ytext.toString()) };
       textState.set(ytext, st);
     }
     return st;
+  };
+  // Local edits go through the helpers below, which keep the flag right; a remote
+  // update (a non-local transaction) drops the flag of every text it changed.
+  const trackTexts = (doc) => {
+    doc.on("afterTransaction", (tr) => {
+      if (tr.local) return;
+      tr.changed.forEach((_, type) => {
+        if (type instanceof Y.Text) textState.delete(type);
+      });
+    });
   };
   // UTF-16 offset of a UTF-8 byte offset (a byte inside a character counts as after it).
   const toUnits = (s, bytes) => {
@@ -139,17 +149,17 @@ _JS = r"""
     }
     return i;
   };
-  const textLength = (ytext, gen) =>
-    ascii(ytext, gen).ascii ? ytext.length : utf8Len(ytext.toString());
-  const textInsert = (ytext, gen, index, str, attrs) => {
-    const st = ascii(ytext, gen);
+  const textLength = (ytext) =>
+    ascii(ytext).ascii ? ytext.length : utf8Len(ytext.toString());
+  const textInsert = (ytext, index, str, attrs) => {
+    const st = ascii(ytext);
     const at = st.ascii ? index : toUnits(ytext.toString(), index);
     if (attrs === undefined) ytext.insert(at, str); else ytext.insert(at, str, attrs);
     if (st.ascii && !isAscii(str)) st.ascii = false;
   };
   // Delete `length` bytes at byte `index`; returns how many bytes could not be deleted.
-  const textDelete = (ytext, gen, index, length) => {
-    const st = ascii(ytext, gen);
+  const textDelete = (ytext, index, length) => {
+    const st = ascii(ytext);
     if (st.ascii) {
       const missing = Math.max(0, index + length - ytext.length);
       if (missing === 0) ytext.delete(index, length);
@@ -164,8 +174,8 @@ _JS = r"""
     }
     return missing;
   };
-  const textFormat = (ytext, gen, index, length, attrs) => {
-    if (ascii(ytext, gen).ascii) { ytext.format(index, length, attrs); return; }
+  const textFormat = (ytext, index, length, attrs) => {
+    if (ascii(ytext).ascii) { ytext.format(index, length, attrs); return; }
     const s = ytext.toString();
     const from = toUnits(s, index);
     ytext.format(from, toUnits(s, index + length) - from, attrs);
@@ -218,10 +228,9 @@ _JS = r"""
     if (sh === undefined) {
       const copy = new Y.Doc({ gc: doc.gc });
       Y.applyUpdate(copy, Y.encodeStateAsUpdate(doc));
-      const listener = (u, origin, d, tr) => {
-        // Remote updates reach the document only through applyChecked, which gave
-        // them to the copy first; local transactions are mirrored here.
-        if (!tr.local) return;
+      const listener = (u) => {
+        // Every committed change is mirrored; remote ones are already in the copy
+        // (applyChecked gave them to it first), so re-applying them is a no-op.
         try {
           Y.applyUpdate(copy, u);
         } catch (e) {
@@ -233,6 +242,11 @@ _JS = r"""
       shadows.set(doc, sh);
     }
     return sh;
+  };
+  // For tests: the shadow's state vector (undefined when there is no shadow).
+  const shadowState = (doc) => {
+    const sh = shadows.get(doc);
+    return sh === undefined ? undefined : Y.encodeStateVector(sh.copy);
   };
   const isEmpty = (doc) =>
     doc.store.clients.size === 0 &&
@@ -293,7 +307,8 @@ _JS = r"""
   // Pyodide treats a JsProxy's .get() as Mapping.get, so array reads go through here.
   const at = (yarray, i) => yarray.get(i);
   return { begin, end, kind, keys, rootNames, root, flatMap, flatDeleteSet, list1, at,
-           textLength, textInsert, textDelete, textDelta, textFormat, updateError, applyChecked,
+           textLength, textInsert, textDelete, textDelta, textFormat, trackTexts,
+           updateError, applyChecked, shadowState,
            mapSet, mapGet, mapHas, mapDelete, mapSize, mapSetMany,
            arrayInsert, arrayDelete, arrayLength, arrayItems, textString, toJSON };
 }
@@ -315,8 +330,10 @@ text_insert: Any = _helpers.textInsert
 text_delete: Any = _helpers.textDelete
 text_delta: Any = _helpers.textDelta
 text_format: Any = _helpers.textFormat
+track_texts: Any = _helpers.trackTexts
 update_error: Any = _helpers.updateError
 apply_checked: Any = _helpers.applyChecked
+shadow_state: Any = _helpers.shadowState
 map_set: Any = _helpers.mapSet
 map_get: Any = _helpers.mapGet
 map_has: Any = _helpers.mapHas

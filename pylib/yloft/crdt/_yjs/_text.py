@@ -39,7 +39,7 @@ class Text(BaseType):
 
     def _init(self, value: str | None) -> None:
         if value:
-            _js.text_insert(self._writable(), self.doc._gen, 0, value, None)
+            _js.text_insert(self._writable(), 0, value, None)
 
     def __iter__(self) -> Iterator[str]:
         return iter(str(self))
@@ -49,7 +49,7 @@ class Text(BaseType):
 
     def __len__(self) -> int:
         """The length in UTF-8 bytes, like pycrdt (all indices of Text count bytes)."""
-        return int(_js.text_length(self.integrated, self.doc._gen))
+        return int(_js.text_length(self.integrated))
 
     def __str__(self) -> str:
         return str(_js.text_string(self.integrated))
@@ -64,7 +64,7 @@ class Text(BaseType):
         ytext = self._writable()
         doc = self.doc
         with doc.transaction():
-            _js.text_insert(ytext, doc._gen, _js.text_length(ytext, doc._gen), value, None)
+            _js.text_insert(ytext, _js.text_length(ytext), value, None)
         return self
 
     def _check_slice(self, key: slice) -> tuple[int, int]:
@@ -86,7 +86,7 @@ class Text(BaseType):
 
     def _remove(self, ytext: Any, index: int, length: int) -> None:
         _check_u32(index)
-        missing = int(_js.text_delete(ytext, self.doc._gen, index, length))
+        missing = int(_js.text_delete(ytext, index, length))
         if missing:
             # pycrdt (yrs) panics here; we refuse before touching the document.
             raise IndexError(
@@ -118,12 +118,12 @@ class Text(BaseType):
                         f"Single item assigned value must have a length of 1, not {len(value)}"
                     )
                 self._remove(ytext, key, 1)
-                _js.text_insert(ytext, self.doc._gen, key, value, None)
+                _js.text_insert(ytext, key, value, None)
             elif isinstance(key, slice):
                 start, stop = self._check_slice(key)
                 if stop - start > 0:
                     self._remove(ytext, start, stop - start)
-                _js.text_insert(ytext, self.doc._gen, start, value, None)
+                _js.text_insert(ytext, start, value, None)
             else:
                 raise RuntimeError(f"Index not supported: {key}")
 
@@ -138,7 +138,7 @@ class Text(BaseType):
         doc = self.doc
         js_attrs = None if attrs is None else to_js_value(attrs)
         # One Yjs call is one Yjs transaction: no need to open one around it.
-        _js.text_insert(ytext, doc._gen, index, value, js_attrs)
+        _js.text_insert(ytext, index, value, js_attrs)
         if doc._txn is None:
             doc._raise_observer_errors()
 
@@ -148,7 +148,7 @@ class Text(BaseType):
         start, stop = self._check_slice(slice(start, stop))
         if stop - start > 0:
             with self.doc.transaction():
-                _js.text_format(ytext, self.doc._gen, start, stop - start, to_js_value(attrs))
+                _js.text_format(ytext, start, stop - start, to_js_value(attrs))
 
     def observe(self, callback: Callable[..., None]) -> Subscription:
         """Call ``callback(event: TextEvent)`` after each transaction that changes the text."""
