@@ -159,6 +159,7 @@ export class IdbVolume {
   create(name) {
     const file = new MemFile(name);
     file.metaDirty = true;
+    file.shrunkTo = 0; // a file of this name may have been stored before: drop its blocks
     this.files.set(name, file);
     this.removed.delete(name);
     return file;
@@ -190,7 +191,11 @@ export class IdbVolume {
     for (const file of changed) {
       files.put({ size: file.size }, file.name);
       const count = Math.ceil(file.size / BLOCK);
-      if (file.shrunkTo !== Infinity) blocks.delete(blocksOf(file.name, count));
+      // Blocks past the smallest size since the last sync are stale even if the file
+      // grew again (the gap reads as zeros): delete them before the puts below.
+      if (file.shrunkTo !== Infinity) {
+        blocks.delete(blocksOf(file.name, Math.ceil(file.shrunkTo / BLOCK)));
+      }
       for (const b of file.dirtyBlocks) {
         if (b >= count) continue;
         const block = file.data.slice(b * BLOCK, Math.min(file.size, (b + 1) * BLOCK));

@@ -181,6 +181,11 @@ const methods = {
     return result;
   },
 
+  /** @param {{path?: string}} o */
+  async afterCommit({ path = "/yloft" }) {
+    await mountOf(path).afterCommit();
+  },
+
   /** @param {{path?: string, nbytes?: number}} o */
   check({ path = "/yloft", nbytes = 100 }) {
     return JSON.parse(lab(path).check(nbytes));
