@@ -23,6 +23,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
+from ._entry import Entry, check_id
 from ._updates import covers
 from .crdt import Doc, Map, merge_updates
 from .errors import (
@@ -37,7 +38,7 @@ from .extract import is_deleted, to_python
 from .schema import RESERVED_ROOT, CollectionSchema, quote
 
 if TYPE_CHECKING:
-    from .store import Store, _Entry
+    from .store import Store
 
 
 def _as_bytes(data: object, what: str) -> bytes:
@@ -63,11 +64,9 @@ class Collection:
     # -- helpers -----------------------------------------------------------------------
 
     def _id(self, doc_id: object) -> str:
-        from .store import check_id
-
         return check_id(doc_id)
 
-    def _require(self, doc_id: str, *, keep: bool) -> _Entry:
+    def _require(self, doc_id: str, *, keep: bool) -> Entry:
         entry = self._store._entry(self.name, doc_id, keep=keep)
         if entry is None:
             raise DocumentNotFoundError(
@@ -96,10 +95,8 @@ class Collection:
         """
         store = self._store
         store._check_open()
-        from .store import _Entry
-
         doc_id = uuid.uuid4().hex
-        entry = _Entry(None, Doc())
+        entry = Entry(None, Doc())
         now = time.time()
         with entry.doc.transaction():
             meta = entry.doc.get(RESERVED_ROOT, type=Map)
@@ -171,8 +168,6 @@ class Collection:
             >>> b.get_state(nid) == a.get_state(nid)
             True
         """
-        from .store import _Entry
-
         store = self._store
         store._check_open()
         doc_id = self._id(doc_id)
@@ -186,7 +181,7 @@ class Collection:
             )
         entry = store._entry(self.name, doc_id, keep=True)
         if entry is None:
-            entry = _Entry(None, Doc())
+            entry = Entry(None, Doc())
         try:
             if entry.pending and entry.key is not None:
                 merge_updates(data)  # validates the bytes before anything is rebuilt

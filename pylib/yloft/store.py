@@ -29,13 +29,14 @@ from contextlib import contextmanager
 from typing import Any
 
 from . import _sql
+from ._entry import Entry, Frame, check_id
+from ._rows import RowSQL, sync_row
 from ._updates import covers
 from .collection import Collection
 from .crdt import Doc, merge_updates
 from .errors import (
     CallbackError,
     DurabilityError,
-    InvalidIdError,
     QueryError,
     ReadOnlyQueryError,
     SchemaError,
@@ -52,108 +53,6 @@ Change = tuple[int, str, str, bytes]
 _READ_TAG = "\n-- yloft:read"
 _LOG_TABLES = frozenset({"_yloft_docs", "_yloft_updates"})
 _MAX_DIRTY = 512
-
-
-class _Entry:
-    """A document held in memory, with the updates it emitted since last persisted."""
-
-    __slots__ = (
-        "deleted",
-        "doc",
-        "epoch",
-        "key",
-        "log_bytes",
-        "log_count",
-        "pending",
-        "row",
-        "sub",
-        "updates",
-    )
-
-    def __init__(
-        self, key: int | None, doc: Doc[Any], pending: bool = False, epoch: int = 0
-    ) -> None:
-        self.key = key
-        self.doc = doc
-        #: The store's epoch when loaded; the epoch moves when another connection writes.
-        self.epoch = epoch
-        #: Updates (and their bytes) stored since the snapshot: the compaction trigger.
-        self.log_count = 0
-        self.log_bytes = 0
-        #: ``_yloft_docs.deleted`` as stored (a new document starts undeleted).
-        self.deleted = False
-        #: The collection row as last written (None: unknown, (): no row).
-        self.row: tuple[Any, ...] | None = None if key is not None else ()
-        #: True when the Doc holds structs waiting for missing dependencies. Such a
-        #: Doc is rebuilt from all stored updates plus the next incoming one instead
-        #: of applying to it directly: pycrdt 0.14.13 (yrs 0.28) loses map entries
-        #: when a pending update's delete set is resolved later (see docs/store.md).
-        self.pending = pending
-        self.updates: list[bytes] = []
-        self.sub = doc.observe(lambda event: self.updates.append(event.update))
-
-    def take(self) -> bytes | None:
-        """The update(s) emitted since the last call, merged; None when none."""
-        updates, self.updates = self.updates, []
-        if not updates:
-            return None
-        return updates[0] if len(updates) == 1 else merge_updates(*updates)
-
-
-class _Frame:
-    """One level of the write stack: what it touched and what to announce."""
-
-    __slots__ = ("events", "flushed", "touched", "written")
-
-    def __init__(self) -> None:
-        self.touched: set[tuple[str, str]] = set()
-        self.events: list[tuple[str, str, bytes, str | None]] = []
-        self.written: set[str] = set()
-        #: Rows extracted (flushed) while this frame was innermost.
-        self.flushed: dict[tuple[str, str], tuple[CollectionSchema, int]] = {}
-
-    def merge(self, child: _Frame) -> None:
-        self.touched |= child.touched
-        self.events += child.events
-        self.written |= child.written
-        self.flushed.update(child.flushed)
-
-
-class _RowSQL:
-    """Prepared SQL text for writing one collection's rows and FTS entries."""
-
-    def __init__(self, schema: CollectionSchema) -> None:
-        self.table = table = quote(schema.name)
-        self.columns = cols = schema.columns()
-        names = ", ".join(quote(c) for c in cols)
-        self.select = f"SELECT {names} FROM {table} WHERE rowid = ?"
-        self.insert = (
-            f"INSERT INTO {table} (rowid, {names}) VALUES (?, {', '.join('?' for _ in cols)})"
-        )
-        self.delete = f"DELETE FROM {table} WHERE rowid = ?"
-        self.fts_index = tuple(cols.index(c) for c in schema.fts_fields)
-        fts = quote(schema.fts_table)
-        fts_cols = ", ".join(quote(c) for c in schema.fts_fields)
-        marks = ", ".join("?" for _ in schema.fts_fields)
-        self.fts_insert = f"INSERT INTO {fts} (rowid, {fts_cols}) VALUES (?, {marks})"
-        self.fts_delete = (
-            f"INSERT INTO {fts} ({fts}, rowid, {fts_cols}) VALUES ('delete', ?, {marks})"
-        )
-
-
-def check_id(doc_id: object) -> str:
-    """Validate a document id (a non-empty str of at most 256 characters)."""
-    if not isinstance(doc_id, str):
-        raise InvalidIdError(
-            f"document id must be a str, not {type(doc_id).__name__}; use the id that "
-            "create() returned"
-        )
-    if not doc_id or len(doc_id) > 256:
-        raise InvalidIdError(
-            "document id must be a non-empty str of at most 256 characters; use the id "
-            "that create() returned"
-        )
-    return doc_id
 
 
 class Store:
@@ -193,13 +92,13 @@ class Store:
         self._hooks: list[UpdateHook] = []
         self._live = LiveQueries(self._read)
         self._collections: dict[str, Collection] = {}
-        self._cache: OrderedDict[tuple[str, str], _Entry] = OrderedDict()
+        self._cache: OrderedDict[tuple[str, str], Entry] = OrderedDict()
         self._editing: set[tuple[str, str]] = set()
-        self._frames: list[_Frame] = []
+        self._frames: list[Frame] = []
         # Documents written inside atomic() whose rows are not extracted yet; the
         # entry is None after a savepoint rollback (then the database is the truth).
-        self._row_sqls: dict[CollectionSchema, _RowSQL] = {}
-        self._dirty: dict[tuple[str, str], tuple[CollectionSchema, int, _Entry | None]] = {}
+        self._row_sqls: dict[CollectionSchema, RowSQL] = {}
+        self._dirty: dict[tuple[str, str], tuple[CollectionSchema, int, Entry | None]] = {}
         self._read_tables: dict[str, frozenset[str]] = {}
         self._closed = False
         self._data_version = -1
@@ -408,10 +307,10 @@ class Store:
         return bool(self._frames)
 
     @contextmanager
-    def _write(self) -> Iterator[_Frame]:
+    def _write(self) -> Iterator[Frame]:
         self._check_open()
         con = self._con
-        frame = _Frame()
+        frame = Frame()
         if not self._frames:
             con.execute("BEGIN IMMEDIATE")
             self._sync_cache()
@@ -462,7 +361,7 @@ class Store:
         con.execute(f"RELEASE {name}")
         self._frames[-1].merge(frame)
 
-    def _after_commit(self, frame: _Frame) -> None:
+    def _after_commit(self, frame: Frame) -> None:
         if self._on_commit is not None:
             try:
                 self._on_commit()
@@ -502,7 +401,7 @@ class Store:
         for k in [keys] if isinstance(keys, tuple) else keys:
             self._cache.pop(k, None)
 
-    def _remember(self, ident: tuple[str, str], entry: _Entry) -> None:
+    def _remember(self, ident: tuple[str, str], entry: Entry) -> None:
         self._cache[ident] = entry
         self._cache.move_to_end(ident)
         while len(self._cache) > self.cache_size:
@@ -519,7 +418,7 @@ class Store:
         ).fetchone()
         return None if row is None else int(row[0])
 
-    def _load_db(self, key: int, extra: bytes | None = None) -> _Entry:
+    def _load_db(self, key: int, extra: bytes | None = None) -> Entry:
         """Build document ``key`` from its snapshot, its log and ``extra``.
 
         All parts are merged into one update and applied once, so structs integrate
@@ -540,19 +439,19 @@ class Store:
             parts.append(extra)
         doc: Doc[Any] = Doc()
         if not parts:
-            entry = _Entry(key, doc, epoch=self._epoch)
+            entry = Entry(key, doc, epoch=self._epoch)
             entry.deleted = bool(deleted)
             return entry
         merged = parts[0] if len(parts) == 1 else merge_updates(*parts)
         doc.apply_update(merged)
-        entry = _Entry(key, doc, not covers(doc.get_state(), merged), self._epoch)
+        entry = Entry(key, doc, not covers(doc.get_state(), merged), self._epoch)
         entry.deleted = bool(deleted)
         entry.log_count = len(log)
         entry.log_bytes = sum(len(d) for d in log)
         entry.updates.clear()
         return entry
 
-    def _entry(self, collection: str, doc_id: str, *, keep: bool) -> _Entry | None:
+    def _entry(self, collection: str, doc_id: str, *, keep: bool) -> Entry | None:
         """The in-memory entry of a document (loading it), or None when unknown."""
         if not self._frames:
             self._sync_cache()
@@ -579,7 +478,7 @@ class Store:
         self,
         schema: CollectionSchema,
         doc_id: str,
-        entry: _Entry,
+        entry: Entry,
         update: bytes,
         origin: str | None,
     ) -> None:
@@ -595,7 +494,7 @@ class Store:
         self,
         schema: CollectionSchema,
         doc_id: str,
-        entry: _Entry,
+        entry: Entry,
         update: bytes,
         origin: str | None,
         ident: tuple[str, str],
@@ -641,7 +540,7 @@ class Store:
             frame.events.append((schema.name, doc_id, update, origin))
             frame.written |= schema.tables() | _LOG_TABLES
 
-    def _extract_row(self, schema: CollectionSchema, key: int, doc_id: str, entry: _Entry) -> None:
+    def _extract_row(self, schema: CollectionSchema, key: int, doc_id: str, entry: Entry) -> None:
         extracted = extract(entry.doc, schema)
         if extracted.deleted != entry.deleted:
             self._con.execute(
@@ -678,57 +577,15 @@ class Store:
         extracted: Extracted,
         known: tuple[Any, ...] | None,
     ) -> tuple[Any, ...]:
-        """Make the row and FTS entry of document ``key`` match ``extracted``.
+        return sync_row(self._con, self._row_sql(schema), key, doc_id, extracted, known)
 
-        ``known`` is the row as last written (None: read it; (): no row). Returns the
-        row as it is now (() when there is none).
-        """
-        con = self._con
-        sql = self._row_sql(schema)
-        old = known
-        if old is None:
-            old = con.execute(sql.select, (key,)).fetchone() or ()
-        fts = sql.fts_index
-        old_fts = tuple(old[i] for i in fts) if old else ()
-        if extracted.deleted:
-            if old:
-                if fts:
-                    con.execute(sql.fts_delete, (key, *old_fts))
-                con.execute(sql.delete, (key,))
-            return ()
-        new = (
-            doc_id,
-            *(extracted.values[c] for c in schema.field_names()),
-            extracted.created_at,
-            extracted.updated_at,
-        )
-        new_fts = tuple(new[i] for i in fts)
-        if not old:
-            con.execute(sql.insert, (key, *new))
-            if fts:
-                con.execute(sql.fts_insert, (key, *new_fts))
-            return new
-        if tuple(old) == new:
-            return new
-        cols = sql.columns
-        changed = [(c, v) for c, o, v in zip(cols, old, new, strict=True) if o != v]
-        con.execute(
-            f"UPDATE {sql.table} SET {', '.join(f'{quote(c)} = ?' for c, _ in changed)}"
-            " WHERE rowid = ?",
-            (*(v for _, v in changed), key),
-        )
-        if fts and old_fts != new_fts:
-            con.execute(sql.fts_delete, (key, *old_fts))
-            con.execute(sql.fts_insert, (key, *new_fts))
-        return new
-
-    def _row_sql(self, schema: CollectionSchema) -> _RowSQL:
+    def _row_sql(self, schema: CollectionSchema) -> RowSQL:
         sql = self._row_sqls.get(schema)
         if sql is None:
-            sql = self._row_sqls[schema] = _RowSQL(schema)
+            sql = self._row_sqls[schema] = RowSQL(schema)
         return sql
 
-    def _compact(self, key: int, entry: _Entry) -> None:
+    def _compact(self, key: int, entry: Entry) -> None:
         """Fold a document's pending updates into its snapshot."""
         doc = entry.doc
         con = self._con

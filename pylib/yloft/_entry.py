@@ -1,0 +1,89 @@
+"""In-memory bookkeeping of the store: cached documents and the write-frame stack."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .crdt import Doc, merge_updates
+from .errors import InvalidIdError
+from .schema import CollectionSchema
+
+
+class Entry:
+    """A document held in memory, with the updates it emitted since last persisted."""
+
+    __slots__ = (
+        "deleted",
+        "doc",
+        "epoch",
+        "key",
+        "log_bytes",
+        "log_count",
+        "pending",
+        "row",
+        "sub",
+        "updates",
+    )
+
+    def __init__(
+        self, key: int | None, doc: Doc[Any], pending: bool = False, epoch: int = 0
+    ) -> None:
+        self.key = key
+        self.doc = doc
+        #: The store's epoch when loaded; the epoch moves when another connection writes.
+        self.epoch = epoch
+        #: Updates (and their bytes) stored since the snapshot: the compaction trigger.
+        self.log_count = 0
+        self.log_bytes = 0
+        #: ``_yloft_docs.deleted`` as stored (a new document starts undeleted).
+        self.deleted = False
+        #: The collection row as last written (None: unknown, (): no row).
+        self.row: tuple[Any, ...] | None = None if key is not None else ()
+        #: True when the Doc holds structs waiting for missing dependencies. Such a
+        #: Doc is rebuilt from all stored updates plus the next incoming one instead
+        #: of applying to it directly: pycrdt 0.14.13 (yrs 0.28) loses map entries
+        #: when a pending update's delete set is resolved later (see docs/store.md).
+        self.pending = pending
+        self.updates: list[bytes] = []
+        self.sub = doc.observe(lambda event: self.updates.append(event.update))
+
+    def take(self) -> bytes | None:
+        """The update(s) emitted since the last call, merged; None when none."""
+        updates, self.updates = self.updates, []
+        if not updates:
+            return None
+        return updates[0] if len(updates) == 1 else merge_updates(*updates)
+
+
+class Frame:
+    """One level of the write stack: what it touched and what to announce."""
+
+    __slots__ = ("events", "flushed", "touched", "written")
+
+    def __init__(self) -> None:
+        self.touched: set[tuple[str, str]] = set()
+        self.events: list[tuple[str, str, bytes, str | None]] = []
+        self.written: set[str] = set()
+        #: Rows extracted (flushed) while this frame was innermost.
+        self.flushed: dict[tuple[str, str], tuple[CollectionSchema, int]] = {}
+
+    def merge(self, child: Frame) -> None:
+        self.touched |= child.touched
+        self.events += child.events
+        self.written |= child.written
+        self.flushed.update(child.flushed)
+
+
+def check_id(doc_id: object) -> str:
+    """Validate a document id (a non-empty str of at most 256 characters)."""
+    if not isinstance(doc_id, str):
+        raise InvalidIdError(
+            f"document id must be a str, not {type(doc_id).__name__}; use the id that "
+            "create() returned"
+        )
+    if not doc_id or len(doc_id) > 256:
+        raise InvalidIdError(
+            "document id must be a non-empty str of at most 256 characters; use the id "
+            "that create() returned"
+        )
+    return doc_id

@@ -1,0 +1,88 @@
+"""Writing one document's row and FTS entry: only what changed, FTS in step.
+
+The FTS5 table uses the collection table as external content, so an FTS entry is
+removed with the exact values it was indexed with (the old row, read back or
+remembered), in the same transaction as the row change.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+from .extract import Extracted
+from .schema import CollectionSchema, quote
+
+
+class RowSQL:
+    """Prepared SQL text for writing one collection's rows and FTS entries."""
+
+    def __init__(self, schema: CollectionSchema) -> None:
+        self.table = table = quote(schema.name)
+        self.columns = cols = schema.columns()
+        self.fields = schema.field_names()
+        names = ", ".join(quote(c) for c in cols)
+        self.select = f"SELECT {names} FROM {table} WHERE rowid = ?"
+        self.insert = (
+            f"INSERT INTO {table} (rowid, {names}) VALUES (?, {', '.join('?' for _ in cols)})"
+        )
+        self.delete = f"DELETE FROM {table} WHERE rowid = ?"
+        self.fts_index = tuple(cols.index(c) for c in schema.fts_fields)
+        fts = quote(schema.fts_table)
+        fts_cols = ", ".join(quote(c) for c in schema.fts_fields)
+        marks = ", ".join("?" for _ in schema.fts_fields)
+        self.fts_insert = f"INSERT INTO {fts} (rowid, {fts_cols}) VALUES (?, {marks})"
+        self.fts_delete = (
+            f"INSERT INTO {fts} ({fts}, rowid, {fts_cols}) VALUES ('delete', ?, {marks})"
+        )
+
+
+def sync_row(
+    con: sqlite3.Connection,
+    sql: RowSQL,
+    key: int,
+    doc_id: str,
+    extracted: Extracted,
+    known: tuple[Any, ...] | None,
+) -> tuple[Any, ...]:
+    """Make the row and FTS entry of document ``key`` match ``extracted``.
+
+    ``known`` is the row as last written (None: read it; (): no row). Returns the
+    row as it is now (() when there is none).
+    """
+    old = known
+    if old is None:
+        old = con.execute(sql.select, (key,)).fetchone() or ()
+    fts = sql.fts_index
+    old_fts = tuple(old[i] for i in fts) if old else ()
+    if extracted.deleted:
+        if old:
+            if fts:
+                con.execute(sql.fts_delete, (key, *old_fts))
+            con.execute(sql.delete, (key,))
+        return ()
+    new = (
+        doc_id,
+        *(extracted.values[c] for c in sql.fields),
+        extracted.created_at,
+        extracted.updated_at,
+    )
+    new_fts = tuple(new[i] for i in fts)
+    if not old:
+        con.execute(sql.insert, (key, *new))
+        if fts:
+            con.execute(sql.fts_insert, (key, *new_fts))
+        return new
+    if tuple(old) == new:
+        return new
+    cols = sql.columns
+    changed = [(c, v) for c, o, v in zip(cols, old, new, strict=True) if o != v]
+    con.execute(
+        f"UPDATE {sql.table} SET {', '.join(f'{quote(c)} = ?' for c, _ in changed)}"
+        " WHERE rowid = ?",
+        (*(v for _, v in changed), key),
+    )
+    if fts and old_fts != new_fts:
+        con.execute(sql.fts_delete, (key, *old_fts))
+        con.execute(sql.fts_insert, (key, *new_fts))
+    return new
