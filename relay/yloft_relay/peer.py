@@ -3,8 +3,8 @@
 Fan-out never awaits a slow client: it appends bytes to the peer's queue and
 returns. A single task per connection drains the queue into the socket. When a
 connection's queued bytes pass ``max_pending_bytes`` it is a slow reader and is
-closed with 1008 — the relay never buffers without bound. A token bucket limits
-the messages a client may send per second.
+closed with 1008 — the relay never buffers without bound. A token bucket paces
+the messages a client may send per second (reading pauses; nothing is dropped).
 
 Example (inside a running relay)::
 
@@ -47,6 +47,7 @@ class Peer:
         self._wake = asyncio.Event()
         self._tokens = limits.rate_burst
         self._stamp = time.monotonic()
+        self.throttled = False
         self._tasks: set[asyncio.Task[None]] = set()
         self._drain_task: asyncio.Task[None] | None = None
         self.awareness: dict[int, int] = {}
@@ -91,16 +92,27 @@ class Peer:
             if seq > through_seq:
                 self.send(frame)
 
-    def allow(self) -> bool:
-        """Take one token from the rate bucket; False when the client sends too fast."""
-        now = time.monotonic()
+    async def pace(self) -> None:
+        """Take one token from the rate bucket, waiting for one when it is empty.
+
+        Waiting stops reading this socket, so a client over the rate is slowed down
+        by TCP backpressure (and logged once per episode) — never disconnected: a
+        device resending a large outbox must still make progress.
+        """
         lim = self.limits
+        now = time.monotonic()
         self._tokens = min(lim.rate_burst, self._tokens + (now - self._stamp) * lim.rate_per_s)
         self._stamp = now
         if self._tokens < 1:
-            return False
+            if not self.throttled:
+                self.throttled = True
+                log.warning("throttling %s: over %g messages/s", self.label, lim.rate_per_s)
+            await asyncio.sleep((1 - self._tokens) / lim.rate_per_s)
+            self._tokens = 1.0
+            self._stamp = time.monotonic()
+        else:
+            self.throttled = False
         self._tokens -= 1
-        return True
 
     def fail(self, code: int, reason: str) -> None:
         """Log and close this connection with ``code``; the relay goes on serving others."""

@@ -9,7 +9,7 @@ and yloft stores edit the same document. Updates are checked (decoded) but
 never applied to a server-side document on the hot path.
 
 Close codes: 1002 malformed frame or protocol violation, 1003 text frame or
-invalid Yjs update, 1008 authentication, rate limit or slow reader, 1009 frame
+invalid Yjs update, 1008 authentication or slow reader, 1009 frame
 over ``max_frame_bytes``, 1011 storage failure. Each close is logged.
 
 Example:
@@ -309,9 +309,7 @@ class Relay:
         async for frame in ws:
             if peer.closed:
                 return
-            if not peer.allow():
-                peer.fail(1008, f"over {self.limits.rate_per_s:g} messages/s")
-                return
+            await peer.pace()
             if isinstance(frame, str):
                 peer.fail(1003, "text frames are not supported: send binary frames")
                 return
@@ -364,9 +362,7 @@ class Relay:
             async for frame in ws:
                 if peer.closed:
                     return
-                if not peer.allow():
-                    peer.fail(1008, f"over {self.limits.rate_per_s:g} messages/s")
-                    return
+                await peer.pace()
                 if isinstance(frame, str):
                     peer.fail(1003, "text frames are not supported: send binary frames")
                     return

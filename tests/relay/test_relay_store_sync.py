@@ -92,3 +92,28 @@ def test_wrong_token_is_reported_as_auth_error(relay: RelayProcess, tmp_path: Pa
 
     run(main())
     store.close()
+
+
+def test_a_large_outbox_gets_through_the_rate_limit(
+    relay_factory: type[RelayProcess], tmp_path: Path
+) -> None:
+    relay = relay_factory("--rate", "200", "--burst", "100")
+    relay.start()
+    a, b = open_store(tmp_path / "a.db"), open_store(tmp_path / "b.db")
+    notes = a.collection("notes")
+    with a.atomic():
+        for i in range(600):  # offline work: 1,200 changes in the outbox
+            edit(a, notes.create(), f"n{i}")
+
+    async def main() -> None:
+        sa = RelaySync(a, relay.url, *TEAM)
+        sb = RelaySync(b, relay.url, *TEAM)
+        async with sa, sb:
+            await sa.wait_idle(timeout=60)
+            await until(lambda: len(rows(b)) == 600, timeout=60)
+            assert sa.connects == 1  # paced by the relay, never dropped
+        assert rows(a) == rows(b)
+
+    run(main())
+    a.close()
+    b.close()
