@@ -215,8 +215,9 @@ async def catchup_bench(docs_n: int = 1000, per_doc: int = 10) -> dict[str, Any]
     rng = random.Random(7)
     with tempfile.TemporaryDirectory() as tmp:
         port = free_port()
+        # Pushes are unthrottled here only to fill the log quickly; catch-up is unpaced.
         cmd = [PY, "-m", "yloft_relay", "--port", str(port), "--db", f"{tmp}/relay.db",
-               "--tokens", "bench=t", "--log-level", "WARNING"]  # fmt: skip
+               "--rate", "1e6", "--tokens", "bench=t", "--log-level", "WARNING"]  # fmt: skip
         srv = Server("yloft", cmd, "listening on", {})
         url = f"ws://127.0.0.1:{port}/relay"
         try:
@@ -229,8 +230,11 @@ async def catchup_bench(docs_n: int = 1000, per_doc: int = 10) -> dict[str, Any]
             for e in entries:
                 mine.setdefault(e.doc_id, pycrdt.Doc()).apply_update(e.update)
             states = {d: doc.get_state() for d, doc in mine.items()}
-            pushes = [(d, small_edit(authors[d], rng)) for _ in range(per_doc) for d in authors]
-            rng.shuffle(pushes)
+            pushes = []
+            for _ in range(per_doc):  # documents in random order, each one's edits in order
+                order = list(authors)
+                rng.shuffle(order)
+                pushes += [(d, small_edit(authors[d], rng)) for d in order]
             await push_all(writer, pushes, docs_n + 1)
             await asyncio.sleep(1.0)  # let idle-time compaction run, as it would in life
             t0 = time.perf_counter()

@@ -290,7 +290,7 @@ class Relay:
         space.peers.add(peer)
         try:
             last = hello.last_seq if hello.relay_id == self.relay_id else 0
-            rows, head = await asyncio.to_thread(self.reader.since, hello.space, last)
+            rows, head = await asyncio.to_thread(self.reader.catchup, hello.space, last)
             await ws.send(p.encode(p.Welcome(self.relay_id, head)))
             entries = (p.Entry(s, c, d, bytes(u)) for s, c, d, u in rows)
             del rows

@@ -395,6 +395,33 @@ class Reader:
             conn.execute("COMMIT")
         return rows, int(head[0] or 0)
 
+    def catchup(self, space: str, last_seq: int) -> tuple[list[tuple[int, str, str, bytes]], int]:
+        """What a client at ``last_seq`` misses: ONE entry per document, and the head.
+
+        Each document's rows after ``last_seq`` are merged (``merge_updates``) into
+        one update carrying the document's highest seq, sorted by that seq: one
+        header per document instead of one per update (about half the bytes for
+        small edits). Rows that do not merge are sent as they are.
+        """
+        rows, head = self.since(space, last_seq)
+        by_doc: dict[tuple[str, str], list[tuple[int, bytes]]] = {}
+        for seq, collection, doc_id, data in rows:
+            by_doc.setdefault((collection, doc_id), []).append((seq, bytes(data)))
+        out: list[tuple[int, str, str, bytes]] = []
+        for (collection, doc_id), items in by_doc.items():
+            if len(items) == 1:
+                out.append((items[0][0], collection, doc_id, items[0][1]))
+                continue
+            try:
+                merged = merge_updates(*[u for _s, u in items])
+                get_state(merged)  # updates that decode alone may still merge badly
+            except ValueError:
+                out += [(s, collection, doc_id, u) for s, u in items]
+                continue
+            out.append((items[-1][0], collection, doc_id, merged))
+        out.sort()
+        return out, head
+
     def doc_updates(self, space: str, collection: str, doc_id: str) -> list[bytes]:
         """Every stored update of one document, oldest first."""
         rows = (

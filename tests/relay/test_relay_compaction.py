@@ -58,9 +58,17 @@ def test_catch_up_from_every_old_seq_after_compaction(plan: list[tuple[int, str,
             writer.compact_pending()
             expected = texts(authors)
             for seq, view in views:
+                # The catch-up as sent (one merged entry per document) and row by row.
+                copy = {k: pycrdt.Doc() for k in view}
+                for k, d in view.items():
+                    copy[k].apply_update(d.get_update())
                 rows, _head = reader.since("s", seq)
                 apply_rows(view, rows)
                 assert texts(view) == expected
+                merged, _head = reader.catchup("s", seq)
+                assert len({(c, d) for _s, c, d, _u in merged}) == len(merged)
+                apply_rows(copy, merged)
+                assert texts(copy) == expected
             final_rows, head = reader.since("s", 0)
             assert head == len(plan)
         finally:

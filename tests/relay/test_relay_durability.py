@@ -23,19 +23,29 @@ async def stream(s: Session, ids: range, acked: dict[int, int], window: int = 64
     """Push ``ids`` with up to ``window`` unacknowledged; record acks until the link dies."""
     inflight = asyncio.Semaphore(window)
 
+    dead = False
+
     async def reader() -> None:
-        while True:
-            msg = await s.recv(timeout=60)
-            assert isinstance(msg, p.Ack), msg
-            acked[msg.msg_id] = msg.seq
-            inflight.release()
+        nonlocal dead
+        try:
+            while True:
+                msg = await s.recv(timeout=60)
+                assert isinstance(msg, p.Ack), msg
+                acked[msg.msg_id] = msg.seq
+                inflight.release()
+        finally:
+            dead = True  # link gone: unblock the sender so it stops too
+            for _ in range(window):
+                inflight.release()
 
     task = asyncio.ensure_future(reader())
     try:
         for i in ids:
             await inflight.acquire()
+            if dead:
+                break
             await s.push(i, "notes", f"n{i % DOCS}", text_update(marker(i)))
-        while len([i for i in ids if i in acked]) < len(ids):
+        while not dead and len([i for i in ids if i in acked]) < len(ids):
             await asyncio.sleep(0.01)
     except ConnectionClosed:
         pass
