@@ -1,50 +1,82 @@
 // The yloft client for UIs: starts the engine worker and talks to it over postMessage.
 // The UI thread never runs Python; every call returns a promise.
+//
+//   import { connect } from "./yloft.js";
+//   const db = await connect({ name: "notes", app: "notes_app", onProgress });
+//   await db.query("SELECT id, title FROM notes ORDER BY updated_at DESC", []);
+//   const off = db.subscribe("SELECT count(*) AS n FROM notes", [], (rows) => {});
+//   await db.call("create_note", "title", "body");
+//   db.status;  // {storage: "opfs" | "idb" | "memory", persisted, unsaved, error}
 
 /**
  * @typedef {object} ConnectOptions
- * @property {string} [name]      database name (one per app)
- * @property {string} [app]       the app's Python module
- * @property {(loaded: number, total: number) => void} [onProgress]  bytes of the runtime fetched
+ * @property {string} [name]     database name, one per app (letters, digits, _ or -)
+ * @property {string} [app]      the app's Python module, e.g. "notes_app"
+ * @property {"opfs" | "idb" | "memory"} [storage]  force a storage kind (tests, diagnostics)
+ * @property {(loaded: number, total: number) => void} [onProgress]  runtime bytes fetched
  */
 
 /**
- * A connection to the engine worker.
+ * @typedef {object} Status
+ * @property {string} storage    "opfs", "idb" or "memory" (nothing survives a reload)
+ * @property {boolean} persisted whether the browser granted persistent storage
+ * @property {number} unsaved    requests not yet durable
+ * @property {string | null} error  the last storage or engine error, if any
  */
-export class Database {
+
+/** An error raised by Python (or the engine), with the Python exception's name. */
+export class EngineError extends Error {
+  /** @param {{name: string, message: string, traceback?: string}} info */
+  constructor(info) {
+    super(info.message);
+    this.name = info.name;
+    /** @type {string | undefined} */
+    this.traceback = info.traceback;
+  }
+}
+
+/** A connection to the engine worker. Emits "status" events when `status` changes. */
+export class Database extends EventTarget {
   /** @param {Worker} worker @param {any} info */
   constructor(worker, info) {
+    super();
     this.worker = worker;
     /** @type {{yloft: string, sqlite: string, python: string}} */
     this.versions = info.versions;
+    /** @type {Status} */
+    this.status = info.status;
     /** @type {Map<number, {resolve: (v: any) => void, reject: (e: Error) => void}>} */
     this.pending = new Map();
+    /** @type {Map<number, (rows: any[]) => void>} */
+    this.listeners = new Map();
     this.nextId = 1;
+    this.closed = false;
     worker.addEventListener("message", (event) => this.onMessage(event.data));
   }
 
   /** @param {any} msg */
   onMessage(msg) {
-    if (msg.type !== "reply") return;
-    const waiter = this.pending.get(msg.id);
-    if (!waiter) return;
-    this.pending.delete(msg.id);
-    if (msg.ok) {
-      waiter.resolve(msg.value);
-    } else {
-      const err = new Error(msg.error.message);
-      err.name = msg.error.name;
-      waiter.reject(err);
+    if (msg.type === "reply") {
+      const waiter = this.pending.get(msg.id);
+      if (!waiter) return;
+      this.pending.delete(msg.id);
+      if (msg.ok) waiter.resolve(msg.value);
+      else waiter.reject(new EngineError(msg.error));
+    } else if (msg.type === "rows") {
+      this.listeners.get(msg.sub)?.(msg.rows);
+    } else if (msg.type === "status") {
+      this.status = msg.status;
+      this.dispatchEvent(new CustomEvent("status", { detail: msg.status }));
     }
   }
 
   /**
-   * Call a method of the engine.
    * @param {string} method
-   * @param {...any} args
+   * @param {any[]} args
    * @returns {Promise<any>}
    */
-  request(method, ...args) {
+  request(method, args) {
+    if (this.closed) return Promise.reject(new Error("the database is closed"));
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
@@ -52,16 +84,69 @@ export class Database {
     });
   }
 
+  /**
+   * Run a read-only SQL query.
+   * @param {string} sql
+   * @param {any[]} [params]
+   * @returns {Promise<Record<string, any>[]>}
+   */
+  query(sql, params = []) {
+    return this.request("query", [sql, params]);
+  }
+
+  /**
+   * Call `callback(rows)` now and whenever the query's result changes.
+   * @param {string} sql
+   * @param {any[]} params
+   * @param {(rows: Record<string, any>[]) => void} callback
+   * @returns {() => void} stops the subscription
+   */
+  subscribe(sql, params, callback) {
+    let subId = 0;
+    let stopped = false;
+    this.request("subscribe", [sql, params]).then(
+      (/** @type {{id: number, rows: any[]}} */ sub) => {
+        subId = sub.id;
+        if (stopped) {
+          this.request("unsubscribe", [subId]).catch(() => {});
+          return;
+        }
+        this.listeners.set(subId, callback);
+        callback(sub.rows);
+      },
+      (err) => this.dispatchEvent(new CustomEvent("error", { detail: err })),
+    );
+    return () => {
+      stopped = true;
+      if (subId) {
+        this.listeners.delete(subId);
+        this.request("unsubscribe", [subId]).catch(() => {});
+      }
+    };
+  }
+
+  /**
+   * Call a function of the app's Python module; Python errors reject with their name.
+   * @param {string} name
+   * @param {...any} args
+   * @returns {Promise<any>}
+   */
+  call(name, ...args) {
+    return this.request("call", [name, ...args]);
+  }
+
   /** Stop the engine worker. */
   close() {
+    this.closed = true;
     this.worker.terminate();
-    for (const waiter of this.pending.values()) waiter.reject(new Error("database closed"));
+    for (const waiter of this.pending.values()) waiter.reject(new Error("the database is closed"));
     this.pending.clear();
+    this.listeners.clear();
   }
 }
 
 /**
- * Start an engine worker and resolve once Python and yloft are loaded.
+ * Start an engine worker and resolve once Python, yloft and the store are ready.
  * @param {ConnectOptions} [options]
  * @returns {Promise<Database>}
  */
@@ -80,9 +165,7 @@ export function connect(options = {}) {
       } else if (msg.type === "fatal") {
         worker.removeEventListener("message", onMessage);
         worker.terminate();
-        const err = new Error(msg.message);
-        err.name = msg.name;
-        reject(err);
+        reject(new EngineError(msg));
       }
     };
     worker.addEventListener("message", onMessage);

@@ -52,10 +52,12 @@ def replace_text(text: Text, new: str) -> None:
     while end_old > start and end_new > start and old[end_old - 1] == new[end_new - 1]:
         end_old -= 1
         end_new -= 1
+    # pycrdt's Text indices count UTF-8 bytes, so turn character offsets into bytes.
+    at = len(old[:start].encode())
     if end_old > start:
-        del text[start:end_old]
+        del text[at : at + len(old[start:end_old].encode())]
     if end_new > start:
-        text.insert(start, new[start:end_new])
+        text.insert(at, new[start:end_new])
 
 
 def create_note(title: str, body: str = "", tags: list[str] | None = None) -> str:

@@ -1,0 +1,114 @@
+"""yloft.browser.Engine and the notes app module, on CPython with a real SQLite file."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from yloft.browser import Engine
+from yloft.crdt import Doc, Text
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "web" / "app"))
+
+import notes_app
+
+
+def ask(engine: Engine, method: str, *args: Any) -> Any:
+    reply = json.loads(engine.handle(json.dumps({"method": method, "args": list(args)})))
+    if not reply["ok"]:
+        raise AssertionError(reply["error"])
+    return reply["value"]
+
+
+def fail(engine: Engine, method: str, *args: Any) -> dict[str, str]:
+    reply = json.loads(engine.handle(json.dumps({"method": method, "args": list(args)})))
+    assert reply["ok"] is False
+    return reply["error"]  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def engine(tmp_path: Path) -> Any:
+    pushed: list[tuple[int, Any]] = []
+    eng = Engine.open(
+        str(tmp_path / "notes.db"), app="notes_app", notify=lambda s, r: pushed.append((s, r))
+    )
+    eng.pushed = pushed  # type: ignore[attr-defined]
+    yield eng
+    eng.close()
+
+
+def test_notes_round_trip_through_json(engine: Engine) -> None:
+    nid = ask(engine, "call", "create_note", "Buy milk", "two litres", ["home"])
+    row = ask(engine, "call", "update_note", nid, None, "two litres of oat milk", True)
+    assert row["body"] == "two litres of oat milk" and row["done"] is True
+    rows = ask(engine, "query", "SELECT id, title, done, tags FROM notes", [])
+    assert rows == [{"id": nid, "title": "Buy milk", "done": 1, "tags": '["home"]'}]
+    hits = ask(engine, "call", "search_notes", "oat mil")
+    assert [h["id"] for h in hits] == [nid]
+    assert ask(engine, "call", "search_notes", 'unbalanced "quote AND (') == []
+    ask(engine, "call", "delete_note", nid)
+    assert ask(engine, "query", "SELECT count(*) AS n FROM notes", []) == [{"n": 0}]
+    assert ask(engine, "integrity_check") == "ok"
+
+
+def test_live_query_pushes_new_rows_once_per_change(engine: Engine) -> None:
+    sub = ask(engine, "subscribe", "SELECT count(*) AS n FROM notes", [])
+    assert sub["rows"] == [{"n": 0}]
+    ask(engine, "call", "create_note", "a", "")
+    assert engine.pushed == [(sub["id"], [{"n": 1}])]  # type: ignore[attr-defined]
+    assert ask(engine, "unsubscribe", sub["id"]) is True
+    ask(engine, "call", "create_note", "b", "")
+    assert len(engine.pushed) == 1  # type: ignore[attr-defined]
+
+
+def test_errors_carry_the_python_exception_name(engine: Engine) -> None:
+    err = fail(engine, "call", "update_note", "no-such-id", "x")
+    assert err["name"] == "DocumentNotFoundError" and "no-such-id" in err["message"]
+    err = fail(engine, "query", "DELETE FROM notes", [])
+    assert err["name"] == "ReadOnlyQueryError"
+    assert fail(engine, "call", "_collection")["name"] == "AppFunctionError"
+    assert fail(engine, "call", "FIELDS")["name"] == "AppFunctionError"
+    assert fail(engine, "drop_everything")["name"] == "AppFunctionError"
+    assert fail(engine, "call", "setup", None)["name"] == "AppFunctionError"
+
+
+def test_bytes_results_are_tagged(engine: Engine) -> None:
+    rows = ask(engine, "query", "SELECT x'00ff' AS b", [])
+    assert rows == [{"b": {"$bytes": "AP8="}}]
+
+
+def test_data_survives_reopening(tmp_path: Path) -> None:
+    path = str(tmp_path / "notes.db")
+    first = Engine.open(path, app="notes_app")
+    nid = ask(first, "call", "create_note", "kept", "body")
+    first.close()
+    second = Engine.open(path, app="notes_app")
+    assert ask(second, "call", "get_note", nid)["title"] == "kept"
+    second.close()
+
+
+@given(st.text(max_size=30), st.text(max_size=30))
+def test_replace_text_reaches_the_new_text(old: str, new: str) -> None:
+    doc: Doc[Any] = Doc()
+    text = doc.get("body", type=Text)
+    text += old
+    notes_app.replace_text(text, new)
+    assert str(text) == new
+
+
+def test_replace_text_edits_only_the_middle_so_concurrent_edits_merge() -> None:
+    a: Doc[Any] = Doc()
+    a.get("t", type=Text).insert(0, "hello world")
+    b: Doc[Any] = Doc()
+    b.apply_update(a.get_update())
+    notes_app.replace_text(a.get("t", type=Text), "hello brave world")
+    notes_app.replace_text(b.get("t", type=Text), "hello world!")
+    a.apply_update(b.get_update(a.get_state()))
+    b.apply_update(a.get_update(b.get_state()))
+    assert str(a.get("t", type=Text)) == str(b.get("t", type=Text)) == "hello brave world!"
