@@ -284,6 +284,9 @@ def main() -> None:
                 print(f"load: {name} …", flush=True)
                 r = run_load(name, args.seconds, Path(tmp))
                 results["load"][name] = r
+                if not r["delivered"]:
+                    print(f"  {name}: nothing delivered", r, flush=True)
+                    continue
                 print(
                     f"  {name:7s} delivered {r['delivered']}/{r['expected']}"
                     f" ({100 * r['delivered_ratio']:.1f} %), {r['throughput_per_s']:.0f}/s,"
