@@ -44,8 +44,6 @@ def configs() -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for locking in ("exclusive", "normal"):
         for mode in ("delete", "truncate", "persist", "wal"):
-            if mode == "wal" and locking == "normal":
-                continue  # WAL in normal locking needs a shared-memory -shm mmap: unsupported
             out.append(
                 {"force": "opfs", "journalMode": mode, "lockingMode": locking, "pageSize": 4096}
             )

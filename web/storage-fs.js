@@ -77,6 +77,12 @@ export function createVolumeFS(FS, ERRNO, volume, onError = () => {}) {
     throw new FS.ErrnoError(ERRNO[code] ?? ERRNO.EIO);
   }
 
+  // SQLite's WAL index ("NAME.db-shm") is shared memory, never needed on disk (SQLite
+  // rebuilds it from the WAL): it lives in MEMFS nodes, which support mmap. This lets WAL
+  // work in NORMAL locking mode too, whatever order the PRAGMAs come in.
+  /** @type {Map<string, any>} */
+  const memoryNodes = new Map();
+
   /** @param {any} node */
   const fileOf = (node) => {
     const file = volume.get(node.name);
@@ -185,12 +191,19 @@ export function createVolumeFS(FS, ERRNO, volume, onError = () => {}) {
     },
     /** @param {any} parent @param {string} name */
     lookup(parent, name) {
+      const mem = memoryNodes.get(name);
+      if (mem) return mem;
       if (!volume.get(name)) throw new FS.ErrnoError(ERRNO.ENOENT);
       return fileNode(parent, name);
     },
     /** @param {any} parent @param {string} name @param {number} mode */
     mknod(parent, name, mode) {
       if (!FS.isFile(mode)) throw new FS.ErrnoError(ERRNO.EPERM);
+      if (name.endsWith("-shm")) {
+        const node = FS.filesystems.MEMFS.createNode(parent, name, mode, 0);
+        memoryNodes.set(name, node);
+        return node;
+      }
       try {
         volume.create(name);
       } catch (e) {
@@ -201,6 +214,10 @@ export function createVolumeFS(FS, ERRNO, volume, onError = () => {}) {
     },
     /** @param {any} parent @param {string} name */
     unlink(parent, name) {
+      if (memoryNodes.delete(name)) {
+        delete parent.contents[name];
+        return;
+      }
       try {
         volume.remove(name);
       } catch (e) {
@@ -219,7 +236,7 @@ export function createVolumeFS(FS, ERRNO, volume, onError = () => {}) {
     },
     /** @param {any} _node */
     readdir(_node) {
-      return [".", "..", ...volume.list()];
+      return [".", "..", ...volume.list(), ...memoryNodes.keys()];
     },
   };
 
@@ -227,6 +244,7 @@ export function createVolumeFS(FS, ERRNO, volume, onError = () => {}) {
     /** @param {any} _mount */
     mount(_mount) {
       const root = FS.createNode(null, "/", DIR_MODE, 0);
+      root.contents = {}; // where MEMFS.createNode files the in-memory -shm nodes
       root.node_ops = dirNodeOps;
       root.stream_ops = {
         /** @param {any} stream */

@@ -302,6 +302,7 @@ def open_image(image: dict[str, bytes], folder: Path) -> sqlite3.Connection:
     [
         ("wal", "exclusive", 1),
         ("wal", "exclusive", 3),
+        ("wal", "normal", 1),
         ("truncate", "exclusive", 1),
         ("persist", "exclusive", 1),
         ("persist", "exclusive", 3),
@@ -502,6 +503,32 @@ def test_bad_mount_arguments_are_refused(
     assert "use" in err["message"]
     # Nothing was mounted: a proper mount still works afterwards.
     assert lab.open("opfs") == "opfs"
+
+
+def test_wal_works_whatever_the_pragma_order(launch: Launcher, lab_url: str) -> None:
+    """journal_mode=WAL before locking_mode: the -shm index lives in memory (mmap works)."""
+    code = """
+import sqlite3
+con = sqlite3.connect("/yloft/lab.db", isolation_level=None)
+modes = [con.execute("PRAGMA journal_mode=wal").fetchone()[0],
+         con.execute("PRAGMA locking_mode=exclusive").fetchone()[0]]
+con.execute("CREATE TABLE IF NOT EXISTS n(x)")
+con.execute("INSERT INTO n VALUES (1)")
+modes.append(con.execute("SELECT count(*) FROM n").fetchone()[0])
+con.close()
+os.fsync(os.open("/yloft/lab.db", os.O_RDONLY))
+json.dumps(modes)
+"""
+    ctx = launch()
+    lab = Lab(ctx, lab_url)
+    lab.call("mount", force="opfs")
+    assert lab.call("py", code=code) == ["wal", "exclusive", 1]
+    # Reopening an existing WAL database in NORMAL locking needs the -shm mapping.
+    assert lab.call("py", code=code) == ["wal", "exclusive", 2]
+    lab.page.close()
+    lab = Lab(ctx, lab_url)
+    lab.call("mount", force="opfs")
+    assert lab.call("py", code=code) == ["wal", "exclusive", 3]
 
 
 def test_mounting_twice_at_one_path_is_refused(launch: Launcher, lab_url: str) -> None:
