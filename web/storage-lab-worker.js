@@ -115,8 +115,8 @@ const methods = {
       trace,
     });
     mounts.set(path, storage);
-    const { kind, dbPath, persisted, fallbackReason } = storage;
-    return { kind, path, dbPath, persisted, fallbackReason };
+    const { kind, dbPath, persisted, fallbackReason, pragmas } = storage;
+    return { kind, path, dbPath, persisted, fallbackReason, pragmas };
   },
 
   /** @param {{path?: string, journalMode?: string, lockingMode?: string, pageSize?: number, cacheSize?: number}} o */

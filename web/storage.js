@@ -29,6 +29,8 @@ export { StorageError };
  * @property {string} dbPath      `${path}/${name}.db`, where SQLite should open the database
  * @property {boolean} persisted  whether the browser promised not to evict this site's data
  * @property {string | null} fallbackReason  why a better kind was not used (null if none)
+ * @property {Record<string, string | number>} pragmas  SQLite settings to apply, in this
+ *   order, when opening `dbPath` (chosen by measurement: docs/storage.md)
  * @property {() => void} flush   the commit hook from JS: make every write so far durable
  *   (opfs) or start storing it (idb); throws StorageError if the volume failed
  * @property {() => Promise<void>} afterCommit  resolves when everything flushed so far is
@@ -38,6 +40,18 @@ export { StorageError };
  * @property {() => any[]} takeTrace  recorded I/O since the last call (mounted with trace)
  * @property {() => Promise<void>} close  flush, release handles and locks, unmount
  */
+
+/**
+ * The SQLite settings measured best on these volumes (docs/storage.md): WAL with
+ * EXCLUSIVE locking, 4 KiB pages, a 16 MiB page cache. Apply them in this order.
+ */
+export const PRAGMAS = Object.freeze({
+  page_size: 4096,
+  locking_mode: "exclusive",
+  journal_mode: "wal",
+  journal_size_limit: 0,
+  cache_size: -16000,
+});
 
 /** True in a context that has OPFS sync access handles (a dedicated worker). */
 export function opfsAvailable() {
@@ -251,6 +265,7 @@ async function finish({ kind, path, dbPath, fallbackReason, volume, FS, getError
     kind,
     path,
     dbPath,
+    pragmas: { ...PRAGMAS },
     persisted,
     fallbackReason,
     flush,

@@ -484,6 +484,14 @@ def test_best_available_is_opfs_in_a_worker(launch: Launcher, lab_url: str) -> N
     assert info["fallbackReason"] is None
     assert isinstance(info["persisted"], bool)
     assert info["dbPath"] == "/yloft/lab.db"
+    # The measured settings, in the order to apply them (docs/storage.md).
+    assert list(info["pragmas"].items()) == [
+        ("page_size", 4096),
+        ("locking_mode", "exclusive"),
+        ("journal_mode", "wal"),
+        ("journal_size_limit", 0),
+        ("cache_size", -16000),
+    ]
 
 
 @pytest.mark.parametrize(
