@@ -4,6 +4,9 @@
     python3 build.py serve [--port 8000]   set up, build web/dist/, serve it on 127.0.0.1
     python3 build.py build                 set up and build web/dist/ only
     python3 build.py test [PYTEST ARGS]    set up, build, lint, type-check, run every test layer
+                                           (then `bench --quick`: every benchmark must run)
+    python3 build.py bench [--quick] [--only NAME]   benchmarks beside their baselines
+                                           (bench/run.py: JSON, docs/benchmarks.md)
 
 Every step skips itself when its inputs have not changed (a stamp file holds a hash
 of them), so re-running a command on a set-up machine is quick. This file uses only
@@ -292,7 +295,20 @@ def test(pytest_args: list[str]) -> None:
     if code == 5:
         log("pytest collected no tests: that is a failure")
         raise SystemExit(1)
+    if code == 0 and not pytest_args:
+        # Smoke run: every benchmark must produce its figures; timings are not judged.
+        code = bench(quick=True, only="")
     raise SystemExit(code)
+
+
+def bench(quick: bool, only: str) -> int:
+    """Run bench/run.py (see its docstring); return its exit status."""
+    build()
+    ensure_chromium()
+    cmd = [str(VENV_PY), "bench/run.py", *(["--quick"] if quick else [])]
+    cmd += ["--only", only] if only else []
+    log("$ " + " ".join(cmd))
+    return subprocess.call(cmd, cwd=ROOT)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -306,6 +322,9 @@ def main(argv: list[str] | None = None) -> None:
     sub.add_parser("build", help="set up and build web/dist/")
     p_test = sub.add_parser("test", help="run every check and test layer")
     p_test.add_argument("pytest_args", nargs=argparse.REMAINDER, help="passed to pytest")
+    p_bench = sub.add_parser("bench", help="run the benchmarks beside their baselines")
+    p_bench.add_argument("--quick", action="store_true", help="smoke run (under 3 minutes)")
+    p_bench.add_argument("--only", default="", help="comma-separated benchmark names")
     args = parser.parse_args(argv)
     if args.command == "serve":
         serve(args.port, args.tokens, args.relay_db)
@@ -313,6 +332,8 @@ def main(argv: list[str] | None = None) -> None:
         build()
     elif args.command == "test":
         test(args.pytest_args)
+    elif args.command == "bench":
+        raise SystemExit(bench(args.quick, args.only))
 
 
 if __name__ == "__main__":

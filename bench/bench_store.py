@@ -272,6 +272,10 @@ def edit_bench(tmp: Path, sync: str, history: int, edits: int, cache: bool) -> d
     return {
         "yloft_s": statistics.median(per_edit),
         "floor_s": statistics.median(per_append),
+        "yloft_min_s": min(per_edit),
+        "yloft_max_s": max(per_edit),
+        "floor_min_s": min(per_append),
+        "floor_max_s": max(per_append),
         "update_bytes_median": statistics.median(len(u) for u in captured),
     }
 
@@ -394,12 +398,16 @@ def main() -> None:
         "ratio": cy / cf,
         "target": 3.0,
         "crdt_only_s": cc,
+        "yloft_samples_s": create_y,
+        "floor_samples_s": create_f,
+        "crdt_only_samples_s": create_c,
         "crdt_only_ratio_to_floor": cc / cf,
         "yloft_minus_crdt_ratio_to_floor": (cy - cc) / cf,
     }
     qm = {k: statistics.median(v) for k, v in query.items()}
     results["query"] = {
         **qm,
+        **{k.replace("_s", "_samples_s"): v for k, v in query.items()},
         "ratio_vs_tuples": qm["yloft_s"] / qm["plain_tuples_s"],
         "ratio_vs_dicts": qm["yloft_s"] / qm["plain_dicts_s"],
         "target": 1.5,

@@ -1,0 +1,199 @@
+"""The one shape every benchmark figure takes, and readers for the older scripts' JSON.
+
+A *comparison* is one measured quantity with several subjects measured on the same data
+in the same run; one of them is the baseline every ratio is taken against::
+
+    comp("writes.edit", "Durable edit, 100 documents", "ms", "y-indexeddb",
+         {"yloft (OPFS)": [1.2, 1.3, 1.1], "y-indexeddb": [2.0, 2.2, 1.9]})
+    -> {"id": ..., "unit": "ms", "better": "lower", "baseline": "y-indexeddb",
+        "subjects": [{"name": "yloft (OPFS)", "min": 1.1, "median": 1.2, "max": 1.3,
+                      "n": 3, "ratio": 0.6}, ...]}
+
+``ratio`` is the subject's median over the baseline's median (so for "lower is better"
+quantities a ratio above 1 means slower or bigger than the baseline).
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+
+def stats(samples: Iterable[float]) -> dict[str, Any]:
+    values = [float(v) for v in samples]
+    if not values:
+        raise ValueError("no samples")
+    return {
+        "min": min(values),
+        "median": statistics.median(values),
+        "max": max(values),
+        "n": len(values),
+        "samples": values,
+    }
+
+
+def comp(
+    cid: str,
+    title: str,
+    unit: str,
+    baseline: str,
+    subjects: Mapping[str, Sequence[float] | float],
+    *,
+    better: str = "lower",
+    note: str = "",
+) -> dict[str, Any]:
+    """A comparison from raw samples per subject (a lone number counts as one sample)."""
+    rows = []
+    for name, samples in subjects.items():
+        values = [samples] if isinstance(samples, (int, float)) else list(samples)
+        rows.append({"name": name, **stats(values)})
+    base = next((r for r in rows if r["name"] == baseline), None)
+    if base is None:
+        raise ValueError(f"{cid}: baseline {baseline!r} is not among the subjects")
+    for r in rows:
+        r["ratio"] = r["median"] / base["median"] if base["median"] else math.inf
+    out = {"id": cid, "title": title, "unit": unit, "better": better, "baseline": baseline,
+           "subjects": rows}  # fmt: skip
+    if note:
+        out["note"] = note
+    return out
+
+
+def missing(comparisons: list[dict[str, Any]]) -> list[str]:
+    """What a benchmark failed to produce: empty list when every figure is there."""
+    if not comparisons:
+        return ["no comparisons"]
+    problems = []
+    for c in comparisons:
+        if len(c["subjects"]) < 2:
+            problems.append(f"{c['id']}: fewer than two subjects")
+        for s in c["subjects"]:
+            for key in ("min", "median", "max", "ratio"):
+                v = s.get(key)
+                if not isinstance(v, (int, float)) or not math.isfinite(v):
+                    problems.append(f"{c['id']} / {s['name']}: {key} = {v!r}")
+            if s["median"] == 0 and c["better"] == "lower" and c["unit"] not in {"bytes"}:
+                problems.append(f"{c['id']} / {s['name']}: a time of 0")
+    return problems
+
+
+def one_line(c: dict[str, Any]) -> str:
+    parts = [f"{s['name']} {s['median']:.4g} (x{s['ratio']:.2f})" for s in c["subjects"]]
+    return f"{c['title']} [{c['unit']}, baseline {c['baseline']}]: " + ", ".join(parts)
+
+
+# ------------------------------------------------ new benches already write comparisons
+
+
+def passthrough(raw: dict[str, Any]) -> list[dict[str, Any]]:
+    return list(raw["comparisons"])
+
+
+writes = queries = coldstart = size = passthrough
+
+
+def tabs(raw: dict[str, Any]) -> list[dict[str, Any]]:
+    if "comparisons" in raw:
+        return passthrough(raw)
+    raise ValueError("bench_tabs.json has no 'comparisons' list (see bench/figures.py)")
+
+
+# ----------------------------------------------------------- readers for older scripts
+
+
+def store(raw: dict[str, Any]) -> list[dict[str, Any]]:
+    """bench_store.py (CPython): create, indexed query, edit with history, size."""
+    c, q = raw["create"], raw["query"]
+    out = [
+        comp("store.create", f"Create {raw['docs']:,} documents, one transaction (CPython)",
+             "s", "plain sqlite3",
+             {"yloft Store": c.get("yloft_samples_s", c["yloft_s"]),
+              "CRDT alone (no storage)": c.get("crdt_only_samples_s", c["crdt_only_s"]),
+              "plain sqlite3": c.get("floor_samples_s", c["floor_s"])}),
+        comp("store.query", "Indexed filter + sort + limit 50 (CPython)", "ms", "plain sqlite3",
+             {"yloft Store.query": [v * 1e3 for v in q.get("yloft_samples_s", [q["yloft_s"]])],
+              "plain sqlite3": [v * 1e3 for v in q.get("plain_tuples_samples_s",
+                                                         [q["plain_tuples_s"]])]}),
+    ]  # fmt: skip
+    for key, label in (("edit_sync_full", "synchronous=FULL"),
+                       ("edit_sync_normal", "synchronous=NORMAL")):  # fmt: skip
+        e = raw[key]
+        out.append(comp(
+            f"store.{key}", f"Edit a document with 1,000 edits of history, {label} (CPython)",
+            "ms", "plain sqlite3 append",
+            {"yloft Store": [e.get("yloft_min_s", e["yloft_s"]) * 1e3, e["yloft_s"] * 1e3,
+                             e.get("yloft_max_s", e["yloft_s"]) * 1e3],
+             "plain sqlite3 append": [e.get("floor_min_s", e["floor_s"]) * 1e3,
+                                      e["floor_s"] * 1e3,
+                                      e.get("floor_max_s", e["floor_s"]) * 1e3]},
+            note="min/median/max over single edits"))  # fmt: skip
+    s = raw["size"]
+    out.append(comp(
+        "store.size", f"Database size, {raw['docs']:,} documents (CPython)", "bytes",
+        "Yjs state + column values",
+        {"yloft database": s["yloft_db_bytes"], "plain sqlite3 database": s["floor_db_bytes"],
+         "Yjs state + column values": s["yjs_state_bytes"] + s["column_bytes"]}))  # fmt: skip
+    return out
+
+
+def crdt(raw: dict[str, Any]) -> list[dict[str, Any]]:
+    """bench_crdt.py: each operation, Python in Pyodide vs JS Yjs, same Node process."""
+    out = []
+    for op, row in raw["ops"].items():
+        if "js_ms" not in row:
+            continue
+        sides = {"yloft.crdt in Pyodide": row["py_ms"], "JS Yjs": row["js_ms"]}
+        out.append(comp(f"crdt.{op}", f"CRDT {op.replace('_', ' ')} (Node)", "ms", "JS Yjs", sides))
+    return out
+
+
+def storage(raw: dict[str, Any]) -> list[dict[str, Any]]:
+    """bench_storage.py: durable commits/s per storage configuration vs raw OPFS."""
+    subjects: dict[str, Sequence[float]] = {
+        "raw OPFS append + flush": raw["raw_opfs_append_flush"]["commits_per_s_samples"]
+    }
+    for row in raw["configs"]:
+        subjects[row["label"]] = row["commits_per_s_samples"]
+    return [comp("storage.commits", "One-row SQLite commits per storage configuration "
+                 "(Chromium)", "commits/s", "raw OPFS append + flush", subjects,
+                 better="higher")]  # fmt: skip
+
+
+def relay(raw: dict[str, Any]) -> list[dict[str, Any]]:
+    """bench_relay.py: load on three servers (one run each), and catch-up bytes."""
+    names = {"yloft": "yloft relay", "node": "@y/websocket-server", "pycrdt": "pycrdt-websocket"}
+    load = {names[k]: v for k, v in raw.get("load", {}).items() if v.get("delivered")}
+    out = []
+    base = names["node"]
+    if load and base in load:
+        for key, title, unit, better in (
+            ("throughput_per_s", "Relay throughput, 100 clients in 10 rooms", "updates/s",
+             "higher"),
+            ("delivered_ratio", "Relay share of updates delivered", "share", "higher"),
+            ("p50_ms", "Relay latency p50", "ms", "lower"),
+            ("p99_ms", "Relay latency p99", "ms", "lower"),
+            ("rss_peak_mib", "Relay server memory (peak RSS)", "MiB", "lower"),
+        ):  # fmt: skip
+            out.append(comp(f"relay.{key}", title, unit, base,
+                            {n: v[key] for n, v in load.items()}, better=better,
+                            note=f"one {raw['seconds']} s run per server"))  # fmt: skip
+    c = raw.get("catchup")
+    if c:
+        out.append(comp(
+            "relay.catchup_bytes",
+            f"Catch-up bytes after missing {c['missed_updates']:,} updates", "bytes",
+            "minimal diff (pycrdt)",
+            {"yloft relay catch-up": c["catchup_bytes"],
+             "minimal diff (pycrdt)": c["minimal_diff_bytes"]}))  # fmt: skip
+        out.append(
+            comp(
+                "relay.fresh_bytes",
+                "Fresh device download",
+                "bytes",
+                "full Yjs state",
+                {"yloft relay": c["fresh_device_bytes"], "full Yjs state": c["full_state_bytes"]},
+            )
+        )
+    return out
