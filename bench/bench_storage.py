@@ -1,6 +1,6 @@
 """Durable commits per second on yloft's storage, beside raw OPFS in the same run.
 
-    .venv/bin/python bench/bench_storage.py [--rounds 5] [--commits 300]
+    .venv/bin/python bench/bench_storage.py [--rounds 5] [--commits 300] [--only REGEX]
 
 Headless Chromium (Debian's, build.CHROMIUM_FLAGS) with a fresh on-disk profile opens
 web/storage-lab.html; its worker loads bare Pyodide and runs Python's sqlite3 on each
@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import shutil
 import statistics
 import sys
@@ -80,6 +81,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--commits", type=int, default=300, help="commits per round")
+    parser.add_argument("--only", help="measure only configurations whose label matches")
+    parser.add_argument("--out", default="storage.json", help="file name under bench/results")
     args = parser.parse_args()
 
     from playwright.sync_api import sync_playwright
@@ -92,7 +95,7 @@ def main() -> None:
     threading.Thread(target=server.serve_forever, daemon=True).start()
     url = f"http://127.0.0.1:{server.server_address[1]}/storage-lab.html"
     profile = tempfile.mkdtemp(prefix="yloft-bench-profile-")
-    cfgs = configs()
+    cfgs = [c for c in configs() if not args.only or re.search(args.only, c["label"])]
     samples: dict[str, list[float]] = {c["label"]: [] for c in cfgs}
     per_commit: dict[str, dict[str, float]] = {}
     raw: list[float] = []
@@ -168,7 +171,7 @@ def main() -> None:
         "configs": rows,
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "storage.json").write_text(json.dumps(result, indent=1))
+    (RESULTS / args.out).write_text(json.dumps(result, indent=1))
     print(f"\nraw OPFS append 100 B + flush: {raw_median:.0f}/s (median of {args.rounds})")
     print(f"{'configuration':58} {'commits/s':>9} {'x raw':>6}  per commit")
     for row in rows:
@@ -185,7 +188,7 @@ def main() -> None:
                 f"{row['label']:58} {row['lookups_per_s_median']:9.0f}/s "
                 f"OPFS reads per lookup {row['fs_reads_per_lookup']}"
             )
-    print(f"\nwrote {RESULTS / 'storage.json'}")
+    print(f"\nwrote {RESULTS / args.out}")
 
 
 def prefill_code(path: str, rows: int) -> str:
