@@ -101,6 +101,14 @@ const methods = {
   },
 
   /**
+   * Make navigator.storage.getDirectory() reject the way some private modes do (tests of
+   * the fallback). @param {{name: string}} o  the DOMException name to reject with
+   */
+  refuseOpfs({ name }) {
+    navigator.storage.getDirectory = () => Promise.reject(new DOMException("refused by test", name));
+  },
+
+  /**
    * @param {{name?: string, force?: "opfs" | "idb" | "memory", path?: string,
    *   lockTimeoutMs?: number, extraFiles?: string[], trace?: boolean}} o
    */

@@ -53,6 +53,9 @@ export const PRAGMAS = Object.freeze({
   cache_size: -16000,
 });
 
+/** Errors with which a browser refuses OPFS as a whole (not a locked or broken file). */
+const OPFS_REFUSED = new Set(["SecurityError", "NotAllowedError", "NotSupportedError", "TypeError"]);
+
 /** True in a context that has OPFS sync access handles (a dedicated worker). */
 export function opfsAvailable() {
   return (
@@ -136,10 +139,24 @@ export async function mountStorage(
     return finish({ kind, path, dbPath: `${path}/${dbFile}`, fallbackReason, volume: null, FS });
   }
 
-  const volume =
-    kind === "opfs"
-      ? await OpfsVolume.open(await opfsDirectory(path), dbFile, { lockTimeoutMs, extraFiles, trace })
-      : await openIdbVolume(path);
+  /** @type {OpfsVolume | IdbVolume} */
+  let volume;
+  if (kind === "opfs") {
+    try {
+      volume = await OpfsVolume.open(await opfsDirectory(path), dbFile, { lockTimeoutMs, extraFiles, trace });
+    } catch (e) {
+      // Some private modes expose the API but refuse to use it: fall back (reported), but
+      // only when the choice was ours and the browser refused OPFS as such. A locked file
+      // or a failing disk is an error, never a silent switch to other (empty) storage.
+      const err = /** @type {Error} */ (e);
+      if (force || !OPFS_REFUSED.has(err.name) || !idbAvailable()) throw e;
+      fallbackReason = `OPFS refused (${err.name}: ${err.message})`;
+      kind = "idb";
+      volume = await openIdbVolume(path);
+    }
+  } else {
+    volume = await openIdbVolume(path);
+  }
   /** @type {unknown} */
   let lastError = null;
   const type = createVolumeFS(FS, pyodide.ERRNO_CODES, volume, (e) => {

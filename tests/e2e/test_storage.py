@@ -494,6 +494,22 @@ def test_best_available_is_opfs_in_a_worker(launch: Launcher, lab_url: str) -> N
     ]
 
 
+def test_refused_opfs_falls_back_to_idb_and_says_why(launch: Launcher, lab_url: str) -> None:
+    ctx = launch()
+    lab = Lab(ctx, lab_url)
+    lab.call("refuseOpfs", name="SecurityError")
+    info = lab.call("mount")
+    assert info["kind"] == "idb"
+    assert "SecurityError" in info["fallbackReason"]
+    # Forced OPFS does not fall back: it fails with the browser's reason.
+    other = Lab(ctx, lab_url)
+    other.call("refuseOpfs", name="SecurityError")
+    assert other.error_of("mount", force="opfs", path="/other")["name"] == "SecurityError"
+    # A failure that is not a refusal of OPFS as such is never papered over.
+    other.call("refuseOpfs", name="InvalidStateError")
+    assert other.error_of("mount", path="/third")["name"] == "InvalidStateError"
+
+
 @pytest.mark.parametrize(
     ("arg", "name"),
     [
