@@ -507,14 +507,15 @@ class Store:
                 entry = self._load_db(entry.key, update)
             key = entry.key
             if key is None:
-                key = self._doc_key(schema.name, doc_id)
-                if key is None:
+                try:
                     cur = con.execute(
                         "INSERT INTO _yloft_docs (collection, id) VALUES (?, ?)",
                         (schema.name, doc_id),
                     )
                     key = int(cur.lastrowid or 0)
-                else:
+                except sqlite3.IntegrityError:  # created meanwhile by another connection
+                    key = self._doc_key(schema.name, doc_id)
+                    assert key is not None
                     entry = self._load_db(key, update)
                 entry.key = key
             con.execute(

@@ -510,3 +510,24 @@ def test_tombstone_flag_survives_a_savepoint_rollback(store: Store) -> None:
     rebuilt = store.collection("notes", {"title": Field("meta.title", str, fts=True)})
     assert rebuilt.ids() == [kept]
     assert rebuilt.row(gone) is None and rebuilt.deleted(gone)
+
+
+def test_new_document_created_meanwhile_by_another_connection(tmp_path: Path) -> None:
+    from yloft._entry import Entry
+
+    with Store(tmp_path / "s.db") as a, Store(tmp_path / "s.db") as b:
+        na, nb = a.collection("notes", FIELDS), b.collection("notes", FIELDS)
+        src: Doc = Doc()
+        src.get("meta", type=Map)["title"] = "from a"
+        update = src.get_update()
+        # a has decided "x" is new (as apply_update does) when b creates it first.
+        entry = Entry(None, Doc())
+        entry.doc.apply_update(update)
+        entry.take()
+        other: Doc = Doc()
+        other.get("meta", type=Map)["rank"] = 3.0
+        nb.apply_update("x", other.get_update())
+        a._persist(na.schema, "x", entry, update, None)
+        for coll in (na, nb):
+            row = coll.row("x")
+            assert row is not None and (row["title"], row["rank"]) == ("from a", 3.0)
