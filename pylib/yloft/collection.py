@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._entry import Entry, check_id
 from ._updates import covers
-from .crdt import Doc, Map, merge_updates
+from .crdt import Doc, Map
 from .errors import (
     DocumentBusyError,
     DocumentDeletedError,
@@ -182,14 +182,11 @@ class Collection:
         entry = store._entry(self.name, doc_id, keep=True)
         if entry is None:
             entry = Entry(None, Doc())
+        # A document holding pending structs is rebuilt, not patched (see Entry.pending);
+        # the bytes are then checked on a scratch Doc first.
+        rebuild = entry.pending and entry.key is not None
         try:
-            if entry.pending and entry.key is not None:
-                merge_updates(data)  # validates the bytes before anything is rebuilt
-                entry = store._load_db(entry.key, data)
-                store._remember(ident, entry)
-                store._persist(self.schema, doc_id, entry, data, origin)
-                return
-            entry.doc.apply_update(data)
+            (Doc() if rebuild else entry.doc).apply_update(data)
         except ValueError as exc:
             entry.updates.clear()
             store._evict(ident)
@@ -197,6 +194,14 @@ class Collection:
                 f"update for {self.name}/{doc_id} is not a valid Yjs v1 update ({exc}); "
                 "pass bytes from get_update()/Doc.get_update() or a Yjs peer"
             ) from exc
+        except BaseException:
+            store._evict(ident)
+            raise
+        if rebuild and entry.key is not None:
+            entry = store._load_db(entry.key, data)
+            store._remember(ident, entry)
+            store._persist(self.schema, doc_id, entry, data, origin)
+            return
         observed = entry.take()
         entry.pending = not covers(entry.doc.get_state(), data)
         if observed is None and not entry.pending and entry.key is not None:

@@ -129,3 +129,20 @@ def test_random_bytes_never_half_apply(store: Store, garbage: bytes) -> None:
     # Whatever got in, the columns still match the document.
     doc = notes.get(nid)
     assert notes.row(nid)["body"] == str(doc.get("body", type=Text))  # type: ignore[index]
+
+
+def test_garbage_for_a_document_holding_pending_structs(store: Store) -> None:
+    src: Doc = Doc()
+    updates: list[bytes] = []
+    src.observe(lambda e: updates.append(e.update))
+    text = src.get("body", type=Text)
+    text.insert(0, "one ")
+    text.insert(4, "two ")
+    notes = store.collection("notes")
+    notes.apply_update("p", updates[1], origin="peer")  # waits for updates[0]
+    before = store.dump()
+    with pytest.raises(MalformedUpdateError):
+        notes.apply_update("p", b"\x01\x02\x03", origin="peer")
+    assert store.dump() == before
+    notes.apply_update("p", updates[0], origin="peer")
+    assert notes.row("p")["body"] == "one two "  # type: ignore[index]
