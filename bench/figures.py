@@ -43,6 +43,7 @@ def comp(
     *,
     better: str = "lower",
     note: str = "",
+    floors: Sequence[str] = (),
 ) -> dict[str, Any]:
     """A comparison from raw samples per subject (a lone number counts as one sample)."""
     rows = []
@@ -58,6 +59,8 @@ def comp(
            "subjects": rows}  # fmt: skip
     if note:
         out["note"] = note
+    if floors:  # reference points (raw storage), not alternatives a developer would pick
+        out["floors"] = list(floors)
     return out
 
 
