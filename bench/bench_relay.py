@@ -53,6 +53,15 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def cpu_s(pid: int) -> float:
+    """User + system CPU seconds a process used so far (from /proc)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def rss_kib(pid: int) -> int:
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -139,17 +148,22 @@ def run_load(name: str, seconds: int, tmp: Path) -> dict[str, Any]:
     srv, urls = start_server(name, port, tmp / f"{name}.db")
     try:
         idle_kib = rss_kib(srv.proc.pid)
+        cpu0 = cpu_s(srv.proc.pid)
         cfg = {"rooms": urls, "clients": 10, "rate": 5, "seconds": seconds, "drain": 5}
-        out = subprocess.run(
-            [NODE, str(ROOT / "bench" / "bench_relay_load.mjs"), json.dumps(cfg)],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=seconds + 180,
-        )
+        try:
+            out = subprocess.run(
+                [NODE, str(ROOT / "bench" / "bench_relay_load.mjs"), json.dumps(cfg)],
+                cwd=ROOT,
+                capture_output=True,
+                text=True,
+                timeout=seconds + 180,
+            )
+        except subprocess.TimeoutExpired:
+            return {"error": "load generator timed out", "delivered": 0}
         if out.returncode != 0:
             raise RuntimeError(f"load generator failed on {name}:\n{out.stderr[-3000:]}")
         result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+        result["server_cpu_s"] = cpu_s(srv.proc.pid) - cpu0
         result["rss_idle_mib"] = idle_kib / 1024
         result["rss_peak_mib"] = max(srv.samples, default=0) / 1024
         result["rss_end_mib"] = rss_kib(srv.proc.pid) / 1024
@@ -284,14 +298,16 @@ def main() -> None:
                 print(f"load: {name} …", flush=True)
                 r = run_load(name, args.seconds, Path(tmp))
                 results["load"][name] = r
-                if not r["delivered"]:
+                if not r.get("delivered"):
                     print(f"  {name}: nothing delivered", r, flush=True)
                     continue
                 print(
-                    f"  {name:7s} delivered {r['delivered']}/{r['expected']}"
+                    f"  {name:7s} synced {r['synced']}/{r['clients']},"
+                    f" delivered {r['delivered']}/{r['expected']}"
                     f" ({100 * r['delivered_ratio']:.1f} %), {r['throughput_per_s']:.0f}/s,"
                     f" p50 {r['p50_ms']:.1f} ms, p99 {r['p99_ms']:.1f} ms,"
-                    f" RSS peak {r['rss_peak_mib']:.0f} MiB (idle {r['rss_idle_mib']:.0f})",
+                    f" RSS peak {r['rss_peak_mib']:.0f} MiB (idle {r['rss_idle_mib']:.0f}),"
+                    f" server CPU {r['server_cpu_s']:.1f} s",
                     flush=True,
                 )
         load = results["load"]
