@@ -38,14 +38,6 @@ def yloft_subject(c: dict[str, Any]) -> dict[str, Any] | None:
     return next((s for s in c["subjects"] if s["name"].lower().startswith("yloft")), None)
 
 
-def gap(c: dict[str, Any], s: dict[str, Any]) -> float:
-    """How many times worse than the baseline (below 1: better)."""
-    r = float(s["ratio"])
-    if c["better"] == "higher":
-        return 1 / r if r else math.inf
-    return r
-
-
 def chart(c: dict[str, Any]) -> str:
     """One horizontal bar chart as an SVG document."""
     subjects = c["subjects"]
@@ -99,7 +91,7 @@ def chart(c: dict[str, Any]) -> str:
             for v in (s["min"], s["max"]):
                 out.append(f'<line x1="{x(v):.1f}" x2="{x(v):.1f}" y1="{y + 4}" '
                            f'y2="{y + BAR_H - 4}" stroke="black"/>')  # fmt: skip
-        label = f"{fmt(s['median'], c['unit'])}  x{s['ratio']:.2f}"
+        label = f"{fmt(s['median'], c['unit'])}  x{s['ratio']:.3g}"
         out.append(f'<text x="{LABEL_W + PLOT_W + 6}" y="{y + 13}">{html.escape(label)}</text>')
     out.append("</svg>")
     return "\n".join(out) + "\n"
@@ -111,7 +103,7 @@ def table_rows(c: dict[str, Any]) -> list[str]:
         base = " (baseline)" if s["name"] == c["baseline"] else ""
         rows.append(
             f"| {s['name']}{base} | {fmt(s['min'], c['unit'])} | {fmt(s['median'], c['unit'])}"
-            f" | {fmt(s['max'], c['unit'])} | {s['n']} | {s['ratio']:.2f} |"
+            f" | {fmt(s['max'], c['unit'])} | {s['n']} | {s['ratio']:.3g} |"
         )
     return rows
 
@@ -140,23 +132,39 @@ def render(run: dict[str, Any], chart_dir: Path, link_prefix: str) -> str:
     if run.get("partial_runs"):
         lines.append(f"- benchmarks re-run alone (--only) at: {', '.join(run['partial_runs'])}")
     lines += ["", "## At a glance", "",
-              "yloft's ratio to each baseline (above 1 = slower / bigger / fewer than the "
-              "baseline, for the quantity's direction see its chart).", "",
-              "| comparison | yloft | baseline | ratio | times worse |",
+              "yloft's median divided by each other subject's median, same run, same data. "
+              "*Times worse* turns that into one direction: above 1 means yloft is slower, "
+              "bigger or delivers less; below 1 means it does better. *Floors* are raw "
+              "storage with no document model, the least any such system must pay.", "",
+              "| comparison | yloft subject | compared with | ratio | times worse |",
               "|---|---|---|---|---|"]  # fmt: skip
     worst: list[tuple[float, str]] = []
+    worst_floor: list[tuple[float, str]] = []
     for entry in run["benches"].values():
         for c in entry.get("comparisons", []):
             s = yloft_subject(c)
-            if s is None or s["name"] == c["baseline"]:
+            if s is None:
                 continue
-            g = gap(c, s)
-            worst.append((g, f"{c['title']}: {s['name']} vs {c['baseline']}"))
-            lines.append(f"| {c['title']} | {s['name']} | {c['baseline']} | {s['ratio']:.2f} "
-                         f"| {g:.2f} |")  # fmt: skip
+            floors = set(c.get("floors", []))
+            for other in c["subjects"]:
+                if other["name"].lower().startswith("yloft") or not other["median"]:
+                    continue
+                ratio = s["median"] / other["median"]
+                g = 1 / ratio if c["better"] == "higher" and ratio else ratio
+                is_floor = other["name"] in floors
+                what = f"{c['title']}: {s['name']} vs {other['name']}"
+                (worst_floor if is_floor else worst).append((g, what))
+                kind = " (floor)" if is_floor else ""
+                lines.append(f"| {c['title']} | {s['name']} | {other['name']}{kind} "
+                             f"| {ratio:.3g} | {g:.3g} |")  # fmt: skip
     if worst:
         g, what = max(worst)
-        lines += ["", f"**Largest gap**: {what}, {g:.1f} times worse than the baseline."]
+        lines += ["", f"**Largest gap to an alternative**: {what}: {g:.3g} times worse."]
+        g, what = min(worst)
+        lines += [f"**Largest lead**: {what}: {g:.3g} times (below 1 = yloft better)."]
+    if worst_floor:
+        g, what = max(worst_floor)
+        lines += [f"**Largest gap to a floor**: {what}: {g:.3g} times."]
     failed = {n: e["error"] for n, e in run["benches"].items() if "error" in e}
     if failed:
         lines += ["", "## Not measured in this run", ""]
