@@ -6,7 +6,11 @@
 //   await db.query("SELECT id, title FROM notes ORDER BY updated_at DESC", []);
 //   const off = db.subscribe("SELECT count(*) AS n FROM notes", [], (rows) => {});
 //   await db.call("create_note", "title", "body");
-//   db.status;  // {storage: "opfs" | "idb" | "memory", persisted, unsaved, error}
+//   db.status;  // {storage: "opfs" | "idb" | "memory", persisted, unsaved, error, writer, tab}
+//
+// Several tabs may open the same database: one of them (status.writer) owns the durable
+// database, the others keep a live replica and forward their edits to it (web/tabs.js,
+// yloft.sync.tabs). A call's promise resolves once its changes are durable.
 
 /**
  * @typedef {object} ConnectOptions
@@ -20,8 +24,10 @@
  * @typedef {object} Status
  * @property {string} storage    "opfs", "idb" or "memory" (nothing survives a reload)
  * @property {boolean} persisted whether the browser granted persistent storage
- * @property {number} unsaved    requests not yet durable
+ * @property {number} unsaved    requests running plus own changes not yet durable
  * @property {string | null} error  the last storage or engine error, if any
+ * @property {boolean} writer    whether this tab owns the durable database (tab sync)
+ * @property {string} tab        this tab's id among the open tabs
  */
 
 /** An error raised by Python (or the engine), with the Python exception's name. */

@@ -23,6 +23,7 @@ from typing import Any
 
 from ..errors import YloftError
 from ..store import Store
+from ..sync.tabs import Send, TabSync
 
 Notify = Callable[[int, list[dict[str, Any]]], None]
 
@@ -47,8 +48,12 @@ class Engine:
         self.notify = notify
         self._subscriptions: dict[int, Any] = {}
         self._next_sub = 1
-        if app is not None and callable(getattr(app, "setup", None)):
-            app.setup(store)
+        self.tabs: TabSync | None = None
+        self._setup_app()
+
+    def _setup_app(self) -> None:
+        if self.app is not None and callable(getattr(self.app, "setup", None)):
+            self.app.setup(self.store)
 
     @classmethod
     def open(
@@ -74,7 +79,12 @@ class Engine:
             if method is None:
                 raise AppFunctionError(f"unknown engine method {msg['method']!r}")
             value = method(*msg.get("args", []))
-            return json.dumps({"ok": True, "value": to_json(value)})
+            reply: dict[str, Any] = {"ok": True, "value": to_json(value)}
+            tabs = self.tabs
+            if tabs is not None and not tabs.is_leader and tabs.pushed > tabs.acked:
+                # Shown here already; saved once the writer tab acknowledged this msg_id.
+                reply["await_ack"] = tabs.pushed
+            return json.dumps(reply)
         except Exception as exc:
             error = {
                 "name": type(exc).__name__,
@@ -90,14 +100,17 @@ class Engine:
         """Start a live query; returns its id and current rows (later rows via notify)."""
         sub_id = self._next_sub
         self._next_sub += 1
-        rows = self.store.query(sql, tuple(params or ()))
+        sub = self._subscribe(sub_id, sql, tuple(params or ()))
+        return {"id": sub_id, "rows": sub.result}
 
+    def _subscribe(self, sub_id: int, sql: str, params: tuple[Any, ...]) -> Any:
         def changed(new_rows: list[dict[str, Any]]) -> None:
             if self.notify is not None and sub_id in self._subscriptions:
                 self.notify(sub_id, to_json(new_rows))
 
-        self._subscriptions[sub_id] = self.store.subscribe(sql, tuple(params or ()), changed)
-        return {"id": sub_id, "rows": rows}
+        sub = self.store.subscribe(sql, params, changed)
+        self._subscriptions[sub_id] = sub
+        return sub
 
     def rpc_unsubscribe(self, sub_id: int) -> bool:
         sub = self._subscriptions.pop(sub_id, None)
@@ -124,7 +137,69 @@ class Engine:
             )
         return fn(*args)
 
+    # ------------------------------------------------------------------ tabs
+
+    def start_tabs(self, tab_id: str, send: Send, *, leader: bool, log_id: str = "") -> str:
+        """Join the tabs of this app: as the writer (``leader``) or as a replica.
+
+        ``send(to, frame)`` carries frames to the other tabs (``to`` None: every tab).
+        Returns :meth:`tab_status`.
+        """
+        self.tabs = TabSync(self.store, tab_id, send, log_id=log_id)
+        if leader:
+            self.tabs.lead()
+        else:
+            self.tabs.hello()
+        return self.tab_status()
+
+    def tab_receive(self, sender: str, frame: bytes, direct: bool = False) -> str:
+        """Handle one frame from another tab; returns :meth:`tab_status`."""
+        if self.tabs is None:
+            raise YloftError("start_tabs() was not called; the engine is not in tab sync")
+        self.tabs.receive(sender, frame, direct=direct)
+        return self.tab_status()
+
+    def tab_hello(self) -> None:
+        """Follower: ask the writer tab for a catch-up again (it may not have answered)."""
+        if self.tabs is not None and not self.tabs.is_leader:
+            self.tabs.hello()
+
+    def tab_status(self) -> str:
+        """JSON: ``{writer, leader, synced, unsaved, acked, pushed, last_seq}``."""
+        return json.dumps(self.tabs.status() if self.tabs is not None else {"writer": True})
+
+    def take_over(self, path: str, log_id: str | None = None, **store_options: Any) -> int:
+        """Become the writer: open the durable store at ``path`` and move onto it.
+
+        The unacknowledged outbox of this tab is applied to it, live queries move to it
+        (their callbacks run if their rows differ there), and the replica is closed.
+        Returns how many outbox entries were applied.
+        """
+        if self.tabs is None:
+            raise YloftError("start_tabs() was not called; the engine is not in tab sync")
+        durable = Store(path, **store_options)
+        old = self.store
+        try:
+            self.store = durable
+            self._setup_app()
+            applied = self.tabs.take_over(durable, log_id)
+        except BaseException:
+            self.store = old
+            self._setup_app()
+            durable.close()
+            raise
+        moved = list(self._subscriptions.items())
+        for sub_id, sub in moved:
+            sub.close()
+            new = self._subscribe(sub_id, sub.sql, sub.params)
+            if new.result != sub.result and self.notify is not None:
+                self.notify(sub_id, to_json(new.result))
+        old.close()
+        return applied
+
     def close(self) -> None:
+        if self.tabs is not None:
+            self.tabs.close()
         for sub in self._subscriptions.values():
             sub.close()
         self._subscriptions.clear()

@@ -128,17 +128,18 @@ class TabSync:
         self.leader_id = self.tab_id
         self.synced = True
         self.head = _head_seq(self.store)
-        self._send(None, encode(Welcome(self.tab_id, self.head)))
+        self._send(None, encode(Welcome(self.log_id, self.head)))
 
     def hello(self) -> None:
         """Follower: ask the leader (whoever it is) for everything after ``last_seq``."""
         self._send(None, encode(Hello(TAB_SPACE, "", self.tab_id, self.last_seq, self.log_id)))
 
-    def take_over(self, durable: Store) -> int:
+    def take_over(self, durable: Store, log_id: str | None = None) -> int:
         """Become leader on ``durable``: apply the own unacknowledged outbox to it first.
 
         Returns how many outbox entries were applied. The replica store is left open for
-        the caller to close once nothing refers to it any more.
+        the caller to close once nothing refers to it any more. ``log_id`` names the
+        durable store's log (default: the one this tab last synced with).
         """
         outbox = self.store.changes(self.acked, local_only=True)
         self._remove_hook()
@@ -149,9 +150,11 @@ class TabSync:
         self.head = _head_seq(durable)
         self.acked = self.pushed = 0
         self._acks.clear()
+        if log_id is not None:
+            self.log_id = log_id
         self._remove_hook = durable.on_update(self._on_update)
         # Announce first, so the outbox's UPDATEs reach tabs that already know us.
-        self._send(None, encode(Welcome(self.tab_id, self.head)))
+        self._send(None, encode(Welcome(self.log_id, self.head)))
         with durable.atomic():
             for _, collection, doc_id, update in outbox:
                 durable.apply_update(collection, doc_id, update)
@@ -197,7 +200,7 @@ class TabSync:
     def _leader_receive(self, sender: str, msg: Message) -> None:
         if isinstance(msg, Hello):
             since = msg.last_seq if msg.relay_id == self.log_id else 0
-            self._send(sender, encode(Welcome(self.tab_id, self.head)))
+            self._send(sender, encode(Welcome(self.log_id, self.head)))
             for frame in catchup_frames(self._catchup(since), self.head):
                 self._send(sender, frame)
         elif isinstance(msg, Push):
@@ -212,6 +215,10 @@ class TabSync:
 
     def _follower_receive(self, sender: str, msg: Message, direct: bool) -> None:
         if isinstance(msg, Welcome):
+            if msg.relay_id != self.log_id:
+                # Another log (e.g. a new memory database): our seqs mean nothing there.
+                self.log_id = msg.relay_id
+                self.last_seq = 0
             if sender != self.leader_id:
                 # Another leader than the one we know: everything it did not answer yet
                 # may be lost, so catch up from it and resend the whole outbox.
