@@ -12,6 +12,7 @@ Example:
     ...     doc.get("body", type=Text).insert(0, "two litres")
     >>> [r["body"] for r in notes.search("litres")]
     ['two litres']
+    >>> store.close()
 """
 
 from __future__ import annotations
@@ -89,9 +90,10 @@ class Collection:
 
         Example:
             >>> from yloft import Store
-            >>> notes = Store(":memory:").collection("notes", {})
-            >>> len(notes.create())
+            >>> store = Store(":memory:")
+            >>> len(store.collection("notes", {}).create())
             32
+            >>> store.close()
         """
         store = self._store
         store._check_open()
@@ -117,12 +119,14 @@ class Collection:
         Example:
             >>> from yloft import Store, Field
             >>> from yloft.crdt import Map
-            >>> notes = Store(":memory:").collection("n", {"t": Field("m.t", str)})
+            >>> store = Store(":memory:")
+            >>> notes = store.collection("n", {"t": Field("m.t", str)})
             >>> nid = notes.create()
             >>> with notes.edit(nid) as doc:
             ...     doc.get("m", type=Map)["t"] = "x"
             >>> notes.row(nid)["t"]
             'x'
+            >>> store.close()
         """
         store = self._store
         doc_id = self._id(doc_id)
@@ -167,6 +171,7 @@ class Collection:
             >>> b.apply_update(nid, a.get_update(nid), origin="peer")
             >>> b.get_state(nid) == a.get_state(nid)
             True
+            >>> store.close()
         """
         store = self._store
         store._check_open()
@@ -215,10 +220,12 @@ class Collection:
 
         Example:
             >>> from yloft import Store
-            >>> notes = Store(":memory:").collection("n", {})
+            >>> store = Store(":memory:")
+            >>> notes = store.collection("n", {})
             >>> nid = notes.create(); notes.delete(nid)
             >>> notes.row(nid) is None
             True
+            >>> store.close()
         """
         store = self._store
         doc_id = self._id(doc_id)
@@ -291,9 +298,11 @@ class Collection:
 
         Example:
             >>> from yloft import Store, Field
-            >>> notes = Store(":memory:").collection("n", {"b": Field("body", str, fts=True)})
+            >>> store = Store(":memory:")
+            >>> notes = store.collection("n", {"b": Field("body", str, fts=True)})
             >>> notes.search("anything")
             []
+            >>> store.close()
         """
         store = self._store
         store._check_open()

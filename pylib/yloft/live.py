@@ -13,6 +13,7 @@ Example:
     >>> sub.result
     [{'one': 1}]
     >>> sub.close()
+    >>> store.close()
 """
 
 from __future__ import annotations

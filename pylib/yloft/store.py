@@ -103,6 +103,13 @@ class Store:
         self._closed = False
         self._data_version = -1
         self._epoch = 0
+        try:
+            self._init_layout()
+        except BaseException:
+            self.close()
+            raise
+
+    def _init_layout(self) -> None:
         with self._write():
             version = self._con.execute("PRAGMA user_version").fetchone()[0]
             if version > _sql.LAYOUT_VERSION:
@@ -153,6 +160,7 @@ class Store:
             >>> notes = store.collection("notes", {"title": Field("meta.title", str)})
             >>> store.collection("notes") is notes
             True
+            >>> store.close()
         """
         self._check_open()
         name = check_collection_name(name)
@@ -297,6 +305,7 @@ class Store:
             ...     ids = [notes.create() for _ in range(3)]
             >>> store.query("SELECT count(*) AS n FROM notes", ())
             [{'n': 3}]
+            >>> store.close()
         """
         with self._write():
             yield
@@ -646,6 +655,7 @@ class Store:
             >>> nid = notes.create()
             >>> [(c, d == nid) for _, c, d, _ in store.changes()]
             [('notes', True)]
+            >>> store.close()
         """
         self._check_open()
         sql = (
@@ -689,6 +699,7 @@ class Store:
             >>> store = Store(":memory:")
             >>> remove = store.on_update(lambda c, d, u, o: None)
             >>> remove()
+            >>> store.close()
         """
         self._hooks.append(hook)
 
@@ -737,7 +748,8 @@ class Store:
         Statements that would write raise :class:`ReadOnlyQueryError`.
 
         Example:
-            >>> Store(":memory:").query("SELECT 1 + ? AS two", (1,))
+            >>> with Store(":memory:") as store:
+            ...     store.query("SELECT 1 + ? AS two", (1,))
             [{'two': 2}]
         """
         return self._read(sql, params)[0]  # type: ignore[arg-type]
@@ -757,6 +769,7 @@ class Store:
             >>> sub = store.subscribe("SELECT 1 AS one", (), print)
             >>> sub.result
             [{'one': 1}]
+            >>> store.close()
         """
         self._check_open()
         return self._live.add(sql, params, callback)

@@ -531,3 +531,11 @@ def test_new_document_created_meanwhile_by_another_connection(tmp_path: Path) ->
         for coll in (na, nb):
             row = coll.row("x")
             assert row is not None and (row["title"], row["rank"]) == ("from a", 3.0)
+
+
+def test_a_newer_layout_is_refused(tmp_path: Path) -> None:
+    con = sqlite3.connect(tmp_path / "new.db")
+    con.execute("PRAGMA user_version = 99")
+    con.close()
+    with pytest.raises(YloftError, match="upgrade yloft"):
+        Store(tmp_path / "new.db")
