@@ -123,6 +123,10 @@ class Engine:
         rows = self.store.query("PRAGMA integrity_check")
         return "\n".join(str(r["integrity_check"]) for r in rows)
 
+    def rpc_document(self, collection: str, doc_id: str) -> bytes:
+        """A document's whole state as one Yjs v1 update (for tools and tests)."""
+        return self.store.get_update(collection, doc_id)
+
     def rpc_call(self, name: str, *args: Any) -> Any:
         """Call a public function of the app module (named in its ``__all__`` if it has one)."""
         if self.app is None:
