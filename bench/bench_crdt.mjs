@@ -12,6 +12,7 @@ import * as Y from "yjs";
 
 const root = path.resolve(process.argv[2] ?? ".");
 const rounds = Number(process.argv[3] ?? 7);
+const chunks = Number(process.argv[4] ?? 10); // heap measurement: chunks of 10,000 edits
 const log = (...a) => process.stderr.write(format(...a) + "\n");
 console.log = log; // keep stdout for the result
 
@@ -115,7 +116,7 @@ const memory = { js: [], py: [] };
   const m = doc.getMap("m");
   const t = doc.getText("t");
   memory.js.push(heap());
-  for (let chunk = 0; chunk < 10; chunk++) {
+  for (let chunk = 0; chunk < chunks; chunk++) {
     for (let i = 0; i < N / 4; i++) {
       m.set("k", i);
       t.insert(0, "x");
@@ -128,7 +129,7 @@ const memory = { js: [], py: [] };
 {
   py.memory_setup();
   memory.py.push(heap());
-  for (let chunk = 0; chunk < 10; chunk++) {
+  for (let chunk = 0; chunk < chunks; chunk++) {
     py.memory_chunk(N / 4);
     memory.py.push(heap());
   }

@@ -1,6 +1,6 @@
 """yloft.crdt's Yjs engine (Python in Pyodide) against plain JS Yjs, same Node process.
 
-    .venv/bin/python bench/bench_crdt.py [--rounds 7]
+    .venv/bin/python bench/bench_crdt.py [--rounds 7] [--quick]
 
 Runs bench/bench_crdt.mjs under ``node --expose-gc``. Measured, interleaved round by
 round so machine noise hits both sides alike (issue 4):
@@ -172,10 +172,16 @@ def main() -> None:
     root = Path(__file__).resolve().parent.parent
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="smoke run: 1 round, heap tracked over 20,000 edits only",
+    )
     args = parser.parse_args()
+    rounds, chunks = (1, 2) if args.quick else (args.rounds, 10)
     out = subprocess.run(
         ["node", "--expose-gc", str(root / "bench" / "bench_crdt.mjs"), str(root),
-         str(args.rounds)],
+         str(rounds), str(chunks)],
         cwd=root, check=False, capture_output=True, text=True,
     )  # fmt: skip
     if out.returncode != 0:
@@ -209,7 +215,7 @@ def main() -> None:
         summary[f"heap_growth_{side}_chunks_2_to_10_bytes"] = growth
         print(f"heap {side}: JS heap used after chunk 1 = {after1['js_heap_used'] / 1e6:.2f} MB, "
               f"after chunk 10 = {last['js_heap_used'] / 1e6:.2f} MB "
-              f"(+{growth / 1e6:.2f} MB over 90,000 edits); "
+              f"(+{growth / 1e6:.2f} MB over {(len(series) - 2) * 10_000:,} edits); "
               f"wasm memory {first['wasm_memory'] / 1e6:.1f} -> {last['wasm_memory'] / 1e6:.1f} MB "
               f"(+{wasm / 1e6:.1f})")  # fmt: skip
     results = root / "bench" / "results"

@@ -78,7 +78,7 @@ SUITE = [
     Bench("store", "Store vs plain sqlite3 (CPython)", "bench_store.py",
           [], ["--quick"], "store.json", figures.store, browser=False),
     Bench("crdt", "yloft.crdt vs JS Yjs (Pyodide in Node)", "bench_crdt.py",
-          ["--rounds", "7"], ["--rounds", "1"], "crdt.json", figures.crdt, browser=False),
+          ["--rounds", "7"], ["--quick"], "crdt.json", figures.crdt, browser=False),
     Bench("storage", "OPFS storage configurations vs raw OPFS (Chromium)", "bench_storage.py",
           ["--rounds", "5", "--commits", "300"], ["--rounds", "1", "--commits", "30"],
           "storage.json", figures.storage),
