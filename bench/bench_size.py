@@ -84,9 +84,10 @@ def main() -> None:
     final = {**after_edits, **closed}
     comparisons = [
         comp("size.notes", f"Bytes for {n:,} notes (Chromium)", "bytes", BASE,
-             subjects(after_notes), note="measured while the browser runs"),
+             subjects(after_notes), note="measured while the browser runs", floors=[BASE]),
         comp("size.edits", f"Bytes after {edits:,} more edits (Chromium)", "bytes", BASE,
-             subjects(final), note="on-disk folders measured after the browser closed"),
+             subjects(final), note="on-disk folders measured after the browser closed",
+             floors=[BASE]),
     ]  # fmt: skip
     result = {"notes": n, "edits": edits, "timing": timing, "after_notes": after_notes,
               "after_edits_running": after_edits, "after_edits_closed": closed,

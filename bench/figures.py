@@ -126,11 +126,13 @@ def store(raw: dict[str, Any]) -> list[dict[str, Any]]:
              "s", "plain sqlite3",
              {"yloft Store": c.get("yloft_samples_s", c["yloft_s"]),
               "CRDT alone (no storage)": c.get("crdt_only_samples_s", c["crdt_only_s"]),
-              "plain sqlite3": c.get("floor_samples_s", c["floor_s"])}),
+              "plain sqlite3": c.get("floor_samples_s", c["floor_s"])},
+             floors=["CRDT alone (no storage)", "plain sqlite3"]),
         comp("store.query", "Indexed filter + sort + limit 50 (CPython)", "ms", "plain sqlite3",
              {"yloft Store.query": [v * 1e3 for v in q.get("yloft_samples_s", [q["yloft_s"]])],
               "plain sqlite3": [v * 1e3 for v in q.get("plain_tuples_samples_s",
-                                                         [q["plain_tuples_s"]])]}),
+                                                         [q["plain_tuples_s"]])]},
+             floors=["plain sqlite3"]),
     ]  # fmt: skip
     for key, label in (("edit_sync_full", "synchronous=FULL"),
                        ("edit_sync_normal", "synchronous=NORMAL")):  # fmt: skip
@@ -143,13 +145,14 @@ def store(raw: dict[str, Any]) -> list[dict[str, Any]]:
              "plain sqlite3 append": [e.get("floor_min_s", e["floor_s"]) * 1e3,
                                       e["floor_s"] * 1e3,
                                       e.get("floor_max_s", e["floor_s"]) * 1e3]},
-            note="min/median/max over single edits"))  # fmt: skip
+            note="min/median/max over single edits", floors=["plain sqlite3 append"]))  # fmt: skip
     s = raw["size"]
     out.append(comp(
         "store.size", f"Database size, {raw['docs']:,} documents (CPython)", "bytes",
         "Yjs state + column values",
         {"yloft database": s["yloft_db_bytes"], "plain sqlite3 database": s["floor_db_bytes"],
-         "Yjs state + column values": s["yjs_state_bytes"] + s["column_bytes"]}))  # fmt: skip
+         "Yjs state + column values": s["yjs_state_bytes"] + s["column_bytes"]},
+        floors=["plain sqlite3 database", "Yjs state + column values"]))  # fmt: skip
     return out
 
 
@@ -201,7 +204,8 @@ def relay(raw: dict[str, Any]) -> list[dict[str, Any]]:
             f"Catch-up bytes after missing {c['missed_updates']:,} updates", "bytes",
             "minimal diff (pycrdt)",
             {"yloft relay catch-up": c["catchup_bytes"],
-             "minimal diff (pycrdt)": c["minimal_diff_bytes"]}))  # fmt: skip
+             "minimal diff (pycrdt)": c["minimal_diff_bytes"]},
+            floors=["minimal diff (pycrdt)"]))  # fmt: skip
         out.append(
             comp(
                 "relay.fresh_bytes",
@@ -209,6 +213,7 @@ def relay(raw: dict[str, Any]) -> list[dict[str, Any]]:
                 "bytes",
                 "full Yjs state",
                 {"yloft relay": c["fresh_device_bytes"], "full Yjs state": c["full_state_bytes"]},
+                floors=["full Yjs state"],
             )
         )
     return out

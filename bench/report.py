@@ -154,14 +154,14 @@ def render(run: dict[str, Any], chart_dir: Path, link_prefix: str) -> str:
                 is_floor = other["name"] in floors
                 what = f"{c['title']}: {s['name']} vs {other['name']}"
                 (worst_floor if is_floor else worst).append((g, what))
-                kind = " (floor)" if is_floor else ""
+                kind = " (floor)" if is_floor and "floor" not in other["name"] else ""
                 lines.append(f"| {c['title']} | {s['name']} | {other['name']}{kind} "
                              f"| {ratio:.3g} | {g:.3g} |")  # fmt: skip
     if worst:
         g, what = max(worst)
         lines += ["", f"**Largest gap to an alternative**: {what}: {g:.3g} times worse."]
         g, what = min(worst)
-        lines += [f"**Largest lead**: {what}: {g:.3g} times (below 1 = yloft better)."]
+        lines += [f"**Largest lead**: {what}: {1 / g:.3g} times better."]
     if worst_floor:
         g, what = max(worst_floor)
         lines += [f"**Largest gap to a floor**: {what}: {g:.3g} times."]
