@@ -175,6 +175,9 @@ def render(run: dict[str, Any], chart_dir: Path, link_prefix: str) -> str:
             continue
         lines += ["", f"## {entry['title']}", "", f"`{entry.get('command', '')}` "
                   f"({entry.get('wall_s', '?')} s)", ""]  # fmt: skip
+        if entry.get("method"):
+            summary = "<details><summary>How it is measured (the script's docstring)</summary>"
+            lines += [summary, "", "```text", entry["method"].strip(), "```", "", "</details>", ""]
         for c in entry["comparisons"]:
             svg = f"{c['id'].replace('.', '-')}.svg"
             (chart_dir / svg).write_text(chart(c))

@@ -24,6 +24,7 @@ printed); timings are never judged here.
 from __future__ import annotations
 
 import argparse
+import ast
 import json
 import os
 import platform
@@ -157,6 +158,8 @@ def run_bench(bench: Bench, quick: bool) -> dict[str, Any]:
     if not script.exists():
         entry["error"] = f"bench/{bench.script} does not exist"
         return entry
+    doc = ast.get_docstring(ast.parse(script.read_text())) or ""
+    entry["method"] = "\n".join(line for line in doc.splitlines() if ".venv/bin/python" not in line)
     output = RESULTS / bench.output
     output.unlink(missing_ok=True)  # a stale file must not pass for this run's result
     cmd = [PY, str(script), *(bench.quick if quick else bench.full)]
