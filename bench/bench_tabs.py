@@ -1,0 +1,270 @@
+"""Tab-to-tab latency and throughput of yloft's tab sync, beside y-indexeddb + BroadcastChannel.
+
+    .venv/bin/python bench/bench_tabs.py [--edits 1000] [--throughput 200] [--takeovers 6]
+
+Headless Chromium (Debian's, build.CHROMIUM_FLAGS), one browser context, several tabs.
+
+- latency: one tab sets a note's title (awaited, one edit after another), another tab's
+  live query callback sees it. Measured from just before the call in the editing page to
+  the callback in the other page, on the pages' shared clock (performance.timeOrigin +
+  now()), so it includes page → worker → Python commit → BroadcastChannel → the other
+  tab's worker → apply → live query → page. Directions: writer → follower,
+  follower → writer, follower → follower.
+- the same path with plain Yjs in the same run: y-indexeddb persists the update, a
+  BroadcastChannel carries it, the other tab applies it and its observer fires
+  (bench/tabs/yidb-tab.js, bundled with esbuild).
+- throughput: three tabs edit at once, each awaiting every edit (saved = durable);
+  edits/s over the wall time of all three.
+- take-over: the writer tab is closed or crashed; time until another tab reports itself
+  the writer (its status event), on the same clock.
+
+Prints medians/p99 and ratios; writes bench/results/tabs.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import functools
+import http.server
+import json
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import build  # noqa: E402
+from playwright.sync_api import BrowserContext, Error, Page, sync_playwright  # noqa: E402
+
+RESULTS = ROOT / "bench" / "results"
+
+YLOFT_LATENCY = """async ([id, n, prefix]) => {
+  const at = () => performance.timeOrigin + performance.now();
+  const sent = [];
+  for (let i = 0; i < n; i++) {
+    sent.push(at());
+    await window.db.call("update_note", id, `${prefix}${i}`);
+  }
+  return sent;
+}"""
+
+YLOFT_WATCH = """([id]) => {
+  const at = () => performance.timeOrigin + performance.now();
+  window.seen = {};
+  window.db.subscribe("SELECT title FROM notes WHERE id = ?", [id], (rows) => {
+    const t = at();
+    for (const r of rows) if (!(r.title in window.seen)) window.seen[r.title] = t;
+  });
+}"""
+
+YIDB_LATENCY = """async ([id, n, prefix]) => {
+  const sent = [];
+  for (let i = 0; i < n; i++) sent.push(await window.bench.edit(id, `${prefix}${i}`));
+  return sent;
+}"""
+
+YLOFT_BURST = """([id, n]) => {
+  window.burst = (async () => {
+    const t0 = performance.timeOrigin + performance.now();
+    for (let i = 0; i < n; i++) await window.db.call("update_note", id, `burst ${i}`);
+    return [t0, performance.timeOrigin + performance.now()];
+  })();
+}"""
+
+YIDB_BURST = """([id, n]) => {
+  window.burst = (async () => {
+    const t0 = window.bench.at();
+    for (let i = 0; i < n; i++) await window.bench.edit(id, `burst ${id} ${i}`);
+    return [t0, window.bench.at()];
+  })();
+}"""
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def summary(values: list[float]) -> dict[str, float]:
+    return {
+        "n": len(values),
+        "p50_ms": round(statistics.median(values), 3),
+        "p99_ms": round(pct(values, 0.99), 3),
+        "max_ms": round(max(values), 3),
+    }
+
+
+def open_yloft(context: BrowserContext, url: str) -> Page:
+    page = context.new_page()
+    page.set_default_timeout(120_000)
+    page.goto(url)
+    page.wait_for_selector("html[data-yloft=ready]", state="attached")
+    return page
+
+
+def open_yidb(context: BrowserContext, url: str) -> Page:
+    page = context.new_page()
+    page.set_default_timeout(120_000)
+    page.goto(url)
+    page.wait_for_selector("html[data-ready]", state="attached")
+    page.evaluate("() => window.bench.ready")
+    return page
+
+
+def latency(src: Page, dst: Page, n: int, prefix: str, *, yidb: bool) -> list[float]:
+    if yidb:
+        sent = src.evaluate(YIDB_LATENCY, ["n1", n, prefix])
+        seen = dst.evaluate("() => Object.fromEntries(window.bench.seen)")
+    else:
+        nid = src.evaluate("() => window.bench_note")
+        dst.evaluate(YLOFT_WATCH, [nid])
+        sent = src.evaluate(YLOFT_LATENCY, [nid, n, prefix])
+        dst.wait_for_function("([t]) => t in window.seen", arg=[f"{prefix}{n - 1}"], polling=50)
+        seen = dst.evaluate("() => window.seen")
+    out = [seen[f"{prefix}{i}"] - t for i, t in enumerate(sent) if f"{prefix}{i}" in seen]
+    return out
+
+
+def throughput(pages: list[Page], n: int, *, yidb: bool) -> float:
+    for i, p in enumerate(pages):
+        nid = f"t{i}" if yidb else p.evaluate("() => window.db.call('create_note', 'burst', '')")
+        p.evaluate(YIDB_BURST if yidb else YLOFT_BURST, [nid, n])
+    spans = [p.evaluate("() => window.burst") for p in pages]
+    wall = max(e for _, e in spans) - min(s for s, _ in spans)
+    return len(pages) * n / (wall / 1000)
+
+
+def takeover(context: BrowserContext, url: str, rounds: int) -> list[dict[str, Any]]:
+    out = []
+    tabs = [open_yloft(context, url) for _ in range(2)]
+    for r in range(rounds):
+        writer = next(p for p in tabs if p.evaluate("() => window.db.status.writer"))
+        others = [p for p in tabs if p is not writer]
+        for p in others:
+            p.evaluate(
+                """() => { window.became = null; window.db.addEventListener('status', () => {
+                     if (window.db.status.writer && window.became === null)
+                       window.became = performance.timeOrigin + performance.now(); }); }"""
+            )
+        t0 = writer.evaluate("() => performance.timeOrigin + performance.now()")
+        how = "crash" if r % 2 else "close"
+        if how == "crash":
+            with contextlib.suppress(Error):
+                writer.goto("chrome://crash", timeout=5_000)
+        else:
+            writer.close()
+        tabs.remove(writer)
+        for p in tabs:
+            with contextlib.suppress(Error):
+                p.wait_for_function("() => window.became !== null", polling=20, timeout=30_000)
+        became = [p.evaluate("() => window.became") for p in tabs]
+        ms = min(b for b in became if b is not None) - t0
+        out.append({"how": how, "ms": round(ms, 1)})
+        print(f"  take-over after {how}: {ms:.0f} ms")
+        if not writer.is_closed():
+            writer.close()
+        tabs.append(open_yloft(context, url))
+    for p in tabs:
+        p.close()
+    return out
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+def serve(directory: Path) -> tuple[http.server.ThreadingHTTPServer, str]:
+    handler = functools.partial(QuietHandler, directory=str(directory))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_address[1]}/"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--edits", type=int, default=1000)
+    ap.add_argument("--throughput", type=int, default=200, help="edits per tab")
+    ap.add_argument("--takeovers", type=int, default=6)
+    args = ap.parse_args()
+
+    build.build()
+    app_server = build.make_server(0)
+    threading.Thread(target=app_server.serve_forever, daemon=True).start()
+    app_url = f"http://127.0.0.1:{app_server.server_address[1]}/"
+    tmp = Path(tempfile.mkdtemp(prefix="bench-tabs-"))
+    shutil.copy(ROOT / "bench" / "tabs" / "yidb.html", tmp / "index.html")
+    subprocess.run(
+        [ROOT / "node_modules" / ".bin" / "esbuild", "--bundle", "--format=esm",
+         "--log-level=warning", f"--outfile={tmp / 'yidb-tab.bundle.js'}",
+         str(ROOT / "bench" / "tabs" / "yidb-tab.js")],
+        check=True, cwd=ROOT,
+    )  # fmt: skip
+    yidb_server, yidb_url = serve(tmp)
+    results: dict[str, Any] = {"edits": args.edits}
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=shutil.which("chromium"), args=build.CHROMIUM_FLAGS
+        )
+        ctx = browser.new_context(service_workers="block")
+        w, f1, f2 = (open_yloft(ctx, app_url) for _ in range(3))
+        assert w.evaluate("() => window.db.status.writer")
+        nid = w.evaluate("() => window.db.call('create_note', 'bench', 'body')")
+        for p in (w, f1, f2):
+            p.wait_for_function(
+                "([id]) => window.db.query('SELECT 1 FROM notes WHERE id = ?', [id])"
+                ".then((r) => r.length === 1)", arg=[nid], polling=50,
+            )  # fmt: skip
+            p.evaluate("([id]) => { window.bench_note = id; }", [nid])
+        ctx2 = browser.new_context(service_workers="block")
+        y1, y2 = open_yidb(ctx2, yidb_url), open_yidb(ctx2, yidb_url)
+        runs = {
+            "yloft writer->follower": lambda p: latency(w, f1, args.edits, p, yidb=False),
+            "yloft follower->writer": lambda p: latency(f1, w, args.edits, p, yidb=False),
+            "yloft follower->follower": lambda p: latency(f1, f2, args.edits, p, yidb=False),
+            "y-indexeddb+BroadcastChannel": lambda p: latency(y1, y2, args.edits, p, yidb=True),
+        }
+        lat: dict[str, dict[str, float]] = {}
+        for i, (label, run) in enumerate(runs.items()):
+            values = run(f"L{i}-")
+            lat[label] = summary(values)
+            print(f"{label:32} p50 {lat[label]['p50_ms']:7.2f} ms  p99 {lat[label]['p99_ms']:7.2f} ms"
+                  f"  (n={len(values)})")  # fmt: skip
+        base = lat["y-indexeddb+BroadcastChannel"]
+        for v in lat.values():
+            v["p50_vs_yidb"] = round(v["p50_ms"] / base["p50_ms"], 2)
+            v["p99_vs_yidb"] = round(v["p99_ms"] / base["p99_ms"], 2)
+        results["latency"] = lat
+        y3 = open_yidb(ctx2, yidb_url)
+        tp = {
+            "yloft 3 tabs (1 writer)": throughput([w, f1, f2], args.throughput, yidb=False),
+            "y-indexeddb 3 tabs": throughput([y1, y2, y3], args.throughput, yidb=True),
+        }
+        for label, v in tp.items():
+            print(f"throughput {label:28} {v:8.1f} durable edits/s")
+        results["throughput_edits_per_s"] = {k: round(v, 1) for k, v in tp.items()}
+        results["throughput_edits_per_tab"] = args.throughput
+        for p in (w, f1, f2):
+            p.close()
+        ctx2.close()
+        results["takeover"] = takeover(ctx, app_url, args.takeovers)
+        ms = [t["ms"] for t in results["takeover"]]
+        if ms:
+            print(f"take-over: median {statistics.median(ms):.0f} ms, max {max(ms):.0f} ms")
+        browser.close()
+    app_server.shutdown()
+    yidb_server.shutdown()
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "tabs.json").write_text(json.dumps(results, indent=2) + "\n")
+    print(f"wrote {RESULTS / 'tabs.json'}")
+
+
+if __name__ == "__main__":
+    main()
