@@ -40,8 +40,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import build  # noqa: E402
 from playwright.sync_api import BrowserContext, Error, Page, sync_playwright  # noqa: E402
+
+import build  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 
@@ -235,8 +236,10 @@ def main() -> None:
         for i, (label, run) in enumerate(runs.items()):
             values = run(f"L{i}-")
             lat[label] = summary(values)
-            print(f"{label:32} p50 {lat[label]['p50_ms']:7.2f} ms  p99 {lat[label]['p99_ms']:7.2f} ms"
-                  f"  (n={len(values)})")  # fmt: skip
+            got = lat[label]
+            print(
+                f"{label:32} p50 {got['p50_ms']:7.2f} ms  p99 {got['p99_ms']:7.2f} ms  (n={len(values)})"
+            )
         base = lat["y-indexeddb+BroadcastChannel"]
         for v in lat.values():
             v["p50_vs_yidb"] = round(v["p50_ms"] / base["p50_ms"], 2)
