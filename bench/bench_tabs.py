@@ -237,9 +237,8 @@ def main() -> None:
             values = run(f"L{i}-")
             lat[label] = summary(values)
             got = lat[label]
-            print(
-                f"{label:32} p50 {got['p50_ms']:7.2f} ms  p99 {got['p99_ms']:7.2f} ms  (n={len(values)})"
-            )
+            p50, p99 = got["p50_ms"], got["p99_ms"]
+            print(f"{label:32} p50 {p50:7.2f} ms  p99 {p99:7.2f} ms  (n={len(values)})")
         base = lat["y-indexeddb+BroadcastChannel"]
         for v in lat.values():
             v["p50_vs_yidb"] = round(v["p50_ms"] / base["p50_ms"], 2)
