@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import os
 import random
 from typing import Any
 
@@ -159,12 +160,15 @@ EDITS = """([ids, me]) => {
 def test_chaos_writer_closed_or_crashed_while_every_tab_edits(
     context: BrowserContext, base_url: str
 ) -> None:
-    """Fixed seed: edits from every tab, the writer closed or crashed, new tabs opened."""
-    rnd = random.Random(20261126)
+    """Fixed seed: edits from every tab, the writer closed or crashed, new tabs opened.
+
+    ``YLOFT_CHAOS_ROUNDS`` / ``YLOFT_CHAOS_SEED`` make it longer / different (bench runs).
+    """
+    rnd = random.Random(int(os.environ.get("YLOFT_CHAOS_SEED", "20261126")))
     live = [open_tab(context, base_url) for _ in range(3)]
     saved: set[str] = set()
     n = 0
-    for round_ in range(3):
+    for round_ in range(int(os.environ.get("YLOFT_CHAOS_ROUNDS", "3"))):
         for p in live:
             n += 1
             start_loop(p, f"r{round_}t{n}", rnd.randint(10, 60))
