@@ -34,6 +34,11 @@ def fmt(v: float, unit: str) -> str:
     return f"{v:.3g} {unit}"
 
 
+def esc(text: str) -> str:
+    """Text for SVG: XML-escaped, without the control characters XML forbids."""
+    return html.escape("".join(ch for ch in text if ch >= " " or ch in "\t\n"))
+
+
 def yloft_subject(c: dict[str, Any]) -> dict[str, Any] | None:
     return next((s for s in c["subjects"] if s["name"].lower().startswith("yloft")), None)
 
@@ -70,18 +75,22 @@ def chart(c: dict[str, Any]) -> str:
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
         f'viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="12">',
         f'<rect width="{width}" height="{height}" fill="white"/>',
-        f'<text x="8" y="16" font-weight="bold">{html.escape(c["title"])}</text>',
-        f'<text x="8" y="29" fill="#555">{html.escape(c["unit"])}, median with min-max, '
-        f"{better}, {scale}; ratio to {html.escape(c['baseline'])}</text>",
+        f'<text x="8" y="16" font-weight="bold">{esc(c["title"])}</text>',
+        f'<text x="8" y="29" fill="#555">{esc(c["unit"])}, median with min-max, '
+        f"{better}, {scale}; ratio to {esc(c['baseline'])}; blue yloft, light floors"
+        "</text>",
     ]
     for i, s in enumerate(subjects):
         y = top + i * (BAR_H + GAP)
         is_base = s["name"] == c["baseline"]
         is_ours = s["name"].lower().startswith("yloft")
-        color = "#999" if is_base else ("#2b6cb0" if is_ours else "#dd8452")
+        is_floor = s["name"] in c.get("floors", [])
+        color = (
+            "#999" if is_base else "#2b6cb0" if is_ours else "#e8c07d" if is_floor else "#dd8452"
+        )
         x0 = LABEL_W
         out.append(f'<text x="{LABEL_W - 6}" y="{y + 13}" text-anchor="end">'
-                   f'{html.escape(s["name"][:44])}</text>')  # fmt: skip
+                   f'{esc(s["name"][:44])}</text>')  # fmt: skip
         out.append(f'<rect x="{x0}" y="{y}" width="{max(1.0, x(s["median"]) - x0):.1f}" '
                    f'height="{BAR_H}" fill="{color}"/>')  # fmt: skip
         if s["n"] > 1 and s["max"] > s["min"]:
@@ -92,7 +101,7 @@ def chart(c: dict[str, Any]) -> str:
                 out.append(f'<line x1="{x(v):.1f}" x2="{x(v):.1f}" y1="{y + 4}" '
                            f'y2="{y + BAR_H - 4}" stroke="black"/>')  # fmt: skip
         label = f"{fmt(s['median'], c['unit'])}  x{s['ratio']:.3g}"
-        out.append(f'<text x="{LABEL_W + PLOT_W + 6}" y="{y + 13}">{html.escape(label)}</text>')
+        out.append(f'<text x="{LABEL_W + PLOT_W + 6}" y="{y + 13}">{esc(label)}</text>')
     out.append("</svg>")
     return "\n".join(out) + "\n"
 
