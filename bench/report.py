@@ -21,6 +21,23 @@ DOC = ROOT / "docs" / "benchmarks.md"
 CHARTS = ROOT / "docs" / "benchmarks"
 
 BAR_H, GAP, LABEL_W, PLOT_W, RIGHT_W = 18, 8, 270, 380, 130
+CAVEATS = [
+    "- Every subject runs on the same machine in the same run with the same data; ratios "
+    "are medians over rounds (min and max are in each table). A quick run (`--quick`) uses "
+    "far less data and is a smoke test, not a measurement.",
+    "- *Durable* means what each system does by default. yloft flushes its OPFS files "
+    "(`FileSystemSyncAccessHandle.flush()`) after every commit; y-indexeddb counts as "
+    "durable once its IndexedDB transaction completed, and Chromium commits IndexedDB "
+    "transactions with relaxed durability by default (no fsync), so the y-indexeddb "
+    "figures do not include a flush to the disk.",
+    "- y-indexeddb keeps one IndexedDB database per document (its design); to load many "
+    "documents the benchmarks open 50 at a time, which is faster than one by one.",
+    "- The UDF baseline (Yjs blobs decoded inside SQL) caches the last decoded blob, so the "
+    "several field lookups of one row decode it once.",
+    "- Store, CRDT and relay figures come from the earlier per-issue scripts (bench/); "
+    "their own docs (docs/store.md, docs/crdt.md, docs/protocol.md, docs/storage.md) "
+    "discuss them.",
+]
 
 
 def fmt(v: float, unit: str) -> str:
@@ -174,6 +191,7 @@ def render(run: dict[str, Any], chart_dir: Path, link_prefix: str) -> str:
     if worst_floor:
         g, what = max(worst_floor)
         lines += [f"**Largest gap to a floor**: {what}: {g:.3g} times."]
+    lines += ["", "## Reading these numbers", "", *CAVEATS]
     failed = {n: e["error"] for n, e in run["benches"].items() if "error" in e}
     if failed:
         lines += ["", "## Not measured in this run", ""]
