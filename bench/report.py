@@ -27,9 +27,10 @@ CAVEATS = [
     "far less data and is a smoke test, not a measurement.",
     "- *Durable* means what each system does by default. yloft flushes its OPFS files "
     "(`FileSystemSyncAccessHandle.flush()`) after every commit; y-indexeddb counts as "
-    "durable once its IndexedDB transaction completed, and Chromium commits IndexedDB "
-    "transactions with relaxed durability by default (no fsync), so the y-indexeddb "
-    "figures do not include a flush to the disk.",
+    "durable once its IndexedDB transaction completed, and since Chrome 121 IndexedDB "
+    "transactions default to relaxed durability (complete fires once the OS has the data, "
+    "no flush to the disk; developer.chrome.com/blog/indexeddb-durability-mode-now-"
+    "defaults-to-relaxed), so the y-indexeddb figures do not include that flush.",
     "- y-indexeddb keeps one IndexedDB database per document (its design); to load many "
     "documents the benchmarks open 50 at a time, which is faster than one by one.",
     "- The UDF baseline (Yjs blobs decoded inside SQL) caches the last decoded blob, so the "
