@@ -186,7 +186,10 @@ class Writer:
                 except queue.Empty:
                     break
             if batch:
-                self._commit(batch)
+                try:
+                    self._commit(batch)
+                except Exception:  # e.g. the event loop is gone: log, keep the thread alive
+                    log.exception("relay writer: handing a committed batch back failed")
             if barrier is not None:
                 while self._to_compact:
                     self._compact_one()

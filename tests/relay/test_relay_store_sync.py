@@ -117,3 +117,38 @@ def test_a_large_outbox_gets_through_the_rate_limit(
     run(main())
     a.close()
     b.close()
+
+
+def test_a_replaced_relay_log_gets_everything_again(
+    relay_factory: type[RelayProcess], tmp_path: Path
+) -> None:
+    """A relay restored from nothing (new relay_id): devices push all they have again."""
+    first = relay_factory()
+    first.start()
+    a = open_store(tmp_path / "a.db")
+    for i in range(5):
+        edit(a, a.collection("notes").create(), f"n{i}", "text")
+    state = tmp_path / "a.sync.json"
+
+    async def sync_to(relay: RelayProcess, store: Store, state_path: Path | None) -> RelaySync:
+        sync = RelaySync(store, relay.url, *TEAM, state_path=state_path)
+        await sync.start()
+        await sync.wait_idle()
+        return sync
+
+    async def main() -> None:
+        s = await sync_to(first, a, state)
+        await s.stop()
+        first.stop()
+        second = relay_factory(db=tmp_path / "fresh.db")  # same port is not needed
+        second.start()
+        s = await sync_to(second, a, state)  # the cursor names the old relay's log
+        b = open_store(tmp_path / "b.db")
+        t = await sync_to(second, b, None)
+        await until(lambda: rows(b) == rows(a) and len(rows(b)) == 5)
+        await s.stop()
+        await t.stop()
+        b.close()
+
+    run(main())
+    a.close()
