@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import suppress
 from typing import Any
 
 from .crdt import Doc, merge_updates
@@ -45,14 +46,36 @@ class Entry:
         #: when a pending update's delete set is resolved later (see docs/store.md).
         self.pending = pending
         self.updates: list[bytes] = []
-        self.sub = doc.observe(lambda event: self.updates.append(event.update))
+        # The observer must not refer to this Entry: pycrdt's Doc keeps its observers
+        # alive from Rust, where Python's garbage collector cannot see them, so a
+        # Doc with an observer is never freed. __del__ removes the observer once the
+        # Entry is dropped, which frees the Doc.
+        self.sub = doc.observe(_Collect(self.updates))
+
+    def __del__(self) -> None:
+        with suppress(AttributeError, ValueError):  # half-built, or already removed
+            self.doc.unobserve(self.sub)
 
     def take(self) -> bytes | None:
         """The update(s) emitted since the last call, merged; None when none."""
-        updates, self.updates = self.updates, []
+        updates = self.updates
         if not updates:
             return None
-        return updates[0] if len(updates) == 1 else merge_updates(*updates)
+        update = updates[0] if len(updates) == 1 else merge_updates(*updates)
+        updates.clear()
+        return update
+
+
+class _Collect:
+    """An observer that appends each transaction's update to a list."""
+
+    __slots__ = ("updates",)
+
+    def __init__(self, updates: list[bytes]) -> None:
+        self.updates = updates
+
+    def __call__(self, event: Any) -> None:
+        self.updates.append(event.update)
 
 
 class Frame:

@@ -539,3 +539,26 @@ def test_a_newer_layout_is_refused(tmp_path: Path) -> None:
     con.close()
     with pytest.raises(YloftError, match="upgrade yloft"):
         Store(tmp_path / "new.db")
+
+
+def _live_docs() -> int:
+    import gc
+
+    gc.collect()
+    return sum(1 for o in gc.get_objects() if type(o) is Doc)
+
+
+def test_documents_are_freed_once_out_of_the_cache(tmp_path: Path) -> None:
+    # pycrdt keeps a Doc's observers alive from Rust, out of reach of Python's garbage
+    # collector: a cached document that kept its observer would never be freed.
+    with Store(tmp_path / "app.db", cache_size=4) as s:
+        notes = s.collection("notes", FIELDS)
+        before = _live_docs()
+        ids = [fill(s, f"t{i}", "body") for i in range(40)]
+        with s.atomic():
+            for nid in ids:
+                with notes.edit(nid) as doc:
+                    doc.get("meta", type=Map)["rank"] = 1.0
+        for nid in ids:
+            notes.get_update(nid)  # loads without caching
+        assert _live_docs() - before <= 4
