@@ -44,7 +44,9 @@ function showStatus(status) {
   const el = $("status");
   el.className = `status ${status.storage}`;
   el.textContent = /** @type {any} */ (labels)[status.storage] ?? `Storage: ${status.storage}`;
+  if (status.storage !== "memory" && !status.persisted) el.textContent += " · may be evicted";
   el.dataset.storage = status.storage;
+  el.dataset.persisted = String(status.persisted);
   const warning = $("warning");
   if (status.storage === "memory") {
     warning.textContent = "This browser gave the app no persistent storage: notes live in "
@@ -71,8 +73,11 @@ async function main() {
   $("yloft-version").textContent = db.versions.yloft;
   $("sqlite-version").textContent = db.versions.sqlite;
   $("python-version").textContent = db.versions.python;
-  showStatus(db.status);
-  db.addEventListener("status", () => showStatus(db.status));
+  // Only the page can ask for persistent storage (the worker cannot), so ask here.
+  const persisted = await navigator.storage?.persist?.().catch(() => false) ?? false;
+  const show = () => showStatus({ ...db.status, persisted: persisted || db.status.persisted });
+  show();
+  db.addEventListener("status", show);
 
   /** @type {string | null} */
   let selected = null;
