@@ -1,0 +1,270 @@
+"""Relay sync driven from the browser's engine worker (the socket is a JS WebSocket).
+
+The engine worker's ``web/relay-sync.js`` owns the WebSocket, reconnects with
+backoff and keeps the cursor in IndexedDB; this module owns the store side. The
+boundary is bytes and str: JS calls :meth:`BrowserRelaySync.opened`,
+:meth:`~BrowserRelaySync.receive` and :meth:`~BrowserRelaySync.closed`, and
+Python hands frames back through a ``send(frame: bytes)`` callable. The core
+class needs no ``js`` import and is tested on CPython; :func:`start_js` is the
+thin Pyodide wrapper that converts JS values and owns the JS callbacks.
+
+What counts as "local" here is every update the store did not get from the relay:
+the writer tab also stores its replica tabs' edits (origin ``"tab:…"``), and those
+must reach other devices too. So the outbox is fed from the change feed without
+the entries applied with origin ``"relay"``.
+
+Example:
+    >>> from yloft import Store
+    >>> from yloft.sync import protocol as p
+    >>> store = Store(":memory:")
+    >>> sent = []
+    >>> sync = BrowserRelaySync(store, "team", "secret", sent.append)
+    >>> sync.opened()
+    >>> p.decode(sent[0]).space
+    'team'
+    >>> sync.status()["sync"]
+    'syncing'
+    >>> sync.close(); store.close()
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from ..errors import YloftError
+from .client import ONLINE, Change, RelayClient, SyncState
+
+if TYPE_CHECKING:
+    from ..store import Store
+
+log = logging.getLogger("yloft.sync")
+ORIGIN = "relay"
+POLICY_VIOLATION = 1008
+
+_OUTGOING_SQL = (
+    "SELECT u.seq AS seq, d.collection AS coll, d.id AS id, u.data AS data"
+    " FROM _yloft_updates u JOIN _yloft_docs d ON d.key = u.doc"
+    " WHERE u.seq > ? AND u.origin IS NOT 'relay' ORDER BY u.seq"
+)
+
+
+def outgoing_changes(store: Store, since: int) -> list[Change]:
+    """Change-feed entries after ``since`` that did not come from the relay.
+
+    Like ``store.changes(since, local_only=True)``, but also keeps updates applied
+    with another origin (a replica tab's edits, origin ``"tab:…"``).
+    """
+    floor = store.query("SELECT value FROM _yloft_meta WHERE key = 'feed_floor'")
+    since = max(int(since), int(floor[0]["value"]) if floor else 0)
+    rows = store.query(_OUTGOING_SQL, (since,))
+    return [(int(r["seq"]), str(r["coll"]), str(r["id"]), bytes(r["data"])) for r in rows]
+
+
+def parse_state(text: str) -> SyncState:
+    """A cursor saved with :meth:`BrowserRelaySync.state_json`; ``""``: a new device."""
+    if not text:
+        return SyncState(uuid.uuid4().hex)
+    try:
+        data = json.loads(text)
+        return SyncState(
+            str(data["client_id"]),
+            str(data["relay_id"]),
+            int(data["last_seq"]),
+            int(data["acked"]),
+        )
+    except (ValueError, KeyError, TypeError) as exc:
+        raise YloftError(
+            f"the saved relay cursor is not valid ({exc}); delete it to sync as a new device"
+        ) from exc
+
+
+class BrowserRelaySync:
+    """One store syncing one relay space over a socket the caller owns.
+
+    Args:
+        store: the writer tab's store (every collection of it syncs).
+        space: the space name; token: its token.
+        send: called with each frame to write to the socket.
+        state: the saved cursor (:func:`parse_state`); None starts as a new device.
+        on_change: called after a local edit changed the outbox (refresh the status).
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        space: str,
+        token: str,
+        send: Callable[[bytes], object],
+        *,
+        state: SyncState | None = None,
+        on_change: Callable[[], object] | None = None,
+    ) -> None:
+        self.store = store
+        self.client = RelayClient.from_state(space, token, state or SyncState(uuid.uuid4().hex))
+        self.error = ""
+        self.refused = False
+        self.refused_updates = 0
+        self._send = send
+        self._on_change = on_change
+        self._remove_hook: Callable[[], None] | None = store.on_update(self._on_update)
+        self._queue_local()
+
+    # ------------------------------------------------------------ socket events
+
+    def opened(self) -> None:
+        """The socket is open: sends HELLO (the outbox follows the relay's WELCOME)."""
+        self._send(self.client.connect())
+        self._queue_local()
+
+    def closed(self, code: int = 1006, reason: str = "") -> None:
+        """The socket closed; a 1008 before WELCOME means the relay refused the token."""
+        if code == POLICY_VIOLATION and not self.client.welcomed:
+            self.refused = True
+            self.error = (
+                f"the relay refused space {self.client.space!r} ({reason or 'policy violation'})"
+                "; check the space name and token"
+            )
+        elif code not in (1000, 1001, 1005, 1006):
+            self.error = f"the relay closed the connection ({code} {reason})".strip()
+        self.client.disconnect()
+
+    def receive(self, frame: bytes) -> bool:
+        """Handle one frame from the relay; True when :meth:`state_json` should be saved.
+
+        Remote updates are applied in one transaction with origin ``"relay"``; an update
+        the store refuses (e.g. not valid Yjs) is logged and skipped, never half-applied.
+
+        Raises:
+            ProtocolError: malformed frame or out of order: close the socket.
+        """
+        out = self.client.receive(frame)
+        frames = list(out.frames)
+        if out.reset:
+            frames += self.client.add_local(outgoing_changes(self.store, 0))
+        if out.updates:
+            with self.store.atomic():
+                for e in out.updates:
+                    try:
+                        with self.store.atomic():
+                            self.store.apply_update(e.collection, e.doc_id, e.update, origin=ORIGIN)
+                    except YloftError as exc:
+                        self.refused_updates += 1
+                        log.error("relay update %d for %s/%s refused: %s",
+                                  e.seq, e.collection, e.doc_id, exc)  # fmt: skip
+        if self.client.welcomed:
+            self.error = ""
+            self.refused = False
+        for f in frames:
+            self._send(f)
+        return out.cursor_moved
+
+    # ------------------------------------------------------------- store events
+
+    def _queue_local(self) -> list[bytes]:
+        return self.client.add_local(outgoing_changes(self.store, self.client.queued))
+
+    def _on_update(self, collection: str, doc_id: str, update: bytes, origin: str | None) -> None:
+        if origin == ORIGIN:
+            return
+        for f in self._queue_local():
+            self._send(f)
+        if self._on_change is not None:
+            self._on_change()
+
+    # ------------------------------------------------------------------ state
+
+    def status(self) -> dict[str, Any]:
+        """``{"sync": "online"|"offline"|"syncing", "outbox": n, "syncError": str, ...}``."""
+        return {
+            "sync": self.client.status,
+            "outbox": self.client.outbox_size,
+            "lastSeq": self.client.last_seq,
+            "syncError": self.error,
+        }
+
+    def status_json(self) -> str:
+        return json.dumps(self.status())
+
+    def state_json(self) -> str:
+        """The cursor to persist once the updates applied so far are durable."""
+        return json.dumps(self.client.state().__dict__)
+
+    @property
+    def online(self) -> bool:
+        return self.client.status == ONLINE
+
+    def close(self) -> None:
+        """Stop watching the store (the caller closes the socket)."""
+        if self._remove_hook is not None:
+            self._remove_hook()
+            self._remove_hook = None
+        self.client.disconnect()
+
+
+class JsRelaySync:
+    """The Pyodide wrapper ``relay-sync.js`` drives: JS values in, str/bool out.
+
+    It holds the only references to the two JS callbacks it was given and drops them
+    in :meth:`close`; the JS side destroys this object's PyProxy after that.
+    """
+
+    def __init__(self, sync: BrowserRelaySync, owned: list[Any]) -> None:
+        self.sync = sync
+        self._owned = owned
+
+    def opened(self) -> str:
+        self.sync.opened()
+        return self.sync.status_json()
+
+    def receive(self, data: Any) -> bool:
+        """``data`` is a JS Uint8Array (copied to bytes here)."""
+        return self.sync.receive(data.to_bytes() if hasattr(data, "to_bytes") else bytes(data))
+
+    def closed(self, code: int, reason: str) -> str:
+        self.sync.closed(int(code), str(reason))
+        return self.sync.status_json()
+
+    def status_json(self) -> str:
+        return self.sync.status_json()
+
+    def state_json(self) -> str:
+        return self.sync.state_json()
+
+    def refused(self) -> bool:
+        return self.sync.refused
+
+    def close(self) -> None:
+        self.sync.close()
+        self._owned = []  # the last references to the JS callbacks: their JsProxies go
+
+
+def start_js(
+    engine: Any, space: str, token: str, state: str, js_send: Any, js_changed: Any
+) -> JsRelaySync:
+    """Pyodide only: sync ``engine.store``; ``js_send(Uint8Array)``, ``js_changed()``.
+
+    Raises:
+        NotImplementedError: outside Pyodide (use :class:`BrowserRelaySync` directly).
+    """
+    try:
+        from pyodide.ffi import to_js  # type: ignore[import-not-found]
+    except ImportError as exc:  # CPython
+        raise NotImplementedError(
+            "start_js needs Pyodide; on CPython use BrowserRelaySync or yloft.sync.websocket"
+        ) from exc
+
+    def send(frame: bytes) -> None:
+        js_send(to_js(frame))
+
+    sync = BrowserRelaySync(
+        engine.store, str(space), str(token), send, state=parse_state(str(state)),
+        on_change=lambda: js_changed(),
+    )  # fmt: skip
+    return JsRelaySync(sync, [js_send, js_changed])
+
+
+__all__ = ["BrowserRelaySync", "JsRelaySync", "outgoing_changes", "parse_state", "start_js"]
