@@ -7,6 +7,7 @@ from typing import Any
 
 from .crdt import Doc, merge_updates
 from .errors import InvalidIdError
+from .extract import Roots
 from .schema import CollectionSchema
 
 
@@ -18,9 +19,11 @@ class Entry:
         "doc",
         "epoch",
         "key",
+        "live",
         "log_bytes",
         "log_count",
         "pending",
+        "roots",
         "row",
         "sub",
         "updates",
@@ -46,6 +49,11 @@ class Entry:
         #: when a pending update's delete set is resolved later (see docs/store.md).
         self.pending = pending
         self.updates: list[bytes] = []
+        #: Root shared types already fetched from the Doc (see ``extract.root``).
+        self.roots: Roots = {}
+        #: True when the Doc is known to carry no tombstone: set by ``create()``,
+        #: cleared by :meth:`take` whenever the Doc changed.
+        self.live = False
         # The observer must not refer to this Entry: pycrdt's Doc keeps its observers
         # alive from Rust, where Python's garbage collector cannot see them, so a
         # Doc with an observer is never freed. __del__ removes the observer once the
@@ -61,6 +69,7 @@ class Entry:
         updates = self.updates
         if not updates:
             return None
+        self.live = False
         update = updates[0] if len(updates) == 1 else merge_updates(*updates)
         updates.clear()
         return update

@@ -35,7 +35,7 @@ from .errors import (
     QueryError,
     SchemaError,
 )
-from .extract import is_deleted, to_python
+from .extract import is_deleted, root, to_python
 from .schema import RESERVED_ROOT, CollectionSchema, quote
 
 if TYPE_CHECKING:
@@ -101,12 +101,13 @@ class Collection:
         entry = Entry(None, Doc())
         now = time.time()
         with entry.doc.transaction():
-            meta = entry.doc.get(RESERVED_ROOT, type=Map)
+            meta = root(entry.doc, RESERVED_ROOT, Map, entry.roots)
             meta["created_at"] = now
             meta["updated_at"] = now
         update = entry.take()
         assert update is not None
         store._persist(self.schema, doc_id, entry, update, None)
+        entry.live = True  # so an edit() right after skips the tombstone check
         return doc_id
 
     @contextmanager
@@ -136,7 +137,7 @@ class Collection:
                 f"document {doc_id!r} is already open in an edit block; finish that first"
             )
         entry = self._require(doc_id, keep=True)
-        if is_deleted(entry.doc):
+        if not entry.live and is_deleted(entry.doc, entry.roots):
             raise DocumentDeletedError(
                 f"document {doc_id!r} of {self.name!r} was deleted; create a new one"
             )
@@ -145,7 +146,7 @@ class Collection:
         try:
             with entry.doc.transaction():
                 yield entry.doc
-                entry.doc.get(RESERVED_ROOT, type=Map)["updated_at"] = time.time()
+                root(entry.doc, RESERVED_ROOT, Map, entry.roots)["updated_at"] = time.time()
             ok = True
         finally:
             store._editing.discard(ident)

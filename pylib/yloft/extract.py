@@ -46,34 +46,57 @@ def _number(value: object) -> float | None:
     return float(value)
 
 
-def is_deleted(doc: Doc[Any]) -> bool:
+Roots = dict[tuple[str, type], Any]
+
+
+def root(doc: Doc[Any], name: str, kind: type, roots: Roots | None = None) -> Any:
+    """``doc.get(name, type=kind)``, remembered in ``roots`` when given.
+
+    A root shared type stays valid for the life of its Doc, and getting it again
+    costs a write transaction in pycrdt, so callers that read one Doc many times
+    keep a ``roots`` dict beside it.
+
+    Example:
+        >>> doc, roots = Doc(), {}
+        >>> root(doc, "m", Map, roots) is root(doc, "m", Map, roots)
+        True
+    """
+    if roots is None:
+        return doc.get(name, type=kind)
+    found = roots.get((name, kind))
+    if found is None:
+        found = roots[(name, kind)] = doc.get(name, type=kind)
+    return found
+
+
+def is_deleted(doc: Doc[Any], roots: Roots | None = None) -> bool:
     """True when the document carries yloft's deletion tombstone."""
-    meta = doc.get(RESERVED_ROOT, type=Map)
+    meta = root(doc, RESERVED_ROOT, Map, roots)
     return "deleted" in meta and meta["deleted"] is True
 
 
-def read_meta(doc: Doc[Any]) -> tuple[float | None, float | None, bool]:
+def read_meta(doc: Doc[Any], roots: Roots | None = None) -> tuple[float | None, float | None, bool]:
     """Read (created_at, updated_at, deleted) from the reserved root map."""
-    meta = doc.get(RESERVED_ROOT, type=Map).to_py() or {}
+    meta = root(doc, RESERVED_ROOT, Map, roots).to_py() or {}
     created = meta.get("created_at")
     updated = meta.get("updated_at")
     deleted = meta.get("deleted") is True
     return _number(created), _number(updated), deleted
 
 
-def _root(doc: Doc[Any], field: Field, maps: dict[str, Any]) -> object:
+def _root(doc: Doc[Any], field: Field, maps: dict[str, Any], roots: Roots | None) -> object:
     """The value at ``field``'s path, as plain Python (shared types converted)."""
     segments = field.segments
     if len(segments) == 1:
         if field.type is str:
-            return str(doc.get(segments[0], type=Text))
+            return str(root(doc, segments[0], Text, roots))
         if field.type is list:
-            return doc.get(segments[0], type=Array).to_py()
-        return doc.get(segments[0], type=Map).to_py()
+            return root(doc, segments[0], Array, roots).to_py()
+        return root(doc, segments[0], Map, roots).to_py()
     node = maps.get(segments[0], _MISSING)
     if node is _MISSING:
         # One to_py() per root map: far cheaper than walking shared types key by key.
-        node = maps[segments[0]] = doc.get(segments[0], type=Map).to_py() or {}
+        node = maps[segments[0]] = root(doc, segments[0], Map, roots).to_py() or {}
     for key in segments[1:]:
         if isinstance(node, dict) and key in node:
             node = node[key]
@@ -137,8 +160,8 @@ def convert(value: object, field: Field) -> tuple[Any, bool]:
         return None, False
 
 
-def extract(doc: Doc[Any], schema: CollectionSchema) -> Extracted:
-    """Read every declared field of ``doc`` as SQL values.
+def extract(doc: Doc[Any], schema: CollectionSchema, roots: Roots | None = None) -> Extracted:
+    """Read every declared field of ``doc`` as SQL values (``roots``: see :func:`root`).
 
     Example:
         >>> from yloft.crdt import Doc, Text
@@ -152,8 +175,8 @@ def extract(doc: Doc[Any], schema: CollectionSchema) -> Extracted:
     # and close its own (about a third of the extraction time with pycrdt).
     maps: dict[str, Any] = {}
     with doc.transaction():
-        raw = {col: _root(doc, field, maps) for col, field in schema.fields}
-        created, updated, deleted = read_meta(doc)
+        raw = {col: _root(doc, field, maps, roots) for col, field in schema.fields}
+        created, updated, deleted = read_meta(doc, roots)
     values: dict[str, Any] = {}
     for col, field in schema.fields:
         value, ok = convert(raw[col], field)

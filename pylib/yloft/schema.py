@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from .errors import FieldPathError, FieldTypeError, SchemaError
@@ -102,7 +103,7 @@ class Field:
                 "full-text search needs a str field"
             )
 
-    @property
+    @cached_property
     def segments(self) -> tuple[str, ...]:
         """The path split at dots."""
         return tuple(self.path.split("."))

@@ -551,7 +551,7 @@ class Store:
             frame.written |= schema.tables() | _LOG_TABLES
 
     def _extract_row(self, schema: CollectionSchema, key: int, doc_id: str, entry: Entry) -> None:
-        extracted = extract(entry.doc, schema)
+        extracted = extract(entry.doc, schema, entry.roots)
         if extracted.deleted != entry.deleted:
             self._con.execute(
                 "UPDATE _yloft_docs SET deleted = ? WHERE key = ?", (int(extracted.deleted), key)

@@ -124,3 +124,14 @@ def test_to_python() -> None:
     assert to_python(None, Field("m.d", list)) is None
     assert to_python("x", Field("m.d", str)) == "x"
     assert json.loads(convert(["ü"], Field("m.t", list))[0]) == ["ü"]
+
+
+def test_a_roots_cache_reads_the_same_values() -> None:
+    doc: Doc = Doc()
+    roots: dict = {}
+    doc.get("meta", type=Map)["title"] = "one"
+    assert extract(doc, SCHEMA, roots).values == extract(doc, SCHEMA).values
+    doc.get("meta", type=Map)["title"] = "two"  # cached roots see later changes
+    doc.get("body", type=Text).insert(0, "b")
+    assert extract(doc, SCHEMA, roots).values == extract(doc, SCHEMA).values
+    assert extract(doc, SCHEMA, roots).values["title"] == "two"

@@ -562,3 +562,14 @@ def test_documents_are_freed_once_out_of_the_cache(tmp_path: Path) -> None:
         for nid in ids:
             notes.get_update(nid)  # loads without caching
         assert _live_docs() - before <= 4
+
+
+def test_a_tombstone_written_inside_an_edit_blocks_the_next_edit(store: Store) -> None:
+    notes = store.collection("notes", FIELDS)
+    with store.atomic():
+        nid = notes.create()
+        with notes.edit(nid) as doc:  # right after create(): the tombstone check is skipped
+            doc.get("_yloft", type=Map)["deleted"] = True
+        with pytest.raises(DocumentDeletedError), notes.edit(nid):
+            pass
+    assert notes.row(nid) is None and notes.deleted(nid)
