@@ -125,6 +125,10 @@ def take_over(engine, path, log_id, flush, pragmas):
   });
   applyTabStatus(glue.start_tabs(engine, tabId, postFrame, writer, writer ? logIdOf(storage) : ""));
   await sendOutgoing();
+  // relay sync (issue 7): only the writer tab holds a socket; replicas get changes via tab sync
+  relayOptions = options.relay ?? null;
+  if (writer) await startRelay();
+  // end relay sync (issue 7)
   if (!writer) {
     waitWriterLock(name, () => {
       queue = queue.then(takeOver).catch(reportError);
@@ -234,9 +238,29 @@ async function takeOver() {
   const applied = glue.take_over(engine, storage.dbPath, logIdOf(storage), storage.flush ?? undefined, pragmasOf(storage));
   applyTabStatus(engine.tab_status());
   await sendOutgoing();
+  await startRelay(); // relay sync (issue 7)
   console.info(`yloft: this tab is now the writer (${applied} own changes saved on take-over)`);
   maybeReady();
 }
+
+// relay sync (issue 7) --------------------------------------------------------------
+/** @type {any} {space, token} from connect({relay}), or null: no relay sync */
+let relayOptions = null;
+/** @type {any} */
+let relay = null;
+/** Sync the (writer's) store with the relay space; status goes through setStatus. */
+async function startRelay() {
+  if (!relayOptions || relay) return;
+  const { startRelaySync } = await import("./relay-sync.js");
+  relay = await startRelaySync(ctx.pyodide, engine, relayOptions, {
+    name: ctx.name,
+    setStatus,
+    run: (fn) => (queue = queue.then(fn).then(sendOutgoing).catch(reportError)),
+    beforeSend: async () => { if (storage?.afterCommit) await storage.afterCommit(); },
+    keepCursor: storage?.kind !== "memory",
+  });
+}
+// end relay sync (issue 7) ----------------------------------------------------------
 
 /** @param {unknown} e */
 function reportError(e) {
