@@ -1,0 +1,232 @@
+// The browser side of relay sync: one WebSocket to ws(s)://<origin>/relay per browser
+// (the writer tab's engine worker), reconnected with exponential backoff and jitter,
+// paused while the browser says it is offline. Everything about the protocol, the
+// outbox and the store is Python (yloft.sync.browser); this file only moves bytes,
+// keeps the cursor in IndexedDB and reports status.
+//
+//   const relay = await startRelaySync(pyodide, engine, {space: "demo", token: "demo"}, {
+//     name: "notes", setStatus, run: (fn) => queue = queue.then(fn), beforeSend });
+//   relay.stop();
+
+const MIN_BACKOFF_MS = 250;
+const MAX_BACKOFF_MS = 10000;
+
+/**
+ * @typedef {object} RelayHooks
+ * @property {string} name  the database name (the cursor is kept per database and space)
+ * @property {(changes: Record<string, any>) => void} setStatus  the worker's status
+ * @property {(fn: () => any) => Promise<void>} run  run Python work in the worker's queue
+ * @property {() => Promise<void>} [beforeSend]  resolves once local writes are durable
+ * @property {boolean} [keepCursor]  false when the store does not survive a reload (memory):
+ *   the cursor is then neither loaded nor saved, so a reload catches up from the start
+ */
+
+/**
+ * Start syncing `engine.store` with a relay space.
+ * @param {any} pyodide
+ * @param {any} engine  the yloft.browser.Engine PyProxy
+ * @param {{space: string, token: string, url?: string}} options
+ * @param {RelayHooks} hooks
+ */
+export async function startRelaySync(pyodide, engine, options, hooks) {
+  const { space, token } = options;
+  if (typeof space !== "string" || !space || typeof token !== "string") {
+    throw new TypeError("relay: pass {space, token} (strings) to connect()");
+  }
+  const origin = new URL(self.location.href);
+  const url = options.url ?? `${origin.protocol === "https:" ? "wss:" : "ws:"}//${origin.host}/relay`;
+  const key = `${hooks.name}:${space}`;
+  const keep = hooks.keepCursor !== false;
+  const saved = keep ? await loadCursor(key) : "";
+  const relay = new RelaySync(url, keep ? key : "", hooks);
+  const mod = pyodide.pyimport("yloft.sync.browser");
+  try {
+    relay.py = mod.start_js(engine, space, token, saved,
+      (/** @type {Uint8Array} */ frame) => relay.send(frame),
+      () => relay.refresh());
+  } finally {
+    mod.destroy();
+  }
+  relay.refresh();
+  relay.connect();
+  return relay;
+}
+
+class RelaySync {
+  /** @param {string} url @param {string} key @param {RelayHooks} hooks */
+  constructor(url, key, hooks) {
+    this.url = url;
+    this.key = key;
+    this.hooks = hooks;
+    /** @type {any} the JsRelaySync PyProxy, destroyed in stop() */
+    this.py = null;
+    /** @type {WebSocket | null} */
+    this.ws = null;
+    /** @type {Uint8Array[]} frames Python sent, written once local writes are durable */
+    this.pending = [];
+    this.flushing = false;
+    this.attempt = 0;
+    this.stopped = false;
+    this.connects = 0;
+    /** @type {ReturnType<typeof setTimeout> | undefined} */
+    this.timer = undefined;
+    this.saveScheduled = false;
+    this.onOnline = () => { this.attempt = 0; this.connect(); };
+    this.onOffline = () => this.ws?.close(4000, "the browser went offline");
+    self.addEventListener("online", this.onOnline);
+    self.addEventListener("offline", this.onOffline);
+  }
+
+  connect() {
+    clearTimeout(this.timer);
+    if (this.stopped || this.ws) return;
+    if (self.navigator.onLine === false) {
+      this.refresh();  // offline: wait for the "online" event
+      return;
+    }
+    const ws = new WebSocket(this.url);
+    ws.binaryType = "arraybuffer";
+    this.ws = ws;
+    ws.onopen = () => {
+      this.connects += 1;
+      this.hooks.run(() => { if (this.ws === ws) this.py.opened(); this.refresh(); });
+    };
+    ws.onmessage = (event) => {
+      if (typeof event.data === "string") {
+        ws.close(1003, "text frames are not part of the protocol");
+        return;
+      }
+      const data = new Uint8Array(event.data);
+      this.hooks.run(() => {
+        if (this.ws !== ws) return;
+        try {
+          if (this.py.receive(data)) this.scheduleSave();
+          if (this.py.status_json().includes('"online"')) this.attempt = 0;
+        } catch (e) {
+          console.error("yloft relay: bad frame from the relay, reconnecting", e);
+          ws.close(1002, "protocol error");
+        }
+        this.refresh();
+      });
+    };
+    ws.onclose = (event) => {
+      if (this.ws !== ws) return;
+      this.ws = null;
+      this.pending = [];
+      this.hooks.run(() => {
+        this.py?.closed(event.code, event.reason);
+        this.refresh();
+        this.scheduleSave();
+        if (this.py?.refused()) return;  // a wrong token does not fix itself: stay down
+        this.retry();
+      });
+    };
+  }
+
+  retry() {
+    if (this.stopped) return;
+    const delay = Math.min(MAX_BACKOFF_MS, MIN_BACKOFF_MS * 2 ** this.attempt);
+    this.attempt += 1;
+    this.timer = setTimeout(() => this.connect(), delay * (0.5 + Math.random()));
+  }
+
+  /** Python hands a frame to send; written after the writes behind it are durable. */
+  send(/** @type {Uint8Array} */ frame) {
+    if (!this.ws) return;  // offline: the outbox keeps it, resent after WELCOME
+    this.pending.push(frame.slice());
+    if (!this.flushing) {
+      this.flushing = true;
+      queueMicrotask(() => this.flush());
+    }
+  }
+
+  async flush() {
+    try {
+      if (this.hooks.beforeSend) await this.hooks.beforeSend();
+    } finally {
+      this.flushing = false;
+      const frames = this.pending;
+      this.pending = [];
+      for (const f of frames) {
+        if (this.ws?.readyState === WebSocket.OPEN) this.ws.send(f);
+      }
+    }
+  }
+
+  refresh() {
+    if (!this.py) return;
+    this.hooks.setStatus(JSON.parse(this.py.status_json()));
+  }
+
+  scheduleSave() {
+    if (this.saveScheduled || !this.py || !this.key) return;
+    this.saveScheduled = true;
+    // After the store's writes are durable, so the cursor never runs ahead of the data.
+    this.hooks.run(async () => {
+      if (this.hooks.beforeSend) await this.hooks.beforeSend();
+      this.saveScheduled = false;
+      if (this.py) await saveCursor(this.key, this.py.state_json());
+    });
+  }
+
+  /** Close the socket and stop reconnecting. */
+  stop() {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    self.removeEventListener("online", this.onOnline);
+    self.removeEventListener("offline", this.onOffline);
+    this.ws?.close(1000, "stopped");
+    this.ws = null;
+    if (this.py) {
+      this.py.close();
+      this.py.destroy();
+      this.py = null;
+    }
+  }
+
+  /** For tests and diagnostics. */
+  info() {
+    return { url: this.url, connects: this.connects, open: this.ws?.readyState === WebSocket.OPEN, attempt: this.attempt };
+  }
+}
+
+// ------------------------------------------------------------------ cursor storage
+
+/** @returns {Promise<IDBDatabase>} */
+function openCursorDb() {
+  return new Promise((resolve, reject) => {
+    const req = indexedDB.open("yloft-relay", 1);
+    req.onupgradeneeded = () => req.result.createObjectStore("cursors");
+    req.onsuccess = () => resolve(req.result);
+    req.onerror = () => reject(req.error);
+  });
+}
+
+/** @param {string} key @returns {Promise<string>} the saved cursor JSON, "" if none */
+async function loadCursor(key) {
+  const db = await openCursorDb();
+  try {
+    return await new Promise((resolve, reject) => {
+      const req = db.transaction("cursors").objectStore("cursors").get(key);
+      req.onsuccess = () => resolve(typeof req.result === "string" ? req.result : "");
+      req.onerror = () => reject(req.error);
+    });
+  } finally {
+    db.close();
+  }
+}
+
+/** @param {string} key @param {string} value */
+async function saveCursor(key, value) {
+  const db = await openCursorDb();
+  try {
+    await new Promise((resolve, reject) => {
+      const tx = db.transaction("cursors", "readwrite", { durability: "strict" });
+      tx.objectStore("cursors").put(value, key);
+      tx.oncomplete = () => resolve(undefined);
+      tx.onerror = () => reject(tx.error);
+    });
+  } finally {
+    db.close();
+  }
+}
