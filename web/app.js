@@ -58,6 +58,17 @@ function showStatus(status) {
   } else {
     warning.hidden = true;
   }
+  // relay sync (issue 7): shown only when the page opted in with ?space=…&token=…
+  if (status.sync) {
+    const labels = { online: "synced", syncing: "syncing…", offline: "offline" };
+    const state = status.syncError ? "error" : status.sync;
+    el.dataset.sync = state;
+    el.dataset.outbox = String(status.outbox ?? 0);
+    el.textContent += status.syncError
+      ? ` · sync stopped: ${status.syncError}`
+      : ` · ${/** @type {any} */ (labels)[status.sync] ?? status.sync}`
+        + (status.outbox ? ` (${status.outbox} to send)` : "");
+  }
 }
 
 // Precache this build for offline use (web/sw.js); the app works without it too.
@@ -67,9 +78,12 @@ if ("serviceWorker" in navigator) {
 
 const params = new URLSearchParams(location.search);
 const storage = /** @type {any} */ (params.get("storage") ?? undefined);
+// relay sync (issue 7): ?space=demo&token=demo syncs through this origin's /relay
+const space = params.get("space");
+const relay = space ? { space, token: params.get("token") ?? "" } : undefined;
 
 async function main() {
-  const db = await connect({ name: "notes", app: "notes_app", storage, onProgress: showProgress });
+  const db = await connect({ name: "notes", app: "notes_app", storage, relay, onProgress: showProgress });
   $("yloft-version").textContent = db.versions.yloft;
   $("sqlite-version").textContent = db.versions.sqlite;
   $("python-version").textContent = db.versions.python;
