@@ -35,6 +35,17 @@ class RowSQL:
         self.fts_delete = (
             f"INSERT INTO {fts} ({fts}, rowid, {fts_cols}) VALUES ('delete', ?, {marks})"
         )
+        self._updates: dict[tuple[int, ...], str] = {}
+
+    def update(self, changed: tuple[int, ...]) -> str:
+        """The UPDATE of the columns at positions ``changed`` (text kept per set)."""
+        text = self._updates.get(changed)
+        if text is None:
+            if len(self._updates) >= 256:
+                self._updates.clear()
+            sets = ", ".join(f"{quote(self.columns[i])} = ?" for i in changed)
+            text = self._updates[changed] = f"UPDATE {self.table} SET {sets} WHERE rowid = ?"
+        return text
 
 
 def sync_row(
@@ -75,13 +86,8 @@ def sync_row(
         return new
     if tuple(old) == new:
         return new
-    cols = sql.columns
-    changed = [(c, v) for c, o, v in zip(cols, old, new, strict=True) if o != v]
-    con.execute(
-        f"UPDATE {sql.table} SET {', '.join(f'{quote(c)} = ?' for c, _ in changed)}"
-        " WHERE rowid = ?",
-        (*(v for _, v in changed), key),
-    )
+    changed = tuple(i for i, (o, v) in enumerate(zip(old, new, strict=True)) if o != v)
+    con.execute(sql.update(changed), (*(new[i] for i in changed), key))
     if fts and old_fts != new_fts:
         con.execute(sql.fts_delete, (key, *old_fts))
         con.execute(sql.fts_insert, (key, *new_fts))

@@ -558,6 +558,9 @@ class Store:
             )
             entry.deleted = extracted.deleted
         entry.row = self._sync_row(schema, key, doc_id, extracted, entry.row)
+        # The Doc was just read whole: the next edit() need not look for a tombstone
+        # unless the Doc changes first (Entry.take() clears this).
+        entry.live = not extracted.deleted
 
     def _flush(self, keep: int = 0) -> None:
         """Bring the rows of documents written inside atomic() in step.

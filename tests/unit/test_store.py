@@ -573,3 +573,17 @@ def test_a_tombstone_written_inside_an_edit_blocks_the_next_edit(store: Store) -
         with pytest.raises(DocumentDeletedError), notes.edit(nid):
             pass
     assert notes.row(nid) is None and notes.deleted(nid)
+
+
+def test_a_tombstone_from_a_peer_blocks_the_next_edit(tmp_path: Path) -> None:
+    with Store(tmp_path / "a.db") as a, Store(tmp_path / "b.db") as b:
+        na, nb = a.collection("notes", FIELDS), b.collection("notes", FIELDS)
+        nid = na.create()
+        with na.edit(nid) as doc:  # extraction marks the cached document live
+            doc.get("meta", type=Map)["title"] = "x"
+        nb.apply_update(nid, na.get_update(nid))
+        nb.delete(nid)
+        na.apply_update(nid, nb.get_update(nid), origin="b")
+        with pytest.raises(DocumentDeletedError), na.edit(nid):
+            pass
+        assert na.row(nid) is None
