@@ -32,12 +32,13 @@ import build  # noqa: E402
 
 
 def serve_root() -> Path:
-    """A private folder: web/dist/ linked in, the bench page, lab and bundled worker."""
+    """A private folder: a copy of web/dist/, the bench page, lab and bundled worker."""
     if not (build.DIST / "manifest.json").exists():
         raise SystemExit("web/dist/ is not built: run python3 build.py build (or build.py bench)")
+    # A copy, not links: a rebuild of web/dist/ during a long run must not change (or
+    # break) what later page loads of this run get.
     root = Path(tempfile.mkdtemp(prefix="yloft-bench-web-"))
-    for entry in build.DIST.iterdir():
-        (root / entry.name).symlink_to(entry)
+    shutil.copytree(build.DIST, root, dirs_exist_ok=True)
     for name in ("bench.html", "bench_lab.py"):
         shutil.copy2(HERE / "web" / name, root / name)
     subprocess.run(
