@@ -20,7 +20,7 @@ let engine = null;
 /** @type {any} */
 let storage = null;
 /** @type {Record<string, any>} */
-const status = { storage: "starting", persisted: false, unsaved: 0, error: null, writer: false, tab: "" };
+const status = { storage: "starting", persisted: false, unsaved: 0, error: null, writer: false, tab: "", writerStalled: false };
 
 /** @param {Record<string, any>} changes */
 function setStatus(changes) {
@@ -134,6 +134,9 @@ def take_over(engine, path, log_id, flush, pragmas):
       queue = queue.then(takeOver).catch(reportError);
     });
     helloTimer = setInterval(() => {
+      // A writer that holds the lock but does not acknowledge (frozen, stuck): say so.
+      const stalled = !tab.writer && tab.unsaved > 0 && Date.now() - lastProgress > STALL_MS;
+      if (stalled !== status.writerStalled) setStatus({ writerStalled: stalled });
       if (tab.synced || tab.writer) return;
       queue = queue.then(() => { engine.tab_hello(); return sendOutgoing(); }).catch(reportError);
     }, 1000);
@@ -160,6 +163,9 @@ let outgoing = [];
 /** @type {{id: number, reply: any, awaitAck: number}[]} replies held until acknowledged */
 let waiting = [];
 let inflight = 0;
+/** Date.now() when this tab last had nothing unsaved or got an acknowledgement. */
+let lastProgress = Date.now();
+const STALL_MS = 3000;
 
 /** @param {any} storage */
 function pragmasOf(storage) {
@@ -193,7 +199,9 @@ async function sendOutgoing() {
 
 /** @param {string} json */
 function applyTabStatus(json) {
+  const before = tab;
   tab = JSON.parse(json);
+  if (tab.acked !== before.acked || tab.unsaved === 0 || tab.writer) lastProgress = Date.now();
   const still = [];
   for (const w of waiting) {
     if (tab.writer || w.awaitAck <= tab.acked) postMessage({ type: "reply", id: w.id, ...w.reply });

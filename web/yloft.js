@@ -28,6 +28,8 @@
  * @property {string | null} error  the last storage or engine error, if any
  * @property {boolean} writer    whether this tab owns the durable database (tab sync)
  * @property {string} tab        this tab's id among the open tabs
+ * @property {boolean} writerStalled  this tab has unsaved changes and the writer tab has not
+ *   acknowledged anything for 3 s (it may be frozen); the changes are kept and shown
  */
 
 /** An error raised by Python (or the engine), with the Python exception's name. */

@@ -231,3 +231,36 @@ def test_a_tab_opened_while_others_edit_catches_up_then_stays_live(
         "([want]) => want.every((t) => window.seen.has(t))", arg=[sorted(after)], polling=100
     )
     assert len(after - before) > 0
+
+
+def test_stuck_writer_keeps_follower_edits_shown_and_unsaved_until_it_answers(
+    context: BrowserContext, base_url: str
+) -> None:
+    """A writer that holds the lock but does not answer is not replaced; nothing is lost.
+
+    The writer's worker is kept busy by a long query (CDP Page.setWebLifecycleState
+    "frozen" freezes the page but not its engine worker here, which keeps acknowledging).
+    """
+    a, b = open_tab(context, base_url), open_tab(context, base_url)
+    assert status(a)["writer"] is True
+    a.evaluate(
+        """() => { window.long = window.db.query(
+             'WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 120000000)'
+             + ' SELECT count(*) AS n FROM c', []); }"""
+    )
+    b.evaluate("() => { window.pending = window.db.call('create_note', 'while stuck', ''); }")
+    # Shown in b at once (its replica), counted as unsaved, and flagged as stalled.
+    b.wait_for_function(
+        "() => window.db.query(\"SELECT 1 FROM notes WHERE title = 'while stuck'\", [])"
+        ".then((r) => r.length === 1)",
+        polling=100,
+    )
+    b.wait_for_function(
+        "() => window.db.status.writerStalled && window.db.status.unsaved >= 1", polling=100
+    )
+    assert status(b)["writer"] is False
+    assert a.evaluate("() => window.long")[0]["n"] == 120_000_000
+    b.evaluate("() => window.pending")
+    b.wait_for_function("() => window.db.status.unsaved === 0", polling=100)
+    b.wait_for_function("() => window.db.status.writerStalled === false", polling=200)
+    assert "while stuck" in titles(a)

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import random
+import types
 from collections import deque
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from yloft import Field, Store
+from yloft.browser import Engine
 from yloft.crdt import Map, Text
 from yloft.errors import ProtocolError
 from yloft.sync.protocol import Ack, Push, Welcome, decode, encode
@@ -239,3 +243,59 @@ def test_random_schedules_converge_and_keep_every_acked_edit(
         assert bodies(tab.store) == final, tab.tab_id
         assert tab.unsaved == 0
     assert durable.query("PRAGMA integrity_check") == [{"integrity_check": "ok"}]
+
+
+def _app_module() -> Any:
+    app = types.ModuleType("tabs_test_app")
+
+    def setup(store: Store) -> None:
+        store.collection("notes", FIELDS)
+
+    def create(title: str) -> str:
+        notes = app.store.collection("notes")  # type: ignore[attr-defined]
+        nid = notes.create()
+        edit(app.store, nid, title)  # type: ignore[attr-defined]
+        return str(nid)
+
+    app.setup = setup  # type: ignore[attr-defined]
+    app.create = create  # type: ignore[attr-defined]
+    app.__all__ = ["create"]  # type: ignore[attr-defined]
+    return app
+
+
+def test_engine_follower_writes_wait_for_the_ack_reads_never_and_take_over_moves_queries(
+    tmp_path: Path,
+) -> None:
+    bus = Bus()
+    a = leader(bus, "a", tmp_path / "db.sqlite")
+    app = _app_module()
+    notified: list[tuple[int, Any]] = []
+    engine = Engine(open_store(), app, lambda sub, rows: notified.append((sub, rows)))
+    app.store = engine.store
+    engine.start_tabs("b", bus.sender("b"), leader=False)
+    assert engine.tabs is not None
+    bus.tabs["b"] = engine.tabs
+    bus.run()
+    sub = json.loads(engine.handle(json.dumps({"method": "subscribe", "args": [ROWS_SQL]})))
+    write = json.loads(engine.handle(json.dumps({"method": "call", "args": ["create", "x"]})))
+    assert write["ok"] and write["await_ack"] == engine.tabs.pushed > 0
+    read = json.loads(engine.handle(json.dumps({"method": "query", "args": [ROWS_SQL]})))
+    assert read["ok"] and "await_ack" not in read
+    assert json.loads(engine.tab_status())["unsaved"] == 2  # create + edit, not acked
+    # The writer dies before it hears anything; this tab takes over on the same file.
+    a.store.close()
+    bus.drop("a")
+    bus.queues["b"].clear()
+    app.store = None
+    assert engine.take_over(str(tmp_path / "db.sqlite"), "db") == 2
+    app.store = engine.store
+    assert json.loads(engine.tab_status())["writer"] is True
+    assert [r["title"] for r in open_store(tmp_path / "db.sqlite").query(ROWS_SQL)] == ["x"]
+    # The live query moved to the durable store and still fires.
+    before = len(notified)
+    json.loads(engine.handle(json.dumps({"method": "call", "args": ["create", "y"]})))
+    assert notified[before:] and notified[-1][0] == sub["value"]["id"]
+    assert [r["title"] for r in notified[-1][1]] == ["x", "y"]
+
+
+ROWS_SQL = "SELECT title FROM notes ORDER BY title"

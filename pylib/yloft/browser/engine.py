@@ -78,11 +78,13 @@ class Engine:
             method = getattr(self, "rpc_" + str(msg["method"]), None)
             if method is None:
                 raise AppFunctionError(f"unknown engine method {msg['method']!r}")
+            tabs = self.tabs
+            pushed = tabs.pushed if tabs is not None else 0
             value = method(*msg.get("args", []))
             reply: dict[str, Any] = {"ok": True, "value": to_json(value)}
-            tabs = self.tabs
-            if tabs is not None and not tabs.is_leader and tabs.pushed > tabs.acked:
-                # Shown here already; saved once the writer tab acknowledged this msg_id.
+            if tabs is not None and not tabs.is_leader and tabs.pushed > max(pushed, tabs.acked):
+                # This request changed data: shown here already, saved once the writer
+                # tab acknowledged its last change. Reads never wait.
                 reply["await_ack"] = tabs.pushed
             return json.dumps(reply)
         except Exception as exc:
