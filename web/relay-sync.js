@@ -71,10 +71,23 @@ class RelaySync {
     /** @type {ReturnType<typeof setTimeout> | undefined} */
     this.timer = undefined;
     this.saveScheduled = false;
+    this.wasOnline = self.navigator.onLine !== false;
     this.onOnline = () => { this.attempt = 0; this.connect(); };
-    this.onOffline = () => this.ws?.close(4000, "the browser went offline");
+    this.onOffline = () => {
+      // Offline (also as emulated by DevTools) leaves an open socket silently stalled,
+      // and close() would wait for a closing handshake that cannot happen: drop it now.
+      if (this.ws) this.drop(this.ws, 1006, "the browser went offline");
+    };
     self.addEventListener("online", this.onOnline);
     self.addEventListener("offline", this.onOffline);
+    // Workers do not always get the online/offline events: watch navigator.onLine too.
+    this.watch = setInterval(() => {
+      const online = self.navigator.onLine !== false;
+      if (online === this.wasOnline) return;
+      this.wasOnline = online;
+      if (online) this.onOnline();
+      else this.onOffline();
+    }, 500);
   }
 
   connect() {
@@ -93,7 +106,7 @@ class RelaySync {
     };
     ws.onmessage = (event) => {
       if (typeof event.data === "string") {
-        ws.close(1003, "text frames are not part of the protocol");
+        this.drop(ws, 1003, "the relay sent a text frame");
         return;
       }
       const data = new Uint8Array(event.data);
@@ -104,27 +117,33 @@ class RelaySync {
           if (this.py.status_json().includes('"online"')) this.attempt = 0;
         } catch (e) {
           console.error("yloft relay: bad frame from the relay, reconnecting", e);
-          ws.close(1002, "protocol error");
+          this.drop(ws, 1002, `protocol error: ${/** @type {Error} */ (e).message}`);
         }
         this.refresh();
       });
     };
     ws.onclose = (event) => {
-      if (this.ws !== ws) return;
-      this.ws = null;
-      this.pending = [];
-      this.hooks.run(() => {
-        this.py?.closed(event.code, event.reason);
-        this.refresh();
-        this.scheduleSave();
-        if (this.py?.refused()) return;  // a wrong token does not fix itself: stay down
-        this.retry();
-      });
+      if (this.ws === ws) this.drop(ws, event.code, event.reason);
     };
   }
 
+  /** The link is gone (closed, or dropped by us): tell Python, then retry unless refused. */
+  drop(/** @type {WebSocket} */ ws, /** @type {number} */ code, /** @type {string} */ reason) {
+    this.ws = null;
+    this.pending = [];
+    ws.onopen = ws.onmessage = ws.onclose = null;
+    if (ws.readyState === WebSocket.CONNECTING || ws.readyState === WebSocket.OPEN) ws.close(4000, reason.slice(0, 100));
+    this.hooks.run(() => {
+      this.py?.closed(code, reason);
+      this.refresh();
+      this.scheduleSave();
+      if (this.py?.refused()) return;  // a wrong token does not fix itself: stay down
+      this.retry();
+    });
+  }
+
   retry() {
-    if (this.stopped) return;
+    if (this.stopped || self.navigator.onLine === false) return;  // "online" reconnects
     const delay = Math.min(MAX_BACKOFF_MS, MIN_BACKOFF_MS * 2 ** this.attempt);
     this.attempt += 1;
     this.timer = setTimeout(() => this.connect(), delay * (0.5 + Math.random()));
@@ -173,6 +192,7 @@ class RelaySync {
   stop() {
     this.stopped = true;
     clearTimeout(this.timer);
+    clearInterval(this.watch);
     self.removeEventListener("online", this.onOnline);
     self.removeEventListener("offline", this.onOffline);
     this.ws?.close(1000, "stopped");

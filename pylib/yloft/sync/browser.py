@@ -129,7 +129,7 @@ class BrowserRelaySync:
                 "; check the space name and token"
             )
         elif code not in (1000, 1001, 1005, 1006):
-            self.error = f"the relay closed the connection ({code} {reason})".strip()
+            self.error = f"the relay connection closed ({code} {reason})".strip()
         self.client.disconnect()
 
     def receive(self, frame: bytes) -> bool:
