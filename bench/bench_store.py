@@ -125,11 +125,26 @@ def db_size(path: Path) -> int:
 # -- 1. create ------------------------------------------------------------------------
 
 
-def yloft_create(path: Path, inputs: list[dict[str, Any]]) -> tuple[float, Store, list[str]]:
+class Stopwatch:
+    """Wall-clock and CPU seconds (this process) since it started. CPU time leaves out
+    the time other jobs on this shared machine hold the cores, so its ratios move far
+    less from run to run; the floor's fsync wait is in its wall time only."""
+
+    def __init__(self) -> None:
+        self.wall = time.perf_counter()
+        self.cpu = time.process_time()
+
+    def read(self) -> tuple[float, float]:
+        return time.perf_counter() - self.wall, time.process_time() - self.cpu
+
+
+def yloft_create(
+    path: Path, inputs: list[dict[str, Any]]
+) -> tuple[tuple[float, float], Store, list[str]]:
     store = Store(path, pragmas=pragmas("full"))
     notes = store.collection("notes", FIELDS)
     ids: list[str] = []
-    t0 = time.perf_counter()
+    watch = Stopwatch()
     with store.atomic():
         for item in inputs:
             nid = notes.create()
@@ -141,15 +156,15 @@ def yloft_create(path: Path, inputs: list[dict[str, Any]]) -> tuple[float, Store
                 meta["rank"] = item["rank"]
                 doc.get("body", type=Text).insert(0, item["body"])
             ids.append(nid)
-    return time.perf_counter() - t0, store, ids
+    return watch.read(), store, ids
 
 
-def crdt_only(inputs: list[dict[str, Any]]) -> float:
+def crdt_only(inputs: list[dict[str, Any]]) -> tuple[float, float]:
     """Reference, not a floor: build the same documents with the CRDT library alone
     (same transactions as Store.create + edit), storing nothing."""
     from yloft.crdt import Doc
 
-    t0 = time.perf_counter()
+    watch = Stopwatch()
     for item in inputs:
         doc: Doc[Any] = Doc()
         updates: list[bytes] = []
@@ -166,10 +181,12 @@ def crdt_only(inputs: list[dict[str, Any]]) -> float:
             meta["rank"] = item["rank"]
             doc.get("body", type=Text).insert(0, item["body"])
             doc.get("_yloft", type=Map)["updated_at"] = 2.0
-    return time.perf_counter() - t0
+    return watch.read()
 
 
-def floor_create(path: Path, rows: list[tuple[Any, ...]], blobs: list[bytes]) -> float:
+def floor_create(
+    path: Path, rows: list[tuple[Any, ...]], blobs: list[bytes]
+) -> tuple[float, float]:
     con = plain_connect(path, "full")
     con.execute("CREATE TABLE docs (key INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, data BLOB)")
     con.execute(
@@ -181,7 +198,7 @@ def floor_create(path: Path, rows: list[tuple[Any, ...]], blobs: list[bytes]) ->
     con.execute(
         "CREATE VIRTUAL TABLE notes_fts USING fts5(body, content='notes', content_rowid='rowid')"
     )
-    t0 = time.perf_counter()
+    watch = Stopwatch()
     con.execute("BEGIN IMMEDIATE")
     for key, (row, blob) in enumerate(zip(rows, blobs, strict=True), start=1):
         con.execute("INSERT INTO docs (key, id, data) VALUES (?, ?, ?)", (key, row[0], blob))
@@ -192,7 +209,7 @@ def floor_create(path: Path, rows: list[tuple[Any, ...]], blobs: list[bytes]) ->
         )
         con.execute("INSERT INTO notes_fts (rowid, body) VALUES (?, ?)", (key, row[5]))
     con.execute("COMMIT")
-    elapsed = time.perf_counter() - t0
+    elapsed = watch.read()
     con.close()
     return elapsed
 
@@ -356,12 +373,14 @@ def main() -> None:
         "rounds": rounds,
     }
     create_y, create_f, create_c, sizes = [], [], [], []
+    cpu: dict[str, list[float]] = {"yloft": [], "floor": [], "crdt_only": []}
     query: dict[str, list[float]] = {"plain_tuples_s": [], "plain_dicts_s": [], "yloft_s": []}
     for r in range(rounds):
         with tempfile.TemporaryDirectory(prefix="yloft-bench-") as tmpdir:
             tmp = Path(tmpdir)
-            elapsed, store, ids = yloft_create(tmp / "y.db", inputs)
+            (elapsed, elapsed_cpu), store, ids = yloft_create(tmp / "y.db", inputs)
             create_y.append(elapsed)
+            cpu["yloft"].append(elapsed_cpu)
             notes = store.collection("notes")
             rows = [
                 tuple(row.values())
@@ -372,8 +391,12 @@ def main() -> None:
                 )
             ]
             blobs = [notes.get_update(i) for i in ids]
-            create_f.append(floor_create(tmp / "f.db", rows, blobs))
-            create_c.append(crdt_only(inputs))
+            for side, (wall, used) in (
+                ("floor", floor_create(tmp / "f.db", rows, blobs)),
+                ("crdt_only", crdt_only(inputs)),
+            ):
+                (create_f if side == "floor" else create_c).append(wall)
+                cpu[side].append(used)
             q = query_bench(store, tmp / "f.db", repeat=3 if args.quick else 10)
             for k, v in q.items():
                 query[k].append(v)
@@ -388,7 +411,8 @@ def main() -> None:
             )
             print(
                 f"round {r + 1}/{rounds}: create {elapsed:.2f}s, floor {create_f[-1]:.2f}s,"
-                f" crdt alone {create_c[-1]:.2f}s",
+                f" crdt alone {create_c[-1]:.2f}s; CPU: {cpu['yloft'][-1]:.2f}s,"
+                f" {cpu['floor'][-1]:.2f}s, {cpu['crdt_only'][-1]:.2f}s",
                 file=sys.stderr,
             )
     cy, cf = statistics.median(create_y), statistics.median(create_f)
@@ -404,6 +428,14 @@ def main() -> None:
         "crdt_only_samples_s": create_c,
         "crdt_only_ratio_to_floor": cc / cf,
         "yloft_minus_crdt_ratio_to_floor": (cy - cc) / cf,
+        # The same runs in CPU seconds of this process (see Stopwatch).
+        "yloft_cpu_s": statistics.median(cpu["yloft"]),
+        "floor_cpu_s": statistics.median(cpu["floor"]),
+        "crdt_only_cpu_s": statistics.median(cpu["crdt_only"]),
+        "cpu_ratio": statistics.median(cpu["yloft"]) / statistics.median(cpu["floor"]),
+        "cpu_ratio_per_round": [y / f for y, f in zip(cpu["yloft"], cpu["floor"], strict=True)],
+        "crdt_only_cpu_ratio_to_floor": statistics.median(cpu["crdt_only"])
+        / statistics.median(cpu["floor"]),
     }
     qm = {k: statistics.median(v) for k, v in query.items()}
     results["query"] = {
