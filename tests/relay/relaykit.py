@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any
@@ -41,7 +42,10 @@ def run(coro: Coroutine[Any, Any, Any], timeout: float = 120) -> Any:
                 await ws.close()
                 await ws.wait_closed()
 
-    return asyncio.run(main())
+    # In a thread of its own: in a full test run, Playwright's sync API (tests/e2e) keeps
+    # an event loop running in the main thread, where asyncio.run() is refused.
+    with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="relaykit") as pool:
+        return pool.submit(asyncio.run, main()).result()
 
 
 def text_update(text: str, doc: pycrdt.Doc | None = None) -> bytes:
