@@ -14,7 +14,8 @@ Headless Chromium (Debian's, build.CHROMIUM_FLAGS), one browser context, several
   BroadcastChannel carries it, the other tab applies it and its observer fires
   (bench/tabs/yidb-tab.js, bundled with esbuild).
 - throughput: three tabs edit at once, each awaiting every edit (saved = durable);
-  edits/s over the wall time of all three.
+  edits/s over the wall time of all three; beside it the writer alone and one follower
+  alone (what one engine does, and what the tab round trip costs).
 - take-over: the writer tab is closed or crashed; time until another tab reports itself
   the writer (its status event), on the same clock.
 
@@ -246,11 +247,13 @@ def main() -> None:
         results["latency"] = lat
         y3 = open_yidb(ctx2, yidb_url)
         tp = {
+            "yloft 1 tab (the writer alone)": throughput([w], args.throughput, yidb=False),
+            "yloft 1 follower (writer idle)": throughput([f1], args.throughput, yidb=False),
             "yloft 3 tabs (1 writer)": throughput([w, f1, f2], args.throughput, yidb=False),
             "y-indexeddb 3 tabs": throughput([y1, y2, y3], args.throughput, yidb=True),
         }
         for label, v in tp.items():
-            print(f"throughput {label:28} {v:8.1f} durable edits/s")
+            print(f"throughput {label:32} {v:8.1f} durable edits/s")
         results["throughput_edits_per_s"] = {k: round(v, 1) for k, v in tp.items()}
         results["throughput_edits_per_tab"] = args.throughput
         for p in (w, f1, f2):
