@@ -210,3 +210,33 @@ def test_bad_token_shows_error_and_keeps_local_data(device: Any, relay_url: str)
     other = open_app(device(), relay_url + "?space=demo&token=demo", "other")
     wait_sync(other, "online", 0)
     assert not {r["id"] for r in notes(other)} & {*ids, more}
+
+
+def test_replica_tab_edits_sync_and_take_over_opens_the_socket(device: Any, relay_url: str) -> None:
+    """One socket per browser: the writer tab's. A replica's edits still reach B."""
+    url = relay_url + "?space=demo&token=demo"
+    a_ctx = device()
+    a1 = open_app(a_ctx, url, "A1")
+    wait_sync(a1, "online", 0)
+    a2 = open_app(a_ctx, url, "A2")
+    assert a2.evaluate("() => window.db.status.writer") is False
+    assert a2.evaluate("() => window.db.status.sync") is None  # replicas hold no socket
+    b = open_app(device(), url, "B")
+    wait_sync(b, "online", 0)
+
+    from_replica = call(a2, "create_note", "typed in the second tab", "via the writer tab")
+    wait_rows(b, {from_replica})
+    wait_sync(a1, "online", 0)
+
+    # The writer tab closes: the replica takes over the database and the socket.
+    a1.close()
+    a2.wait_for_function("() => window.db.status.writer === true")
+    wait_sync(a2, "online", 0)
+    from_b = call(b, "create_note", "from B after the take-over", "reaches A2")
+    wait_rows(a2, {from_replica, from_b})
+    wait_sync(b, "online", 0)
+    b.wait_for_function(
+        "async (n) => (await window.db.query('SELECT count(*) AS n FROM notes', []))[0].n === n",
+        arg=len(notes(a2)),
+    )
+    assert notes(a2) == notes(b)
