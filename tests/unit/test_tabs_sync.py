@@ -299,3 +299,12 @@ def test_engine_follower_writes_wait_for_the_ack_reads_never_and_take_over_moves
 
 
 ROWS_SQL = "SELECT title FROM notes ORDER BY title"
+
+
+def test_docstring_examples_of_the_tabs_module() -> None:
+    import doctest
+
+    import yloft.sync.tabs
+
+    result = doctest.testmod(yloft.sync.tabs)
+    assert result.attempted > 0 and result.failed == 0
