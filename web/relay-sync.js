@@ -114,7 +114,7 @@ class RelaySync {
         if (this.ws !== ws) return;
         try {
           if (this.py.receive(data)) this.scheduleSave();
-          if (this.py.status_json().includes('"online"')) this.attempt = 0;
+          if (JSON.parse(this.py.status_json()).sync === "online") this.attempt = 0;
         } catch (e) {
           console.error("yloft relay: bad frame from the relay, reconnecting", e);
           this.drop(ws, 1002, `protocol error: ${/** @type {Error} */ (e).message}`);
