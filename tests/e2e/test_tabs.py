@@ -245,7 +245,7 @@ def test_stuck_writer_keeps_follower_edits_shown_and_unsaved_until_it_answers(
     assert status(a)["writer"] is True
     a.evaluate(
         """() => { window.long = window.db.query(
-             'WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 120000000)'
+             'WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 60000000)'
              + ' SELECT count(*) AS n FROM c', []); }"""
     )
     b.evaluate("() => { window.pending = window.db.call('create_note', 'while stuck', ''); }")
@@ -259,7 +259,7 @@ def test_stuck_writer_keeps_follower_edits_shown_and_unsaved_until_it_answers(
         "() => window.db.status.writerStalled && window.db.status.unsaved >= 1", polling=100
     )
     assert status(b)["writer"] is False
-    assert a.evaluate("() => window.long")[0]["n"] == 120_000_000
+    assert a.evaluate("() => window.long")[0]["n"] == 60_000_000
     b.evaluate("() => window.pending")
     b.wait_for_function("() => window.db.status.unsaved === 0", polling=100)
     b.wait_for_function("() => window.db.status.writerStalled === false", polling=200)
