@@ -197,7 +197,9 @@ def render(run: dict[str, Any], chart_dir: Path, link_prefix: str) -> str:
     if failed:
         lines += ["", "## Not measured in this run", ""]
         for name, err in failed.items():
-            lines.append(f"- **{name}**: {err.splitlines()[0]}")
+            parts = [x.strip() for x in err.splitlines() if x.strip()]
+            last = f" … {parts[-1][:200]}" if len(parts) > 1 else ""
+            lines.append(f"- **{name}**: {parts[0] if parts else '?'}{last}")
     for entry in run["benches"].values():
         if not entry.get("comparisons"):
             continue
