@@ -1,6 +1,6 @@
 """Comparison 3, cold start: from navigation to the first query result.
 
-    .venv/bin/python bench/bench_coldstart.py [--quick] [--notes 10000] [--rounds 5]
+    .venv/bin/python bench/bench_coldstart.py [--quick] [--notes 10000] [--rounds 3]
 
 Headless Chromium with a fresh on-disk profile. Set-up: the same notes are stored in a
 yloft Store on OPFS and in y-indexeddb 9.0.12 (one database per document). Then, each
@@ -37,7 +37,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="300 notes, 1 round, no warm-up")
     ap.add_argument("--notes", type=int, default=10_000)
-    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--rounds", type=int, default=3)
     args = ap.parse_args()
     n, rounds = (300, 1) if args.quick else (args.notes, args.rounds)
     t0 = time.monotonic()
