@@ -81,7 +81,8 @@ class Device:
         """Write what Python sent and feed what the relay sends until ``until()``."""
         end = time.monotonic() + timeout
         while not until():
-            assert time.monotonic() < end, f"gave up waiting; status {self.sync.status()}"
+            if time.monotonic() >= end:  # a hang guard, not a speed check
+                raise TimeoutError(f"gave up waiting; status {self.sync.status()}")
             assert self.ws is not None
             while self.out:
                 self.ws.send(self.out.pop(0))
