@@ -22,6 +22,7 @@ from .errors import (
     ReadOnlyQueryError,
     SchemaError,
     StoreClosedError,
+    TransactionAbortedError,
     UnknownCollectionError,
     YloftError,
 )
@@ -49,6 +50,7 @@ __all__ = [
     "Store",
     "StoreClosedError",
     "Subscription",
+    "TransactionAbortedError",
     "UnknownCollectionError",
     "YloftError",
     "__version__",

@@ -5,16 +5,17 @@ from __future__ import annotations
 from contextlib import suppress
 from typing import Any
 
-from .crdt import Doc, merge_updates
+from .crdt import Doc, Map, merge_updates
 from .errors import InvalidIdError
-from .extract import Roots
-from .schema import CollectionSchema
+from .extract import Roots, root
+from .schema import RESERVED_ROOT
 
 
 class Entry:
     """A document held in memory, with the updates it emitted since last persisted."""
 
     __slots__ = (
+        "born",
         "deleted",
         "doc",
         "epoch",
@@ -26,11 +27,18 @@ class Entry:
         "roots",
         "row",
         "sub",
+        "unsaved",
         "updates",
     )
 
     def __init__(
-        self, key: int | None, doc: Doc[Any], pending: bool = False, epoch: int = 0
+        self,
+        key: int | None,
+        doc: Doc[Any],
+        pending: bool = False,
+        epoch: int = 0,
+        *,
+        observe: bool = True,
     ) -> None:
         self.key = key
         self.doc = doc
@@ -49,20 +57,54 @@ class Entry:
         #: when a pending update's delete set is resolved later (see docs/store.md).
         self.pending = pending
         self.updates: list[bytes] = []
+        #: Updates recorded inside a write transaction and not yet in SQLite, with
+        #: their origins (``Store._flush`` writes them, the row and the FTS entry).
+        self.unsaved: list[tuple[bytes, str | None]] = []
+        #: The creation time of a document created by ``create()`` whose first
+        #: transaction (created_at/updated_at) has not run yet: the next ``edit()``
+        #: writes it along with the edit, or :meth:`be_born` runs it on its own.
+        self.born: float | None = None
         #: Root shared types already fetched from the Doc (see ``extract.root``).
         self.roots: Roots = {}
         #: True when the Doc is known to carry no tombstone: set by ``create()``,
         #: cleared by :meth:`take` whenever the Doc changed.
         self.live = False
-        # The observer must not refer to this Entry: pycrdt's Doc keeps its observers
-        # alive from Rust, where Python's garbage collector cannot see them, so a
-        # Doc with an observer is never freed. __del__ removes the observer once the
-        # Entry is dropped, which frees the Doc.
-        self.sub = doc.observe(_Collect(self.updates))
+        #: The observer collecting each transaction's update into ``updates``. A
+        #: document created in the open write transaction goes without (about a
+        #: quarter of the cost of creating one): until it is first flushed its update
+        #: is its whole state, ``doc.get_update()``.
+        self.sub: Any = None
+        if observe:
+            self.observe()
+
+    def observe(self) -> None:
+        """Start collecting each transaction's update into ``updates``."""
+        if self.sub is None:
+            # The observer must not refer to this Entry: pycrdt's Doc keeps its
+            # observers alive from Rust, where Python's garbage collector cannot see
+            # them, so a Doc with an observer is never freed. __del__ removes the
+            # observer once the Entry is dropped, which frees the Doc.
+            self.sub = self.doc.observe(_Collect(self.updates))
 
     def __del__(self) -> None:
-        with suppress(AttributeError, ValueError):  # half-built, or already removed
-            self.doc.unobserve(self.sub)
+        if getattr(self, "sub", None) is not None:
+            with suppress(AttributeError, ValueError):  # already removed
+                self.doc.unobserve(self.sub)
+
+    def be_born(self) -> bytes:
+        """Run the deferred creation transaction of a ``create()``d document."""
+        born = self.born
+        assert born is not None
+        with self.doc.transaction():
+            meta = root(self.doc, RESERVED_ROOT, Map, self.roots)
+            meta["created_at"] = born
+            meta["updated_at"] = born
+        self.born = None
+        if self.sub is None:
+            return self.doc.get_update()
+        update = self.take()
+        assert update is not None
+        return update
 
     def take(self) -> bytes | None:
         """The update(s) emitted since the last call, merged; None when none."""
@@ -90,20 +132,17 @@ class _Collect:
 class Frame:
     """One level of the write stack: what it touched and what to announce."""
 
-    __slots__ = ("events", "flushed", "touched", "written")
+    __slots__ = ("events", "touched", "written")
 
     def __init__(self) -> None:
         self.touched: set[tuple[str, str]] = set()
         self.events: list[tuple[str, str, bytes, str | None]] = []
         self.written: set[str] = set()
-        #: Rows extracted (flushed) while this frame was innermost.
-        self.flushed: dict[tuple[str, str], tuple[CollectionSchema, int]] = {}
 
     def merge(self, child: Frame) -> None:
         self.touched |= child.touched
         self.events += child.events
         self.written |= child.written
-        self.flushed.update(child.flushed)
 
 
 def check_id(doc_id: object) -> str:

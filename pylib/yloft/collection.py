@@ -67,8 +67,8 @@ class Collection:
     def _id(self, doc_id: object) -> str:
         return check_id(doc_id)
 
-    def _require(self, doc_id: str, *, keep: bool) -> Entry:
-        entry = self._store._entry(self.name, doc_id, keep=keep)
+    def _require(self, doc_id: str, *, keep: bool, raw: bool = False) -> Entry:
+        entry = self._store._entry(self.name, doc_id, keep=keep, raw=raw)
         if entry is None:
             raise DocumentNotFoundError(
                 f"collection {self.name!r} has no document {doc_id!r}; create() it or "
@@ -98,16 +98,13 @@ class Collection:
         store = self._store
         store._check_open()
         doc_id = uuid.uuid4().hex
-        entry = Entry(None, Doc())
-        now = time.time()
-        with entry.doc.transaction():
-            meta = root(entry.doc, RESERVED_ROOT, Map, entry.roots)
-            meta["created_at"] = now
-            meta["updated_at"] = now
-        update = entry.take()
-        assert update is not None
-        store._persist(self.schema, doc_id, entry, update, None)
+        entry = Entry(None, Doc(), observe=False)
+        # The creation transaction is deferred: an edit() in the same write
+        # transaction carries it (one CRDT transaction, one log row), otherwise the
+        # flush before the next read or the COMMIT runs it alone.
+        entry.born = time.time()
         entry.live = True  # so an edit() right after skips the tombstone check
+        store._persist_new(self.schema, doc_id, entry)
         return doc_id
 
     @contextmanager
@@ -136,23 +133,36 @@ class Collection:
             raise DocumentBusyError(
                 f"document {doc_id!r} is already open in an edit block; finish that first"
             )
-        entry = self._require(doc_id, keep=True)
+        entry = self._require(doc_id, keep=True, raw=True)
         if not entry.live and is_deleted(entry.doc, entry.roots):
             raise DocumentDeletedError(
                 f"document {doc_id!r} of {self.name!r} was deleted; create a new one"
             )
+        # A document created in this write transaction and not flushed yet goes
+        # unobserved: its update is then its whole state (see Entry.sub).
+        whole = entry.sub is None and ident in store._dirty
+        if not whole:
+            entry.observe()
         store._editing.add(ident)
         ok = False
         try:
             with entry.doc.transaction():
                 yield entry.doc
-                root(entry.doc, RESERVED_ROOT, Map, entry.roots)["updated_at"] = time.time()
+                meta = root(entry.doc, RESERVED_ROOT, Map, entry.roots)
+                if entry.born is not None:  # create() deferred its transaction to here
+                    meta["created_at"] = entry.born
+                meta["updated_at"] = time.time()
             ok = True
+            entry.born = None
         finally:
             store._editing.discard(ident)
             if not ok:
                 entry.updates.clear()
-                store._evict(ident)
+                store._forget(ident)
+        if whole:
+            entry.live = False  # the Doc changed: look for a tombstone next time
+            store._persist(self.schema, doc_id, entry, entry.doc.get_update(), None, whole=True)
+            return
         update = entry.take()
         if update is not None:
             store._persist(self.schema, doc_id, entry, update, None)
@@ -186,6 +196,9 @@ class Collection:
                 f"document {doc_id!r} is open in an edit block; apply updates after it"
             )
         entry = store._entry(self.name, doc_id, keep=True)
+        if entry is not None and entry.pending and ident in store._dirty:
+            store._flush()  # a pending Doc is rebuilt from SQLite (below)
+            entry = store._entry(self.name, doc_id, keep=True)
         if entry is None:
             entry = Entry(None, Doc())
         # A document holding pending structs is rebuilt, not patched (see Entry.pending);
@@ -195,13 +208,14 @@ class Collection:
             (Doc() if rebuild else entry.doc).apply_update(data)
         except ValueError as exc:
             entry.updates.clear()
-            store._evict(ident)
+            store._forget(ident)
             raise MalformedUpdateError(
                 f"update for {self.name}/{doc_id} is not a valid Yjs v1 update ({exc}); "
                 "pass bytes from get_update()/Doc.get_update() or a Yjs peer"
             ) from exc
         except BaseException:
-            store._evict(ident)
+            entry.updates.clear()
+            store._forget(ident)
             raise
         if rebuild and entry.key is not None:
             entry = store._load_db(entry.key, data)

@@ -21,6 +21,7 @@ catch one type. Each message says what went wrong *and what to do about it*.
      ├── MalformedUpdateError(ValueError) update bytes that are not a Yjs v1 update
      ├── QueryError(ValueError)           SQL given to query/subscribe/search is not valid
      │    └── ReadOnlyQueryError           SQL given to query/subscribe would write
+     ├── TransactionAbortedError          an earlier write of this atomic() block failed
      ├── DurabilityError(OSError)         the on_commit hook failed after COMMIT
      └── CallbackError                    a subscriber or on_update callback raised
 """
@@ -94,6 +95,15 @@ class QueryError(YloftError, ValueError):
 
 class ReadOnlyQueryError(QueryError):
     """SQL given to ``query`` or ``subscribe`` would write to the database."""
+
+
+class TransactionAbortedError(YloftError):
+    """Writing an earlier change of this ``atomic()`` block to SQLite failed.
+
+    Edits inside ``atomic()`` reach SQLite in batches (before reads, and at the end),
+    so such a failure can surface after the edit returned. The whole transaction is
+    then rolled back when the block ends; leave the block and retry it.
+    """
 
 
 class DurabilityError(YloftError, OSError):

@@ -22,7 +22,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from .crdt import Array, Doc, Map, Text
+from .crdt import Array, Doc, Map, Text, read_roots
 from .schema import RESERVED_ROOT, CollectionSchema, Field
 
 log = logging.getLogger("yloft.extract")
@@ -75,34 +75,70 @@ def is_deleted(doc: Doc[Any], roots: Roots | None = None) -> bool:
     return "deleted" in meta and meta["deleted"] is True
 
 
+def as_json(node: Any) -> Any:
+    """A Map's or Array's content as plain JSON values, read in one call.
+
+    ``str()`` of a shared type is its JSON in both engines (yrs's ``to_json``; the Yjs
+    engine mimics it): integral numbers come back as ints, bytes as lists of ints,
+    nested shared types as their JSON. That is several times cheaper than ``to_py()``
+    in pycrdt, which opens a transaction per key.
+
+    Example:
+        >>> doc = Doc()
+        >>> doc.get("m", type=Map)["n"] = 2.0
+        >>> as_json(doc.get("m", type=Map))
+        {'n': 2}
+    """
+    return json.loads(str(node))
+
+
+def _meta_values(meta: object) -> tuple[float | None, float | None, bool]:
+    if not isinstance(meta, dict):
+        return None, None, False
+    deleted = meta.get("deleted") is True
+    return _number(meta.get("created_at")), _number(meta.get("updated_at")), deleted
+
+
 def read_meta(doc: Doc[Any], roots: Roots | None = None) -> tuple[float | None, float | None, bool]:
     """Read (created_at, updated_at, deleted) from the reserved root map."""
-    meta = root(doc, RESERVED_ROOT, Map, roots).to_py() or {}
-    created = meta.get("created_at")
-    updated = meta.get("updated_at")
-    deleted = meta.get("deleted") is True
-    return _number(created), _number(updated), deleted
+    return _meta_values(as_json(root(doc, RESERVED_ROOT, Map, roots)))
 
 
-def _root(doc: Doc[Any], field: Field, maps: dict[str, Any], roots: Roots | None) -> object:
-    """The value at ``field``'s path, as plain Python (shared types converted)."""
-    segments = field.segments
-    if len(segments) == 1:
-        if field.type is str:
-            return str(root(doc, segments[0], Text, roots))
-        if field.type is list:
-            return root(doc, segments[0], Array, roots).to_py()
-        return root(doc, segments[0], Map, roots).to_py()
-    node = maps.get(segments[0], _MISSING)
-    if node is _MISSING:
-        # One to_py() per root map: far cheaper than walking shared types key by key.
-        node = maps[segments[0]] = root(doc, segments[0], Map, roots).to_py() or {}
-    for key in segments[1:]:
-        if isinstance(node, dict) and key in node:
-            node = node[key]
-        else:
-            return _MISSING
-    return node
+class _Plan:
+    """Which roots a schema's fields read, in which shape, and where each field looks.
+
+    Every distinct (root name, type) is read once per extraction, the reserved root
+    first; a field is (column, field, index of its root, map keys below the root).
+    """
+
+    __slots__ = ("fields", "roots")
+
+    def __init__(self, schema: CollectionSchema) -> None:
+        roots: list[tuple[str, type]] = [(RESERVED_ROOT, Map)]
+        fields: list[tuple[str, Field, int, tuple[str, ...]]] = []
+        for col, field in schema.fields:
+            first, *rest = field.segments
+            if rest:
+                kind: type = Map
+            else:
+                kind = Text if field.type is str else Array if field.type is list else Map
+            if (first, kind) not in roots:
+                roots.append((first, kind))
+            fields.append((col, field, roots.index((first, kind)), tuple(rest)))
+        self.roots = tuple(roots)
+        self.fields = tuple(fields)
+
+
+_PLANS: dict[CollectionSchema, _Plan] = {}
+
+
+def _plan(schema: CollectionSchema) -> _Plan:
+    plan = _PLANS.get(schema)
+    if plan is None:
+        if len(_PLANS) >= 256:
+            _PLANS.clear()
+        plan = _PLANS[schema] = _Plan(schema)
+    return plan
 
 
 def _plain(value: object) -> object:
@@ -111,6 +147,12 @@ def _plain(value: object) -> object:
     if isinstance(value, Text):
         return str(value)
     return value
+
+
+# Built once: json.dumps() with non-default options builds a new encoder per call.
+_ENCODER = json.JSONEncoder(
+    sort_keys=True, ensure_ascii=False, allow_nan=False, separators=(",", ":")
+)
 
 
 def convert(value: object, field: Field) -> tuple[Any, bool]:
@@ -148,20 +190,16 @@ def convert(value: object, field: Field) -> tuple[Any, bool]:
     if not isinstance(value, want):
         return None, False
     try:
-        text = json.dumps(
-            _plain(value),
-            sort_keys=True,
-            ensure_ascii=False,
-            allow_nan=False,
-            separators=(",", ":"),
-        )
-        return text, True
+        return _ENCODER.encode(_plain(value)), True
     except (TypeError, ValueError):
         return None, False
 
 
 def extract(doc: Doc[Any], schema: CollectionSchema, roots: Roots | None = None) -> Extracted:
-    """Read every declared field of ``doc`` as SQL values (``roots``: see :func:`root`).
+    """Read every declared field of ``doc`` as SQL values.
+
+    All roots the schema needs are read in one transaction, each once (``roots`` is
+    accepted for compatibility and not needed).
 
     Example:
         >>> from yloft.crdt import Doc, Text
@@ -171,15 +209,24 @@ def extract(doc: Doc[Any], schema: CollectionSchema, roots: Roots | None = None)
         >>> extract(doc, CollectionSchema.build("n", {"b": Field("body", str)})).values
         {'b': 'hello'}
     """
-    # One transaction around all reads: every shared-type access would otherwise open
-    # and close its own (about a third of the extraction time with pycrdt).
-    maps: dict[str, Any] = {}
-    with doc.transaction():
-        raw = {col: _root(doc, field, maps, roots) for col, field in schema.fields}
-        created, updated, deleted = read_meta(doc, roots)
+    plan = _plan(schema)
+    texts = read_roots(doc, plan.roots)
+    parsed: dict[int, Any] = {}
     values: dict[str, Any] = {}
-    for col, field in schema.fields:
-        value, ok = convert(raw[col], field)
+    for col, field, index, keys in plan.fields:
+        if plan.roots[index][1] is Text:
+            value: Any = texts[index]
+        else:
+            value = parsed.get(index, _MISSING)
+            if value is _MISSING:
+                value = parsed[index] = json.loads(texts[index])
+            for key in keys:
+                if isinstance(value, dict) and key in value:
+                    value = value[key]
+                else:
+                    value = _MISSING
+                    break
+        sql_value, ok = convert(value, field)
         if not ok:
             log.warning(
                 "collection %r: value at %r is not a %s; column %r set to NULL",
@@ -188,7 +235,8 @@ def extract(doc: Doc[Any], schema: CollectionSchema, roots: Roots | None = None)
                 field.type.__name__,
                 col,
             )
-        values[col] = value
+        values[col] = sql_value
+    created, updated, deleted = _meta_values(json.loads(texts[0]))
     return Extracted(values, created, updated, deleted)
 
 

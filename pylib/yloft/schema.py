@@ -162,6 +162,15 @@ class CollectionSchema:
     name: str
     fields: tuple[tuple[str, Field], ...]
 
+    def __hash__(self) -> int:
+        # Kept: the store looks schemas up on every write, and hashing the nested
+        # field tuples each time cost several microseconds per write.
+        cached: int | None = self.__dict__.get("_hash")
+        if cached is None:
+            cached = hash((self.name, self.fields))
+            object.__setattr__(self, "_hash", cached)
+        return cached
+
     @classmethod
     def build(cls, name: object, fields: object) -> CollectionSchema:
         """Validate ``name`` and ``fields`` (a mapping of column name to Field)."""

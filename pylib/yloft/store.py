@@ -41,6 +41,7 @@ from .errors import (
     ReadOnlyQueryError,
     SchemaError,
     StoreClosedError,
+    TransactionAbortedError,
     UnknownCollectionError,
 )
 from .extract import Extracted, extract
@@ -95,10 +96,13 @@ class Store:
         self._cache: OrderedDict[tuple[str, str], Entry] = OrderedDict()
         self._editing: set[tuple[str, str]] = set()
         self._frames: list[Frame] = []
-        # Documents written inside atomic() whose rows are not extracted yet; the
-        # entry is None after a savepoint rollback (then the database is the truth).
         self._row_sqls: dict[CollectionSchema, RowSQL] = {}
-        self._dirty: dict[tuple[str, str], tuple[CollectionSchema, int, Entry | None]] = {}
+        self._tables_of: dict[CollectionSchema, frozenset[str]] = {}
+        # Documents changed in the open transaction whose updates, row and FTS entry
+        # are not in SQLite yet (see _persist and _flush), oldest first.
+        self._dirty: dict[tuple[str, str], tuple[CollectionSchema, Entry]] = {}
+        # A failed flush poisons the open transaction: (error, frame depth).
+        self._failed: tuple[BaseException, int] | None = None
         self._read_tables: dict[str, frozenset[str]] = {}
         self._closed = False
         self._data_version = -1
@@ -330,7 +334,9 @@ class Store:
                 self._frames.pop()
                 con.execute("COMMIT")
             except BaseException:
+                self._evict(set(self._dirty))
                 self._dirty.clear()
+                self._failed = None
                 if self._frames and self._frames[-1] is frame:
                     self._frames.pop()
                 if con.in_transaction:
@@ -339,7 +345,11 @@ class Store:
                 raise
             self._after_commit(frame)
             return
-        name = f"yloft_{len(self._frames)}"
+        # A savepoint starts with every earlier write in SQLite, so rolling it back
+        # leaves exactly the outer transaction's writes.
+        self._flush()
+        depth = len(self._frames) + 1
+        name = f"yloft_{depth - 1}"
         con.execute(f"SAVEPOINT {name}")
         self._frames.append(frame)
         try:
@@ -348,18 +358,13 @@ class Store:
             self._frames.pop()
             con.execute(f"ROLLBACK TO {name}")
             con.execute(f"RELEASE {name}")
-            self._evict(frame.touched)
-            for ident in frame.touched & self._dirty.keys():
-                schema, key, _ = self._dirty[ident]
-                self._dirty[ident] = (schema, key, None)
-            # Rows flushed inside the savepoint were rolled back with it: redo them
-            # from the database (which now holds the outer transaction's documents).
-            for ident, (schema, key) in frame.flushed.items():
-                self._dirty.setdefault(ident, (schema, key, None))
-            # A flush inside the savepoint may have written rows of other documents.
-            stale = list(self._cache.values())
-            stale += [d for _, _, d in self._dirty.values() if d is not None]
-            for entry in stale:
+            # Every pending document was changed inside the savepoint: drop it.
+            self._evict(frame.touched | set(self._dirty))
+            self._dirty.clear()
+            if self._failed is not None and self._failed[1] >= depth:
+                self._failed = None  # the failed writes were inside the savepoint
+            # Rows written inside the savepoint (also by migrations) were rolled back.
+            for entry in self._cache.values():
                 entry.row = None
                 row = con.execute(
                     "SELECT deleted FROM _yloft_docs WHERE key = ?", (entry.key,)
@@ -380,8 +385,9 @@ class Store:
                     f"may not be durable: {exc!r}; check the storage adapter"
                 ) from exc
         errors: list[BaseException] = []
-        for coll, doc_id, update, origin in frame.events:
-            for hook in list(self._hooks):
+        hooks = list(self._hooks)
+        for coll, doc_id, update, origin in frame.events if hooks else ():
+            for hook in hooks:
                 try:
                     hook(coll, doc_id, update, origin)
                 except Exception as exc:
@@ -460,19 +466,37 @@ class Store:
         entry.updates.clear()
         return entry
 
-    def _entry(self, collection: str, doc_id: str, *, keep: bool) -> Entry | None:
-        """The in-memory entry of a document (loading it), or None when unknown."""
+    def _entry(
+        self, collection: str, doc_id: str, *, keep: bool, raw: bool = False
+    ) -> Entry | None:
+        """The in-memory entry of a document (loading it), or None when unknown.
+
+        A ``create()``d document whose creation transaction is still deferred gets it
+        run first, unless ``raw`` (``edit()`` runs it inside its own transaction).
+        """
         if not self._frames:
             self._sync_cache()
         ident = (collection, doc_id)
-        entry = self._cache.get(ident)
-        if entry is not None and entry.updates:
+        pending = self._dirty.get(ident)
+        if pending is not None:
+            if pending[1].updates:  # changed outside an edit block: drop those changes
+                self._forget(ident)
+            dirty = self._dirty[ident][1]
+            if not raw:
+                if dirty.born is not None:
+                    self._birth(ident, dirty)
+                dirty.observe()
+            return dirty
+        cached = self._cache.get(ident)
+        if cached is not None and cached.updates:
             # The cached Doc was changed outside an edit block: reload from disk.
             self._evict(ident)
-            entry = None
-        if entry is not None:
+            cached = None
+        if cached is not None:
             self._cache.move_to_end(ident)
-            return entry
+            if not raw:
+                cached.observe()
+            return cached
         key = self._doc_key(collection, doc_id)
         if key is None:
             return None
@@ -490,65 +514,180 @@ class Store:
         entry: Entry,
         update: bytes,
         origin: str | None,
+        *,
+        whole: bool = False,
     ) -> None:
-        """Append ``update`` to the log and bring row, FTS and feed in step."""
+        """Record ``update`` (already in ``entry.doc``) as a write of this transaction.
+
+        ``whole`` says the update is the document's whole state (a document created
+        in this transaction): it replaces what was recorded before.
+
+        Outside a transaction this opens one and commits it. Inside, the update waits
+        in ``entry.unsaved`` and :meth:`_flush` writes it with the row and FTS entry
+        before the next read or the COMMIT: a document created and edited in one
+        ``atomic()`` costs one log row and one extraction.
+        """
+        frames = self._frames
+        if not frames:
+            with self._write():
+                self._persist(schema, doc_id, entry, update, origin, whole=whole)
+            return
+        self._check_failed()
         ident = (schema.name, doc_id)
+        if whole:
+            entry.unsaved.clear()
+        if entry.key is not None and entry.epoch != self._epoch:
+            # Another connection wrote since this Doc was loaded: rebase onto the
+            # stored state (a pending Doc cannot be stale: its epoch is this one's).
+            entry = self._load_db(entry.key, update)
+        entry.unsaved.append((update, origin))
+        dirty = self._dirty
+        known = dirty.get(ident)
+        if known is None or known[1] is not entry:
+            dirty[ident] = (schema, entry)
+        self._remember(ident, entry)
+        frame = frames[-1]
+        frame.touched.add(ident)
+        tables = self._tables_of.get(schema)
+        if tables is None:
+            tables = self._tables_of[schema] = frozenset(schema.tables() | _LOG_TABLES)
+        frame.written |= tables
+        if len(dirty) > _MAX_DIRTY:
+            self._flush(_MAX_DIRTY // 2)
+
+    def _persist_new(self, schema: CollectionSchema, doc_id: str, entry: Entry) -> None:
+        """Record a ``create()``d document whose creation transaction is deferred."""
+        if not self._frames:
+            with self._write():
+                self._persist_new(schema, doc_id, entry)
+            return
+        self._check_failed()
+        ident = (schema.name, doc_id)
+        self._dirty[ident] = (schema, entry)
+        self._remember(ident, entry)
+        frame = self._frames[-1]
+        frame.touched.add(ident)
+        tables = self._tables_of.get(schema)
+        if tables is None:
+            tables = self._tables_of[schema] = frozenset(schema.tables() | _LOG_TABLES)
+        frame.written |= tables
+        if len(self._dirty) > _MAX_DIRTY:
+            self._flush(_MAX_DIRTY // 2)
+
+    def _birth(self, ident: tuple[str, str], entry: Entry) -> None:
+        """Run a deferred creation transaction; record its update."""
+        entry.unsaved.append((entry.be_born(), None))
+
+    def _check_failed(self) -> None:
+        if self._failed is not None:
+            exc = self._failed[0]
+            raise TransactionAbortedError(
+                f"an earlier write of this atomic() block failed ({exc!r}); leave the "
+                "block (its transaction is rolled back) and retry it"
+            ) from exc
+
+    def _flush(self, keep: int = 0) -> None:
+        """Write the pending documents of the open transaction to SQLite.
+
+        Oldest first (rows go in in rowid order, which keeps B-tree pages full) until
+        at most ``keep`` remain pending. A failure poisons the transaction: its later
+        writes raise :class:`TransactionAbortedError` and it rolls back at the end.
+        """
+        dirty = self._dirty
+        if not dirty:
+            return
+        self._check_failed()
+        ident = next(iter(dirty))
         try:
-            self._persist_in(schema, doc_id, entry, update, origin, ident)
-        except BaseException:
+            while len(dirty) > keep:
+                ident = next(iter(dirty))
+                schema, entry = dirty.pop(ident)
+                self._write_doc(schema, ident, entry)
+        except BaseException as exc:
+            self._failed = (exc, len(self._frames))
             self._evict(ident)
             raise
 
-    def _persist_in(
-        self,
-        schema: CollectionSchema,
-        doc_id: str,
-        entry: Entry,
-        update: bytes,
-        origin: str | None,
-        ident: tuple[str, str],
-    ) -> None:
+    def _write_doc(self, schema: CollectionSchema, ident: tuple[str, str], entry: Entry) -> None:
+        """Append a document's pending updates to the log; bring row and FTS in step."""
         con = self._con
-        with self._write() as frame:
-            frame.touched.add(ident)
-            if entry.key is not None and entry.epoch != self._epoch:
-                # Another connection wrote meanwhile: rebase onto the stored state.
-                entry = self._load_db(entry.key, update)
-            key = entry.key
-            if key is None:
-                try:
-                    cur = con.execute(
-                        "INSERT INTO _yloft_docs (collection, id) VALUES (?, ?)",
-                        (schema.name, doc_id),
-                    )
-                    key = int(cur.lastrowid or 0)
-                except sqlite3.IntegrityError:  # created meanwhile by another connection
-                    key = self._doc_key(schema.name, doc_id)
-                    assert key is not None
-                    entry = self._load_db(key, update)
-                entry.key = key
+        if entry.updates:  # changed outside an edit block: keep only recorded updates
+            entry = self._rebuilt(entry)
+            if ident in self._cache:
+                self._cache[ident] = entry
+        if entry.born is not None:
+            self._birth(ident, entry)
+        unsaved = entry.unsaved
+        key = entry.key
+        new = key is None
+        if key is None:
+            try:
+                cur = con.execute("INSERT INTO _yloft_docs (collection, id) VALUES (?, ?)", ident)
+                key = entry.key = int(cur.lastrowid or 0)
+            except sqlite3.IntegrityError:  # created meanwhile by another connection
+                found = self._doc_key(*ident)
+                assert found is not None
+                fresh = self._load_db(found, _merged([u for u, _ in unsaved]))
+                fresh.unsaved = unsaved
+                entry, key, new = fresh, found, False
+                self._remember(ident, entry)
+        origin = unsaved[0][1]
+        if new and not entry.pending and all(o == origin for _, o in unsaved):
+            # A document born in this transaction: its whole state is the update.
+            rows = [(unsaved[0][0] if len(unsaved) == 1 else entry.doc.get_update(), origin)]
+        else:  # one log row per run of updates with the same origin
+            rows = []
+            run: list[bytes] = []
+            for i, (update, origin) in enumerate(unsaved):
+                run.append(update)
+                if i + 1 == len(unsaved) or unsaved[i + 1][1] != origin:
+                    rows.append((_merged(run), origin))
+                    run = []
+        events = self._frames[-1].events
+        for data, origin in rows:
             con.execute(
                 "INSERT INTO _yloft_updates (doc, origin, data) VALUES (?, ?, ?)",
-                (key, origin, update),
+                (key, origin, data),
             )
             entry.log_count += 1
-            entry.log_bytes += len(update)
-            if len(self._frames) > 1:
-                # Inside atomic(): extract once per document, before the next read
-                # or the COMMIT (create + edit of one doc costs one extraction).
-                self._dirty.pop(ident, None)
-                self._dirty[ident] = (schema, key, entry)
-                if len(self._dirty) > _MAX_DIRTY:
-                    self._flush(_MAX_DIRTY // 2)
-            else:
-                self._extract_row(schema, key, doc_id, entry)
-            if entry.log_count >= self.max_log_entries or entry.log_bytes >= self.max_log_bytes:
-                self._compact(key, entry)
-            entry.updates.clear()
-            entry.epoch = self._epoch  # in step with the database as of this write
-            self._remember(ident, entry)
-            frame.events.append((schema.name, doc_id, update, origin))
-            frame.written |= schema.tables() | _LOG_TABLES
+            entry.log_bytes += len(data)
+            events.append((ident[0], ident[1], data, origin))
+        unsaved.clear()
+        self._extract_row(schema, key, ident[1], entry)
+        if entry.log_count >= self.max_log_entries or entry.log_bytes >= self.max_log_bytes:
+            self._compact(key, entry)
+        entry.epoch = self._epoch  # in step with the database as of this write
+
+    def _rebuilt(self, entry: Entry) -> Entry:
+        """``entry`` rebuilt from SQLite plus its recorded (unsaved) updates only."""
+        extra = _merged([u for u, _ in entry.unsaved]) if entry.unsaved else None
+        if entry.key is not None:
+            fresh = self._load_db(entry.key, extra)
+        else:
+            fresh = Entry(None, Doc(), epoch=self._epoch)
+            if extra is not None:
+                fresh.doc.apply_update(extra)
+                fresh.pending = not covers(fresh.doc.get_state(), extra)
+                fresh.updates.clear()
+        fresh.unsaved = entry.unsaved
+        fresh.born = entry.born
+        fresh.live = entry.born is not None  # still empty: surely no tombstone
+        return fresh
+
+    def _forget(self, ident: tuple[str, str]) -> None:
+        """Drop changes made to a document in memory that were not recorded.
+
+        The document is reloaded from SQLite; one with recorded but unsaved updates
+        is rebuilt from SQLite plus those.
+        """
+        pending = self._dirty.get(ident)
+        if pending is None:
+            self._evict(ident)
+            return
+        schema, entry = pending
+        fresh = self._rebuilt(entry)
+        self._dirty[ident] = (schema, fresh)
+        self._remember(ident, fresh)
 
     def _extract_row(self, schema: CollectionSchema, key: int, doc_id: str, entry: Entry) -> None:
         extracted = extract(entry.doc, schema, entry.roots)
@@ -561,26 +700,6 @@ class Store:
         # The Doc was just read whole: the next edit() need not look for a tombstone
         # unless the Doc changes first (Entry.take() clears this).
         entry.live = not extracted.deleted
-
-    def _flush(self, keep: int = 0) -> None:
-        """Bring the rows of documents written inside atomic() in step.
-
-        Documents are flushed oldest first (rows go in in rowid order, which keeps
-        B-tree pages full) until at most ``keep`` remain pending.
-        """
-        while len(self._dirty) > keep:
-            ident = next(iter(self._dirty))
-            schema, key, entry = self._dirty.pop(ident)
-            if len(self._frames) > 1:
-                self._frames[-1].flushed[ident] = (schema, key)
-            if entry is None:  # touched by a savepoint that rolled back
-                exists = self._con.execute(
-                    "SELECT 1 FROM _yloft_docs WHERE key = ? AND collection = ? AND id = ?",
-                    (key, *ident),
-                ).fetchone()
-                if exists is None:  # created in that savepoint: gone
-                    continue
-            self._extract_row(schema, key, ident[1], entry or self._load_db(key))
 
     def _sync_row(
         self,
@@ -661,6 +780,8 @@ class Store:
             >>> store.close()
         """
         self._check_open()
+        if self._dirty:
+            self._flush()
         sql = (
             "SELECT u.seq, d.collection, d.id, u.data FROM _yloft_updates u"
             " JOIN _yloft_docs d ON d.key = u.doc WHERE u.seq > ?"
@@ -780,4 +901,11 @@ class Store:
     def dump(self) -> list[str]:
         """Every row of the database as SQL text (for tests and debugging)."""
         self._check_open()
+        if self._dirty:
+            self._flush()
         return _sql.dump(self._con)
+
+
+def _merged(updates: list[bytes]) -> bytes:
+    """One update equal to ``updates`` applied in any order."""
+    return updates[0] if len(updates) == 1 else merge_updates(*updates)

@@ -49,10 +49,10 @@ def test_full_extraction() -> None:
         "n": 3,
         "rank": 2.0,
         "tags": '["home","food"]',
-        "info": '{"a":[1.0,2.0],"deep":"yes","z":1.0}',
+        "info": '{"a":[1,2],"deep":"yes","z":1}',
         "deep": "yes",
         "body": "two litres",
-        "items": '[1.0,"x"]',
+        "items": '[1,"x"]',
         "props": '{"k":"v"}',
     }
 
