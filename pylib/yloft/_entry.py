@@ -5,9 +5,10 @@ from __future__ import annotations
 from contextlib import suppress
 from typing import Any
 
-from .crdt import Doc, Map, merge_updates
+from .crdt import Doc, merge_updates
+from .crdt._fast import write_map
 from .errors import InvalidIdError
-from .extract import Roots, root
+from .extract import Roots
 from .schema import RESERVED_ROOT
 
 
@@ -23,6 +24,7 @@ class Entry:
         "live",
         "log_bytes",
         "log_count",
+        "minted",
         "pending",
         "roots",
         "row",
@@ -64,6 +66,9 @@ class Entry:
         #: transaction (created_at/updated_at) has not run yet: the next ``edit()``
         #: writes it along with the edit, or :meth:`be_born` runs it on its own.
         self.born: float | None = None
+        #: True for a document created by ``create()`` (a fresh random id) that has
+        #: no ``_yloft_docs`` row yet: the flush inserts such rows in one batch.
+        self.minted = False
         #: Root shared types already fetched from the Doc (see ``extract.root``).
         self.roots: Roots = {}
         #: True when the Doc is known to carry no tombstone: set by ``create()``,
@@ -95,10 +100,7 @@ class Entry:
         """Run the deferred creation transaction of a ``create()``d document."""
         born = self.born
         assert born is not None
-        with self.doc.transaction():
-            meta = root(self.doc, RESERVED_ROOT, Map, self.roots)
-            meta["created_at"] = born
-            meta["updated_at"] = born
+        write_map(self.doc, RESERVED_ROOT, {"created_at": born, "updated_at": born})
         self.born = None
         if self.sub is None:
             return self.doc.get_update()

@@ -37,6 +37,23 @@ class RowSQL:
         )
         self._updates: dict[tuple[int, ...], str] = {}
 
+    def row(self, doc_id: str, extracted: Extracted) -> tuple[Any, ...]:
+        """The row of a live document, without its rowid."""
+        values = extracted.values
+        return (
+            doc_id,
+            *[values[c] for c in self.fields],
+            extracted.created_at,
+            extracted.updated_at,
+        )
+
+    def insert_many(self, con: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> None:
+        """Insert new rows ``(rowid, *row)`` and their FTS entries."""
+        con.executemany(self.insert, rows)
+        if self.fts_index:
+            fts = [(r[0], *[r[i + 1] for i in self.fts_index]) for r in rows]
+            con.executemany(self.fts_insert, fts)
+
     def update(self, changed: tuple[int, ...]) -> str:
         """The UPDATE of the columns at positions ``changed`` (text kept per set)."""
         text = self._updates.get(changed)
@@ -72,12 +89,7 @@ def sync_row(
                 con.execute(sql.fts_delete, (key, *old_fts))
             con.execute(sql.delete, (key,))
         return ()
-    new = (
-        doc_id,
-        *(extracted.values[c] for c in sql.fields),
-        extracted.created_at,
-        extracted.updated_at,
-    )
+    new = sql.row(doc_id, extracted)
     new_fts = tuple(new[i] for i in fts)
     if not old:
         con.execute(sql.insert, (key, *new))

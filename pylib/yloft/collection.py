@@ -26,7 +26,8 @@ from typing import TYPE_CHECKING, Any
 
 from ._entry import Entry, check_id
 from ._updates import covers
-from .crdt import Doc, Map
+from .crdt import Doc
+from .crdt._fast import write_map
 from .errors import (
     DocumentBusyError,
     DocumentDeletedError,
@@ -35,7 +36,7 @@ from .errors import (
     QueryError,
     SchemaError,
 )
-from .extract import is_deleted, root, to_python
+from .extract import is_deleted, to_python
 from .schema import RESERVED_ROOT, CollectionSchema, quote
 
 if TYPE_CHECKING:
@@ -103,6 +104,7 @@ class Collection:
         # transaction carries it (one CRDT transaction, one log row), otherwise the
         # flush before the next read or the COMMIT runs it alone.
         entry.born = time.time()
+        entry.minted = True
         entry.live = True  # so an edit() right after skips the tombstone check
         store._persist_new(self.schema, doc_id, entry)
         return doc_id
@@ -148,10 +150,13 @@ class Collection:
         try:
             with entry.doc.transaction():
                 yield entry.doc
-                meta = root(entry.doc, RESERVED_ROOT, Map, entry.roots)
-                if entry.born is not None:  # create() deferred its transaction to here
-                    meta["created_at"] = entry.born
-                meta["updated_at"] = time.time()
+                if entry.born is None:
+                    write_map(entry.doc, RESERVED_ROOT, {"updated_at": time.time()})
+                else:  # create() deferred its transaction to here
+                    now = time.time()
+                    write_map(
+                        entry.doc, RESERVED_ROOT, {"created_at": entry.born, "updated_at": now}
+                    )
             ok = True
             entry.born = None
         finally:
@@ -252,10 +257,7 @@ class Collection:
         entry = self._require(doc_id, keep=True)
         if is_deleted(entry.doc):
             return
-        with entry.doc.transaction():
-            meta = entry.doc.get(RESERVED_ROOT, type=Map)
-            meta["deleted"] = True
-            meta["updated_at"] = time.time()
+        write_map(entry.doc, RESERVED_ROOT, {"deleted": True, "updated_at": time.time()})
         update = entry.take()
         assert update is not None
         store._persist(self.schema, doc_id, entry, update, None)

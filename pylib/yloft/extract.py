@@ -22,7 +22,8 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from .crdt import Array, Doc, Map, Text, read_roots
+from .crdt import Array, Doc, Map, Text
+from .crdt._fast import read_roots
 from .schema import RESERVED_ROOT, CollectionSchema, Field
 
 log = logging.getLogger("yloft.extract")

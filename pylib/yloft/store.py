@@ -590,73 +590,117 @@ class Store:
         """Write the pending documents of the open transaction to SQLite.
 
         Oldest first (rows go in in rowid order, which keeps B-tree pages full) until
-        at most ``keep`` remain pending. A failure poisons the transaction: its later
-        writes raise :class:`TransactionAbortedError` and it rolls back at the end.
+        at most ``keep`` remain pending, in batches (one ``executemany`` per kind of
+        row). A failure poisons the transaction: its later writes raise
+        :class:`TransactionAbortedError` and it rolls back at the end.
         """
         dirty = self._dirty
-        if not dirty:
+        if len(dirty) <= keep:
             return
         self._check_failed()
-        ident = next(iter(dirty))
+        batch: list[tuple[CollectionSchema, tuple[str, str], Entry]] = []
+        while len(dirty) > keep:
+            ident = next(iter(dirty))
+            schema, entry = dirty.pop(ident)
+            batch.append((schema, ident, entry))
         try:
-            while len(dirty) > keep:
-                ident = next(iter(dirty))
-                schema, entry = dirty.pop(ident)
-                self._write_doc(schema, ident, entry)
+            self._write_batch(batch)
         except BaseException as exc:
             self._failed = (exc, len(self._frames))
-            self._evict(ident)
+            self._evict({ident for _, ident, _ in batch})
             raise
 
-    def _write_doc(self, schema: CollectionSchema, ident: tuple[str, str], entry: Entry) -> None:
-        """Append a document's pending updates to the log; bring row and FTS in step."""
+    def _write_batch(self, batch: list[tuple[CollectionSchema, tuple[str, str], Entry]]) -> None:
+        """Append the documents' pending updates to the log; rows and FTS in step."""
         con = self._con
-        if entry.updates:  # changed outside an edit block: keep only recorded updates
-            entry = self._rebuilt(entry)
-            if ident in self._cache:
-                self._cache[ident] = entry
-        if entry.born is not None:
-            self._birth(ident, entry)
-        unsaved = entry.unsaved
-        key = entry.key
-        new = key is None
-        if key is None:
-            try:
-                cur = con.execute("INSERT INTO _yloft_docs (collection, id) VALUES (?, ?)", ident)
-                key = entry.key = int(cur.lastrowid or 0)
-            except sqlite3.IntegrityError:  # created meanwhile by another connection
-                found = self._doc_key(*ident)
-                assert found is not None
-                fresh = self._load_db(found, _merged([u for u, _ in unsaved]))
-                fresh.unsaved = unsaved
-                entry, key, new = fresh, found, False
-                self._remember(ident, entry)
-        origin = unsaved[0][1]
-        if new and not entry.pending and all(o == origin for _, o in unsaved):
-            # A document born in this transaction: its whole state is the update.
-            rows = [(unsaved[0][0] if len(unsaved) == 1 else entry.doc.get_update(), origin)]
-        else:  # one log row per run of updates with the same origin
-            rows = []
-            run: list[bytes] = []
-            for i, (update, origin) in enumerate(unsaved):
-                run.append(update)
-                if i + 1 == len(unsaved) or unsaved[i + 1][1] != origin:
-                    rows.append((_merged(run), origin))
-                    run = []
-        events = self._frames[-1].events
-        for data, origin in rows:
-            con.execute(
-                "INSERT INTO _yloft_updates (doc, origin, data) VALUES (?, ?, ?)",
-                (key, origin, data),
+        docs: list[tuple[CollectionSchema, tuple[str, str], Entry, bool]] = []
+        minted: list[tuple[int, str, str]] = []
+        top = -1
+        for schema, ident, entry in batch:
+            if entry.updates:  # changed outside an edit block: keep recorded updates only
+                entry = self._rebuilt(entry)
+                if ident in self._cache:
+                    self._cache[ident] = entry
+            if entry.born is not None:
+                entry.unsaved.append((entry.be_born(), None))
+            new = entry.key is None
+            if new:
+                if entry.minted:  # a fresh random id: no other connection can have it
+                    if top < 0:
+                        top = con.execute(
+                            "SELECT coalesce(max(key), 0) FROM _yloft_docs"
+                        ).fetchone()[0]
+                    top += 1
+                    entry.key = top
+                    minted.append((top, *ident))
+                else:
+                    entry, new = self._insert_doc(ident, entry, top)
+                    top = -1 if top < 0 else max(top, entry.key or 0)
+            docs.append((schema, ident, entry, new))
+        if minted:
+            con.executemany(
+                "INSERT INTO _yloft_docs (key, collection, id) VALUES (?, ?, ?)", minted
             )
-            entry.log_count += 1
-            entry.log_bytes += len(data)
-            events.append((ident[0], ident[1], data, origin))
-        unsaved.clear()
-        self._extract_row(schema, key, ident[1], entry)
-        if entry.log_count >= self.max_log_entries or entry.log_bytes >= self.max_log_bytes:
-            self._compact(key, entry)
-        entry.epoch = self._epoch  # in step with the database as of this write
+        log: list[tuple[int, str | None, bytes]] = []
+        events = self._frames[-1].events
+        for _, ident, entry, new in docs:
+            key = entry.key
+            assert key is not None
+            for data, origin in _log_rows(entry, new):
+                log.append((key, origin, data))
+                events.append((ident[0], ident[1], data, origin))
+                entry.log_count += 1
+                entry.log_bytes += len(data)
+            entry.unsaved.clear()
+        con.executemany("INSERT INTO _yloft_updates (doc, origin, data) VALUES (?, ?, ?)", log)
+        inserts: dict[RowSQL, list[tuple[Any, ...]]] = {}
+        for schema, ident, entry, _ in docs:
+            key = entry.key
+            assert key is not None
+            extracted = extract(entry.doc, schema)
+            if extracted.deleted != entry.deleted:
+                con.execute(
+                    "UPDATE _yloft_docs SET deleted = ? WHERE key = ?",
+                    (int(extracted.deleted), key),
+                )
+                entry.deleted = extracted.deleted
+            sql = self._row_sql(schema)
+            if entry.row == () and not extracted.deleted:
+                entry.row = row = sql.row(ident[1], extracted)
+                inserts.setdefault(sql, []).append((key, *row))
+            else:
+                entry.row = sync_row(con, sql, key, ident[1], extracted, entry.row)
+            # The Doc was just read whole: the next edit() need not look for a
+            # tombstone unless the Doc changes first (Entry.take() clears this).
+            entry.live = not extracted.deleted
+        for sql, rows in inserts.items():
+            sql.insert_many(con, rows)
+        for _, ident, entry, _ in docs:
+            key = entry.key
+            assert key is not None
+            if entry.log_count >= self.max_log_entries or entry.log_bytes >= self.max_log_bytes:
+                self._compact(key, entry)
+            entry.epoch = self._epoch  # in step with the database as of this write
+            self._remember(ident, entry)
+
+    def _insert_doc(self, ident: tuple[str, str], entry: Entry, top: int) -> tuple[Entry, bool]:
+        """Give a new document its ``_yloft_docs`` row; (entry, still new).
+
+        ``top`` is the highest key handed out in this batch so far (-1: none).
+        """
+        try:
+            cur = self._con.execute(
+                "INSERT INTO _yloft_docs (key, collection, id) VALUES (?, ?, ?)",
+                (None if top < 0 else top + 1, *ident),
+            )
+            entry.key = int(cur.lastrowid or 0)
+            return entry, True
+        except sqlite3.IntegrityError:  # created meanwhile by another connection
+            found = self._doc_key(*ident)
+            assert found is not None
+            fresh = self._load_db(found, _merged([u for u, _ in entry.unsaved]))
+            fresh.unsaved = entry.unsaved
+            return fresh, False
 
     def _rebuilt(self, entry: Entry) -> Entry:
         """``entry`` rebuilt from SQLite plus its recorded (unsaved) updates only."""
@@ -688,18 +732,6 @@ class Store:
         fresh = self._rebuilt(entry)
         self._dirty[ident] = (schema, fresh)
         self._remember(ident, fresh)
-
-    def _extract_row(self, schema: CollectionSchema, key: int, doc_id: str, entry: Entry) -> None:
-        extracted = extract(entry.doc, schema, entry.roots)
-        if extracted.deleted != entry.deleted:
-            self._con.execute(
-                "UPDATE _yloft_docs SET deleted = ? WHERE key = ?", (int(extracted.deleted), key)
-            )
-            entry.deleted = extracted.deleted
-        entry.row = self._sync_row(schema, key, doc_id, extracted, entry.row)
-        # The Doc was just read whole: the next edit() need not look for a tombstone
-        # unless the Doc changes first (Entry.take() clears this).
-        entry.live = not extracted.deleted
 
     def _sync_row(
         self,
@@ -909,3 +941,22 @@ class Store:
 def _merged(updates: list[bytes]) -> bytes:
     """One update equal to ``updates`` applied in any order."""
     return updates[0] if len(updates) == 1 else merge_updates(*updates)
+
+
+def _log_rows(entry: Entry, new: bool) -> list[tuple[bytes, str | None]]:
+    """The log rows of a document's pending updates: (update, origin) each."""
+    unsaved = entry.unsaved
+    if not unsaved:
+        return []
+    origin = unsaved[0][1]
+    if new and not entry.pending and all(o == origin for _, o in unsaved):
+        # A document born in this transaction: its whole state is the update.
+        return [(unsaved[0][0] if len(unsaved) == 1 else entry.doc.get_update(), origin)]
+    rows = []  # one log row per run of updates with the same origin
+    run: list[bytes] = []
+    for i, (update, origin) in enumerate(unsaved):
+        run.append(update)
+        if i + 1 == len(unsaved) or unsaved[i + 1][1] != origin:
+            rows.append((_merged(run), origin))
+            run = []
+    return rows

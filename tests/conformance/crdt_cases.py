@@ -755,7 +755,6 @@ def case_exports() -> None:
         "get_state",
         "get_update",
         "merge_updates",
-        "read_roots",
     ]  # fmt: skip  (docs/crdt.md)
     assert sorted(yloft.crdt.__all__) == sorted(documented)
     for name in documented:

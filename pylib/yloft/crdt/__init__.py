@@ -73,15 +73,6 @@ else:
 
     ENGINE = "pycrdt"
 
-from collections.abc import Callable, Sequence
-from typing import Any
-
-from ._read import make_reader
-
-#: ``read_roots(doc, [(name, Map|Array|Text), ...])``: each root's ``str()``, read in
-#: one transaction (see ``yloft.crdt._read``).
-read_roots: Callable[[Doc[Any], Sequence[tuple[str, type]]], list[str]] = make_reader(ENGINE)
-
 __all__ = [
     "ENGINE",
     "Array",
@@ -97,5 +88,4 @@ __all__ = [
     "get_state",
     "get_update",
     "merge_updates",
-    "read_roots",
 ]
