@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from contextlib import suppress
 from typing import Any
 
@@ -160,3 +161,18 @@ def check_id(doc_id: object) -> str:
             "that create() returned"
         )
     return doc_id
+
+
+def new_id() -> str:
+    """A new document id: a random (version 4) UUID as 32 hex digits.
+
+    The same ids as ``uuid.uuid4().hex``, at a fraction of the cost.
+
+    Example:
+        >>> len(new_id()), new_id()[12]
+        (32, '4')
+    """
+    raw = int.from_bytes(os.urandom(16))
+    raw = raw & ~(0xF000 << 64) | (0x4000 << 64)  # version 4
+    raw = raw & ~(0xC000 << 48) | (0x8000 << 48)  # RFC 4122 variant
+    return f"{raw:032x}"

@@ -19,12 +19,10 @@ from __future__ import annotations
 
 import sqlite3
 import time
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
 
-from ._entry import Entry, check_id
+from ._entry import Entry, check_id, new_id
 from ._updates import covers
 from .crdt import Doc
 from .crdt._fast import write_map
@@ -98,7 +96,7 @@ class Collection:
         """
         store = self._store
         store._check_open()
-        doc_id = uuid.uuid4().hex
+        doc_id = new_id()
         entry = Entry(None, Doc(), observe=False)
         # The creation transaction is deferred: an edit() in the same write
         # transaction carries it (one CRDT transaction, one log row), otherwise the
@@ -109,8 +107,7 @@ class Collection:
         store._persist_new(self.schema, doc_id, entry)
         return doc_id
 
-    @contextmanager
-    def edit(self, doc_id: str) -> Iterator[Doc[Any]]:
+    def edit(self, doc_id: str) -> AbstractContextManager[Doc[Any]]:
         """Open a document for editing; the block is ONE transaction.
 
         The update is persisted (with row, indexes and FTS) when the block exits; if
@@ -128,49 +125,7 @@ class Collection:
             'x'
             >>> store.close()
         """
-        store = self._store
-        doc_id = self._id(doc_id)
-        ident = (self.name, doc_id)
-        if ident in store._editing:
-            raise DocumentBusyError(
-                f"document {doc_id!r} is already open in an edit block; finish that first"
-            )
-        entry = self._require(doc_id, keep=True, raw=True)
-        if not entry.live and is_deleted(entry.doc, entry.roots):
-            raise DocumentDeletedError(
-                f"document {doc_id!r} of {self.name!r} was deleted; create a new one"
-            )
-        # A document created in this write transaction and not flushed yet goes
-        # unobserved: its update is then its whole state (see Entry.sub).
-        whole = entry.sub is None and ident in store._dirty
-        if not whole:
-            entry.observe()
-        store._editing.add(ident)
-        ok = False
-        try:
-            with entry.doc.transaction():
-                yield entry.doc
-                if entry.born is None:
-                    write_map(entry.doc, RESERVED_ROOT, {"updated_at": time.time()})
-                else:  # create() deferred its transaction to here
-                    now = time.time()
-                    write_map(
-                        entry.doc, RESERVED_ROOT, {"created_at": entry.born, "updated_at": now}
-                    )
-            ok = True
-            entry.born = None
-        finally:
-            store._editing.discard(ident)
-            if not ok:
-                entry.updates.clear()
-                store._forget(ident)
-        if whole:
-            entry.live = False  # the Doc changed: look for a tombstone next time
-            store._persist(self.schema, doc_id, entry, entry.doc.get_update(), None, whole=True)
-            return
-        update = entry.take()
-        if update is not None:
-            store._persist(self.schema, doc_id, entry, update, None)
+        return _Edit(self, doc_id)
 
     def apply_update(self, doc_id: str, update: bytes, *, origin: str | None = None) -> None:
         """Merge a peer's Yjs v1 update; creates the document if unknown.
@@ -353,3 +308,77 @@ class Collection:
             self._store._flush()
         row = self._store._con.execute(f"SELECT count(*) FROM {quote(self.name)}").fetchone()
         return int(row[0])
+
+
+class _Edit:
+    """The context manager of :meth:`Collection.edit` (a class: it runs per write)."""
+
+    __slots__ = ("coll", "doc_id", "entry", "ident", "txn", "whole")
+
+    def __init__(self, coll: Collection, doc_id: str) -> None:
+        self.coll = coll
+        self.doc_id = doc_id
+
+    def __enter__(self) -> Doc[Any]:
+        coll = self.coll
+        store = coll._store
+        self.doc_id = doc_id = coll._id(self.doc_id)
+        self.ident = ident = (coll.name, doc_id)
+        if ident in store._editing:
+            raise DocumentBusyError(
+                f"document {doc_id!r} is already open in an edit block; finish that first"
+            )
+        self.entry = entry = coll._require(doc_id, keep=True, raw=True)
+        if not entry.live and is_deleted(entry.doc, entry.roots):
+            raise DocumentDeletedError(
+                f"document {doc_id!r} of {coll.name!r} was deleted; create a new one"
+            )
+        # A document created in this write transaction and not flushed yet goes
+        # unobserved: its update is then its whole state (see Entry.sub).
+        self.whole = whole = entry.sub is None and ident in store._dirty
+        if not whole:
+            entry.observe()
+        store._editing.add(ident)
+        self.txn = txn = entry.doc.transaction()
+        try:
+            txn.__enter__()
+        except BaseException:
+            store._editing.discard(ident)
+            raise
+        return entry.doc
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        entry = self.entry
+        store = self.coll._store
+        ident = self.ident
+        ok = False
+        try:
+            if exc_type is None:
+                try:
+                    times = {"updated_at": time.time()}
+                    if entry.born is not None:  # create() deferred its transaction here
+                        times["created_at"] = entry.born
+                    write_map(entry.doc, RESERVED_ROOT, times)
+                except BaseException as error:
+                    self.txn.__exit__(type(error), error, error.__traceback__)
+                    raise
+                self.txn.__exit__(None, None, None)
+                ok = True
+                entry.born = None
+            else:
+                self.txn.__exit__(exc_type, exc, tb)
+        finally:
+            store._editing.discard(ident)
+            if not ok:  # nothing of the block is kept (pycrdt cannot roll back)
+                entry.updates.clear()
+                store._forget(ident)
+        if not ok:
+            return
+        schema = self.coll.schema
+        if self.whole:
+            entry.live = False  # the Doc changed: look for a tombstone next time
+            store._persist(schema, self.doc_id, entry, entry.doc.get_update(), None, whole=True)
+            return
+        update = entry.take()
+        if update is not None:
+            store._persist(schema, self.doc_id, entry, update, None)

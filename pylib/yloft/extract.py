@@ -19,7 +19,6 @@ from __future__ import annotations
 import json
 import logging
 import math
-from dataclasses import dataclass
 from typing import Any
 
 from .crdt import Array, Doc, Map, Text
@@ -29,16 +28,33 @@ from .schema import RESERVED_ROOT, CollectionSchema, Field
 log = logging.getLogger("yloft.extract")
 
 _MISSING = object()
+#: Field types whose values are stored as they are (bool as 0/1); float is not here
+#: because it must also be finite.
+_SCALARS = frozenset({str, int, bool})
 
 
-@dataclass(frozen=True)
 class Extracted:
     """Column values of one document plus its yloft bookkeeping."""
 
-    values: dict[str, Any]
-    created_at: float | None
-    updated_at: float | None
-    deleted: bool
+    __slots__ = ("created_at", "deleted", "updated_at", "values")
+
+    def __init__(
+        self,
+        values: dict[str, Any],
+        created_at: float | None,
+        updated_at: float | None,
+        deleted: bool,
+    ) -> None:
+        self.values = values
+        self.created_at = created_at
+        self.updated_at = updated_at
+        self.deleted = deleted
+
+    def __repr__(self) -> str:
+        return (
+            f"Extracted({self.values!r}, created_at={self.created_at!r}, "
+            f"updated_at={self.updated_at!r}, deleted={self.deleted!r})"
+        )
 
 
 def _number(value: object) -> float | None:
@@ -112,11 +128,11 @@ class _Plan:
     first; a field is (column, field, index of its root, map keys below the root).
     """
 
-    __slots__ = ("fields", "roots")
+    __slots__ = ("fields", "roots", "texts")
 
     def __init__(self, schema: CollectionSchema) -> None:
         roots: list[tuple[str, type]] = [(RESERVED_ROOT, Map)]
-        fields: list[tuple[str, Field, int, tuple[str, ...]]] = []
+        fields: list[tuple[str, Field, int, tuple[str, ...], type]] = []
         for col, field in schema.fields:
             first, *rest = field.segments
             if rest:
@@ -125,8 +141,10 @@ class _Plan:
                 kind = Text if field.type is str else Array if field.type is list else Map
             if (first, kind) not in roots:
                 roots.append((first, kind))
-            fields.append((col, field, roots.index((first, kind)), tuple(rest)))
+            fields.append((col, field, roots.index((first, kind)), tuple(rest), field.type))
         self.roots = tuple(roots)
+        #: Per root: True when it is read as a Text (a str, not JSON).
+        self.texts = tuple(kind is Text for _, kind in roots)
         self.fields = tuple(fields)
 
 
@@ -210,34 +228,34 @@ def extract(doc: Doc[Any], schema: CollectionSchema, roots: Roots | None = None)
         >>> extract(doc, CollectionSchema.build("n", {"b": Field("body", str)})).values
         {'b': 'hello'}
     """
-    plan = _plan(schema)
-    texts = read_roots(doc, plan.roots)
-    parsed: dict[int, Any] = {}
+    plan = _PLANS.get(schema) or _plan(schema)
+    trees = [
+        text if is_text else json.loads(text)
+        for text, is_text in zip(read_roots(doc, plan.roots), plan.texts, strict=True)
+    ]
     values: dict[str, Any] = {}
-    for col, field, index, keys in plan.fields:
-        if plan.roots[index][1] is Text:
-            value: Any = texts[index]
-        else:
-            value = parsed.get(index, _MISSING)
-            if value is _MISSING:
-                value = parsed[index] = json.loads(texts[index])
-            for key in keys:
-                if isinstance(value, dict) and key in value:
-                    value = value[key]
-                else:
-                    value = _MISSING
-                    break
+    for col, field, index, keys, kind in plan.fields:
+        value = trees[index]
+        for key in keys:
+            if type(value) is dict:  # JSON objects come back as plain dicts
+                value = value.get(key, _MISSING)
+            else:
+                value = _MISSING
+                break
+        if type(value) is kind and kind in _SCALARS:  # the common case, cheaply
+            values[col] = value if kind is not bool else 1 if value else 0
+            continue
         sql_value, ok = convert(value, field)
         if not ok:
             log.warning(
                 "collection %r: value at %r is not a %s; column %r set to NULL",
                 schema.name,
                 field.path,
-                field.type.__name__,
+                kind.__name__,
                 col,
             )
         values[col] = sql_value
-    created, updated, deleted = _meta_values(json.loads(texts[0]))
+    created, updated, deleted = _meta_values(trees[0])
     return Extracted(values, created, updated, deleted)
 
 

@@ -541,19 +541,7 @@ class Store:
             # stored state (a pending Doc cannot be stale: its epoch is this one's).
             entry = self._load_db(entry.key, update)
         entry.unsaved.append((update, origin))
-        dirty = self._dirty
-        known = dirty.get(ident)
-        if known is None or known[1] is not entry:
-            dirty[ident] = (schema, entry)
-        self._remember(ident, entry)
-        frame = frames[-1]
-        frame.touched.add(ident)
-        tables = self._tables_of.get(schema)
-        if tables is None:
-            tables = self._tables_of[schema] = frozenset(schema.tables() | _LOG_TABLES)
-        frame.written |= tables
-        if len(dirty) > _MAX_DIRTY:
-            self._flush(_MAX_DIRTY // 2)
+        self._record(schema, ident, entry)
 
     def _persist_new(self, schema: CollectionSchema, doc_id: str, entry: Entry) -> None:
         """Record a ``create()``d document whose creation transaction is deferred."""
@@ -562,16 +550,25 @@ class Store:
                 self._persist_new(schema, doc_id, entry)
             return
         self._check_failed()
-        ident = (schema.name, doc_id)
-        self._dirty[ident] = (schema, entry)
-        self._remember(ident, entry)
+        self._record(schema, (schema.name, doc_id), entry)
+
+    def _record(self, schema: CollectionSchema, ident: tuple[str, str], entry: Entry) -> None:
+        """Mark a document as written in the open transaction (flushed later).
+
+        Pending documents are found through ``_dirty`` (they enter the LRU cache
+        when flushed).
+        """
+        dirty = self._dirty
+        known = dirty.get(ident)
+        if known is None or known[1] is not entry:
+            dirty[ident] = (schema, entry)
         frame = self._frames[-1]
         frame.touched.add(ident)
         tables = self._tables_of.get(schema)
         if tables is None:
             tables = self._tables_of[schema] = frozenset(schema.tables() | _LOG_TABLES)
         frame.written |= tables
-        if len(self._dirty) > _MAX_DIRTY:
+        if len(dirty) > _MAX_DIRTY:
             self._flush(_MAX_DIRTY // 2)
 
     def _birth(self, ident: tuple[str, str], entry: Entry) -> None:
