@@ -376,8 +376,11 @@ class _Edit:
             return
         schema = self.coll.schema
         if self.whole:
+            # Recorded in this very frame (a new frame flushes every pending document
+            # first): only the update changes, to the Doc's whole state.
+            store._check_failed()
             entry.live = False  # the Doc changed: look for a tombstone next time
-            store._persist(schema, self.doc_id, entry, entry.doc.get_update(), None, whole=True)
+            entry.unsaved[:] = [(entry.doc.get_update(), None)]
             return
         update = entry.take()
         if update is not None:

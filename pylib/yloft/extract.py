@@ -22,12 +22,12 @@ import math
 from typing import Any
 
 from .crdt import Array, Doc, Map, Text
-from .crdt._fast import read_roots
+from .crdt._fast import MISSING, read_paths
 from .schema import RESERVED_ROOT, CollectionSchema, Field
 
 log = logging.getLogger("yloft.extract")
 
-_MISSING = object()
+_MISSING = MISSING
 #: Field types whose values are stored as they are (bool as 0/1); float is not here
 #: because it must also be finite.
 _SCALARS = frozenset({str, int, bool})
@@ -122,17 +122,19 @@ def read_meta(doc: Doc[Any], roots: Roots | None = None) -> tuple[float | None, 
 
 
 class _Plan:
-    """Which roots a schema's fields read, in which shape, and where each field looks.
+    """Which roots a schema's fields read, and the path of each field below its root.
 
     Every distinct (root name, type) is read once per extraction, the reserved root
-    first; a field is (column, field, index of its root, map keys below the root).
+    first; ``paths`` holds one ``(root index, map keys)`` per field, then the three
+    bookkeeping keys of the reserved root.
     """
 
-    __slots__ = ("fields", "roots", "texts")
+    __slots__ = ("fields", "paths", "roots")
 
     def __init__(self, schema: CollectionSchema) -> None:
         roots: list[tuple[str, type]] = [(RESERVED_ROOT, Map)]
-        fields: list[tuple[str, Field, int, tuple[str, ...], type]] = []
+        paths: list[tuple[int, tuple[str, ...]]] = []
+        fields: list[tuple[str, Field, type]] = []
         for col, field in schema.fields:
             first, *rest = field.segments
             if rest:
@@ -141,10 +143,11 @@ class _Plan:
                 kind = Text if field.type is str else Array if field.type is list else Map
             if (first, kind) not in roots:
                 roots.append((first, kind))
-            fields.append((col, field, roots.index((first, kind)), tuple(rest), field.type))
+            paths.append((roots.index((first, kind)), tuple(rest)))
+            fields.append((col, field, field.type))
+        paths += [(0, ("created_at",)), (0, ("updated_at",)), (0, ("deleted",))]
         self.roots = tuple(roots)
-        #: Per root: True when it is read as a Text (a str, not JSON).
-        self.texts = tuple(kind is Text for _, kind in roots)
+        self.paths = tuple(paths)
         self.fields = tuple(fields)
 
 
@@ -209,9 +212,31 @@ def convert(value: object, field: Field) -> tuple[Any, bool]:
     if not isinstance(value, want):
         return None, False
     try:
-        return _ENCODER.encode(_plain(value)), True
+        return _ENCODER.encode(json_value(_plain(value))), True
     except (TypeError, ValueError):
         return None, False
+
+
+def json_value(value: Any) -> Any:
+    """``value`` as Yjs's JSON has it: integral numbers as ints, byte strings as lists
+    of ints, non-finite numbers as null (both engines then store the same text).
+
+    Example:
+        >>> json_value([1.0, 2.5, b"ab", {"x": float("nan")}])
+        [1, 2.5, [97, 98], {'x': None}]
+    """
+    kind = type(value)
+    if kind is float:
+        if value - value != 0:
+            return None
+        return int(value) if value.is_integer() else value
+    if kind is list or kind is tuple:
+        return [json_value(v) for v in value]
+    if kind is dict:
+        return {k: json_value(v) for k, v in value.items()}
+    if kind is bytes or kind is bytearray:
+        return list(value)
+    return value
 
 
 def extract(doc: Doc[Any], schema: CollectionSchema, roots: Roots | None = None) -> Extracted:
@@ -229,21 +254,14 @@ def extract(doc: Doc[Any], schema: CollectionSchema, roots: Roots | None = None)
         {'b': 'hello'}
     """
     plan = _PLANS.get(schema) or _plan(schema)
-    trees = [
-        text if is_text else json.loads(text)
-        for text, is_text in zip(read_roots(doc, plan.roots), plan.texts, strict=True)
-    ]
+    found: list[Any] = read_paths(doc, plan.roots, plan.paths)
     values: dict[str, Any] = {}
-    for col, field, index, keys, kind in plan.fields:
-        value = trees[index]
-        for key in keys:
-            if type(value) is dict:  # JSON objects come back as plain dicts
-                value = value.get(key, _MISSING)
-            else:
-                value = _MISSING
-                break
-        if type(value) is kind and kind in _SCALARS:  # the common case, cheaply
+    for (col, field, kind), value in zip(plan.fields, found, strict=False):
+        if type(value) is kind and kind in _SCALARS:  # the common cases, cheaply
             values[col] = value if kind is not bool else 1 if value else 0
+            continue
+        if type(value) is float and kind is float and math.isfinite(value):
+            values[col] = value
             continue
         sql_value, ok = convert(value, field)
         if not ok:
@@ -255,8 +273,8 @@ def extract(doc: Doc[Any], schema: CollectionSchema, roots: Roots | None = None)
                 col,
             )
         values[col] = sql_value
-    created, updated, deleted = _meta_values(trees[0])
-    return Extracted(values, created, updated, deleted)
+    created, updated, deleted = found[-3:]
+    return Extracted(values, _number(created), _number(updated), deleted is True)
 
 
 def to_python(value: Any, field: Field) -> Any:

@@ -514,13 +514,8 @@ class Store:
         entry: Entry,
         update: bytes,
         origin: str | None,
-        *,
-        whole: bool = False,
     ) -> None:
         """Record ``update`` (already in ``entry.doc``) as a write of this transaction.
-
-        ``whole`` says the update is the document's whole state (a document created
-        in this transaction): it replaces what was recorded before.
 
         Outside a transaction this opens one and commits it. Inside, the update waits
         in ``entry.unsaved`` and :meth:`_flush` writes it with the row and FTS entry
@@ -530,12 +525,10 @@ class Store:
         frames = self._frames
         if not frames:
             with self._write():
-                self._persist(schema, doc_id, entry, update, origin, whole=whole)
+                self._persist(schema, doc_id, entry, update, origin)
             return
         self._check_failed()
         ident = (schema.name, doc_id)
-        if whole:
-            entry.unsaved.clear()
         if entry.key is not None and entry.epoch != self._epoch:
             # Another connection wrote since this Doc was loaded: rebase onto the
             # stored state (a pending Doc cannot be stale: its epoch is this one's).
@@ -611,13 +604,10 @@ class Store:
         """Append the documents' pending updates to the log; rows and FTS in step."""
         con = self._con
         docs: list[tuple[CollectionSchema, tuple[str, str], Entry, bool]] = []
-        minted: list[tuple[int, str, str]] = []
         top = -1
         for schema, ident, entry in batch:
             if entry.updates:  # changed outside an edit block: keep recorded updates only
                 entry = self._rebuilt(entry)
-                if ident in self._cache:
-                    self._cache[ident] = entry
             if entry.born is not None:
                 entry.unsaved.append((entry.be_born(), None))
             new = entry.key is None
@@ -629,18 +619,17 @@ class Store:
                         ).fetchone()[0]
                     top += 1
                     entry.key = top
-                    minted.append((top, *ident))
                 else:
                     entry, new = self._insert_doc(ident, entry, top)
                     top = -1 if top < 0 else max(top, entry.key or 0)
             docs.append((schema, ident, entry, new))
-        if minted:
-            con.executemany(
-                "INSERT INTO _yloft_docs (key, collection, id) VALUES (?, ?, ?)", minted
-            )
+        minted: list[tuple[int, str, str, int]] = []
         log: list[tuple[int, str | None, bytes]] = []
         events = self._frames[-1].events
-        for _, ident, entry, new in docs:
+        inserts: dict[RowSQL, list[tuple[Any, ...]]] = {}
+        compact: list[Entry] = []
+        epoch = self._epoch
+        for schema, ident, entry, new in docs:
             key = entry.key
             assert key is not None
             for data, origin in _log_rows(entry, new):
@@ -649,36 +638,48 @@ class Store:
                 entry.log_count += 1
                 entry.log_bytes += len(data)
             entry.unsaved.clear()
-        con.executemany("INSERT INTO _yloft_updates (doc, origin, data) VALUES (?, ?, ?)", log)
-        inserts: dict[RowSQL, list[tuple[Any, ...]]] = {}
-        for schema, ident, entry, _ in docs:
-            key = entry.key
-            assert key is not None
             extracted = extract(entry.doc, schema)
-            if extracted.deleted != entry.deleted:
-                con.execute(
-                    "UPDATE _yloft_docs SET deleted = ? WHERE key = ?",
-                    (int(extracted.deleted), key),
-                )
-                entry.deleted = extracted.deleted
+            deleted = extracted.deleted
+            if new and entry.minted:
+                minted.append((key, ident[0], ident[1], 1 if deleted else 0))
+                entry.deleted = deleted
+            elif deleted != entry.deleted:
+                con.execute("UPDATE _yloft_docs SET deleted = ? WHERE key = ?", (int(deleted), key))
+                entry.deleted = deleted
             sql = self._row_sql(schema)
-            if entry.row == () and not extracted.deleted:
+            if entry.row == () and not deleted:
                 entry.row = row = sql.row(ident[1], extracted)
                 inserts.setdefault(sql, []).append((key, *row))
             else:
                 entry.row = sync_row(con, sql, key, ident[1], extracted, entry.row)
             # The Doc was just read whole: the next edit() need not look for a
             # tombstone unless the Doc changes first (Entry.take() clears this).
-            entry.live = not extracted.deleted
+            entry.live = not deleted
+            entry.epoch = epoch  # in step with the database as of this write
+            if entry.log_count >= self.max_log_entries or entry.log_bytes >= self.max_log_bytes:
+                compact.append(entry)
+        if minted:
+            con.executemany(
+                "INSERT INTO _yloft_docs (key, collection, id, deleted) VALUES (?, ?, ?, ?)",
+                minted,
+            )
+        con.executemany("INSERT INTO _yloft_updates (doc, origin, data) VALUES (?, ?, ?)", log)
         for sql, rows in inserts.items():
             sql.insert_many(con, rows)
-        for _, ident, entry, _ in docs:
-            key = entry.key
-            assert key is not None
-            if entry.log_count >= self.max_log_entries or entry.log_bytes >= self.max_log_bytes:
-                self._compact(key, entry)
-            entry.epoch = self._epoch  # in step with the database as of this write
-            self._remember(ident, entry)
+        for entry in compact:
+            assert entry.key is not None
+            self._compact(entry.key, entry)
+        # The most recent documents enter the cache; a cached object replaced on the
+        # way (rebuilt, or rebased onto another connection's write) leaves it.
+        cache = self._cache
+        keep = len(docs) - self.cache_size
+        for i, (_, ident, entry, _) in enumerate(docs):
+            if i >= keep:
+                self._remember(ident, entry)
+            else:
+                cached = cache.get(ident)
+                if cached is not None and cached is not entry:
+                    del cache[ident]
 
     def _insert_doc(self, ident: tuple[str, str], entry: Entry, top: int) -> tuple[Entry, bool]:
         """Give a new document its ``_yloft_docs`` row; (entry, still new).
@@ -946,7 +947,7 @@ def _log_rows(entry: Entry, new: bool) -> list[tuple[bytes, str | None]]:
     if not unsaved:
         return []
     origin = unsaved[0][1]
-    if new and not entry.pending and all(o == origin for _, o in unsaved):
+    if new and not entry.pending and (len(unsaved) == 1 or all(o == origin for _, o in unsaved)):
         # A document born in this transaction: its whole state is the update.
         return [(unsaved[0][0] if len(unsaved) == 1 else entry.doc.get_update(), origin)]
     rows = []  # one log row per run of updates with the same origin

@@ -1,32 +1,63 @@
-"""The store's hot paths into a Doc: reading roots as text, writing its own map.
+"""The store's hot paths into a Doc: reading field values, writing its own map.
 
-Every write of the store reads the document's declared roots back (column
+Every write of the store reads the document's declared fields back (column
 extraction) and writes yloft's bookkeeping map (``created_at``/``updated_at``).
 Through pycrdt's public API each ``Doc.get`` builds a prelim type and opens a
-transaction, and each ``Map[key] = value`` opens two; here, on pycrdt, the same
-operations go straight to the Rust document inside the current transaction (about a
-third of the cost). On the Yjs engine they are the public API. Both produce exactly
-what the public API produces: ``read_roots`` returns ``str()`` of each root.
+transaction, each ``Map[key]`` opens one and each ``Map[key] = value`` two; here, on
+pycrdt, the same operations go straight to the Rust document (a third of the cost).
+On the Yjs engine they go through the public API.
+
+``read_paths`` returns plain values: numbers may come back as int or float (the
+JSON reading gives ints for integral numbers, pycrdt's own reading floats) and byte
+strings as bytes or as lists of ints; nested shared types come back as plain
+``str``/``list``/``dict``. Callers normalise (see ``yloft.extract``).
 
 Example:
     >>> from yloft.crdt import Doc, Map, Text
     >>> doc = Doc()
-    >>> write_map(doc, "meta", {"n": 1.0})
-    >>> read_roots(doc, (("meta", Map), ("body", Text)))
-    ['{"n":1}', '']
+    >>> write_map(doc, "meta", {"n": 1.5})
+    >>> read_paths(doc, (("meta", Map), ("body", Text)), ((0, ("n",)), (1, ()), (0, ("x",))))
+    [1.5, '', <missing>]
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from . import ENGINE, Array, Map, Text
 
 
-def _read_roots_public(doc: Any, wanted: Sequence[tuple[str, type]]) -> list[str]:
+class _Missing:
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "<missing>"
+
+
+#: What ``read_paths`` returns for a path that leads nowhere.
+MISSING: Any = _Missing()
+
+Roots = Sequence[tuple[str, type]]
+Paths = Sequence[tuple[int, tuple[str, ...]]]
+
+
+def _read_paths_public(doc: Any, roots: Roots, paths: Paths) -> list[Any]:
     with doc.transaction():
-        return [str(doc.get(name, type=kind)) for name, kind in wanted]
+        texts = [str(doc.get(name, type=kind)) for name, kind in roots]
+    trees = [
+        t if kind is Text else json.loads(t) for t, (_, kind) in zip(texts, roots, strict=True)
+    ]
+    out: list[Any] = []
+    for index, keys in paths:
+        value = trees[index]
+        for key in keys:
+            value = value.get(key, MISSING) if type(value) is dict else MISSING
+            if value is MISSING:
+                break
+        out.append(value)
+    return out
 
 
 def _write_map_public(doc: Any, name: str, items: Mapping[str, object]) -> None:
@@ -36,21 +67,63 @@ def _write_map_public(doc: Any, name: str, items: Mapping[str, object]) -> None:
             target[key] = value
 
 
-def _read_roots_pycrdt(doc: Any, wanted: Sequence[tuple[str, type]]) -> list[str]:
-    inner = doc._doc
-    out: list[str] = []
-    with doc.transaction() as txn:
-        raw = txn._txn
-        for name, kind in wanted:
+def _pycrdt_paths() -> Any:
+    from pycrdt._pycrdt import Array as RawArray
+    from pycrdt._pycrdt import Map as RawMap
+    from pycrdt._pycrdt import Text as RawText
+
+    def read(inner: Any, raw: Any, roots: Roots, paths: Paths) -> list[Any]:
+        found: list[Any] = []
+        for name, kind in roots:
             if kind is Text:
-                out.append(inner.get_or_insert_text(raw, name).get_string(raw))
+                found.append(inner.get_or_insert_text(raw, name))
             elif kind is Map:
-                out.append(inner.get_or_insert_map(raw, name).to_json(raw))
+                found.append(inner.get_or_insert_map(raw, name))
             elif kind is Array:
-                out.append(inner.get_or_insert_array(raw, name).to_json(raw))
+                found.append(inner.get_or_insert_array(raw, name))
             else:
                 raise TypeError(f"cannot read a root as {kind.__name__}")
-    return out
+        out: list[Any] = []
+        for index, keys in paths:
+            value = found[index]
+            for key in keys:
+                kind = type(value)
+                if kind is RawMap:
+                    try:
+                        value = value.get(raw, key)
+                    except ValueError:  # no such key
+                        value = MISSING
+                        break
+                elif kind is dict:  # a plain JSON-like value stored in the map
+                    value = value.get(key, MISSING)
+                    if value is MISSING:
+                        break
+                else:
+                    value = MISSING
+                    break
+            kind = type(value)
+            if kind is RawText:
+                value = value.get_string(raw)
+            elif kind is RawMap or kind is RawArray:
+                value = json.loads(value.to_json(raw))
+            out.append(value)
+        return out
+
+    def read_paths(doc: Any, roots: Roots, paths: Paths) -> list[Any]:
+        inner = doc._doc
+        if doc._txn is not None or doc._allow_multithreading:
+            with doc.transaction() as txn:
+                return read(inner, txn._txn, roots, paths)
+        # No transaction open: a bare Rust one, opened and closed as pycrdt's
+        # Transaction would, without the Python wrapper around it.
+        raw = inner.create_transaction()
+        try:
+            return read(inner, raw, roots, paths)
+        finally:
+            raw.commit()
+            raw.drop()
+
+    return read_paths
 
 
 def _write_map_pycrdt(doc: Any, name: str, items: Mapping[str, object]) -> None:
@@ -64,8 +137,11 @@ def _write_map_pycrdt(doc: Any, name: str, items: Mapping[str, object]) -> None:
 
 _PYCRDT = ENGINE == "pycrdt"
 
-#: ``read_roots(doc, [(name, Map|Array|Text), ...])``: ``str()`` of each root (JSON of
-#: a Map or Array, the string of a Text), read in one transaction.
-read_roots = _read_roots_pycrdt if _PYCRDT else _read_roots_public
+#: ``read_paths(doc, roots, paths)``: ``roots`` lists ``(name, Map|Array|Text)``, each
+#: path is ``(index into roots, map keys below it)``; one value per path (or
+#: ``MISSING``), all read in one transaction.
+read_paths: Any = _pycrdt_paths() if _PYCRDT else _read_paths_public
+#: The same through the public API, on any engine (tests compare the two).
+read_paths_public = _read_paths_public
 #: ``write_map(doc, name, {key: value})``: set primitive values in root map ``name``.
-write_map = _write_map_pycrdt if _PYCRDT else _write_map_public
+write_map: Any = _write_map_pycrdt if _PYCRDT else _write_map_public
