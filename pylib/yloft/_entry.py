@@ -172,7 +172,7 @@ def new_id() -> str:
         >>> len(new_id()), new_id()[12]
         (32, '4')
     """
-    raw = int.from_bytes(os.urandom(16))
-    raw = raw & ~(0xF000 << 64) | (0x4000 << 64)  # version 4
-    raw = raw & ~(0xC000 << 48) | (0x8000 << 48)  # RFC 4122 variant
-    return f"{raw:032x}"
+    raw = bytearray(os.urandom(16))
+    raw[6] = raw[6] & 0x0F | 0x40  # version 4
+    raw[8] = raw[8] & 0x3F | 0x80  # RFC 4122 variant
+    return raw.hex()

@@ -208,11 +208,14 @@ def convert(value: object, field: Field) -> tuple[Any, bool]:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             return None, False
         return (float(value), True) if math.isfinite(value) else (None, False)
-    want: tuple[type, ...] = (list, tuple, Array) if kind is list else (dict, Map)
-    if not isinstance(value, want):
-        return None, False
+    plain = type(value) is (list if kind is list else dict)  # what extraction reads
+    if not plain:
+        want: tuple[type, ...] = (list, tuple, Array) if kind is list else (dict, Map)
+        if not isinstance(value, want):
+            return None, False
+        value = _plain(value)
     try:
-        return _ENCODER.encode(json_value(_plain(value))), True
+        return _ENCODER.encode(json_value(value)), True
     except (TypeError, ValueError):
         return None, False
 

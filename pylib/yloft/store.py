@@ -588,11 +588,13 @@ class Store:
         if len(dirty) <= keep:
             return
         self._check_failed()
-        batch: list[tuple[CollectionSchema, tuple[str, str], Entry]] = []
-        while len(dirty) > keep:
-            ident = next(iter(dirty))
-            schema, entry = dirty.pop(ident)
-            batch.append((schema, ident, entry))
+        # Taken in one go: popping a dict's oldest items one by one costs a scan over
+        # the holes left by earlier pops each time.
+        items = list(dirty.items())
+        cut = len(items) - keep
+        batch = [(schema, ident, entry) for ident, (schema, entry) in items[:cut]]
+        dirty.clear()
+        dirty.update(items[cut:])
         try:
             self._write_batch(batch)
         except BaseException as exc:

@@ -128,11 +128,17 @@ def _pycrdt_paths() -> Any:
 
 def _write_map_pycrdt(doc: Any, name: str, items: Mapping[str, object]) -> None:
     """Primitive values only (numbers, bools, str): what the store writes."""
-    with doc.transaction() as txn:
-        raw = txn._txn
-        target = doc._doc.get_or_insert_map(raw, name)
-        for key, value in items.items():
-            target.insert(raw, key, value)
+    txn = doc._txn
+    if txn is None:
+        with doc.transaction() as txn:
+            _insert(doc._doc.get_or_insert_map(txn._txn, name), txn._txn, items)
+    else:  # inside the caller's transaction (an edit block): write into it
+        _insert(doc._doc.get_or_insert_map(txn._txn, name), txn._txn, items)
+
+
+def _insert(target: Any, raw: Any, items: Mapping[str, object]) -> None:
+    for key, value in items.items():
+        target.insert(raw, key, value)
 
 
 _PYCRDT = ENGINE == "pycrdt"
