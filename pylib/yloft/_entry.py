@@ -32,6 +32,7 @@ class Entry:
         "sub",
         "unsaved",
         "updates",
+        "whole",
     )
 
     def __init__(
@@ -80,11 +81,22 @@ class Entry:
         #: quarter of the cost of creating one): until it is first flushed its update
         #: is its whole state, ``doc.get_update()``.
         self.sub: Any = None
+        #: True when the unobserved Doc changed since ``unsaved`` was written down:
+        #: its whole state, ``doc.get_update()``, is then the update to store (taken
+        #: when flushed, so a change made after an edit block is kept, not lost).
+        self.whole = False
         if observe:
             self.observe()
 
+    def settle(self) -> None:
+        """Write a pending whole-state update down in ``unsaved``."""
+        if self.whole:
+            self.unsaved[:] = [(self.doc.get_update(), None)]
+            self.whole = False
+
     def observe(self) -> None:
         """Start collecting each transaction's update into ``updates``."""
+        self.settle()
         if self.sub is None:
             # The observer must not refer to this Entry: pycrdt's Doc keeps its
             # observers alive from Rust, where Python's garbage collector cannot see

@@ -322,6 +322,7 @@ class _Edit:
     def __enter__(self) -> Doc[Any]:
         coll = self.coll
         store = coll._store
+        store._check_failed()
         self.doc_id = doc_id = coll._id(self.doc_id)
         self.ident = ident = (coll.name, doc_id)
         if ident in store._editing:
@@ -336,7 +337,9 @@ class _Edit:
         # A document created in this write transaction and not flushed yet goes
         # unobserved: its update is then its whole state (see Entry.sub).
         self.whole = whole = entry.sub is None and ident in store._dirty
-        if not whole:
+        if whole:
+            entry.settle()  # what to go back to if this block fails
+        else:
             entry.observe()
         store._editing.add(ident)
         self.txn = txn = entry.doc.transaction()
@@ -378,9 +381,12 @@ class _Edit:
         if self.whole:
             # Recorded in this very frame (a new frame flushes every pending document
             # first): only the update changes, to the Doc's whole state.
-            store._check_failed()
+            if store._failed is not None:
+                store._forget(ident)
+                store._check_failed()
             entry.live = False  # the Doc changed: look for a tombstone next time
-            entry.unsaved[:] = [(entry.doc.get_update(), None)]
+            entry.unsaved.clear()
+            entry.whole = True  # its whole state is taken when flushed
             return
         update = entry.take()
         if update is not None:

@@ -527,8 +527,10 @@ class Store:
             with self._write():
                 self._persist(schema, doc_id, entry, update, origin)
             return
-        self._check_failed()
         ident = (schema.name, doc_id)
+        if self._failed is not None:
+            self._forget(ident)  # the Doc holds the refused change: drop it
+            self._check_failed()
         if entry.key is not None and entry.epoch != self._epoch:
             # Another connection wrote since this Doc was loaded: rebase onto the
             # stored state (a pending Doc cannot be stale: its epoch is this one's).
@@ -704,6 +706,7 @@ class Store:
 
     def _rebuilt(self, entry: Entry) -> Entry:
         """``entry`` rebuilt from SQLite plus its recorded (unsaved) updates only."""
+        entry.settle()
         extra = _merged([u for u, _ in entry.unsaved]) if entry.unsaved else None
         if entry.key is not None:
             fresh = self._load_db(entry.key, extra)
@@ -945,6 +948,9 @@ def _merged(updates: list[bytes]) -> bytes:
 
 def _log_rows(entry: Entry, new: bool) -> list[tuple[bytes, str | None]]:
     """The log rows of a document's pending updates: (update, origin) each."""
+    if entry.whole:  # a document born in this transaction, unobserved
+        entry.whole = False
+        return [(entry.doc.get_update(), None)]
     unsaved = entry.unsaved
     if not unsaved:
         return []

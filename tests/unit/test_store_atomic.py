@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from yloft import Collection, Field, Store
+from yloft._updates import decode_state
 from yloft.crdt import Map, Text
 from yloft.extract import extract
 
@@ -28,6 +29,8 @@ leaf = st.one_of(
     st.tuples(st.just("edit"), st.tuples(st.integers(0, 5), st.sampled_from("abcdef"))),
     st.tuples(st.just("delete"), st.integers(0, 5)),
     st.tuples(st.just("read"), st.integers(0, 5)),
+    st.tuples(st.just("edit_fails"), st.tuples(st.integers(0, 5), st.sampled_from("xyz"))),
+    st.tuples(st.just("peek"), st.integers(0, 5)),
 )
 program = st.recursive(
     st.lists(leaf, max_size=6),
@@ -54,6 +57,20 @@ def run(
                 doc.get("meta", type=Map)["title"] = model[nid] + arg[1]
                 doc.get("body", type=Text).insert(0, arg[1] + " ")
             model[nid] += arg[1]
+        elif kind == "edit_fails" and live:  # the block raises: nothing of it is kept
+            nid = live[arg[0] % len(live)]
+            try:
+                with notes.edit(nid) as doc:
+                    doc.get("meta", type=Map)["title"] = "never " + arg[1]
+                    doc.get("body", type=Text).insert(0, arg[1])
+                    raise Abort
+            except Abort:
+                pass
+        elif kind == "peek" and ids:  # reads the Doc (a fresh one gets its first txn)
+            nid = ids[arg % len(ids)]
+            if model.get(nid) is not None:
+                assert notes.get(nid).get("meta", type=Map).get("title", "") == model[nid]
+                notes.get_update(nid)
         elif kind == "delete" and live:
             nid = live[arg % len(live)]
             notes.delete(nid)
@@ -107,4 +124,14 @@ def test_nested_atomic_blocks_keep_rows_true(ops: list[Any], fail_outer: bool, c
         hits = {r["id"] for r in notes.search(word)}
         want = {i for i, t in model.items() if t is not None and word in t}
         assert hits == want
+    # The change feed holds everything: replayed into an empty store it rebuilds every
+    # document and row (log rows merged per document must lose nothing).
+    replica = Store(":memory:")
+    copies = replica.collection("notes", FIELDS)
+    for _, _, doc_id, update in store.changes():
+        copies.apply_update(doc_id, update)
+    for doc_id, _ in stored:
+        assert decode_state(copies.get_state(doc_id)) == decode_state(notes.get_state(doc_id))
+        assert copies.row(doc_id) == notes.row(doc_id)
+    replica.close()
     store.close()
