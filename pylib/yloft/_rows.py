@@ -10,7 +10,6 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
-from .extract import Extracted
 from .schema import CollectionSchema, quote
 
 
@@ -37,16 +36,6 @@ class RowSQL:
         )
         self._updates: dict[tuple[int, ...], str] = {}
 
-    def row(self, doc_id: str, extracted: Extracted) -> tuple[Any, ...]:
-        """The row of a live document, without its rowid."""
-        values = extracted.values
-        return (
-            doc_id,
-            *[values[c] for c in self.fields],
-            extracted.created_at,
-            extracted.updated_at,
-        )
-
     def insert_many(self, con: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> None:
         """Insert new rows ``(rowid, *row)`` and their FTS entries."""
         con.executemany(self.insert, rows)
@@ -69,27 +58,26 @@ def sync_row(
     con: sqlite3.Connection,
     sql: RowSQL,
     key: int,
-    doc_id: str,
-    extracted: Extracted,
+    new: tuple[Any, ...],
     known: tuple[Any, ...] | None,
 ) -> tuple[Any, ...]:
-    """Make the row and FTS entry of document ``key`` match ``extracted``.
+    """Make the row and FTS entry of document ``key`` be ``new``.
 
-    ``known`` is the row as last written (None: read it; (): no row). Returns the
-    row as it is now (() when there is none).
+    ``new`` is ``(id, *field values, created_at, updated_at)``, or ``()`` for no row
+    (a deleted document); ``known`` is the row as last written (None: read it; ():
+    no row). Returns ``new``.
     """
     old = known
     if old is None:
         old = con.execute(sql.select, (key,)).fetchone() or ()
     fts = sql.fts_index
     old_fts = tuple(old[i] for i in fts) if old else ()
-    if extracted.deleted:
+    if not new:
         if old:
             if fts:
                 con.execute(sql.fts_delete, (key, *old_fts))
             con.execute(sql.delete, (key,))
         return ()
-    new = sql.row(doc_id, extracted)
     new_fts = tuple(new[i] for i in fts)
     if not old:
         con.execute(sql.insert, (key, *new))

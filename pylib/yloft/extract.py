@@ -214,8 +214,15 @@ def convert(value: object, field: Field) -> tuple[Any, bool]:
         if not isinstance(value, want):
             return None, False
         value = _plain(value)
+    if kind is list:
+        for item in value:  # type: ignore[attr-defined]
+            if type(item) is not str:
+                value = json_value(value)
+                break
+    else:
+        value = json_value(value)
     try:
-        return _ENCODER.encode(json_value(value)), True
+        return _ENCODER.encode(value), True
     except (TypeError, ValueError):
         return None, False
 
@@ -256,15 +263,35 @@ def extract(doc: Doc[Any], schema: CollectionSchema, roots: Roots | None = None)
         >>> extract(doc, CollectionSchema.build("n", {"b": Field("body", str)})).values
         {'b': 'hello'}
     """
+    values, created, updated, deleted = field_values(doc, schema)
+    names = [col for col, _, _ in _PLANS[schema].fields]
+    return Extracted(dict(zip(names, values, strict=True)), created, updated, deleted)
+
+
+def field_values(
+    doc: Doc[Any], schema: CollectionSchema
+) -> tuple[list[Any], float | None, float | None, bool]:
+    """The SQL values of the declared fields (in declaration order), then
+    ``created_at``, ``updated_at`` and the tombstone flag: what :func:`extract`
+    returns, without building a dict (the store's write path).
+
+    Example:
+        >>> from yloft.crdt import Doc, Map
+        >>> from yloft.schema import CollectionSchema, Field
+        >>> doc = Doc()
+        >>> doc.get("m", type=Map)["t"] = "x"
+        >>> field_values(doc, CollectionSchema.build("n", {"t": Field("m.t", str)}))
+        (['x'], None, None, False)
+    """
     plan = _PLANS.get(schema) or _plan(schema)
     found: list[Any] = read_paths(doc, plan.roots, plan.paths)
-    values: dict[str, Any] = {}
+    values: list[Any] = []
     for (col, field, kind), value in zip(plan.fields, found, strict=False):
         if type(value) is kind and kind in _SCALARS:  # the common cases, cheaply
-            values[col] = value if kind is not bool else 1 if value else 0
+            values.append(value if kind is not bool else 1 if value else 0)
             continue
         if type(value) is float and kind is float and math.isfinite(value):
-            values[col] = value
+            values.append(value)
             continue
         sql_value, ok = convert(value, field)
         if not ok:
@@ -275,9 +302,9 @@ def extract(doc: Doc[Any], schema: CollectionSchema, roots: Roots | None = None)
                 kind.__name__,
                 col,
             )
-        values[col] = sql_value
+        values.append(sql_value)
     created, updated, deleted = found[-3:]
-    return Extracted(values, _number(created), _number(updated), deleted is True)
+    return values, _number(created), _number(updated), deleted is True
 
 
 def to_python(value: Any, field: Field) -> Any:

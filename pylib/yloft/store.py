@@ -44,7 +44,7 @@ from .errors import (
     TransactionAbortedError,
     UnknownCollectionError,
 )
-from .extract import Extracted, extract
+from .extract import Extracted, extract, field_values
 from .live import LiveQueries, Rows, Subscription
 from .schema import CollectionSchema, check_collection_name, plan_migration, quote
 
@@ -259,7 +259,7 @@ class Store:
             entry = self._load_db(key)
             extracted = extract(entry.doc, schema)
             if columns is None:
-                self._sync_row(schema, key, doc_id, extracted, ())
+                self._sync_row(schema, key, _row_of(doc_id, extracted), ())
             elif not extracted.deleted:
                 sets = ", ".join(f"{quote(c)} = ?" for c in columns)
                 self._con.execute(
@@ -642,8 +642,7 @@ class Store:
                 entry.log_count += 1
                 entry.log_bytes += len(data)
             entry.unsaved.clear()
-            extracted = extract(entry.doc, schema)
-            deleted = extracted.deleted
+            values, created, updated, deleted = field_values(entry.doc, schema)
             if new and entry.minted:
                 minted.append((key, ident[0], ident[1], 1 if deleted else 0))
                 entry.deleted = deleted
@@ -651,11 +650,12 @@ class Store:
                 con.execute("UPDATE _yloft_docs SET deleted = ? WHERE key = ?", (int(deleted), key))
                 entry.deleted = deleted
             sql = self._row_sql(schema)
-            if entry.row == () and not deleted:
-                entry.row = row = sql.row(ident[1], extracted)
+            row = () if deleted else (ident[1], *values, created, updated)
+            if entry.row == () and row:
+                entry.row = row
                 inserts.setdefault(sql, []).append((key, *row))
             else:
-                entry.row = sync_row(con, sql, key, ident[1], extracted, entry.row)
+                entry.row = sync_row(con, sql, key, row, entry.row)
             # The Doc was just read whole: the next edit() need not look for a
             # tombstone unless the Doc changes first (Entry.take() clears this).
             entry.live = not deleted
@@ -740,11 +740,10 @@ class Store:
         self,
         schema: CollectionSchema,
         key: int,
-        doc_id: str,
-        extracted: Extracted,
+        new: tuple[Any, ...],
         known: tuple[Any, ...] | None,
     ) -> tuple[Any, ...]:
-        return sync_row(self._con, self._row_sql(schema), key, doc_id, extracted, known)
+        return sync_row(self._con, self._row_sql(schema), key, new, known)
 
     def _row_sql(self, schema: CollectionSchema) -> RowSQL:
         sql = self._row_sqls.get(schema)
@@ -966,3 +965,10 @@ def _log_rows(entry: Entry, new: bool) -> list[tuple[bytes, str | None]]:
             rows.append((_merged(run), origin))
             run = []
     return rows
+
+
+def _row_of(doc_id: str, extracted: Extracted) -> tuple[Any, ...]:
+    """The collection row of an extraction (``()`` for a deleted document)."""
+    if extracted.deleted:
+        return ()
+    return (doc_id, *extracted.values.values(), extracted.created_at, extracted.updated_at)
