@@ -761,4 +761,40 @@ def case_exports() -> None:
         assert getattr(yloft.crdt, name) is not None, name
 
 
+def case_store_fast_paths() -> None:
+    """The store's fast reader/writer (yloft.crdt._fast) agree with the public API."""
+    from yloft.crdt._fast import MISSING, read_paths, read_paths_public, write_map
+    from yloft.extract import json_value
+
+    doc = Doc()
+    meta = doc.get("meta", type=Map)
+    meta["s"] = "é"
+    meta["n"] = 3
+    meta["f"] = 2.5
+    meta["b"] = True
+    meta["l"] = ["a", 1.0, [2.0]]
+    meta["d"] = {"k": 1.0}
+    meta["nested"] = Map({"x": Text("t"), "y": Array([1, 2])})
+    meta["none"] = None
+    doc.get("body", type=Text).insert(0, "text ü")
+    doc.get("items", type=Array).extend([1, "x", Map({"z": 0.5})])
+    write_map(doc, "_own", {"t": 1.5, "flag": True})
+    roots = (("meta", Map), ("body", Text), ("items", Array), ("_own", Map), ("gone", Map))
+    keys = ["s", "n", "f", "b", "l", "d", "nested", "none", "missing"]
+    paths = [(0, (k,)) for k in keys]
+    paths += [(0, ("nested", "x")), (0, ("nested", "y")), (0, ("s", "deeper"))]
+    paths += [(1, ()), (2, ()), (3, ("t",)), (3, ("flag",)), (4, ()), (4, ("k",))]
+    fast = read_paths(doc, roots, paths)
+    public = read_paths_public(doc, roots, paths)
+    assert [json_value(v) for v in fast] == [json_value(v) for v in public]
+    assert fast[keys.index("missing")] is MISSING and public[-1] is MISSING
+    assert json_value(fast[0:9]) == [
+        "é", 3, 2.5, True, ["a", 1, [2]], {"k": 1}, {"x": "t", "y": [1, 2]}, None, MISSING
+    ]  # fmt: skip
+    assert fast[12:] == ["text ü", [1, "x", {"z": 0.5}], 1.5, True, {}, MISSING]
+    with doc.transaction():  # inside an open transaction too
+        assert read_paths(doc, roots, paths) == fast
+    assert doc.get("_own", type=Map).to_py() == {"t": 1.5, "flag": True}
+
+
 CASES = sorted(name for name in globals() if name.startswith("case_"))
