@@ -160,19 +160,15 @@ def yloft_create(
 
 
 def crdt_only(inputs: list[dict[str, Any]]) -> tuple[float, float]:
-    """Reference, not a floor: build the same documents with the CRDT library alone
-    (same transactions as Store.create + edit), storing nothing."""
+    """Reference, not a floor: the CRDT work of the yloft run with the CRDT library
+    alone, storing nothing: per document a Doc, one transaction (the same field writes
+    plus created_at/updated_at) and the encoded update (what Store.create + edit do
+    inside one atomic())."""
     from yloft.crdt import Doc
 
     watch = Stopwatch()
     for item in inputs:
         doc: Doc[Any] = Doc()
-        updates: list[bytes] = []
-        doc.observe(lambda e, u=updates: u.append(e.update))
-        with doc.transaction():
-            own = doc.get("_yloft", type=Map)
-            own["created_at"] = 1.0
-            own["updated_at"] = 1.0
         with doc.transaction():
             meta = doc.get("meta", type=Map)
             meta["title"] = item["title"]
@@ -180,7 +176,10 @@ def crdt_only(inputs: list[dict[str, Any]]) -> tuple[float, float]:
             meta["tags"] = item["tags"]
             meta["rank"] = item["rank"]
             doc.get("body", type=Text).insert(0, item["body"])
-            doc.get("_yloft", type=Map)["updated_at"] = 2.0
+            own = doc.get("_yloft", type=Map)
+            own["created_at"] = 1.0
+            own["updated_at"] = 2.0
+        doc.get_update()
     return watch.read()
 
 
