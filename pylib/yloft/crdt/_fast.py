@@ -7,10 +7,10 @@ transaction, each ``Map[key]`` opens one and each ``Map[key] = value`` two; here
 pycrdt, the same operations go straight to the Rust document (a third of the cost).
 On the Yjs engine they go through the public API.
 
-``read_paths`` returns plain values: numbers may come back as int or float (the
-JSON reading gives ints for integral numbers, pycrdt's own reading floats) and byte
+``read_paths`` returns plain values: numbers may come back as int or float (JSON
+gives ints for integral numbers, ``to_py`` and pycrdt's own reading floats) and byte
 strings as bytes or as lists of ints; nested shared types come back as plain
-``str``/``list``/``dict``. Callers normalise (see ``yloft.extract``).
+``str``/``list``/``dict``. Callers normalise (``yloft.extract.json_value``).
 
 Example:
     >>> from yloft.crdt import Doc, Map, Text
@@ -45,10 +45,11 @@ Paths = Sequence[tuple[int, tuple[str, ...]]]
 
 def _read_paths_public(doc: Any, roots: Roots, paths: Paths) -> list[Any]:
     with doc.transaction():
-        texts = [str(doc.get(name, type=kind)) for name, kind in roots]
-    trees = [
-        t if kind is Text else json.loads(t) for t, (_, kind) in zip(texts, roots, strict=True)
-    ]
+        # to_py(): one call into Yjs per root on the Yjs engine (Y.Map.toJSON).
+        trees = [
+            str(doc.get(name, type=kind)) if kind is Text else doc.get(name, type=kind).to_py()
+            for name, kind in roots
+        ]
     out: list[Any] = []
     for index, keys in paths:
         value = trees[index]
