@@ -329,14 +329,19 @@ class _Edit:
             raise DocumentBusyError(
                 f"document {doc_id!r} is already open in an edit block; finish that first"
             )
-        self.entry = entry = coll._require(doc_id, keep=True, raw=True)
+        pending = store._dirty.get(ident)
+        if pending is not None and not pending[1].updates:
+            entry = pending[1]  # written in this transaction (what _require would find)
+        else:
+            entry = coll._require(doc_id, keep=True, raw=True)
+        self.entry = entry
         if not entry.live and is_deleted(entry.doc, entry.roots):
             raise DocumentDeletedError(
                 f"document {doc_id!r} of {coll.name!r} was deleted; create a new one"
             )
         # A document created in this write transaction and not flushed yet goes
         # unobserved: its update is then its whole state (see Entry.sub).
-        self.whole = whole = entry.sub is None and ident in store._dirty
+        self.whole = whole = entry.sub is None and pending is not None
         if whole:
             entry.settle()  # what to go back to if this block fails
         else:

@@ -34,6 +34,7 @@ from ._rows import RowSQL, sync_row
 from ._updates import covers
 from .collection import Collection
 from .crdt import Doc, merge_updates
+from .crdt._fast import whole_update
 from .errors import (
     CallbackError,
     DurabilityError,
@@ -535,6 +536,7 @@ class Store:
             # Another connection wrote since this Doc was loaded: rebase onto the
             # stored state (a pending Doc cannot be stale: its epoch is this one's).
             entry = self._load_db(entry.key, update)
+            self._evict(ident)
         entry.unsaved.append((update, origin))
         self._record(schema, ident, entry)
 
@@ -609,9 +611,11 @@ class Store:
         con = self._con
         docs: list[tuple[CollectionSchema, tuple[str, str], Entry, bool]] = []
         top = -1
+        replaced: list[tuple[str, str]] = []  # cached objects to drop
         for schema, ident, entry in batch:
             if entry.updates:  # changed outside an edit block: keep recorded updates only
                 entry = self._rebuilt(entry)
+                replaced.append(ident)
             if entry.born is not None:
                 entry.unsaved.append((entry.be_born(), None))
             new = entry.key is None
@@ -626,6 +630,8 @@ class Store:
                 else:
                     entry, new = self._insert_doc(ident, entry, top)
                     top = -1 if top < 0 else max(top, entry.key or 0)
+                    if not new:
+                        replaced.append(ident)
             docs.append((schema, ident, entry, new))
         minted: list[tuple[int, str, str, int]] = []
         log: list[tuple[int, str | None, bytes]] = []
@@ -673,17 +679,10 @@ class Store:
         for entry in compact:
             assert entry.key is not None
             self._compact(entry.key, entry)
-        # The most recent documents enter the cache; a cached object replaced on the
-        # way (rebuilt, or rebased onto another connection's write) leaves it.
-        cache = self._cache
-        keep = len(docs) - self.cache_size
-        for i, (_, ident, entry, _) in enumerate(docs):
-            if i >= keep:
-                self._remember(ident, entry)
-            else:
-                cached = cache.get(ident)
-                if cached is not None and cached is not entry:
-                    del cache[ident]
+        # The newest documents enter the cache; an object replaced on the way leaves it.
+        self._evict(set(replaced))
+        for _, ident, entry, _ in docs[-self.cache_size :] if self.cache_size else ():
+            self._remember(ident, entry)
 
     def _insert_doc(self, ident: tuple[str, str], entry: Entry, top: int) -> tuple[Entry, bool]:
         """Give a new document its ``_yloft_docs`` row; (entry, still new).
@@ -949,7 +948,7 @@ def _log_rows(entry: Entry, new: bool) -> list[tuple[bytes, str | None]]:
     """The log rows of a document's pending updates: (update, origin) each."""
     if entry.whole:  # a document born in this transaction, unobserved
         entry.whole = False
-        return [(entry.doc.get_update(), None)]
+        return [(whole_update(entry.doc), None)]
     unsaved = entry.unsaved
     if not unsaved:
         return []

@@ -127,6 +127,21 @@ def _pycrdt_paths() -> Any:
     return read_paths
 
 
+def _whole_update_pycrdt(doc: Any) -> bytes:
+    if doc._txn is not None or doc._allow_multithreading:
+        return bytes(doc.get_update())
+    raw = doc._doc.create_transaction()
+    try:
+        return bytes(doc._doc.get_update(raw, b"\x00"))
+    finally:
+        raw.commit()
+        raw.drop()
+
+
+def _whole_update_public(doc: Any) -> bytes:
+    return bytes(doc.get_update())
+
+
 def _write_map_pycrdt(doc: Any, name: str, items: Mapping[str, object]) -> None:
     """Primitive values only (numbers, bools, str): what the store writes."""
     txn = doc._txn
@@ -150,5 +165,7 @@ _PYCRDT = ENGINE == "pycrdt"
 read_paths: Any = _pycrdt_paths() if _PYCRDT else _read_paths_public
 #: The same through the public API, on any engine (tests compare the two).
 read_paths_public = _read_paths_public
+#: ``whole_update(doc)``: ``doc.get_update()``, the document's whole state.
+whole_update: Any = _whole_update_pycrdt if _PYCRDT else _whole_update_public
 #: ``write_map(doc, name, {key: value})``: set primitive values in root map ``name``.
 write_map: Any = _write_map_pycrdt if _PYCRDT else _write_map_public
