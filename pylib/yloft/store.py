@@ -55,6 +55,9 @@ Change = tuple[int, str, str, bytes]
 _READ_TAG = "\n-- yloft:read"
 _LOG_TABLES = frozenset({"_yloft_docs", "_yloft_updates"})
 _MAX_DIRTY = 512
+#: How many documents of a flushed batch enter the cache (a bulk import keeps only
+#: its newest few; each insertion into the LRU costs).
+_BATCH_CACHED = 32
 
 
 class Store:
@@ -67,7 +70,8 @@ class Store:
         pragmas: SQLite pragmas overriding the defaults (WAL, synchronous=FULL).
         max_log_entries: compact a document once this many updates are pending.
         max_log_bytes: compact a document once its pending updates reach this size.
-        cache_size: how many recently written documents to keep in memory.
+        cache_size: how many recently used documents to keep in memory (a 1 KB note
+            costs a few KB; 256 cover switching between many open documents).
 
     Example:
         >>> store = Store(":memory:", pragmas={"synchronous": "normal"})
@@ -82,7 +86,7 @@ class Store:
         pragmas: Mapping[str, str | int] | None = None,
         max_log_entries: int = 200,
         max_log_bytes: int = 256 * 1024,
-        cache_size: int = 32,
+        cache_size: int = 256,
     ) -> None:
         self._con = _sql.connect(os.fspath(path), pragmas)
         self._guard = _sql.ReadGuard()
@@ -681,7 +685,8 @@ class Store:
             self._compact(entry.key, entry)
         # The newest documents enter the cache; an object replaced on the way leaves it.
         self._evict(set(replaced))
-        for _, ident, entry, _ in docs[-self.cache_size :] if self.cache_size else ():
+        newest = min(self.cache_size, _BATCH_CACHED)
+        for _, ident, entry, _ in docs[-newest:] if newest else ():
             self._remember(ident, entry)
 
     def _insert_doc(self, ident: tuple[str, str], entry: Entry, top: int) -> tuple[Entry, bool]:
