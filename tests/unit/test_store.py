@@ -587,3 +587,16 @@ def test_a_tombstone_from_a_peer_blocks_the_next_edit(tmp_path: Path) -> None:
         with pytest.raises(DocumentDeletedError), na.edit(nid):
             pass
         assert na.row(nid) is None
+
+
+def test_a_root_of_another_type_reads_as_empty(store: Store) -> None:
+    """A peer may make a declared root another type; extraction must not fail on it."""
+    notes = store.collection(
+        "odd", {"body": Field("body", str, fts=True), "title": Field("meta.title", str)}
+    )
+    peer = Doc()
+    peer.get("body", type=Map)["not"] = "text"
+    peer.get("meta", type=Map)["title"] = "kept"
+    notes.apply_update("a" * 32, peer.get_update())
+    row = notes.row("a" * 32)
+    assert row is not None and row["body"] == "" and row["title"] == "kept"

@@ -4,8 +4,8 @@ Every write of the store reads the document's declared fields back (column
 extraction) and writes yloft's bookkeeping map (``created_at``/``updated_at``).
 Through pycrdt's public API each ``Doc.get`` builds a prelim type and opens a
 transaction, each ``Map[key]`` opens one and each ``Map[key] = value`` two; here, on
-pycrdt, the same operations go straight to the Rust document (a third of the cost).
-On the Yjs engine they go through the public API.
+pycrdt, the same operations go straight to the Rust document (a third of the cost);
+on the Yjs engine, to Yjs in one JavaScript call each (roots read as JSON).
 
 ``read_paths`` returns plain values: numbers may come back as int or float (JSON
 gives ints for integral numbers, ``to_py`` and pycrdt's own reading floats) and byte
@@ -50,15 +50,7 @@ def _read_paths_public(doc: Any, roots: Roots, paths: Paths) -> list[Any]:
             str(doc.get(name, type=kind)) if kind is Text else doc.get(name, type=kind).to_py()
             for name, kind in roots
         ]
-    out: list[Any] = []
-    for index, keys in paths:
-        value = trees[index]
-        for key in keys:
-            value = value.get(key, MISSING) if type(value) is dict else MISSING
-            if value is MISSING:
-                break
-        out.append(value)
-    return out
+    return _walk(trees, paths)
 
 
 def _write_map_public(doc: Any, name: str, items: Mapping[str, object]) -> None:
@@ -157,15 +149,87 @@ def _insert(target: Any, raw: Any, items: Mapping[str, object]) -> None:
         target.insert(raw, key, value)
 
 
+_YJS_JS = r"""
+(Y) => {
+  // Byte strings as lists of ints and big ints as numbers, as yrs's JSON has them.
+  const plain = (k, v) => (v instanceof Uint8Array ? Array.from(v)
+    : typeof v === "bigint" ? Number(v) : v);
+  const KINDS = { t: [Y.Text, ""], m: [Y.Map, {}], a: [Y.Array, []] };
+  // spec: [[name, "t"|"m"|"a"], ...]. A root of another type reads as empty (pycrdt
+  // reads a map root as the empty string too) instead of throwing.
+  const read = (doc, spec) => {
+    const out = [];
+    for (const [name, kind] of JSON.parse(spec)) {
+      const [type, empty] = KINDS[kind];
+      let value;
+      try {
+        const root = doc.get(name, type);
+        value = kind === "t" ? root.toString() : root.toJSON();
+      } catch (e) {
+        value = empty;
+      }
+      out.push(value);
+    }
+    return JSON.stringify(out, plain);
+  };
+  const write = (doc, name, items) => {
+    const map = doc.getMap(name);
+    for (const [k, v] of Object.entries(JSON.parse(items))) map.set(k, v);
+  };
+  return { read, write };
+}
+"""
+
+
+def _yjs_fast() -> tuple[Any, Any]:
+    from pyodide.code import run_js  # type: ignore[import-not-found]
+
+    from ._yjs import _js
+
+    helpers = run_js(_YJS_JS)(_js.Y)
+    read_js, write_js = helpers.read, helpers.write
+    specs: dict[Roots, str] = {}
+    letter = {Text: "t", Map: "m", Array: "a"}
+
+    def read_paths(doc: Any, roots: Roots, paths: Paths) -> list[Any]:
+        spec = specs.get(roots)
+        if spec is None:
+            spec = specs[roots] = json.dumps([[n, letter[k]] for n, k in roots])  # type: ignore[index]
+        doc._flush()  # batched Map sets first
+        trees = json.loads(read_js(doc._ydoc, spec))
+        return _walk(trees, paths)
+
+    def write_map(doc: Any, name: str, items: Mapping[str, object]) -> None:
+        with doc.transaction():
+            doc._flush()
+            write_js(doc._ydoc, name, json.dumps(items))
+
+    return read_paths, write_map
+
+
+def _walk(trees: list[Any], paths: Paths) -> list[Any]:
+    out: list[Any] = []
+    for index, keys in paths:
+        value = trees[index]
+        for key in keys:
+            value = value.get(key, MISSING) if type(value) is dict else MISSING
+            if value is MISSING:
+                break
+        out.append(value)
+    return out
+
+
 _PYCRDT = ENGINE == "pycrdt"
+if not _PYCRDT:
+    _read_paths_yjs, _write_map_yjs = _yjs_fast()
 
 #: ``read_paths(doc, roots, paths)``: ``roots`` lists ``(name, Map|Array|Text)``, each
 #: path is ``(index into roots, map keys below it)``; one value per path (or
 #: ``MISSING``), all read in one transaction.
-read_paths: Any = _pycrdt_paths() if _PYCRDT else _read_paths_public
+read_paths: Any = _pycrdt_paths() if _PYCRDT else _read_paths_yjs
 #: The same through the public API, on any engine (tests compare the two).
 read_paths_public = _read_paths_public
 #: ``whole_update(doc)``: ``doc.get_update()``, the document's whole state.
 whole_update: Any = _whole_update_pycrdt if _PYCRDT else _whole_update_public
 #: ``write_map(doc, name, {key: value})``: set primitive values in root map ``name``.
-write_map: Any = _write_map_pycrdt if _PYCRDT else _write_map_public
+write_map: Any = _write_map_pycrdt if _PYCRDT else _write_map_yjs
