@@ -290,6 +290,7 @@ def test(pytest_args: list[str]) -> None:
     run(bin_ / "ruff", "check", ".")
     run(bin_ / "ruff", "format", "--check", ".")
     run(bin_ / "mypy")
+    run(NODE_MODULES / ".bin" / "tsc", "-p", ".")  # the front end's JSDoc types (tsconfig.json)
     log("$ pytest " + " ".join(pytest_args or ["tests"]))
     code = subprocess.call([str(bin_ / "pytest"), *(pytest_args or ["tests"])], cwd=ROOT)
     if code == 5:

@@ -8,7 +8,7 @@
 //                {type: "reply", id, ok, value | error: {name, message}}
 //                {type: "rows", sub, rows}          a live query's new result
 //                {type: "status", status}
-// From the page: {type: "init", options: {name, app, storage}}
+// From the page: {type: "init", options: {name, app, storage, relay}}
 //                {type: "call", id, method, args}   method: query | subscribe | unsubscribe | call
 
 import * as Y from "./vendor/yjs.mjs";
@@ -53,7 +53,7 @@ function countFetchedBytes(onBytes) {
   };
 }
 
-/** @param {{name?: string, app?: string, storage?: string}} options */
+/** @param {{name?: string, app?: string, storage?: string, relay?: {space: string, token: string}}} options */
 async function start(options) {
   const name = options.name ?? "default";
   if (!/^[A-Za-z0-9_-]{1,64}$/.test(name)) {

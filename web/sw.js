@@ -4,31 +4,33 @@
 // its sha256) into BUILD below, so each new build is a new service worker: it installs a
 // new cache beside the old one, and on activation deletes every older cache.
 
+/// <reference lib="webworker" />
+const sw = /** @type {ServiceWorkerGlobalScope} */ (/** @type {unknown} */ (self));
 const BUILD = "__YLOFT_BUILD__";
 const CACHE = `yloft-${BUILD}`;
-const scope = new URL(self.registration.scope);
+const scope = new URL(sw.registration.scope);
 
-self.addEventListener("install", (event) => {
+sw.addEventListener("install", (event) => {
   event.waitUntil((async () => {
     const manifest = await (await fetch("manifest.json", { cache: "no-store" })).json();
     const urls = ["./", "manifest.json", ...Object.keys(manifest.files).filter((f) => f !== "sw.js")];
     const cache = await caches.open(CACHE);
     // cache: "reload" skips the HTTP cache, so the cache holds exactly this build's bytes.
     await cache.addAll(urls.map((u) => new Request(new URL(u, scope), { cache: "reload" })));
-    await self.skipWaiting();
+    await sw.skipWaiting();
   })());
 });
 
-self.addEventListener("activate", (event) => {
+sw.addEventListener("activate", (event) => {
   event.waitUntil((async () => {
     for (const name of await caches.keys()) {
       if (name.startsWith("yloft-") && name !== CACHE) await caches.delete(name);
     }
-    await self.clients.claim();
+    await sw.clients.claim();
   })());
 });
 
-self.addEventListener("fetch", (event) => {
+sw.addEventListener("fetch", (event) => {
   const request = event.request;
   const url = new URL(request.url);
   if (request.method !== "GET" || url.origin !== scope.origin) return;

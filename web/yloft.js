@@ -18,6 +18,8 @@
  * @property {string} [app]      the app's Python module, e.g. "notes_app"
  * @property {"opfs" | "idb" | "memory"} [storage]  force a storage kind (tests, diagnostics)
  * @property {(loaded: number, total: number) => void} [onProgress]  runtime bytes fetched
+ * @property {{space: string, token: string}} [relay]  also sync the database through the
+ *   relay of this origin (`/relay`), in that space with that token
  */
 
 /**
@@ -30,6 +32,10 @@
  * @property {string} tab        this tab's id among the open tabs
  * @property {boolean} writerStalled  this tab has unsaved changes and the writer tab has not
  *   acknowledged anything for 3 s (it may be frozen); the changes are kept and shown
+ * @property {"online" | "syncing" | "offline"} [sync]  relay sync state (with `relay` only)
+ * @property {number} [outbox]   own changes the relay has not acknowledged yet
+ * @property {number} [lastSeq]  the relay's change feed position this device holds
+ * @property {string | null} [syncError]  why relay sync stopped (e.g. a refused token)
  */
 
 /** An error raised by Python (or the engine), with the Python exception's name. */
