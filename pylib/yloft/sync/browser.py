@@ -35,7 +35,7 @@ import uuid
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from ..errors import YloftError
+from ..errors import TransactionAbortedError, YloftError
 from .client import ONLINE, Change, RelayClient, SyncState
 
 if TYPE_CHECKING:
@@ -149,8 +149,11 @@ class BrowserRelaySync:
             with self.store.atomic():
                 for e in out.updates:
                     try:
-                        with self.store.atomic():
-                            self.store.apply_update(e.collection, e.doc_id, e.update, origin=ORIGIN)
+                        # A refused update records nothing (it is checked before it is
+                        # stored), so the others go on in the same transaction.
+                        self.store.apply_update(e.collection, e.doc_id, e.update, origin=ORIGIN)
+                    except TransactionAbortedError:
+                        raise  # SQLite failed: the whole batch rolls back, retried later
                     except YloftError as exc:
                         self.refused_updates += 1
                         log.error("relay update %d for %s/%s refused: %s",

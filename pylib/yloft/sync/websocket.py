@@ -22,6 +22,7 @@ import json
 import logging
 import os
 import random
+import sqlite3
 import time
 import uuid
 from pathlib import Path
@@ -30,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
-from ..errors import AuthError, ProtocolError, SyncError, YloftError
+from ..errors import AuthError, ProtocolError, SyncError, TransactionAbortedError, YloftError
 from .client import OFFLINE, ONLINE, RelayClient, SyncState
 
 if TYPE_CHECKING:
@@ -187,7 +188,7 @@ class RelaySync:
                 attempt = 0
             except asyncio.CancelledError:
                 raise
-            except (OSError, ConnectionClosed, InvalidHandshake, YloftError) as exc:
+            except (OSError, ConnectionClosed, InvalidHandshake, YloftError, sqlite3.Error) as exc:
                 self.last_error = exc
                 if self.client.status == ONLINE:
                     attempt = 0
@@ -234,6 +235,8 @@ class RelaySync:
                 for e in out.updates:
                     try:
                         self.store.apply_update(e.collection, e.doc_id, e.update, origin=ORIGIN)
+                    except TransactionAbortedError:
+                        raise  # SQLite failed: the whole batch rolls back, retried later
                     except YloftError as exc:
                         log.error("relay update %d for %s/%s refused: %s",
                                   e.seq, e.collection, e.doc_id, exc)  # fmt: skip
