@@ -234,3 +234,33 @@ def test_bad_saved_cursor_is_a_clear_error(text: str) -> None:
         assert "delete it" in str(exc)
     else:
         assert text == "" or state.client_id
+
+
+def test_a_refused_update_in_a_batch_is_skipped_and_the_rest_applies(tmp_path: Path) -> None:
+    """Frames fed by hand (no relay): a catch-up whose middle update is not Yjs."""
+    from yloft.crdt import Doc
+    from yloft.sync.protocol import Catchup, Entry, Welcome, encode
+
+    store = Store(tmp_path / "d.db")
+    store.collection("notes", FIELDS)
+    sent: list[bytes] = []
+    sync = BrowserRelaySync(store, "team", "secret", sent.append, state=parse_state(""))
+    sync.opened()
+    peers = []
+    for title in ("one", "two"):
+        peer = Doc()
+        peer.get("m", type=Map)["title"] = title
+        peers.append(peer.get_update())
+    sync.receive(encode(Welcome(relay_id="r1", head_seq=3)))
+    entries = (
+        Entry(1, "notes", "a" * 32, peers[0]),
+        Entry(2, "notes", "b" * 32, b"\x01\x02 not yjs"),
+        Entry(3, "notes", "c" * 32, peers[1]),
+    )
+    sync.receive(encode(Catchup(entries=entries, through_seq=3, done=True)))
+    assert sync.refused_updates == 1
+    rows = store.query("SELECT id, title FROM notes ORDER BY id")
+    assert rows == [{"id": "a" * 32, "title": "one"}, {"id": "c" * 32, "title": "two"}]
+    assert store.changes(local_only=True) == []  # relay updates are not sent back
+    sync.close()
+    store.close()
