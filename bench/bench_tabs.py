@@ -2,7 +2,8 @@
 
     .venv/bin/python bench/bench_tabs.py [--edits 1000] [--throughput 200] [--takeovers 6]
 
-Headless Chromium (Debian's, build.CHROMIUM_FLAGS), one browser context, several tabs.
+Headless Chromium (Debian's, build.CHROMIUM_FLAGS), one on-disk profile per subject
+(not an incognito context: OPFS and IndexedDB behave differently in memory), several tabs.
 
 - latency: one tab sets a note's title (awaited, one edit after another), another tab's
   live query callback sees it. Measured from just before the call in the editing page to
@@ -212,10 +213,19 @@ def main() -> None:
     yidb_server, yidb_url = serve(tmp)
     results: dict[str, Any] = {"edits": args.edits}
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=shutil.which("chromium"), args=build.CHROMIUM_FLAGS
-        )
-        ctx = browser.new_context(service_workers="block")
+        # Profiles on disk, as a person's browser has them: in an incognito context
+        # (Playwright's new_context) OPFS lives in memory, where every write costs
+        # ~0.35 ms and a flush nothing (the other way round on disk), and IndexedDB is
+        # in memory too, so the comparison would measure neither as used.
+        def profile() -> BrowserContext:
+            return pw.chromium.launch_persistent_context(
+                tempfile.mkdtemp(prefix="bench-tabs-profile-", dir=tmp),
+                executable_path=shutil.which("chromium"),
+                args=build.CHROMIUM_FLAGS,
+                service_workers="block",
+            )
+
+        ctx = profile()
         w, f1, f2 = (open_yloft(ctx, app_url) for _ in range(3))
         assert w.evaluate("() => window.db.status.writer")
         nid = w.evaluate("() => window.db.call('create_note', 'bench', 'body')")
@@ -225,7 +235,7 @@ def main() -> None:
                 ".then((r) => r.length === 1)", arg=[nid], polling=50,
             )  # fmt: skip
             p.evaluate("([id]) => { window.bench_note = id; }", [nid])
-        ctx2 = browser.new_context(service_workers="block")
+        ctx2 = profile()
         y1, y2 = open_yidb(ctx2, yidb_url), open_yidb(ctx2, yidb_url)
         runs = {
             "yloft writer->follower": lambda p: latency(w, f1, args.edits, p, yidb=False),
@@ -263,7 +273,8 @@ def main() -> None:
         ms = [t["ms"] for t in results["takeover"]]
         if ms:
             print(f"take-over: median {statistics.median(ms):.0f} ms, max {max(ms):.0f} ms")
-        browser.close()
+        ctx.close()
+    shutil.rmtree(tmp, ignore_errors=True)
     app_server.shutdown()
     yidb_server.shutdown()
     RESULTS.mkdir(parents=True, exist_ok=True)
