@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 from ._entry import Entry, check_id, new_id
 from ._updates import covers
 from .crdt import Doc
-from .crdt._fast import write_map
+from .crdt._fast import new_doc, write_map
 from .errors import (
     DocumentBusyError,
     DocumentDeletedError,
@@ -97,7 +97,7 @@ class Collection:
         store = self._store
         store._check_open()
         doc_id = new_id()
-        entry = Entry(None, Doc(), observe=False)
+        entry = Entry(None, new_doc(), observe=False)
         # The creation transaction is deferred: an edit() in the same write
         # transaction carries it (one CRDT transaction, one log row), otherwise the
         # flush before the next read or the COMMIT runs it alone.
@@ -160,7 +160,7 @@ class Collection:
             store._flush()  # a pending Doc is rebuilt from SQLite (below)
             entry = store._entry(self.name, doc_id, keep=True)
         if entry is None:
-            entry = Entry(None, Doc())
+            entry = Entry(None, new_doc())
         # A document holding pending structs is rebuilt, not patched (see Entry.pending);
         # the bytes are then checked on a scratch Doc first.
         rebuild = entry.pending and entry.key is not None

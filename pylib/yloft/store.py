@@ -34,7 +34,7 @@ from ._rows import RowSQL, sync_row
 from ._updates import covers
 from .collection import Collection
 from .crdt import Doc, merge_updates
-from .crdt._fast import whole_update
+from .crdt._fast import new_doc, whole_update
 from .errors import (
     CallbackError,
     DurabilityError,
@@ -457,7 +457,7 @@ class Store:
         parts: list[bytes] = ([] if snapshot is None else [snapshot]) + log
         if extra is not None:
             parts.append(extra)
-        doc: Doc[Any] = Doc()
+        doc: Doc[Any] = new_doc()
         if not parts:
             entry = Entry(key, doc, epoch=self._epoch)
             entry.deleted = bool(deleted)
@@ -715,7 +715,7 @@ class Store:
         if entry.key is not None:
             fresh = self._load_db(entry.key, extra)
         else:
-            fresh = Entry(None, Doc(), epoch=self._epoch)
+            fresh = Entry(None, new_doc(), epoch=self._epoch)
             if extra is not None:
                 fresh.doc.apply_update(extra)
                 fresh.pending = not covers(fresh.doc.get_state(), extra)

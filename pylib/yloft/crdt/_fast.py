@@ -233,3 +233,60 @@ read_paths_public = _read_paths_public
 whole_update: Any = _whole_update_pycrdt if _PYCRDT else _whole_update_public
 #: ``write_map(doc, name, {key: value})``: set primitive values in root map ``name``.
 write_map: Any = _write_map_pycrdt if _PYCRDT else _write_map_yjs
+
+
+def _pycrdt_new_doc() -> Any:
+    """A factory of pycrdt Docs that skips pycrdt's per-Doc ``anyio.Lock``.
+
+    pycrdt 0.14 builds an ``anyio.Lock`` in every ``Doc()`` for async transactions;
+    outside an event loop that raises and catches two exceptions, about half of the
+    cost of creating a document, paid for every ``create()``. ``StoreDoc`` is a pycrdt
+    ``Doc`` (a subclass) whose lock is made on first use instead. It is used only if
+    it holds exactly the attributes a plain ``Doc()`` holds (checked once, here), so a
+    pycrdt that changes its ``Doc`` falls back to the plain one.
+    """
+    import threading
+
+    from pycrdt import Doc
+    from pycrdt._pycrdt import Doc as RawDoc
+
+    class StoreDoc(Doc):  # type: ignore[type-arg]
+        def __init__(self) -> None:
+            # What Doc.__init__ and BaseDoc.__init__ set for Doc() (pycrdt 0.14.13),
+            # except the async lock.
+            self._doc = RawDoc(None, None, None)
+            self._txn = None
+            self._exceptions: list[Any] = []
+            self._txn_lock = threading.Lock()
+            self._Model = None
+            self._subscriptions: list[Any] = []
+            self._origins: dict[Any, Any] = {}
+            self._allow_multithreading = False
+            self._task_group = None
+            self._send_streams: dict[bool, set[Any]] = {False: set(), True: set()}
+            self._event_subscription: dict[bool, Any] = {}
+
+        @property
+        def _txn_async_lock(self) -> Any:
+            lock = self.__dict__.get("_async_lock")
+            if lock is None:
+                import anyio
+
+                lock = self.__dict__["_async_lock"] = anyio.Lock()
+            return lock
+
+        @_txn_async_lock.setter
+        def _txn_async_lock(self, lock: Any) -> None:
+            self.__dict__["_async_lock"] = lock
+
+    plain = set(vars(Doc()))
+    mine = set(vars(StoreDoc())) | {"_txn_async_lock"}
+    return StoreDoc if mine == plain else Doc
+
+
+#: ``new_doc()``: a new, empty Doc of the engine (on pycrdt: see ``_pycrdt_new_doc``).
+new_doc: Any = _pycrdt_new_doc() if _PYCRDT else None
+if new_doc is None:
+    from . import Doc as _EngineDoc
+
+    new_doc = _EngineDoc
