@@ -621,7 +621,7 @@ class Store:
                 entry = self._rebuilt(entry)
                 replaced.append(ident)
             if entry.born is not None:
-                entry.unsaved.append((entry.be_born(), None))
+                self._birth(ident, entry)
             new = entry.key is None
             if new:
                 if entry.minted:  # a fresh random id: no other connection can have it

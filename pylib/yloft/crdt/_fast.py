@@ -103,31 +103,34 @@ def _pycrdt_paths() -> Any:
         return out
 
     def read_paths(doc: Any, roots: Roots, paths: Paths) -> list[Any]:
-        inner = doc._doc
-        if doc._txn is not None or doc._allow_multithreading:
-            with doc.transaction() as txn:
-                return read(inner, txn._txn, roots, paths)
-        # No transaction open: a bare Rust one, opened and closed as pycrdt's
-        # Transaction would, without the Python wrapper around it.
-        raw = inner.create_transaction()
-        try:
-            return read(inner, raw, roots, paths)
-        finally:
-            raw.commit()
-            raw.drop()
+        found: list[Any] = _in_transaction(doc, read, roots, paths)
+        return found
 
     return read_paths
 
 
-def _whole_update_pycrdt(doc: Any) -> bytes:
+def _in_transaction(doc: Any, fn: Any, *args: Any) -> Any:
+    """``fn(rust_doc, rust_txn, *args)`` inside the Doc's open transaction, or else a
+    bare Rust one, opened and closed as pycrdt's Transaction would, without the Python
+    wrapper around it."""
+    inner = doc._doc
     if doc._txn is not None or doc._allow_multithreading:
-        return bytes(doc.get_update())
-    raw = doc._doc.create_transaction()
+        with doc.transaction() as txn:
+            return fn(inner, txn._txn, *args)
+    raw = inner.create_transaction()
     try:
-        return bytes(doc._doc.get_update(raw, b"\x00"))
+        return fn(inner, raw, *args)
     finally:
         raw.commit()
         raw.drop()
+
+
+def _encode_whole(inner: Any, raw: Any) -> bytes:
+    return bytes(inner.get_update(raw, b"\x00"))
+
+
+def _whole_update_pycrdt(doc: Any) -> bytes:
+    return bytes(_in_transaction(doc, _encode_whole))
 
 
 def _whole_update_public(doc: Any) -> bytes:

@@ -35,14 +35,14 @@ import uuid
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from ..errors import TransactionAbortedError, YloftError
-from .client import ONLINE, Change, RelayClient, SyncState
+from ..errors import YloftError
+from .client import ONLINE, RELAY_ORIGIN, Change, RelayClient, SyncState, apply_relay_updates
 
 if TYPE_CHECKING:
     from ..store import Store
 
 log = logging.getLogger("yloft.sync")
-ORIGIN = "relay"
+ORIGIN = RELAY_ORIGIN
 POLICY_VIOLATION = 1008
 
 _OUTGOING_SQL = (
@@ -146,18 +146,7 @@ class BrowserRelaySync:
         if out.reset:
             frames += self.client.add_local(outgoing_changes(self.store, 0))
         if out.updates:
-            with self.store.atomic():
-                for e in out.updates:
-                    try:
-                        # A refused update records nothing (it is checked before it is
-                        # stored), so the others go on in the same transaction.
-                        self.store.apply_update(e.collection, e.doc_id, e.update, origin=ORIGIN)
-                    except TransactionAbortedError:
-                        raise  # SQLite failed: the whole batch rolls back, retried later
-                    except YloftError as exc:
-                        self.refused_updates += 1
-                        log.error("relay update %d for %s/%s refused: %s",
-                                  e.seq, e.collection, e.doc_id, exc)  # fmt: skip
+            self.refused_updates += apply_relay_updates(self.store, out.updates)
         if self.client.welcomed:
             self.error = ""
             self.refused = False

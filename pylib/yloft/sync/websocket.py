@@ -31,14 +31,14 @@ from typing import TYPE_CHECKING, Any
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
-from ..errors import AuthError, ProtocolError, SyncError, TransactionAbortedError, YloftError
-from .client import OFFLINE, ONLINE, RelayClient, SyncState
+from ..errors import AuthError, ProtocolError, SyncError, YloftError
+from .client import OFFLINE, ONLINE, RELAY_ORIGIN, RelayClient, SyncState, apply_relay_updates
 
 if TYPE_CHECKING:
     from ..store import Store
 
 log = logging.getLogger("yloft.sync")
-ORIGIN = "relay"
+ORIGIN = RELAY_ORIGIN
 
 
 def load_state(path: Path | None) -> SyncState:
@@ -231,15 +231,7 @@ class RelaySync:
         if out.reset:
             frames += self.client.add_local(self.store.changes(0, local_only=True))
         if out.updates:
-            with self.store.atomic():
-                for e in out.updates:
-                    try:
-                        self.store.apply_update(e.collection, e.doc_id, e.update, origin=ORIGIN)
-                    except TransactionAbortedError:
-                        raise  # SQLite failed: the whole batch rolls back, retried later
-                    except YloftError as exc:
-                        log.error("relay update %d for %s/%s refused: %s",
-                                  e.seq, e.collection, e.doc_id, exc)  # fmt: skip
+            apply_relay_updates(self.store, out.updates)
         for f in frames:
             await ws.send(f)
         if out.cursor_moved:
