@@ -165,8 +165,9 @@ def build() -> Path:
         shutil.copy2(whl, DIST / "wheels" / whl.name)
     run(VENV_PY, "-m", "pip", "wheel", "--disable-pip-version-check", "-q", "--no-deps",
         "--no-build-isolation", "-w", DIST / "wheels", ".", *APPS.values())  # fmt: skip
-    run(NODE_MODULES / ".bin" / "esbuild", "--log-level=warning", "--bundle", "--format=esm",
-        "--minify", f"--outfile={DIST / 'vendor' / 'yjs.mjs'}", "web/vendor/yjs.js")  # fmt: skip
+    # vendor/yjs.mjs (Yjs + awareness) and vendor/editor.mjs (CodeMirror + y-codemirror.next,
+    # importing the same yjs.mjs): web/vendor/bundle.mjs drives esbuild.
+    run("node", "web/vendor/bundle.mjs", DIST / "vendor")
     manifest = write_manifest()
     stamp_service_worker(manifest)
     stamp.write_text(key)

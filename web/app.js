@@ -1,7 +1,9 @@
 // The notes app's UI. All data work happens in Python (notes_app) in the engine worker;
 // this file only renders rows and forwards what the person does. Everything the user
 // typed is rendered with textContent, never as HTML.
-import { connect } from "./yloft.js";
+import { connect, Y } from "./yloft.js";
+import { mountBody } from "./note-body.js";
+import { bindTextInput } from "./text-input.js";
 
 /** @param {string} id */
 const $ = (id) => /** @type {any} */ (document.getElementById(id));
@@ -36,6 +38,39 @@ function parseTags(tags) {
   } catch {
     return [];
   }
+}
+
+/**
+ * Notes written before titles were collaborative kept them as a plain value in
+ * meta.title: move such a title into the shared text once, when the note is opened.
+ * @param {Y.Doc} doc
+ */
+function upgradeTitle(doc) {
+  const meta = doc.getMap("meta");
+  const legacy = meta.get("title");
+  const title = doc.getText("title");
+  if (typeof legacy !== "string") return;
+  doc.transact(() => {
+    if (title.length === 0) title.insert(0, legacy);
+    meta.delete("title");
+  });
+}
+
+/**
+ * This person's name and colour for presence: ?user=Name, else one kept in this browser.
+ * @param {URLSearchParams} params
+ */
+function whoAmI(params) {
+  const colors = ["#d9480f", "#2b8a3e", "#1971c2", "#9c36b5", "#c2255c", "#0c8599", "#e67700"];
+  let name = params.get("user") ?? localStorage.getItem("yloft-notes-user");
+  if (!name) {
+    name = `Guest ${Math.floor(Math.random() * 900 + 100)}`;
+    localStorage.setItem("yloft-notes-user", name);
+  }
+  let hash = 0;
+  for (const ch of name) hash = (hash * 31 + ch.charCodeAt(0)) >>> 0;
+  const color = colors[hash % colors.length];
+  return { name, color, colorLight: `${color}33` };
 }
 
 /** @param {import("./yloft.js").Status} status */
@@ -166,44 +201,121 @@ async function main() {
     }
   }
 
-  /** @param {string | null} id */
-  function select(id) {
-    selected = id;
+  // ------------------------------------------------------------ the open note
+  // The note's fields are bound to a page-side Y.Doc (db.doc): every keystroke is a
+  // Yjs change made against what this person sees, so concurrent typing merges.
+  /** @type {{provider: import("./yloft.js").DocProvider, destroy: () => void} | null} */
+  let open = null;
+  const me = whoAmI(params);
+
+  function closeNote() {
     stopNote?.();
     stopNote = null;
-    $("editor").hidden = id === null;
+    open?.destroy();
+    open = null;
+    $("here").replaceChildren();
+  }
+
+  /** @param {string | null} id */
+  async function select(id) {
+    if (id !== null && id === selected && open) return;
+    selected = id;
+    closeNote();
+    // Shown once the note's document is bound: nothing typed before that could be kept.
+    $("editor").hidden = true;
     renderList();
     if (id === null) return;
-    stopNote = db.subscribe("SELECT title, body, done, tags FROM notes WHERE id = ?", [id], (rows) => {
-      if (rows.length === 0) { select(null); return; }
-      const note = rows[0];
-      // Don't overwrite what the person is typing; their edit is on its way.
-      if (document.activeElement !== $("title")) $("title").value = note.title ?? "";
-      if (document.activeElement !== $("tags")) $("tags").value = parseTags(note.tags).join(", ");
-      if (document.activeElement !== $("body") || !bodyDirty) $("body").value = note.body ?? "";
-      $("done").checked = Boolean(note.done);
+    const provider = db.doc("notes", id);
+    /** @type {(() => void)[]} */
+    const cleanups = [];
+    open = { provider, destroy: () => { for (const f of cleanups.splice(0)) f(); provider.destroy(); } };
+    try {
+      await provider.whenSynced;
+    } catch (e) {
+      const err = /** @type {Error} */ (e);
+      $("saved").textContent = `Cannot open this note: ${err.name}: ${err.message}`;
+      return;
+    }
+    if (open?.provider !== provider) return; // another note was chosen meanwhile
+    cleanups.push(...mountNote(provider));
+    $("editor").hidden = false;
+    stopNote = db.subscribe("SELECT id FROM notes WHERE id = ?", [id], (rows) => {
+      if (rows.length === 0 && selected === id) select(null);
     });
   }
 
-  let bodyDirty = false;
-  /** @type {number | undefined} */
-  let bodyTimer;
-  $("body").addEventListener("input", () => {
-    bodyDirty = true;
-    clearTimeout(bodyTimer);
-    bodyTimer = setTimeout(async () => {
-      const id = selected;
-      if (!id) return;
-      await save(db.call("update_note", id, null, $("body").value));
-      bodyDirty = false;
-    }, 250);
-  });
-  $("title").addEventListener("change", () => selected && save(db.call("update_note", selected, $("title").value)));
-  $("done").addEventListener("change", () => selected && save(db.call("update_note", selected, null, null, $("done").checked)));
-  $("tags").addEventListener("change", () => {
-    const tags = $("tags").value.split(",").map((/** @type {string} */ t) => t.trim()).filter(Boolean);
-    if (selected) save(db.call("update_note", selected, null, null, null, tags));
-  });
+  /**
+   * Bind the editor's fields to the note's document; returns what undoes it.
+   * @param {import("./yloft.js").DocProvider} provider
+   */
+  function mountNote(provider) {
+    const doc = provider.doc;
+    const meta = doc.getMap("meta");
+    upgradeTitle(doc);
+    const titleBinding = bindTextInput($("title"), doc.getText("title"));
+    const body = mountBody($("body"), doc.getText("body"), provider.awareness);
+
+    const fieldsOrigin = { fields: "notes-app" };
+    const showMeta = () => {
+      $("done").checked = Boolean(meta.get("done"));
+      if (document.activeElement !== $("tags")) $("tags").value = parseTags(meta.get("tags")).join(", ");
+    };
+    showMeta();
+    meta.observe(showMeta);
+    const onDone = () => doc.transact(() => meta.set("done", $("done").checked), fieldsOrigin);
+    const onTags = () => {
+      const tags = $("tags").value.split(",").map((/** @type {string} */ t) => t.trim()).filter(Boolean);
+      if (JSON.stringify(tags) !== JSON.stringify(parseTags(meta.get("tags")))) {
+        doc.transact(() => meta.set("tags", tags), fieldsOrigin);
+      }
+    };
+    $("done").addEventListener("change", onDone);
+    $("tags").addEventListener("input", onTags);
+
+    provider.awareness.setLocalStateField("user", me);
+    const showHere = () => renderPresence(provider.awareness);
+    provider.awareness.on("change", showHere);
+    showHere();
+
+    /** @param {Uint8Array} _update @param {any} origin */
+    const onLocalEdit = (_update, origin) => { if (origin !== provider) showSaved(provider); };
+    doc.on("update", onLocalEdit);
+    const onSaved = () => showSaved(provider);
+    provider.on("saved", onSaved);
+    provider.on("error", onSaved);
+    showSaved(provider);
+    return [
+      () => titleBinding.destroy(),
+      () => body.destroy(),
+      () => meta.unobserve(showMeta),
+      () => $("done").removeEventListener("change", onDone),
+      () => $("tags").removeEventListener("input", onTags),
+      () => provider.awareness.off("change", showHere),
+      () => doc.off("update", onLocalEdit),
+    ];
+  }
+
+  /** @param {import("./yloft.js").DocProvider} provider */
+  function showSaved(provider) {
+    if (provider.error) $("saved").textContent = `Not saved: ${provider.error.name}: ${provider.error.message}`;
+    else $("saved").textContent = provider.unsaved > 0 ? "Saving…" : "Saved";
+    $("saved").dataset.unsaved = String(provider.unsaved);
+  }
+
+  /** The "who is here" list of the open note. @param {any} awareness */
+  function renderPresence(awareness) {
+    const items = [];
+    for (const [client, state] of awareness.getStates()) {
+      if (!state?.user?.name) continue;
+      const li = document.createElement("li");
+      li.dataset.client = String(client);
+      li.style.setProperty("--who", String(state.user.color ?? "#888"));
+      li.textContent = client === awareness.clientID ? `${state.user.name} (you)` : String(state.user.name);
+      items.push(li);
+    }
+    $("here").replaceChildren(...items);
+  }
+
   $("delete").addEventListener("click", async () => {
     if (!selected) return;
     await save(db.call("delete_note", selected));
@@ -211,7 +323,7 @@ async function main() {
   });
   $("new-note").addEventListener("click", async () => {
     const id = await save(db.call("create_note", "", ""));
-    select(id);
+    await select(id);
     $("title").focus();
   });
   $("search").addEventListener("input", refreshList);

@@ -8,8 +8,13 @@
 //                {type: "reply", id, ok, value | error: {name, message}}
 //                {type: "rows", sub, rows}          a live query's new result
 //                {type: "status", status}
+//                {type: "doc", link, update}        a page document changed elsewhere
+//                {type: "doc-saved", link, seq, ok, error?}  page updates up to seq are
+//                                                   durable (or were refused)
 // From the page: {type: "init", options: {name, app, storage, relay}}
-//                {type: "call", id, method, args}   method: query | subscribe | unsubscribe | call
+//                {type: "call", id, method, args}   method: query | subscribe | unsubscribe |
+//                                                   call | doc_open | doc_close
+//                {type: "doc-update", link, seq, update}   a page document's own edit
 
 import * as Y from "./vendor/yjs.mjs";
 import { mountStorage } from "./storage.js";
@@ -78,47 +83,17 @@ async function start(options) {
   micropip.destroy();
 
   ctx = { pyodide, name, force: options.storage, app: options.app ?? "" };
-  glue = pyodide.runPython(`
-import json
-from pyodide.ffi import to_js
-from yloft.browser import Engine
-
-def open_engine(path, app, notify, flush, pragmas):
-    return Engine.open(
-        path,
-        app=app or None,
-        notify=lambda sub, rows: notify(sub, json.dumps(rows)),
-        on_commit=flush,
-        pragmas=json.loads(pragmas),
-    )
-
-def start_tabs(engine, tab_id, post, leader, log_id):
-    send = lambda to, frame: post(to, to_js(frame))
-    return engine.start_tabs(tab_id, send, leader=leader, log_id=log_id)
-
-def receive(engine, sender, data, direct):
-    return engine.tab_receive(sender, data.to_bytes(), direct)
-
-def take_over(engine, path, log_id, flush, pragmas):
-    return engine.take_over(path, log_id, on_commit=flush, pragmas=json.loads(pragmas))
-
-{"open": open_engine, "start_tabs": start_tabs, "receive": receive, "take_over": take_over}
-`).toJs({ dict_converter: Object.fromEntries });
-
-  const notify = (/** @type {number} */ sub, /** @type {string} */ rows) =>
-    postMessage({ type: "rows", sub, rows: JSON.parse(rows) });
-  versions = JSON.parse(pyodide.runPython(
-    "import json, sqlite3, sys, yloft\n"
-    + "json.dumps({'yloft': yloft.__version__, 'sqlite': sqlite3.sqlite_version,"
-    + " 'python': sys.version.split()[0]})"));
+  glue = pyodide.pyimport("yloft.browser.worker");
+  versions = JSON.parse(glue.versions());
+  startAwareness(name);
 
   const writer = await tryWriterLock(name);
   if (writer) {
     await mountDurable();
-    engine = glue.open(storage.dbPath, ctx.app, notify, storage.flush ?? undefined, pragmasOf(storage));
+    engine = glue.open_engine(storage.dbPath, ctx.app, notify, pushDoc, storage.flush ?? undefined, pragmasOf(storage));
   } else {
     // A replica in memory: reads stay synchronous, edits show at once and go to the writer.
-    engine = glue.open(":memory:", ctx.app, notify, undefined, "{}");
+    engine = glue.open_engine(":memory:", ctx.app, notify, pushDoc, undefined, "{}");
   }
   channel = new TabChannel(name, tabId, (from, to, data, meta) => {
     queue = queue.then(() => onTabFrame(from, to, data, meta)).catch(reportError);
@@ -144,6 +119,17 @@ def take_over(engine, path, log_id, flush, pragmas):
   maybeReady();
 }
 
+/** @param {number} sub @param {string} rows a live query's new rows (JSON) */
+function notify(sub, rows) {
+  postMessage({ type: "rows", sub, rows: JSON.parse(rows) });
+}
+
+/** @param {number} link @param {Uint8Array} update a page document changed elsewhere */
+function pushDoc(link, update) {
+  const copy = update.slice(); // never transfer a buffer Pyodide may own
+  postMessage({ type: "doc", link, update: copy }, [copy.buffer]);
+}
+
 /** @type {any} */
 let ctx = null;
 /** @type {any} */
@@ -160,7 +146,7 @@ const tabId = crypto.randomUUID();
 let tab = { writer: false, synced: false, unsaved: 0, acked: 0 };
 /** @type {[string | null, Uint8Array][]} frames Python sent, posted once durable */
 let outgoing = [];
-/** @type {{id: number, reply: any, awaitAck: number}[]} replies held until acknowledged */
+/** @type {{msg: any, awaitAck: number}[]} replies held until the writer acknowledged */
 let waiting = [];
 let inflight = 0;
 /** Date.now() when this tab last had nothing unsaved or got an acknowledgement. */
@@ -204,7 +190,7 @@ function applyTabStatus(json) {
   if (tab.acked !== before.acked || tab.unsaved === 0 || tab.writer) lastProgress = Date.now();
   const still = [];
   for (const w of waiting) {
-    if (tab.writer || w.awaitAck <= tab.acked) postMessage({ type: "reply", id: w.id, ...w.reply });
+    if (tab.writer || w.awaitAck <= tab.acked) postMessage(w.msg);
     else still.push(w);
   }
   waiting = still;
@@ -266,7 +252,74 @@ async function startRelay() {
     run: (fn) => (queue = queue.then(fn).then(sendOutgoing).catch(reportError)),
     beforeSend: async () => { if (storage?.afterCommit) await storage.afterCommit(); },
     keepCursor: storage?.kind !== "memory",
+    onAwareness: (collection, docId, payload) =>
+      awarenessChannel?.postMessage({ kind: "update", collection, docId, payload, from: "relay" }),
+    onOnline: () => awarenessChannel?.postMessage({ kind: "announce", collection: "", docId: "", from: "relay" }),
   });
+}
+
+// page documents (db.doc) -------------------------------------------------------------
+/** @type {Map<number, {updates: Uint8Array[], seq: number}>} page updates not yet applied */
+let docPending = new Map();
+let docScheduled = false;
+
+/**
+ * Apply the page documents' updates that arrived since the last run, one commit per
+ * document however many keystrokes they hold (typing never waits for storage).
+ */
+async function applyDocUpdates() {
+  docScheduled = false;
+  const batches = docPending;
+  docPending = new Map();
+  for (const [link, batch] of batches) {
+    inflight += 1;
+    setStatus({ unsaved: inflight + tab.unsaved });
+    try {
+      const update = batch.updates.length === 1 ? batch.updates[0] : Y.mergeUpdates(batch.updates);
+      const reply = JSON.parse(glue.doc_update(engine, link, update));
+      const awaitAck = reply.await_ack ?? 0;
+      if (tab.writer && storage?.afterCommit) await storage.afterCommit();
+      const out = { type: "doc-saved", link, seq: batch.seq, ok: reply.ok, error: reply.error };
+      if (reply.ok && awaitAck > 0) waiting.push({ msg: out, awaitAck });
+      else postMessage(out);
+    } catch (e) {
+      const err = /** @type {Error} */ (e);
+      postMessage({ type: "doc-saved", link, seq: batch.seq, ok: false, error: { name: err.name, message: err.message } });
+    } finally {
+      inflight -= 1;
+    }
+  }
+  applyTabStatus(engine.tab_status());
+  await sendOutgoing();
+}
+
+/** @param {{link: number, seq: number, update: Uint8Array}} msg */
+function queueDocUpdate(msg) {
+  const batch = docPending.get(msg.link) ?? { updates: [], seq: 0 };
+  batch.updates.push(msg.update);
+  batch.seq = msg.seq;
+  docPending.set(msg.link, batch);
+  if (docScheduled) return;
+  docScheduled = true;
+  queue = queue.then(applyDocUpdates).catch(reportError);
+}
+
+// presence (awareness) -------------------------------------------------------------
+// Pages exchange presence among themselves on a BroadcastChannel; every engine worker
+// listens too, and the one holding the relay socket carries it to other devices.
+/** @type {BroadcastChannel | null} */
+let awarenessChannel = null;
+
+/** @param {string} name the database name (one channel per app database) */
+function startAwareness(name) {
+  awarenessChannel = new BroadcastChannel(`yloft-awareness:${name}`);
+  awarenessChannel.onmessage = (event) => {
+    const m = event.data;
+    if (!relay || m?.from === "relay" || m?.kind !== "update") return;
+    if (typeof m.collection === "string" && typeof m.docId === "string" && m.payload instanceof Uint8Array) {
+      relay.sendAwareness(m.collection, m.docId, m.payload);
+    }
+  };
 }
 // end relay sync (issue 7) ----------------------------------------------------------
 
@@ -291,8 +344,9 @@ async function handle(msg) {
     const awaitAck = reply.await_ack ?? 0;
     delete reply.await_ack;
     if (tab.writer && storage?.afterCommit) await storage.afterCommit();
-    if (awaitAck > 0) waiting.push({ id: msg.id, reply, awaitAck });
-    else postMessage({ type: "reply", id: msg.id, ...reply });
+    const out = { type: "reply", id: msg.id, ...reply };
+    if (awaitAck > 0) waiting.push({ msg: out, awaitAck });
+    else postMessage(out);
   } finally {
     inflight -= 1;
     applyTabStatus(engine.tab_status());
@@ -314,6 +368,12 @@ self.onmessage = (event) => {
       setStatus({ error: err.message });
       postMessage({ type: "fatal", name: err.name, message: String(err.message ?? err) });
     });
+  } else if (msg.type === "doc-update") {
+    if (!engine) {
+      postMessage({ type: "doc-saved", link: msg.link, seq: msg.seq, ok: false, error: { name: "Error", message: "the engine is not ready" } });
+    } else {
+      queueDocUpdate(msg);
+    }
   } else if (msg.type === "call") {
     // One request at a time, in order: Python runs single-threaded anyway.
     queue = queue.then(() => handle(msg)).catch((e) => {

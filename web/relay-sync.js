@@ -19,6 +19,10 @@ const MAX_BACKOFF_MS = 10000;
  * @property {() => Promise<void>} [beforeSend]  resolves once local writes are durable
  * @property {boolean} [keepCursor]  false when the store does not survive a reload (memory):
  *   the cursor is then neither loaded nor saved, so a reload catches up from the start
+ * @property {(collection: string, docId: string, payload: Uint8Array) => void} [onAwareness]
+ *   presence from other devices (a y-protocols awareness update for one document)
+ * @property {() => void} [onOnline]  the relay welcomed us (caught up): presence can be
+ *   announced again (the relay dropped this device's presence when the link went down)
  */
 
 /**
@@ -43,7 +47,9 @@ export async function startRelaySync(pyodide, engine, options, hooks) {
   try {
     relay.py = mod.start_js(engine, space, token, saved,
       (/** @type {Uint8Array} */ frame) => relay.send(frame),
-      () => relay.refresh());
+      () => relay.refresh(),
+      (/** @type {string} */ collection, /** @type {string} */ docId, /** @type {Uint8Array} */ payload) =>
+        hooks.onAwareness?.(collection, docId, payload.slice()));
   } finally {
     mod.destroy();
   }
@@ -71,6 +77,8 @@ class RelaySync {
     /** @type {ReturnType<typeof setTimeout> | undefined} */
     this.timer = undefined;
     this.saveScheduled = false;
+    /** whether the relay has welcomed the current socket and it is caught up */
+    this.online = false;
     this.wasOnline = self.navigator.onLine !== false;
     this.onOnline = () => { this.attempt = 0; this.connect(); };
     this.onOffline = () => {
@@ -114,7 +122,10 @@ class RelaySync {
         if (this.ws !== ws) return;
         try {
           if (this.py.receive(data)) this.scheduleSave();
-          if (JSON.parse(this.py.status_json()).sync === "online") this.attempt = 0;
+          const online = JSON.parse(this.py.status_json()).sync === "online";
+          if (online) this.attempt = 0;
+          if (online && !this.online) this.hooks.onOnline?.();
+          this.online = online;
         } catch (e) {
           console.error("yloft relay: bad frame from the relay, reconnecting", e);
           this.drop(ws, 1002, `protocol error: ${/** @type {Error} */ (e).message}`);
@@ -130,6 +141,7 @@ class RelaySync {
   /** The link is gone (closed, or dropped by us): tell Python, then retry unless refused. */
   drop(/** @type {WebSocket} */ ws, /** @type {number} */ code, /** @type {string} */ reason) {
     this.ws = null;
+    this.online = false;
     this.pending = [];
     ws.onopen = ws.onmessage = ws.onclose = null;
     if (ws.readyState === WebSocket.CONNECTING || ws.readyState === WebSocket.OPEN) ws.close(4000, reason.slice(0, 100));
@@ -170,6 +182,16 @@ class RelaySync {
         if (this.ws?.readyState === WebSocket.OPEN) this.ws.send(f);
       }
     }
+  }
+
+  /**
+   * Send a presence update for one document (dropped while not connected: presence is
+   * announced again when the link is back, see RelayHooks.onOnline).
+   * @param {string} collection @param {string} docId @param {Uint8Array} payload
+   */
+  sendAwareness(collection, docId, payload) {
+    if (!this.py || !this.ws) return;
+    this.hooks.run(() => { if (this.py && this.ws) this.py.awareness(collection, docId, payload); });
   }
 
   refresh() {

@@ -6,11 +6,19 @@
 //   await db.query("SELECT id, title FROM notes ORDER BY updated_at DESC", []);
 //   const off = db.subscribe("SELECT count(*) AS n FROM notes", [], (rows) => {});
 //   await db.call("create_note", "title", "body");
+//   const provider = db.doc("notes", id);   // a page-side Y.Doc, synced both ways
 //   db.status;  // {storage: "opfs" | "idb" | "memory", persisted, unsaved, error, writer, tab}
 //
 // Several tabs may open the same database: one of them (status.writer) owns the durable
 // database, the others keep a live replica and forward their edits to it (web/tabs.js,
 // yloft.sync.tabs). A call's promise resolves once its changes are durable.
+
+import * as Y from "./vendor/yjs.mjs";
+import { DocError, DocProvider } from "./doc-provider.js";
+
+// The one Yjs build the page shares with the engine and the editor bundle: import Yjs
+// from here (`import { Y } from "./yloft.js"`), never a second copy.
+export { DocError, DocProvider, Y };
 
 /**
  * @typedef {object} ConnectOptions
@@ -51,10 +59,13 @@ export class EngineError extends Error {
 
 /** A connection to the engine worker. Emits "status" events when `status` changes. */
 export class Database extends EventTarget {
-  /** @param {Worker} worker @param {any} info */
-  constructor(worker, info) {
+  /** @param {Worker} worker @param {any} info @param {string} name */
+  constructor(worker, info, name) {
     super();
     this.worker = worker;
+    this.name = name;
+    /** @type {Map<number, DocProvider>} open document providers by link */
+    this.providers = new Map();
     /** @type {{yloft: string, sqlite: string, python: string}} */
     this.versions = info.versions;
     /** @type {Status} */
@@ -78,6 +89,10 @@ export class Database extends EventTarget {
       else waiter.reject(new EngineError(msg.error));
     } else if (msg.type === "rows") {
       this.listeners.get(msg.sub)?.(msg.rows);
+    } else if (msg.type === "doc") {
+      this.providers.get(msg.link)?._receive(msg.update);
+    } else if (msg.type === "doc-saved") {
+      this.providers.get(msg.link)?._saved(msg);
     } else if (msg.type === "status") {
       this.status = msg.status;
       this.dispatchEvent(new CustomEvent("status", { detail: msg.status }));
@@ -149,8 +164,29 @@ export class Database extends EventTarget {
     return this.request("call", [name, ...args]);
   }
 
+  /**
+   * A page-side Y.Doc kept in sync with a stored document (edits both ways, presence,
+   * saved state): bind an editor to `provider.doc` and `provider.awareness`.
+   * @param {string} collection
+   * @param {string} id
+   * @param {{doc?: Y.Doc}} [options]  sync an existing Y.Doc instead of a new one
+   * @returns {DocProvider}
+   */
+  doc(collection, id, options) {
+    if (typeof collection !== "string" || typeof id !== "string" || !collection || !id) {
+      throw new TypeError("db.doc(collection, id): both must be non-empty strings");
+    }
+    return new DocProvider(this, collection, id, options);
+  }
+
+  /** @param {any} msg @param {Transferable[]} [transfer] */
+  post(msg, transfer = []) {
+    if (!this.closed) this.worker.postMessage(msg, transfer);
+  }
+
   /** Stop the engine worker. */
   close() {
+    for (const provider of [...this.providers.values()]) provider.destroy();
     this.closed = true;
     this.worker.terminate();
     for (const waiter of this.pending.values()) waiter.reject(new Error("the database is closed"));
@@ -175,7 +211,7 @@ export function connect(options = {}) {
         options.onProgress?.(msg.loaded, msg.total);
       } else if (msg.type === "ready") {
         worker.removeEventListener("message", onMessage);
-        resolve(new Database(worker, msg));
+        resolve(new Database(worker, msg, options.name ?? "default"));
       } else if (msg.type === "fatal") {
         worker.removeEventListener("message", onMessage);
         worker.terminate();

@@ -53,12 +53,18 @@ def test_storage_is_opfs_and_shown(context: BrowserContext, base_url: str) -> No
 def test_ui_create_edit_search_and_done(context: BrowserContext, base_url: str) -> None:
     page = open_app(context, base_url)
     page.click("#new-note")
-    page.fill("#title", "Buy milk")
-    page.press("#title", "Enter")
-    page.locator("#title").blur()
-    page.fill("#body", "two litres of oat milk")
+    # The editor shows (focused on the title) once the note's document is bound.
+    page.wait_for_selector("#title:focus")
+    page.keyboard.type("Buy milk")
+    page.get_by_label("Body").click()
+    page.keyboard.type("two litres of oat milk")
+    page.get_by_label("Tags").press_sequentially("home, food")
+    # Saved as typed: no blur, no Enter.
     page.wait_for_function("() => document.querySelector('#saved').textContent === 'Saved'")
     page.wait_for_selector("#notes li .title:text('Buy milk')")
+    page.wait_for_selector("#notes li .tags:text('#home #food')")
+    row = rows(page, "SELECT title, body, tags FROM notes")[0]
+    assert row == {"title": "Buy milk", "body": "two litres of oat milk", "tags": '["home","food"]'}
     page.fill("#search", "litr")
     page.wait_for_function("() => document.querySelectorAll('#notes li').length === 1")
     page.fill("#search", "nomatchatall")

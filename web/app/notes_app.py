@@ -13,8 +13,10 @@ from yloft.crdt import Map, Text
 
 __all__ = ["create_note", "delete_note", "get_note", "search_notes", "setup", "update_note"]
 
+# The title and the body are shared texts (Y.Text), so people typing into them at the
+# same time all keep their characters; done and tags are plain values in the meta map.
 FIELDS = {
-    "title": Field("meta.title", str, index=True, fts=True),
+    "title": Field("title", str, index=True, fts=True),
     "done": Field("meta.done", bool, index=True),
     "tags": Field("meta.tags", list),
     "body": Field("body", str, fts=True),
@@ -65,8 +67,8 @@ def create_note(title: str, body: str = "", tags: list[str] | None = None) -> st
     notes = _collection()
     nid = notes.create()
     with notes.edit(nid) as doc:
+        doc.get("title", type=Text).insert(0, str(title))
         meta = doc.get("meta", type=Map)
-        meta["title"] = str(title)
         meta["done"] = False
         meta["tags"] = [str(t) for t in (tags or [])]
         doc.get("body", type=Text).insert(0, str(body))
@@ -80,12 +82,16 @@ def update_note(
     done: bool | None = None,
     tags: list[str] | None = None,
 ) -> dict[str, Any]:
-    """Change the given fields of a note (in one transaction) and return its row."""
+    """Change the given fields of a note (in one transaction) and return its row.
+
+    A text given here replaces the whole field (a script's "set the title to X"); the
+    page edits texts keystroke by keystroke through ``db.doc()`` instead.
+    """
     notes = _collection()
     with notes.edit(nid) as doc:
         meta = doc.get("meta", type=Map)
-        if title is not None and meta.get("title") != title:
-            meta["title"] = str(title)
+        if title is not None:
+            replace_text(doc.get("title", type=Text), str(title))
         if done is not None and meta.get("done") != bool(done):
             meta["done"] = bool(done)
         if tags is not None:

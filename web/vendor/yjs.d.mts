@@ -1,3 +1,10 @@
 // Types of web/dist/vendor/yjs.mjs, which build.py bundles from ./yjs.js (the npm yjs
-// package): only for type-checking the front end (tsconfig.json).
+// package and y-protocols' awareness): only for type-checking the front end (tsconfig.json).
 export * from "yjs";
+export {
+  Awareness,
+  applyAwarenessUpdate,
+  encodeAwarenessUpdate,
+  removeAwarenessStates,
+  outdatedTimeout,
+} from "y-protocols/awareness";

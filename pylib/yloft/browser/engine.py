@@ -24,6 +24,7 @@ from typing import Any
 from ..errors import YloftError
 from ..store import Store
 from ..sync.tabs import Send, TabSync
+from .documents import PageDocs, Push
 
 Notify = Callable[[int, list[dict[str, Any]]], None]
 
@@ -40,15 +41,24 @@ class Engine:
         app: the app's module; ``setup(store)`` is called once if it defines it.
         notify: called with ``(subscription_id, rows)`` whenever a live query's result
             changes (the worker posts it to the page).
+        push_doc: called with ``(link, update)`` when a document the page holds
+            (``db.doc()``) changed from another source (see :mod:`.documents`).
     """
 
-    def __init__(self, store: Store, app: ModuleType | None, notify: Notify | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        app: ModuleType | None,
+        notify: Notify | None = None,
+        push_doc: Push | None = None,
+    ) -> None:
         self.store = store
         self.app = app
         self.notify = notify
         self._subscriptions: dict[int, Any] = {}
         self._next_sub = 1
         self.tabs: TabSync | None = None
+        self.docs = PageDocs(store, push_doc or _drop)
         self._setup_app()
 
     def _setup_app(self) -> None:
@@ -62,12 +72,17 @@ class Engine:
         *,
         app: str | None = None,
         notify: Notify | None = None,
+        push_doc: Push | None = None,
         **store_options: Any,
     ) -> Engine:
         """Open the store at ``path`` and import the app module named ``app``."""
         store = Store(path, **store_options)
-        module = importlib.import_module(app) if app else None
-        return cls(store, module, notify)
+        try:
+            module = importlib.import_module(app) if app else None
+            return cls(store, module, notify, push_doc)
+        except BaseException:
+            store.close()
+            raise
 
     # ------------------------------------------------------------------ requests
 
@@ -78,9 +93,22 @@ class Engine:
             method = getattr(self, "rpc_" + str(msg["method"]), None)
             if method is None:
                 raise AppFunctionError(f"unknown engine method {msg['method']!r}")
+        except Exception as exc:
+            return _error_reply(exc)
+        return self._run(method, *msg.get("args", []))
+
+    def doc_update(self, link: int, update: bytes) -> str:
+        """Commit an update the page made to a linked document (see :mod:`.documents`).
+
+        Bytes in, so a keystroke costs no JSON or base64; the reply is as :meth:`handle`'s.
+        """
+        return self._run(self.docs.apply, link, update)
+
+    def _run(self, method: Callable[..., Any], *args: Any) -> str:
+        try:
             tabs = self.tabs
             pushed = tabs.pushed if tabs is not None else 0
-            value = method(*msg.get("args", []))
+            value = method(*args)
             reply: dict[str, Any] = {"ok": True, "value": to_json(value)}
             if tabs is not None and not tabs.is_leader and tabs.pushed > max(pushed, tabs.acked):
                 # This request changed data: shown here already, saved once the writer
@@ -88,12 +116,7 @@ class Engine:
                 reply["await_ack"] = tabs.pushed
             return json.dumps(reply)
         except Exception as exc:
-            error = {
-                "name": type(exc).__name__,
-                "message": str(exc),
-                "traceback": traceback.format_exc(),
-            }
-            return json.dumps({"ok": False, "error": error})
+            return _error_reply(exc)
 
     def rpc_query(self, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
         return self.store.query(sql, tuple(params or ()))
@@ -128,6 +151,15 @@ class Engine:
     def rpc_document(self, collection: str, doc_id: str) -> bytes:
         """A document's whole state as one Yjs v1 update (for tools and tests)."""
         return self.store.get_update(collection, doc_id)
+
+    def rpc_doc_open(self, collection: str, doc_id: str) -> dict[str, Any]:
+        """Link a page-side ``Y.Doc`` to a stored document: ``{link, state}``."""
+        link, state = self.docs.open(collection, doc_id)
+        return {"link": link, "state": state}
+
+    def rpc_doc_close(self, link: int) -> bool:
+        """Unlink a page-side document (its provider was destroyed)."""
+        return self.docs.close(link)
 
     def rpc_call(self, name: str, *args: Any) -> Any:
         """Call a public function of the app module (named in its ``__all__`` if it has one)."""
@@ -194,6 +226,7 @@ class Engine:
             self._setup_app()
             durable.close()
             raise
+        self.docs.move_to(durable)
         moved = list(self._subscriptions.items())
         for sub_id, sub in moved:
             sub.close()
@@ -204,12 +237,22 @@ class Engine:
         return applied
 
     def close(self) -> None:
+        self.docs.detach()
         if self.tabs is not None:
             self.tabs.close()
         for sub in self._subscriptions.values():
             sub.close()
         self._subscriptions.clear()
         self.store.close()
+
+
+def _drop(link: int, update: bytes) -> None:
+    """The default ``push_doc``: no page is listening."""
+
+
+def _error_reply(exc: Exception) -> str:
+    error = {"name": type(exc).__name__, "message": str(exc), "traceback": traceback.format_exc()}
+    return json.dumps({"ok": False, "error": error})
 
 
 def to_json(value: Any) -> Any:

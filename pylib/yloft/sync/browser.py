@@ -91,6 +91,8 @@ class BrowserRelaySync:
         send: called with each frame to write to the socket.
         state: the saved cursor (:func:`parse_state`); None starts as a new device.
         on_change: called after a local edit changed the outbox (refresh the status).
+        on_awareness: called with ``(collection, doc_id, payload)`` for each presence
+            update other clients sent (never stored; see :meth:`awareness`).
     """
 
     def __init__(
@@ -102,6 +104,7 @@ class BrowserRelaySync:
         *,
         state: SyncState | None = None,
         on_change: Callable[[], object] | None = None,
+        on_awareness: Callable[[str, str, bytes], object] | None = None,
     ) -> None:
         self.store = store
         self.client = RelayClient.from_state(space, token, state or SyncState(uuid.uuid4().hex))
@@ -110,6 +113,7 @@ class BrowserRelaySync:
         self.refused_updates = 0
         self._send = send
         self._on_change = on_change
+        self._on_awareness = on_awareness
         self._remove_hook: Callable[[], None] | None = store.on_update(self._on_update)
         self._queue_local()
 
@@ -147,12 +151,27 @@ class BrowserRelaySync:
             frames += self.client.add_local(outgoing_changes(self.store, 0))
         if out.updates:
             self.refused_updates += apply_relay_updates(self.store, out.updates)
+        if self._on_awareness is not None:
+            for msg in out.awareness:
+                self._on_awareness(msg.collection, msg.doc_id, msg.payload)
         if self.client.welcomed:
             self.error = ""
             self.refused = False
         for f in frames:
             self._send(f)
         return out.cursor_moved
+
+    def awareness(self, collection: str, doc_id: str, payload: bytes) -> bool:
+        """Send a presence update (a y-protocols awareness update) for one document.
+
+        Returns False when it was not sent because the relay has not welcomed us yet;
+        presence is not queued (it is re-announced once the link is up).
+        """
+        frame = self.client.awareness(collection, doc_id, payload)
+        if frame is None:
+            return False
+        self._send(frame)
+        return True
 
     # ------------------------------------------------------------- store events
 
@@ -229,15 +248,27 @@ class JsRelaySync:
     def refused(self) -> bool:
         return self.sync.refused
 
+    def awareness(self, collection: str, doc_id: str, data: Any) -> bool:
+        """``data`` is a JS Uint8Array holding a y-protocols awareness update."""
+        payload = data.to_bytes() if hasattr(data, "to_bytes") else bytes(data)
+        return self.sync.awareness(str(collection), str(doc_id), payload)
+
     def close(self) -> None:
         self.sync.close()
         self._owned = []  # the last references to the JS callbacks: their JsProxies go
 
 
 def start_js(
-    engine: Any, space: str, token: str, state: str, js_send: Any, js_changed: Any
+    engine: Any,
+    space: str,
+    token: str,
+    state: str,
+    js_send: Any,
+    js_changed: Any,
+    js_awareness: Any = None,
 ) -> JsRelaySync:
-    """Pyodide only: sync ``engine.store``; ``js_send(Uint8Array)``, ``js_changed()``.
+    """Pyodide only: sync ``engine.store``; ``js_send(Uint8Array)``, ``js_changed()``,
+    ``js_awareness(collection, doc_id, Uint8Array)`` for presence from other clients.
 
     Raises:
         NotImplementedError: outside Pyodide (use :class:`BrowserRelaySync` directly).
@@ -252,11 +283,15 @@ def start_js(
     def send(frame: bytes) -> None:
         js_send(to_js(frame))
 
+    def awareness(collection: str, doc_id: str, payload: bytes) -> None:
+        if js_awareness is not None:
+            js_awareness(collection, doc_id, to_js(payload))
+
     sync = BrowserRelaySync(
         engine.store, str(space), str(token), send, state=parse_state(str(state)),
-        on_change=lambda: js_changed(),
+        on_change=lambda: js_changed(), on_awareness=awareness,
     )  # fmt: skip
-    return JsRelaySync(sync, [js_send, js_changed])
+    return JsRelaySync(sync, [js_send, js_changed, js_awareness])
 
 
 __all__ = ["BrowserRelaySync", "JsRelaySync", "outgoing_changes", "parse_state", "start_js"]

@@ -1,0 +1,66 @@
+"""The engine worker's Python side (``web/engine-worker.js`` imports this module).
+
+The only module of yloft that converts JS values: JS callbacks are wrapped so Python
+hands them plain values (a JSON string, a ``Uint8Array`` made with ``to_js``), and JS
+``Uint8Array`` arguments become ``bytes`` here. Everything else is :class:`Engine`.
+Pyodide only: importing it on CPython raises ``NotImplementedError``.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import sys
+from typing import Any
+
+try:
+    from pyodide.ffi import to_js  # type: ignore[import-not-found]
+except ImportError as exc:  # CPython
+    raise NotImplementedError(
+        "yloft.browser.worker runs inside Pyodide's engine worker; on CPython use Engine"
+    ) from exc
+
+from .. import __version__
+from .engine import Engine
+
+
+def versions() -> str:
+    """JSON ``{yloft, sqlite, python}`` for the page's footer and diagnostics."""
+    python = sys.version.split()[0]
+    return json.dumps({"yloft": __version__, "sqlite": sqlite3.sqlite_version, "python": python})
+
+
+def open_engine(
+    path: str, app: str, notify: Any, push_doc: Any, flush: Any, pragmas: str
+) -> Engine:
+    """Open the store at ``path`` with the app module; JS callbacks get plain values."""
+    return Engine.open(
+        path,
+        app=app or None,
+        notify=lambda sub, rows: notify(sub, json.dumps(rows)),
+        push_doc=lambda link, update: push_doc(link, to_js(update)),
+        on_commit=flush,
+        pragmas=json.loads(pragmas),
+    )
+
+
+def start_tabs(engine: Engine, tab_id: str, post: Any, leader: bool, log_id: str) -> str:
+    """Join tab sync; frames leave as ``post(to, Uint8Array)``."""
+    return engine.start_tabs(
+        tab_id, lambda to, frame: post(to, to_js(frame)), leader=leader, log_id=log_id
+    )
+
+
+def receive(engine: Engine, sender: str, data: Any, direct: bool) -> str:
+    """A tab frame (``Uint8Array``) from another tab."""
+    return engine.tab_receive(sender, data.to_bytes(), direct)
+
+
+def doc_update(engine: Engine, link: int, data: Any) -> str:
+    """A page document's update (``Uint8Array``); the reply is JSON as ``Engine.handle``'s."""
+    return engine.doc_update(int(link), data.to_bytes())
+
+
+def take_over(engine: Engine, path: str, log_id: str, flush: Any, pragmas: str) -> int:
+    """Become the writer tab on the durable database at ``path``."""
+    return engine.take_over(path, log_id, on_commit=flush, pragmas=json.loads(pragmas))

@@ -1,0 +1,40 @@
+// The note's body: a CodeMirror 6 editor bound to a Y.Text with y-codemirror.next, which
+// shows the other people's cursors and selections (name and colour from their presence)
+// and undoes only this person's own edits (Ctrl/Cmd+Z, Ctrl+Y / Ctrl+Shift+Z).
+
+import { defaultKeymap, EditorState, EditorView, keymap, placeholder, yCollab, yUndoManagerKeymap } from "./vendor/editor.mjs";
+import * as Y from "./vendor/yjs.mjs";
+
+/**
+ * @param {HTMLElement} parent  where the editor goes (emptied first)
+ * @param {Y.Text} ytext
+ * @param {Y.Awareness} awareness
+ * @returns {{view: EditorView, undoManager: Y.UndoManager, destroy: () => void}}
+ */
+export function mountBody(parent, ytext, awareness) {
+  parent.replaceChildren();
+  const undoManager = new Y.UndoManager(ytext);
+  const view = new EditorView({
+    parent,
+    state: EditorState.create({
+      doc: ytext.toString(),
+      extensions: [
+        keymap.of([...yUndoManagerKeymap, ...defaultKeymap]),
+        yCollab(ytext, awareness, { undoManager }),
+        EditorView.lineWrapping,
+        placeholder("Write here"),
+        // Assistive technology (and tests) find the editor by its label, as the textarea was.
+        EditorView.contentAttributes.of({ "aria-label": "Body", "aria-multiline": "true", role: "textbox" }),
+      ],
+    }),
+  });
+  return {
+    view,
+    undoManager,
+    destroy() {
+      view.destroy();
+      undoManager.destroy();
+      parent.replaceChildren();
+    },
+  };
+}
