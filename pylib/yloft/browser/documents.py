@@ -28,7 +28,9 @@ Example:
     ...     doc.get("meta", type=Map)["title"] = "Milk"
     >>> pushed == [link]
     True
-    >>> docs.close(link); store.close()
+    >>> docs.close(link)
+    True
+    >>> store.close()
 """
 
 from __future__ import annotations
