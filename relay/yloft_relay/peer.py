@@ -50,8 +50,20 @@ class Peer:
         self.throttled = False
         self._tasks: set[asyncio.Task[None]] = set()
         self._drain_task: asyncio.Task[None] | None = None
-        self.awareness: dict[int, int] = {}
-        """Awareness client ids seen on this connection → last clock (y-websocket rooms)."""
+        self.awareness: dict[tuple[str, str], dict[int, int]] = {}
+        """Awareness client ids announced on this connection, per (collection, doc_id) →
+        their last clock: removed for everyone when the connection goes."""
+
+    def note_awareness(self, key: tuple[str, str], states: list[tuple[int, int, str]]) -> None:
+        """Remember which awareness clients this connection announced (``parse_awareness``)."""
+        clients = self.awareness.setdefault(key, {})
+        for client, clock, state in states:
+            if state == "null":
+                clients.pop(client, None)
+            else:
+                clients[client] = clock
+        if not clients:
+            del self.awareness[key]
 
     def start(self) -> None:
         """Start the task that drains the queue into the socket."""

@@ -21,6 +21,7 @@ Example:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -237,6 +238,13 @@ class Relay:
                 if peer is not origin:
                     peer.send(yframe)
 
+    def _forget_awareness(self, space: Space, peer: Peer) -> None:
+        """The connection is gone: tell everyone its awareness clients left."""
+        for (collection, doc_id), clients in peer.awareness.items():
+            gone = ysync.awareness_removal(clients)
+            self._awareness(space, collection, doc_id, gone, peer)
+        peer.awareness.clear()
+
     # ----------------------------------------------------------- sessions
 
     async def _handle(self, ws: ServerConnection) -> None:
@@ -301,6 +309,7 @@ class Relay:
             await self._space_loop(ws, peer, space, hello.client_id)
         finally:
             space.peers.discard(peer)
+            self._forget_awareness(space, peer)
             self._unload_if_idle(space)
 
     async def _space_loop(
@@ -337,6 +346,12 @@ class Relay:
                     )
                 )
             elif isinstance(msg, p.Awareness):
+                if msg.collection and msg.doc_id:
+                    # Tracked so the device's presence goes when its socket does; an
+                    # undecodable payload is still only forwarded, as it always was.
+                    with contextlib.suppress(ProtocolError):
+                        states = ysync.parse_awareness(msg.payload)
+                        peer.note_awareness((msg.collection, msg.doc_id), states)
                 self._awareness(space, msg.collection, msg.doc_id, msg.payload, peer)
             else:
                 peer.fail(1002, f"{type(msg).__name__} is not a client message")
@@ -369,9 +384,7 @@ class Relay:
                 await self._room_frame(peer, space, key, frame)
         finally:
             room.discard(peer)
-            if peer.awareness:
-                gone = ysync.awareness_removal(peer.awareness)
-                self._awareness(space, collection, doc_id, gone, peer)
+            self._forget_awareness(space, peer)
             if not room and space.rooms.get(key) is room:
                 del space.rooms[key]
             self._unload_if_idle(space)
@@ -405,11 +418,7 @@ class Relay:
             except ProtocolError as exc:
                 peer.fail(1002, f"malformed awareness update: {exc}")
                 return
-            for client, clock, state in states:
-                if state == "null":
-                    peer.awareness.pop(client, None)
-                else:
-                    peer.awareness[client] = clock
+            peer.note_awareness(key, states)
             self._awareness(space, collection, doc_id, msg.payload, peer)
         # KIND_QUERY_AWARENESS: awareness is not stored, peers re-announce themselves.
 

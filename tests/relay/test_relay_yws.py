@@ -62,3 +62,35 @@ def test_y_websocket_provider_and_yloft_store_share_a_document(
 
     run(main())
     store.close()
+
+
+def _presence(client: int, clock: int, state: str) -> bytes:
+    """A y-protocols awareness update with one client's state."""
+    out = bytearray()
+    for n in (1, client, clock):
+        p.write_varuint(out, n)
+    p.write_bytes(out, state.encode())
+    return bytes(out)
+
+
+def test_a_space_clients_presence_goes_when_its_socket_closes(relay: RelayProcess) -> None:
+    """A device (space protocol) announces presence for a document, then drops off: the
+    relay tells the other devices that those awareness clients left (state null, clock+1)."""
+
+    async def main() -> None:
+        device = await Session.open(relay.url, TEAM, "device")
+        other = await Session.open(relay.url, TEAM, "other")
+        await device.ws.send(p.encode(p.Awareness("notes", "n1", _presence(7, 3, '{"user":1}'))))
+        await device.ws.send(p.encode(p.Awareness("notes", "n2", _presence(8, 1, '{"user":2}'))))
+        seen = [await other.recv(), await other.recv()]
+        assert all(isinstance(m, p.Awareness) for m in seen)
+        await device.close()
+        gone: dict[tuple[str, str], list[tuple[int, int, str]]] = {}
+        while len(gone) < 2:
+            msg = await other.recv()
+            assert isinstance(msg, p.Awareness)
+            gone[(msg.collection, msg.doc_id)] = ysync.parse_awareness(msg.payload)
+        assert gone == {("notes", "n1"): [(7, 4, "null")], ("notes", "n2"): [(8, 2, "null")]}
+        await other.close()
+
+    run(main())
