@@ -254,6 +254,8 @@ async function main() {
     upgradeTitle(doc);
     const titleBinding = bindTextInput($("title"), doc.getText("title"));
     const body = mountBody($("body"), doc.getText("body"), provider.awareness);
+    // For tests and diagnostics, like window.db: the open note's provider and editors.
+    /** @type {any} */ (window).openNote = { id: provider.id, provider, body: body.view, title: titleBinding };
 
     const fieldsOrigin = { fields: "notes-app" };
     const showMeta = () => {
@@ -285,6 +287,7 @@ async function main() {
     provider.on("error", onSaved);
     showSaved(provider);
     return [
+      () => { /** @type {any} */ (window).openNote = null; },
       () => titleBinding.destroy(),
       () => body.destroy(),
       () => meta.unobserve(showMeta),

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import BrowserContext, Error, Page
 
-from yloft.crdt import Doc, Map, Text
+from yloft.crdt import Doc, Text
 
 READY = "html[data-yloft=ready], html[data-yloft=error]"
 ROWS = "SELECT id, title, body, done FROM notes ORDER BY id"
@@ -136,7 +136,7 @@ def test_three_tabs_converge_to_the_reference_merge(context: BrowserContext, bas
         for t in tabs:
             got = t.evaluate("([id]) => window.db.request('document', ['notes', id])", [row["id"]])
             ref.apply_update(base64.b64decode(got["$bytes"]))
-        assert row["title"] == ref.get("meta", type=Map).get("title")
+        assert row["title"] == str(ref.get("title", type=Text))
         assert row["body"] == str(ref.get("body", type=Text))
         assert row["title"].startswith("title by ")
 

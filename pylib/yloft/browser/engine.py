@@ -161,6 +161,10 @@ class Engine:
         """Unlink a page-side document (its provider was destroyed)."""
         return self.docs.close(link)
 
+    def rpc_doc_links(self) -> int:
+        """How many page-side documents are linked (diagnostics: leaks show here)."""
+        return len(self.docs)
+
     def rpc_call(self, name: str, *args: Any) -> Any:
         """Call a public function of the app module (named in its ``__all__`` if it has one)."""
         if self.app is None:
