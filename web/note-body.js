@@ -6,6 +6,22 @@ import { defaultKeymap, EditorState, EditorView, keymap, placeholder, yCollab, y
 import * as Y from "./vendor/yjs.mjs";
 
 /**
+ * CodeMirror 6.43 moves the page's selection back into the editor when the caret sits
+ * at a soft line-wrap (a cursor with `assoc`) and it re-measures after the person has
+ * clicked into another field (remote edits make it re-measure): the focus jumps back
+ * into the body and the keystrokes meant for the title are lost. Dropping the caret's
+ * `assoc` when the editor loses focus keeps the caret where it was and the focus where
+ * the person put it (seen with four people typing at once, tests/e2e/test_collab.py).
+ */
+const keepFocusWhereItWent = EditorView.domEventHandlers({
+  blur(_event, view) {
+    const main = view.state.selection.main;
+    if (main.empty && main.assoc !== 0) view.dispatch({ selection: { anchor: main.head } });
+    return false;
+  },
+});
+
+/**
  * @param {HTMLElement} parent  where the editor goes (emptied first)
  * @param {Y.Text} ytext
  * @param {Y.Awareness} awareness
@@ -25,6 +41,7 @@ export function mountBody(parent, ytext, awareness) {
         placeholder("Write here"),
         // Assistive technology (and tests) find the editor by its label, as the textarea was.
         EditorView.contentAttributes.of({ "aria-label": "Body", "aria-multiline": "true", role: "textbox" }),
+        keepFocusWhereItWent,
       ],
     }),
   });

@@ -34,7 +34,9 @@ sw.addEventListener("fetch", (event) => {
   const request = event.request;
   const url = new URL(request.url);
   if (request.method !== "GET" || url.origin !== scope.origin) return;
-  if (url.pathname.startsWith(scope.pathname + "relay")) return;  // the relay is live only
+  // The relay (/relay, /relay/yws/…) is live only; relay-sync.js is a file like any other.
+  const relay = scope.pathname + "relay";
+  if (url.pathname === relay || url.pathname.startsWith(`${relay}/`)) return;
   event.respondWith((async () => {
     const cache = await caches.open(CACHE);
     // Pages may carry parameters (?storage=idb); the cached page is the same file.

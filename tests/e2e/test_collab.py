@@ -78,16 +78,28 @@ def engine_texts(page: Page, nid: str) -> tuple[str, str]:
     return str(doc.get("title", type=pycrdt.Text)), str(doc.get("body", type=pycrdt.Text))
 
 
+def focus(page: Page, label: str) -> None:
+    """Click the field labelled ``label``; it must take the focus and keep it.
+
+    CodeMirror used to take the focus back from a field clicked while remote edits
+    streamed into the body (see web/note-body.js): typing then went nowhere.
+    """
+    field = page.get_by_label(label)
+    field.click()
+    page.wait_for_timeout(300)  # a stolen focus would be gone by now
+    assert field.evaluate("(e) => document.activeElement === e"), f"{label} lost the focus"
+
+
 def click_body(page: Page, where: str, right: int = 0) -> None:
     """Put the caret in the body: ``where`` is "start" or "end", then ``right`` steps."""
-    page.get_by_label("Body").click()
+    focus(page, "Body")
     page.keyboard.press("Control+Home" if where == "start" else "Control+End")
     for _ in range(right):
         page.keyboard.press("ArrowRight")
 
 
 def click_title(page: Page, where: str, right: int = 0) -> None:
-    page.get_by_label("Title").click()
+    focus(page, "Title")
     page.keyboard.press("Home" if where == "start" else "End")
     for _ in range(right):
         page.keyboard.press("ArrowRight")
@@ -336,6 +348,7 @@ def test_typing_offline_merges_and_the_text_comes_back_from_opfs_offline(
 
         a.reload()  # still offline: the service worker serves the app, OPFS the note
         a.wait_for_selector(READY, state="attached")
+        assert a.get_attribute("html", "data-yloft") == "ready", a.text_content("#error")
         open_note(a, nid)
         assert body_of(a) == "pack tent stove"
         click_body(a, "end")
