@@ -295,15 +295,15 @@ def test_presence_shows_who_is_here_and_where_and_goes_when_they_leave(
     b.keyboard.type("X")  # B's caret is now in the text
 
     here = (
-        "(name) => [...document.querySelectorAll('#here li')].some((li) => li.textContent === name)"
+        "(name) => [...document.querySelectorAll('#here li')].some((e) => e.textContent === name)"
     )
+    caret = "(name) => [...document.querySelectorAll('.cm-ySelectionInfo')]"
+    caret += ".some((e) => e.textContent === name)"
     for name in ("Ann (you)", "Amy", "Ben", "Stocky"):
         a.wait_for_function(here, arg=name)
     b.wait_for_function(here, arg="Amy")  # another device's second tab, through the relay
     # B's caret and name are drawn in A's editor.
-    a.wait_for_function(
-        "() => [...document.querySelectorAll('.cm-ySelectionInfo')].some((e) => e.textContent === 'Ben')"
-    )
+    a.wait_for_function(caret, arg="Ben")
     assert a.locator(".cm-ySelectionCaret").count() >= 1
     until(
         lambda: {"Ann", "Amy", "Ben"} <= set(stock.state().get("users", [])),
@@ -311,14 +311,11 @@ def test_presence_shows_who_is_here_and_where_and_goes_when_they_leave(
     )
 
     b.close()  # B's only tab: the device leaves
-    gone = "(name) => ![...document.querySelectorAll('#here li')].some((li) => li.textContent === name)"
-    a.wait_for_function(gone, arg="Ben")
-    a.wait_for_function(
-        "() => ![...document.querySelectorAll('.cm-ySelectionInfo')].some((e) => e.textContent === 'Ben')"
-    )
+    a.wait_for_function(f"(name) => !({here})(name)", arg="Ben")
+    a.wait_for_function(f"(name) => !({caret})(name)", arg="Ben")
     until(lambda: "Ben" not in stock.state().get("users", []), "the stock client to see Ben leave")
     a2.close()  # a tab of A's own device
-    a.wait_for_function(gone, arg="Amy")
+    a.wait_for_function(f"(name) => !({here})(name)", arg="Amy")
     a.wait_for_function(here, arg="Stocky")
 
 
@@ -385,7 +382,8 @@ def test_refused_update_and_unknown_ids_are_clear_errors(
           const out = {};
           for (const [c, id] of [["notes", "no-such-id"], ["nothing", "x"]]) {
             const p = window.db.doc(c, id);
-            out[c] = await p.whenSynced.then(() => null, (e) => ({name: e.name, message: e.message}));
+            const fail = (e) => ({name: e.name, message: e.message});
+            out[c] = await p.whenSynced.then(() => null, fail);
             p.destroy();
           }
           try { window.db.doc("notes", ""); } catch (e) { out.empty = e.name; }
