@@ -117,6 +117,33 @@ def tabs(raw: dict[str, Any]) -> list[dict[str, Any]]:
     return out
 
 
+def typing(raw: dict[str, Any]) -> list[dict[str, Any]]:
+    """bench_typing.py: keystroke latency between tabs and devices, sustained typing."""
+    lat = raw["latency"]
+    out = []
+    for cid, title, base, names in (
+        ("tabs", "Keystroke to the other tab (Chromium)", "y-indexeddb+BroadcastChannel",
+         ["yloft tab -> tab"]),
+        ("devices", "Keystroke to the other device (Chromium, loopback)",
+         "y-websocket (@y/websocket-server)", ["yloft device -> device (relay)"]),
+    ):  # fmt: skip
+        note = f"{raw['keys']} keystrokes at 20/s into CodeMirror + y-codemirror.next"
+        subjects = {n: lat[n]["samples_ms"] for n in [*names, base]}
+        out.append(comp(f"typing.{cid}_p50", f"{title}, p50", "ms", base, subjects, note=note))
+        p99 = {n: lat[n]["p99_ms"] for n in [*names, base]}
+        out.append(comp(f"typing.{cid}_p99", f"{title}, p99", "ms", base, p99, note=note))
+    sus = raw["sustained"]
+    base = next(k for k in sus if "y-indexeddb" in k)
+    note = f"real keystrokes at 20 characters/s for {raw['sustain_s']} s, a second tab open"
+    out.append(comp("typing.long_tasks", "Main-thread long tasks while typing (Chromium)",
+                    "ms", base, {k: v["long_task_ms_total"] for k, v in sus.items()},
+                    note=note))  # fmt: skip
+    out.append(comp("typing.heap_growth", "Page JS heap growth while typing, after GC",
+                    "MiB", base, {k: v["heap_growth_mib"] for k, v in sus.items()},
+                    note=note))  # fmt: skip
+    return out
+
+
 # ----------------------------------------------------------- readers for older scripts
 
 
