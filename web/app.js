@@ -73,36 +73,54 @@ function whoAmI(params) {
   return { name, color, colorLight: `${color}33` };
 }
 
+/**
+ * Set an element's text, class or data only when it differs: the status changes with
+ * every keystroke's save, and rewriting equal values still costs style and layout work.
+ * @param {HTMLElement} el @param {Record<string, string | boolean>} props
+ */
+function patch(el, props) {
+  for (const [key, value] of Object.entries(props)) {
+    if (key.startsWith("data-")) {
+      const name = key.slice(5);
+      if (el.dataset[name] !== value) el.dataset[name] = String(value);
+    } else if (/** @type {any} */ (el)[key] !== value) {
+      /** @type {any} */ (el)[key] = value;
+    }
+  }
+}
+
 /** @param {import("./yloft.js").Status} status */
 function showStatus(status) {
   const labels = { opfs: "Saved in this browser (OPFS)", idb: "Saved in this browser (IndexedDB)" };
-  const el = $("status");
-  el.className = `status ${status.storage}`;
-  el.textContent = /** @type {any} */ (labels)[status.storage] ?? `Storage: ${status.storage}`;
-  if (status.storage !== "memory" && !status.persisted) el.textContent += " · may be evicted";
-  el.dataset.storage = status.storage;
-  el.dataset.persisted = String(status.persisted);
-  const warning = $("warning");
-  if (status.storage === "memory") {
-    warning.textContent = "This browser gave the app no persistent storage: notes live in "
-      + "memory only and are lost when the tab closes.";
-    warning.hidden = false;
-  } else if (status.error) {
-    warning.textContent = `Not saved: ${status.error}`;
-    warning.hidden = false;
-  } else {
-    warning.hidden = true;
-  }
+  let text = /** @type {any} */ (labels)[status.storage] ?? `Storage: ${status.storage}`;
+  if (status.storage !== "memory" && !status.persisted) text += " · may be evicted";
+  /** @type {Record<string, string | boolean>} */
+  const props = {
+    className: `status ${status.storage}`,
+    "data-storage": status.storage,
+    "data-persisted": String(status.persisted),
+  };
   // relay sync (issue 7): shown only when the page opted in with ?space=…&token=…
   if (status.sync) {
-    const labels = { online: "synced", syncing: "syncing…", offline: "offline" };
-    const state = status.syncError ? "error" : status.sync;
-    el.dataset.sync = state;
-    el.dataset.outbox = String(status.outbox ?? 0);
-    el.textContent += status.syncError
+    const syncLabels = { online: "synced", syncing: "syncing…", offline: "offline" };
+    props["data-sync"] = status.syncError ? "error" : status.sync;
+    props["data-outbox"] = String(status.outbox ?? 0);
+    text += status.syncError
       ? ` · sync stopped: ${status.syncError}`
-      : ` · ${/** @type {any} */ (labels)[status.sync] ?? status.sync}`
+      : ` · ${/** @type {any} */ (syncLabels)[status.sync] ?? status.sync}`
         + (status.outbox ? ` (${status.outbox} to send)` : "");
+  }
+  patch($("status"), { ...props, textContent: text });
+  if (status.storage === "memory") {
+    patch($("warning"), {
+      textContent: "This browser gave the app no persistent storage: notes live in "
+        + "memory only and are lost when the tab closes.",
+      hidden: false,
+    });
+  } else if (status.error) {
+    patch($("warning"), { textContent: `Not saved: ${status.error}`, hidden: false });
+  } else {
+    patch($("warning"), { hidden: true });
   }
 }
 
@@ -151,35 +169,52 @@ async function main() {
     }
   }
 
+  /** @type {Map<string, {sig: string, li: HTMLLIElement}>} list items by note id */
+  let rendered = new Map();
+
+  /** Update the list in place: only notes whose row changed get a new item. */
   function renderList() {
     const list = $("notes");
-    list.replaceChildren();
-    for (const row of listRows) {
-      const li = document.createElement("li");
-      li.dataset.id = row.id;
-      li.classList.toggle("done", Boolean(row.done));
-      li.classList.toggle("selected", row.id === selected);
-      const box = document.createElement("input");
-      box.type = "checkbox";
-      box.checked = Boolean(row.done);
-      box.setAttribute("aria-label", "Done");
-      box.addEventListener("click", (ev) => ev.stopPropagation());
-      box.addEventListener("change", () => save(db.call("update_note", row.id, null, null, box.checked)));
-      const title = document.createElement("span");
-      title.className = "title";
-      title.textContent = row.title || "Untitled";
-      const tags = document.createElement("span");
-      tags.className = "tags";
-      tags.textContent = parseTags(row.tags).map((t) => `#${t}`).join(" ");
-      const time = document.createElement("time");
-      const when = toDate(row.updated_at);
-      time.dateTime = when.toISOString();
-      time.textContent = when.toLocaleString();
-      li.append(box, title, tags, time);
-      li.addEventListener("click", () => select(row.id));
-      list.append(li);
-    }
-    $("empty").hidden = listRows.length > 0;
+    /** @type {Map<string, {sig: string, li: HTMLLIElement}>} */
+    const next = new Map();
+    const items = listRows.map((row) => {
+      const sig = JSON.stringify([row.title, row.done, row.tags, row.updated_at, row.id === selected]);
+      const old = rendered.get(row.id);
+      const item = old?.sig === sig ? old : { sig, li: listItem(row) };
+      next.set(row.id, item);
+      return item.li;
+    });
+    rendered = next;
+    const same = items.length === list.children.length && items.every((li, i) => list.children[i] === li);
+    if (!same) list.replaceChildren(...items);
+    patch($("empty"), { hidden: listRows.length > 0 });
+  }
+
+  /** @param {any} row */
+  function listItem(row) {
+    const li = document.createElement("li");
+    li.dataset.id = row.id;
+    li.classList.toggle("done", Boolean(row.done));
+    li.classList.toggle("selected", row.id === selected);
+    const box = document.createElement("input");
+    box.type = "checkbox";
+    box.checked = Boolean(row.done);
+    box.setAttribute("aria-label", "Done");
+    box.addEventListener("click", (ev) => ev.stopPropagation());
+    box.addEventListener("change", () => save(db.call("update_note", row.id, null, null, box.checked)));
+    const title = document.createElement("span");
+    title.className = "title";
+    title.textContent = row.title || "Untitled";
+    const tags = document.createElement("span");
+    tags.className = "tags";
+    tags.textContent = parseTags(row.tags).map((t) => `#${t}`).join(" ");
+    const time = document.createElement("time");
+    const when = toDate(row.updated_at);
+    time.dateTime = when.toISOString();
+    time.textContent = when.toLocaleString();
+    li.append(box, title, tags, time);
+    li.addEventListener("click", () => select(row.id));
+    return li;
   }
 
   async function refreshList() {
@@ -300,9 +335,10 @@ async function main() {
 
   /** @param {import("./yloft.js").DocProvider} provider */
   function showSaved(provider) {
-    if (provider.error) $("saved").textContent = `Not saved: ${provider.error.name}: ${provider.error.message}`;
-    else $("saved").textContent = provider.unsaved > 0 ? "Saving…" : "Saved";
-    $("saved").dataset.unsaved = String(provider.unsaved);
+    const text = provider.error
+      ? `Not saved: ${provider.error.name}: ${provider.error.message}`
+      : provider.unsaved > 0 ? "Saving…" : "Saved";
+    patch($("saved"), { textContent: text, "data-unsaved": String(provider.unsaved) });
   }
 
   /** The "who is here" list of the open note. @param {any} awareness */
