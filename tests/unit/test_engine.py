@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import sys
 from pathlib import Path
@@ -112,3 +113,56 @@ def test_replace_text_edits_only_the_middle_so_concurrent_edits_merge() -> None:
     a.apply_update(b.get_update(a.get_state()))
     b.apply_update(a.get_update(b.get_state()))
     assert str(a.get("t", type=Text)) == str(b.get("t", type=Text)) == "hello brave world!"
+
+
+# ---------------------------------------------------------------- page documents (db.doc)
+
+
+def test_page_documents_sync_both_ways_without_echo(tmp_path: Path) -> None:
+    pushed: list[tuple[int, bytes]] = []
+    eng = Engine.open(
+        str(tmp_path / "d.db"), app="notes_app", push_doc=lambda link, u: pushed.append((link, u))
+    )
+    try:
+        nid = ask(eng, "call", "create_note", "Title", "body")
+        a = ask(eng, "doc_open", "notes", nid)
+        b = ask(eng, "doc_open", "notes", nid)
+        assert ask(eng, "doc_links") == 2
+        page = Doc()
+        page.apply_update(base64.b64decode(a["state"]["$bytes"]))
+        assert str(page.get("body", type=Text)) == "body"
+        # The page types: the engine commits it (columns, FTS) and tells the other link only.
+        before = page.get_state()
+        page.get("body", type=Text).insert(4, " typed")
+        reply = json.loads(eng.doc_update(a["link"], page.get_update(before)))
+        assert reply["ok"] is True
+        assert [link for link, _ in pushed] == [b["link"]]
+        assert ask(eng, "query", "SELECT body FROM notes", []) == [{"body": "body typed"}]
+        assert [h["id"] for h in ask(eng, "call", "search_notes", "typed")] == [nid]
+        # An edit from Python reaches both pages, and applies cleanly to the page's copy.
+        pushed.clear()
+        ask(eng, "call", "update_note", nid, "New title")
+        assert sorted(link for link, _ in pushed) == [a["link"], b["link"]]
+        for _, update in pushed:
+            page.apply_update(update)
+        assert str(page.get("title", type=Text)) == "New title"
+        assert ask(eng, "doc_close", a["link"]) is True
+        assert ask(eng, "doc_close", a["link"]) is False
+        assert ask(eng, "doc_links") == 1
+    finally:
+        eng.close()
+
+
+def test_page_documents_refuse_bad_input_and_change_nothing(engine: Engine) -> None:
+    nid = ask(engine, "call", "create_note", "kept", "as it was")
+    link = ask(engine, "doc_open", "notes", nid)["link"]
+    before = ask(engine, "document", "notes", nid)
+    reply = json.loads(engine.doc_update(link, b"\x01\x02\x03\xfa\x07"))
+    assert reply["ok"] is False and reply["error"]["name"] == "MalformedUpdateError"
+    assert ask(engine, "document", "notes", nid) == before
+    reply = json.loads(engine.doc_update(999, b"\x00\x00"))
+    assert reply["error"]["name"] == "UnknownLinkError"
+    assert fail(engine, "doc_open", "notes", "no-such-id")["name"] == "DocumentNotFoundError"
+    assert fail(engine, "doc_open", "nothing", nid)["name"] == "UnknownCollectionError"
+    ask(engine, "call", "delete_note", nid)
+    assert fail(engine, "doc_open", "notes", nid)["name"] == "DocumentDeletedError"
