@@ -20,17 +20,66 @@ import * as Y from "./vendor/yjs.mjs";
 import { mountStorage } from "./storage.js";
 import { TabChannel, tryWriterLock, waitWriterLock } from "./tabs.js";
 
-/** @type {any} */
-let engine = null;
-/** @type {any} */
-let storage = null;
-/** @type {Record<string, any>} */
-const status = { storage: "starting", persisted: false, unsaved: 0, error: null, writer: false, tab: "", writerStalled: false };
+
+/** This tab's view of tab sync (`engine.tab_status()`). */
+/** @typedef {{writer: boolean, synced: boolean, unsaved: number, acked: number}} TabView */
+
+/**
+ * Everything the worker keeps between messages, in one place (the functions below are
+ * its only writers). Python objects are PyProxies; `queue` serialises every piece of
+ * Python work, so no two calls into the engine overlap.
+ */
+const state = {
+  /** @type {any} the yloft.browser.Engine (PyProxy) */
+  engine: null,
+  /** @type {any} the mounted storage (storage.js): kind, dbPath, flush, afterCommit */
+  storage: null,
+  /** @type {{pyodide: any, name: string, force?: "opfs" | "idb" | "memory", app: string} | null} */
+  ctx: null,
+  /** @type {any} the yloft.browser.worker module (PyProxy) */
+  glue: null,
+  /** @type {TabChannel | null} */
+  channel: null,
+  /** @type {{yloft: string, sqlite: string, python: string} | null} */
+  versions: null,
+  /** @type {ReturnType<typeof setInterval> | undefined} */
+  helloTimer: undefined,
+  readyPosted: false,
+  /** @type {Record<string, any>} what the page sees as db.status */
+  status: { storage: "starting", persisted: false, unsaved: 0, error: null, writer: false, tab: "", writerStalled: false },
+  /** @type {TabView} */
+  tab: { writer: false, synced: false, unsaved: 0, acked: 0 },
+  /** @type {[string | null, Uint8Array][]} frames Python sent, posted once durable */
+  outgoing: [],
+  /** @type {{msg: any, awaitAck: number}[]} replies held until the writer acknowledged */
+  waiting: [],
+  /** requests running now */
+  inflight: 0,
+  /** Date.now() when this tab last had nothing unsaved or got an acknowledgement */
+  lastProgress: Date.now(),
+  /** @type {{space: string, token: string} | null} from connect({relay}); null: no relay sync */
+  relayOptions: null,
+  /** @type {any} the RelaySync of relay-sync.js, while this tab is the writer */
+  relay: null,
+  /** @type {Map<number, {updates: Uint8Array[], seq: number}>} page updates not yet applied */
+  docPending: new Map(),
+  docScheduled: false,
+  /** @type {BroadcastChannel | null} presence between this app's pages (and the relay) */
+  awarenessChannel: null,
+  /** @type {Promise<void>} */
+  queue: Promise.resolve(),
+};
+
+/** The start-up context (Pyodide, names); only after `start()` has set it. */
+function context() {
+  if (!state.ctx) throw new Error("the engine worker has not started");
+  return state.ctx;
+}
 
 /** @param {Record<string, any>} changes */
 function setStatus(changes) {
-  Object.assign(status, changes);
-  postMessage({ type: "status", status: { ...status } });
+  Object.assign(state.status, changes);
+  postMessage({ type: "status", status: { ...state.status } });
 }
 
 /**
@@ -82,38 +131,38 @@ async function start(options) {
   await micropip.install(pyodide.toPy(wheels.map((w) => new URL(w, base).href)));
   micropip.destroy();
 
-  ctx = { pyodide, name, force: options.storage, app: options.app ?? "" };
-  glue = pyodide.pyimport("yloft.browser.worker");
-  versions = JSON.parse(glue.versions());
+  state.ctx = { pyodide, name, force: /** @type {any} */ (options.storage), app: options.app ?? "" };
+  state.glue = pyodide.pyimport("yloft.browser.worker");
+  state.versions = JSON.parse(state.glue.versions());
   startAwareness(name);
 
   const writer = await tryWriterLock(name);
   if (writer) {
     await mountDurable();
-    engine = glue.open_engine(storage.dbPath, ctx.app, notify, pushDoc, storage.flush ?? undefined, pragmasOf(storage));
+    state.engine = state.glue.open_engine(state.storage.dbPath, state.ctx.app, notify, pushDoc, state.storage.flush ?? undefined, pragmasOf(state.storage));
   } else {
     // A replica in memory: reads stay synchronous, edits show at once and go to the writer.
-    engine = glue.open_engine(":memory:", ctx.app, notify, pushDoc, undefined, "{}");
+    state.engine = state.glue.open_engine(":memory:", state.ctx.app, notify, pushDoc, undefined, "{}");
   }
-  channel = new TabChannel(name, tabId, (from, to, data, meta) => {
-    queue = queue.then(() => onTabFrame(from, to, data, meta)).catch(reportError);
+  state.channel = new TabChannel(name, tabId, (from, to, data, meta) => {
+    state.queue = state.queue.then(() => onTabFrame(from, to, data, meta)).catch(reportError);
   });
-  applyTabStatus(glue.start_tabs(engine, tabId, postFrame, writer, writer ? logIdOf(storage) : ""));
+  applyTabStatus(state.glue.start_tabs(state.engine, tabId, postFrame, writer, writer ? logIdOf(state.storage) : ""));
   await sendOutgoing();
   // relay sync (issue 7): only the writer tab holds a socket; replicas get changes via tab sync
-  relayOptions = options.relay ?? null;
+  state.relayOptions = options.relay ?? null;
   if (writer) await startRelay();
   // end relay sync (issue 7)
   if (!writer) {
     waitWriterLock(name, () => {
-      queue = queue.then(takeOver).catch(reportError);
+      state.queue = state.queue.then(takeOver).catch(reportError);
     });
-    helloTimer = setInterval(() => {
+    state.helloTimer = setInterval(() => {
       // A writer that holds the lock but does not acknowledge (frozen, stuck): say so.
-      const stalled = !tab.writer && tab.unsaved > 0 && Date.now() - lastProgress > STALL_MS;
-      if (stalled !== status.writerStalled) setStatus({ writerStalled: stalled });
-      if (tab.synced || tab.writer) return;
-      queue = queue.then(() => { engine.tab_hello(); return sendOutgoing(); }).catch(reportError);
+      const stalled = !state.tab.writer && state.tab.unsaved > 0 && Date.now() - state.lastProgress > STALL_MS;
+      if (stalled !== state.status.writerStalled) setStatus({ writerStalled: stalled });
+      if (state.tab.synced || state.tab.writer) return;
+      state.queue = state.queue.then(() => { state.engine.tab_hello(); return sendOutgoing(); }).catch(reportError);
     }, 1000);
   }
   maybeReady();
@@ -130,87 +179,68 @@ function pushDoc(link, update) {
   postMessage({ type: "doc", link, update: copy }, [copy.buffer]);
 }
 
-/** @type {any} */
-let ctx = null;
-/** @type {any} */
-let glue = null;
-/** @type {any} */
-let channel = null;
-/** @type {any} */
-let versions = null;
-/** @type {ReturnType<typeof setInterval> | undefined} */
-let helloTimer;
-let readyPosted = false;
 const tabId = crypto.randomUUID();
-/** This tab's view of tab sync (engine.tab_status()). */
-let tab = { writer: false, synced: false, unsaved: 0, acked: 0 };
-/** @type {[string | null, Uint8Array][]} frames Python sent, posted once durable */
-let outgoing = [];
-/** @type {{msg: any, awaitAck: number}[]} replies held until the writer acknowledged */
-let waiting = [];
-let inflight = 0;
-/** Date.now() when this tab last had nothing unsaved or got an acknowledgement. */
-let lastProgress = Date.now();
 const STALL_MS = 3000;
 
-/** @param {any} storage */
-function pragmasOf(storage) {
-  return JSON.stringify(storage.pragmas ?? { journal_mode: "truncate" });
+/** @param {any} mounted */
+function pragmasOf(mounted) {
+  return JSON.stringify(mounted.pragmas ?? { journal_mode: "truncate" });
 }
 
-/** @param {any} storage the log seqs refer to: the database itself (memory: this tab's) */
-function logIdOf(storage) {
-  return storage.kind === "memory" ? `memory:${tabId}` : `${storage.kind}:${ctx.name}`;
+/** @param {any} mounted the log seqs refer to: the database itself (memory: this tab's) */
+function logIdOf(mounted) {
+  return mounted.kind === "memory" ? `memory:${tabId}` : `${mounted.kind}:${state.ctx?.name}`;
 }
 
 async function mountDurable() {
   // A closed or crashed writer's OPFS handles are released a little after its lock.
-  storage = await mountStorage(ctx.pyodide, { name: ctx.name, force: ctx.force, lockTimeoutMs: 20000 });
-  setStatus({ storage: storage.kind, persisted: storage.persisted });
+  const { pyodide, name, force } = context();
+  state.storage = await mountStorage(pyodide, { name, force, lockTimeoutMs: 20000 });
+  setStatus({ storage: state.storage.kind, persisted: state.storage.persisted });
 }
 
 /** @param {string | null} to @param {any} data */
 function postFrame(to, data) {
-  outgoing.push([to ?? null, data instanceof Uint8Array ? data.slice() : new Uint8Array(data)]);
+  state.outgoing.push([to ?? null, data instanceof Uint8Array ? data.slice() : new Uint8Array(data)]);
 }
 
 /** Post what Python sent, after storage says the writes behind it are durable. */
 async function sendOutgoing() {
-  if (tab.writer && storage?.afterCommit) await storage.afterCommit();
-  const frames = outgoing;
-  outgoing = [];
-  const meta = tab.writer ? { storage: storage?.kind, persisted: storage?.persisted } : {};
-  for (const [to, data] of frames) channel.post(to, data, meta);
+  if (state.tab.writer && state.storage?.afterCommit) await state.storage.afterCommit();
+  const frames = state.outgoing;
+  state.outgoing = [];
+  const meta = state.tab.writer ? { storage: state.storage?.kind, persisted: state.storage?.persisted } : {};
+  for (const [to, data] of frames) state.channel?.post(to, data, meta);
 }
 
 /** @param {string} json */
 function applyTabStatus(json) {
-  const before = tab;
-  tab = JSON.parse(json);
-  if (tab.acked !== before.acked || tab.unsaved === 0 || tab.writer) lastProgress = Date.now();
+  const before = state.tab;
+  state.tab = JSON.parse(json);
+  if (state.tab.acked !== before.acked || state.tab.unsaved === 0 || state.tab.writer) state.lastProgress = Date.now();
   const still = [];
-  for (const w of waiting) {
-    if (tab.writer || w.awaitAck <= tab.acked) postMessage(w.msg);
+  for (const w of state.waiting) {
+    if (state.tab.writer || w.awaitAck <= state.tab.acked) postMessage(w.msg);
     else still.push(w);
   }
-  waiting = still;
-  setStatus({ writer: tab.writer, tab: tabId, unsaved: inflight + tab.unsaved });
+  state.waiting = still;
+  setStatus({ writer: state.tab.writer, tab: tabId, unsaved: state.inflight + state.tab.unsaved });
 }
 
 function maybeReady() {
-  if (readyPosted || !(tab.writer || tab.synced)) return;
-  readyPosted = true;
-  postMessage({ type: "ready", versions, status: { ...status } });
+  if (state.readyPosted || !(state.tab.writer || state.tab.synced)) return;
+  state.readyPosted = true;
+  postMessage({ type: "ready", versions: state.versions, status: { ...state.status } });
 }
 
 /** @param {string} from @param {string | null} to @param {Uint8Array} data @param {any} meta */
 async function onTabFrame(from, to, data, meta) {
-  if (!engine) return;
-  if (!tab.writer && meta.storage && meta.storage !== status.storage) {
+  if (!state.engine) return;
+  if (!state.tab.writer && meta.storage && meta.storage !== state.status.storage) {
     setStatus({ storage: meta.storage, persisted: Boolean(meta.persisted) });
   }
   try {
-    applyTabStatus(glue.receive(engine, from, data, to !== null));
+    applyTabStatus(state.glue.receive(state.engine, from, data, to !== null));
   } finally {
     await sendOutgoing();
   }
@@ -219,7 +249,7 @@ async function onTabFrame(from, to, data, meta) {
 
 /** The writer lock is ours: the writer tab closed or died. Open the database and lead. */
 async function takeOver() {
-  clearInterval(helloTimer);
+  clearInterval(state.helloTimer);
   for (let attempt = 1; ; attempt++) {
     try {
       await mountDurable();
@@ -229,8 +259,8 @@ async function takeOver() {
       if (attempt >= 5) throw e;
     }
   }
-  const applied = glue.take_over(engine, storage.dbPath, logIdOf(storage), storage.flush ?? undefined, pragmasOf(storage));
-  applyTabStatus(engine.tab_status());
+  const applied = state.glue.take_over(state.engine, state.storage.dbPath, logIdOf(state.storage), state.storage.flush ?? undefined, pragmasOf(state.storage));
+  applyTabStatus(state.engine.tab_status());
   await sendOutgoing();
   await startRelay(); // relay sync (issue 7)
   console.info(`yloft: this tab is now the writer (${applied} own changes saved on take-over)`);
@@ -238,86 +268,77 @@ async function takeOver() {
 }
 
 // relay sync (issue 7) --------------------------------------------------------------
-/** @type {any} {space, token} from connect({relay}), or null: no relay sync */
-let relayOptions = null;
-/** @type {any} */
-let relay = null;
 /** Sync the (writer's) store with the relay space; status goes through setStatus. */
 async function startRelay() {
-  if (!relayOptions || relay) return;
+  if (!state.relayOptions || state.relay) return;
   const { startRelaySync } = await import("./relay-sync.js");
-  relay = await startRelaySync(ctx.pyodide, engine, relayOptions, {
-    name: ctx.name,
+  state.relay = await startRelaySync(context().pyodide, state.engine, state.relayOptions, {
+    name: context().name,
     setStatus,
-    run: (fn) => (queue = queue.then(fn).then(sendOutgoing).catch(reportError)),
-    beforeSend: async () => { if (storage?.afterCommit) await storage.afterCommit(); },
-    keepCursor: storage?.kind !== "memory",
-    onAwareness: (collection, docId, payload) =>
-      awarenessChannel?.postMessage({ kind: "update", collection, docId, payload, from: "relay" }),
-    onOnline: () => awarenessChannel?.postMessage({ kind: "announce", collection: "", docId: "", from: "relay" }),
+    run: (/** @type {() => any} */ fn) => (state.queue = state.queue.then(fn).then(sendOutgoing).catch(reportError)),
+    beforeSend: async () => { if (state.storage?.afterCommit) await state.storage.afterCommit(); },
+    keepCursor: state.storage?.kind !== "memory",
+    onAwareness: (/** @type {string} */ collection, /** @type {string} */ docId, /** @type {Uint8Array} */ payload) =>
+      state.awarenessChannel?.postMessage({ kind: "update", collection, docId, payload, from: "relay" }),
+    onOnline: () => state.awarenessChannel?.postMessage({ kind: "announce", collection: "", docId: "", from: "relay" }),
   });
 }
 
 // page documents (db.doc) -------------------------------------------------------------
-/** @type {Map<number, {updates: Uint8Array[], seq: number}>} page updates not yet applied */
-let docPending = new Map();
-let docScheduled = false;
 
 /**
  * Apply the page documents' updates that arrived since the last run, one commit per
  * document however many keystrokes they hold (typing never waits for storage).
  */
 async function applyDocUpdates() {
-  docScheduled = false;
-  const batches = docPending;
-  docPending = new Map();
+  state.docScheduled = false;
+  const batches = state.docPending;
+  state.docPending = new Map();
   for (const [link, batch] of batches) {
-    inflight += 1;
-    setStatus({ unsaved: inflight + tab.unsaved });
+    state.inflight += 1;
+    setStatus({ unsaved: state.inflight + state.tab.unsaved });
     try {
       const update = batch.updates.length === 1 ? batch.updates[0] : Y.mergeUpdates(batch.updates);
-      const reply = JSON.parse(glue.doc_update(engine, link, update));
+      const reply = JSON.parse(state.glue.doc_update(state.engine, link, update));
       const awaitAck = reply.await_ack ?? 0;
-      if (tab.writer && storage?.afterCommit) await storage.afterCommit();
+      if (state.tab.writer && state.storage?.afterCommit) await state.storage.afterCommit();
       const out = { type: "doc-saved", link, seq: batch.seq, ok: reply.ok, error: reply.error };
-      if (reply.ok && awaitAck > 0) waiting.push({ msg: out, awaitAck });
+      if (reply.ok && awaitAck > 0) state.waiting.push({ msg: out, awaitAck });
       else postMessage(out);
     } catch (e) {
       const err = /** @type {Error} */ (e);
       postMessage({ type: "doc-saved", link, seq: batch.seq, ok: false, error: { name: err.name, message: err.message } });
     } finally {
-      inflight -= 1;
+      state.inflight -= 1;
     }
   }
-  applyTabStatus(engine.tab_status());
+  applyTabStatus(state.engine.tab_status());
   await sendOutgoing();
 }
 
 /** @param {{link: number, seq: number, update: Uint8Array}} msg */
 function queueDocUpdate(msg) {
-  const batch = docPending.get(msg.link) ?? { updates: [], seq: 0 };
+  const batch = state.docPending.get(msg.link) ?? { updates: [], seq: 0 };
   batch.updates.push(msg.update);
   batch.seq = msg.seq;
-  docPending.set(msg.link, batch);
-  if (docScheduled) return;
-  docScheduled = true;
-  queue = queue.then(applyDocUpdates).catch(reportError);
+  state.docPending.set(msg.link, batch);
+  if (state.docScheduled) return;
+  state.docScheduled = true;
+  state.queue = state.queue.then(applyDocUpdates).catch(reportError);
 }
 
 // presence (awareness) -------------------------------------------------------------
 // Pages exchange presence among themselves on a BroadcastChannel; every engine worker
 // listens too, and the one holding the relay socket carries it to other devices.
-/** @type {BroadcastChannel | null} */
-let awarenessChannel = null;
 
 /** @param {string} name the database name (one channel per app database) */
 function startAwareness(name) {
-  awarenessChannel = new BroadcastChannel(`yloft-awareness:${name}`);
-  awarenessChannel.onmessage = (event) => {
+  state.awarenessChannel = new BroadcastChannel(`yloft-awareness:${name}`);
+  state.awarenessChannel.onmessage = (event) => {
     const m = event.data;
-    if (!relay || m?.from === "relay" || m?.kind !== "update") return;
+    if (!state.relay || m?.from === "relay" || m?.kind !== "update") return;
     if (typeof m.collection === "string" && typeof m.docId === "string" && m.payload instanceof Uint8Array) {
-      relay.sendAwareness(m.collection, m.docId, m.payload);
+      state.relay.sendAwareness(m.collection, m.docId, m.payload);
     }
   };
 }
@@ -336,47 +357,45 @@ function reportError(e) {
  * @param {{id: number, method: string, args: any[]}} msg
  */
 async function handle(msg) {
-  if (!engine) throw new Error("the engine is not ready");
-  inflight += 1;
-  setStatus({ unsaved: inflight + tab.unsaved });
+  if (!state.engine) throw new Error("the engine is not ready");
+  state.inflight += 1;
+  setStatus({ unsaved: state.inflight + state.tab.unsaved });
   try {
-    const reply = JSON.parse(engine.handle(JSON.stringify({ method: msg.method, args: msg.args })));
+    const reply = JSON.parse(state.engine.handle(JSON.stringify({ method: msg.method, args: msg.args })));
     const awaitAck = reply.await_ack ?? 0;
     delete reply.await_ack;
-    if (tab.writer && storage?.afterCommit) await storage.afterCommit();
+    if (state.tab.writer && state.storage?.afterCommit) await state.storage.afterCommit();
     const out = { type: "reply", id: msg.id, ...reply };
-    if (awaitAck > 0) waiting.push({ msg: out, awaitAck });
+    if (awaitAck > 0) state.waiting.push({ msg: out, awaitAck });
     else postMessage(out);
   } finally {
-    inflight -= 1;
-    applyTabStatus(engine.tab_status());
+    state.inflight -= 1;
+    applyTabStatus(state.engine.tab_status());
     await sendOutgoing();
   }
 }
 
-/** @type {Promise<void>} */
-let queue = Promise.resolve();
 
 // For tests and diagnostics (Playwright: page.workers[0].evaluate("yloftTabs()")).
-/** @type {any} */ (self).yloftTabs = () => ({ status: { ...status }, tab, waiting: waiting.length, outgoing: outgoing.length, ready: readyPosted });
+/** @type {any} */ (self).yloftTabs = () => ({ status: { ...state.status }, tab: state.tab, waiting: state.waiting.length, outgoing: state.outgoing.length, ready: state.readyPosted });
 
 self.onmessage = (event) => {
   const msg = event.data;
   if (msg.type === "init") {
-    queue = start(msg.options ?? {}).catch((e) => {
+    state.queue = start(msg.options ?? {}).catch((e) => {
       const err = /** @type {Error} */ (e);
       setStatus({ error: err.message });
       postMessage({ type: "fatal", name: err.name, message: String(err.message ?? err) });
     });
   } else if (msg.type === "doc-update") {
-    if (!engine) {
+    if (!state.engine) {
       postMessage({ type: "doc-saved", link: msg.link, seq: msg.seq, ok: false, error: { name: "Error", message: "the engine is not ready" } });
     } else {
       queueDocUpdate(msg);
     }
   } else if (msg.type === "call") {
     // One request at a time, in order: Python runs single-threaded anyway.
-    queue = queue.then(() => handle(msg)).catch((e) => {
+    state.queue = state.queue.then(() => handle(msg)).catch((e) => {
       const err = /** @type {Error} */ (e);
       setStatus({ error: err.message });
       postMessage({ type: "reply", id: msg.id, ok: false, error: { name: err.name, message: err.message } });

@@ -90,7 +90,7 @@ export function createVolumeFS(FS, ERRNO, volume, onError = () => {}) {
     return file;
   };
 
-  /** @param {any} node */
+  /** @param {any} node @param {number} size */
   const attrs = (node, size) => ({
     dev: 7,
     ino: node.id,
@@ -134,7 +134,10 @@ export function createVolumeFS(FS, ERRNO, volume, onError = () => {}) {
   };
 
   const fileStreamOps = {
-    /** @param {any} stream @param {Uint8Array} buffer */
+    /**
+     * @param {any} stream @param {Uint8Array} buffer
+     * @param {number} offset @param {number} length @param {number} position
+     */
     read(stream, buffer, offset, length, position) {
       try {
         return fileOf(stream.node).read(bytesOf(buffer, offset, length), position);
@@ -142,7 +145,10 @@ export function createVolumeFS(FS, ERRNO, volume, onError = () => {}) {
         return fail(e);
       }
     },
-    /** @param {any} stream @param {Uint8Array} buffer */
+    /**
+     * @param {any} stream @param {Uint8Array} buffer
+     * @param {number} offset @param {number} length @param {number} position
+     */
     write(stream, buffer, offset, length, position) {
       if (!length) return 0;
       try {
@@ -153,7 +159,7 @@ export function createVolumeFS(FS, ERRNO, volume, onError = () => {}) {
         return fail(e);
       }
     },
-    /** @param {any} stream */
+    /** @param {any} stream @param {number} offset @param {number} whence */
     llseek(stream, offset, whence) {
       let position = offset;
       if (whence === 1) position += stream.position;
@@ -247,7 +253,7 @@ export function createVolumeFS(FS, ERRNO, volume, onError = () => {}) {
       root.contents = {}; // where MEMFS.createNode files the in-memory -shm nodes
       root.node_ops = dirNodeOps;
       root.stream_ops = {
-        /** @param {any} stream */
+        /** @param {any} stream @param {number} offset @param {number} whence */
         llseek(stream, offset, whence) {
           const position = whence === 1 ? stream.position + offset : offset;
           if (position < 0) throw new FS.ErrnoError(ERRNO.EINVAL);

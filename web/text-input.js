@@ -63,8 +63,9 @@ export function bindTextInput(field, ytext, { captureTimeout = 500 } = {}) {
     if (document.activeElement === field) field.setSelectionRange(selStart, selEnd);
   };
 
-  /** @param {KeyboardEvent} event */
-  const onKey = (event) => {
+  /** @param {Event} e */
+  const onKey = (e) => {
+    const event = /** @type {KeyboardEvent} */ (e);
     if (!(event.ctrlKey || event.metaKey) || event.altKey) return;
     const key = event.key.toLowerCase();
     if (key === "z" && !event.shiftKey) {
