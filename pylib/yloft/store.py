@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from . import _sql
+from . import _feed, _sql
 from ._entry import Entry, Frame, check_id
 from ._rows import RowSQL, sync_row
 from ._updates import covers
@@ -50,7 +50,7 @@ from .live import LiveQueries, Rows, Subscription
 from .schema import CollectionSchema, check_collection_name, plan_migration, quote
 
 UpdateHook = Callable[[str, str, bytes, "str | None"], object]
-Change = tuple[int, str, str, bytes]
+Change = _feed.Change
 
 _READ_TAG = "\n-- yloft:read"
 _LOG_TABLES = frozenset({"_yloft_docs", "_yloft_updates"})
@@ -154,6 +154,18 @@ class Store:
     def _check_open(self) -> None:
         if self._closed:
             raise StoreClosedError("this Store is closed; open a new Store(path)")
+
+    def _settled(self) -> sqlite3.Connection:
+        """The connection, once every write of the open transaction is in SQLite.
+
+        THE "flush before a read" rule: every read of SQLite goes through here, so
+        what the open transaction wrote so far (kept in memory until a read or the
+        COMMIT needs it) is visible to the read.
+        """
+        self._check_open()
+        if self._dirty:
+            self._flush()
+        return self._con
 
     # -- collections --------------------------------------------------------------
 
@@ -779,7 +791,7 @@ class Store:
             "UPDATE _yloft_docs SET snapshot = ?, snap_seq = ? WHERE key = ?",
             (new_snapshot, last, key),
         )
-        floor = min(last, self._feed_floor())
+        floor = min(last, _feed.floor(con))
         con.execute("DELETE FROM _yloft_updates WHERE doc = ? AND seq <= ?", (key, floor))
         entry.log_count = 0
         entry.log_bytes = 0
@@ -793,11 +805,7 @@ class Store:
                 self._compact(entry.key, entry)
                 frame.written |= _LOG_TABLES
 
-    # -- change feed -------------------------------------------------------------------
-
-    def _feed_floor(self) -> int:
-        row = self._con.execute("SELECT value FROM _yloft_meta WHERE key = 'feed_floor'").fetchone()
-        return 0 if row is None else int(row[0])
+    # -- change feed and sync bookkeeping (the SQL lives in _feed) ------------------
 
     def changes(
         self, since: int = 0, *, local_only: bool = False, limit: int | None = None
@@ -817,21 +825,57 @@ class Store:
             [('notes', True)]
             >>> store.close()
         """
-        self._check_open()
-        if self._dirty:
-            self._flush()
-        sql = (
-            "SELECT u.seq, d.collection, d.id, u.data FROM _yloft_updates u"
-            " JOIN _yloft_docs d ON d.key = u.doc WHERE u.seq > ?"
-        )
+        con = self._settled()
         if local_only:
-            sql += " AND u.origin IS NULL"
-        sql += " ORDER BY u.seq"
-        params: list[int] = [max(int(since), self._feed_floor())]
-        if limit is not None:
-            sql += " LIMIT ?"
-            params.append(int(limit))
-        return [(int(s), str(c), str(i), bytes(u)) for s, c, i, u in self._con.execute(sql, params)]
+            return _feed.local(con, since, limit)
+        return _feed.changes(con, since, limit=limit)
+
+    def changes_to_send(self, since: int = 0, *, limit: int | None = None) -> list[Change]:
+        """The updates after ``since`` that a relay must get from this store.
+
+        Everything except what the relay itself delivered (origin ``"relay"``): the
+        store's own edits and those its replica tabs pushed (origin ``"tab:…"``).
+
+        Example:
+            >>> store = Store(":memory:")
+            >>> notes = store.collection("notes", {})
+            >>> mine = notes.create()
+            >>> notes.apply_update("x" * 32, notes.get_update(mine), origin="relay")
+            >>> [d == mine for _, _, d, _ in store.changes_to_send()]
+            [True]
+            >>> store.close()
+        """
+        return _feed.to_send(self._settled(), since, limit)
+
+    def feed_floor(self) -> int:
+        """The seq at or below which :meth:`changes` returns nothing (trimmed)."""
+        return _feed.floor(self._settled())
+
+    def feed_head(self) -> int:
+        """The newest seq of the change feed (0 for a new store)."""
+        return _feed.head(self._settled())
+
+    def document_seqs(self) -> list[tuple[int, str, str]]:
+        """``(newest seq, collection, doc_id)`` of every stored document, oldest first."""
+        return _feed.doc_seqs(self._settled())
+
+    def sync_cursor(self, name: str) -> str | None:
+        """The sync cursor saved under ``name`` with :meth:`save_sync_cursor`, or None."""
+        return _feed.cursor(self._settled(), name)
+
+    def save_sync_cursor(self, name: str, value: str) -> None:
+        """Save a sync cursor; inside :meth:`atomic` it commits with the updates it covers.
+
+        Example:
+            >>> store = Store(":memory:")
+            >>> with store.atomic():
+            ...     store.save_sync_cursor("relay:team", '{"last_seq": 3}')
+            >>> store.sync_cursor("relay:team")
+            '{"last_seq": 3}'
+            >>> store.close()
+        """
+        with self._write():
+            _feed.save_cursor(self._con, name, value)
 
     def trim_changes(self, upto: int) -> None:
         """Say that feed entries up to ``upto`` were consumed; frees their space.
@@ -840,16 +884,7 @@ class Store:
         log rows that compaction already folded into snapshots are deleted.
         """
         with self._write() as frame:
-            floor = max(int(upto), self._feed_floor())
-            self._con.execute(
-                "INSERT OR REPLACE INTO _yloft_meta (key, value) VALUES ('feed_floor', ?)",
-                (str(floor),),
-            )
-            self._con.execute(
-                "DELETE FROM _yloft_updates WHERE seq <= ? AND seq <="
-                " (SELECT snap_seq FROM _yloft_docs WHERE key = _yloft_updates.doc)",
-                (floor,),
-            )
+            _feed.trim(self._con, upto)
             frame.written |= _LOG_TABLES
 
     def on_update(self, hook: UpdateHook) -> Callable[[], None]:
@@ -879,14 +914,13 @@ class Store:
         if not isinstance(sql, str):
             raise QueryError(f"SQL must be a str, not {type(sql).__name__}")
         tagged = sql.rstrip() + _READ_TAG
-        if self._dirty:
-            self._flush()
+        con = self._settled()
         guard = self._guard
         guard.read_only = True
         guard.tables = set()
         guard.denied = []
         try:
-            cur = self._con.execute(tagged, params)
+            cur = con.execute(tagged, params)
             names = [d[0] for d in cur.description or ()]
             rows = [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
         except sqlite3.Error as exc:
@@ -938,10 +972,7 @@ class Store:
 
     def dump(self) -> list[str]:
         """Every row of the database as SQL text (for tests and debugging)."""
-        self._check_open()
-        if self._dirty:
-            self._flush()
-        return _sql.dump(self._con)
+        return _sql.dump(self._settled())
 
 
 def _merged(updates: list[bytes]) -> bytes:
