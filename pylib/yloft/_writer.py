@@ -22,8 +22,8 @@ from contextlib import contextmanager
 from typing import Any
 
 from ._cached import CREATED, CachedDoc, Stage
+from ._compaction import compact
 from ._doccache import DocCache, Ident
-from ._feed import floor
 from ._rows import RowSQL, sync_row
 from ._updates import covers
 from .crdt import merge_updates
@@ -391,7 +391,7 @@ class Writer:
         log: list[tuple[int, str | None, bytes]] = []
         events = self.frames[-1].events
         inserts: dict[RowSQL, list[tuple[Any, ...]]] = {}
-        compact: list[CachedDoc] = []
+        to_compact: list[CachedDoc] = []
         epoch = self.cache.epoch
         for schema, ident, cached, new in docs:
             key = cached.key
@@ -423,7 +423,7 @@ class Writer:
             cached.undeleted = not deleted
             cached.epoch = epoch  # in step with the database as of this write
             if cached.log_count >= self.max_log_entries or cached.log_bytes >= self.max_log_bytes:
-                compact.append(cached)
+                to_compact.append(cached)
         if minted_rows:
             con.executemany(
                 "INSERT INTO _yloft_docs (key, collection, id, deleted) VALUES (?, ?, ?, ?)",
@@ -432,8 +432,8 @@ class Writer:
         con.executemany("INSERT INTO _yloft_updates (doc, origin, data) VALUES (?, ?, ?)", log)
         for sql, rows in inserts.items():
             sql.insert_many(con, rows)
-        for cached in compact:
-            self.compact(cached)
+        for cached in to_compact:
+            compact(con, cached)
 
     def _insert_doc(self, ident: Ident, cached: CachedDoc, top: int) -> tuple[CachedDoc, bool]:
         """Give a new document its ``_yloft_docs`` row; (cached, still new).
@@ -459,36 +459,6 @@ class Writer:
         if sql is None:
             sql = self._row_sqls[schema] = RowSQL(schema)
         return sql
-
-    def compact(self, cached: CachedDoc) -> None:
-        """Fold a stored document's log rows into its snapshot."""
-        key = cached.key
-        assert key is not None
-        con = self.con
-        snapshot, snap_seq = con.execute(
-            "SELECT snapshot, snap_seq FROM _yloft_docs WHERE key = ?", (key,)
-        ).fetchall()[0]
-        rows = con.execute(
-            "SELECT seq, data FROM _yloft_updates WHERE doc = ? AND seq > ? ORDER BY seq",
-            (key, snap_seq),
-        ).fetchall()
-        if not rows:
-            return
-        parts = ([snapshot] if snapshot is not None else []) + [d for _, d in rows]
-        state = cached.doc.get_state()
-        if all(covers(state, part) for part in parts):
-            new_snapshot = cached.doc.get_update()
-        else:  # some structs wait for missing dependencies: keep them, merged
-            new_snapshot = merge_updates(*parts)
-        last = rows[-1][0]
-        con.execute(
-            "UPDATE _yloft_docs SET snapshot = ?, snap_seq = ? WHERE key = ?",
-            (new_snapshot, last, key),
-        )
-        upto = min(last, floor(con))
-        con.execute("DELETE FROM _yloft_updates WHERE doc = ? AND seq <= ?", (key, upto))
-        cached.log_count = 0
-        cached.log_bytes = 0
 
 
 def _merged(updates: list[bytes]) -> bytes:

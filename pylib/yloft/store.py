@@ -29,9 +29,10 @@ from typing import Any
 
 from . import _feed, _sql
 from ._cached import CachedDoc
+from ._compaction import compact
 from ._doccache import DocCache
 from ._ids import check_id
-from ._rows import sync_row
+from ._migrate import migrate
 from ._writer import LOG_TABLES, Frame, Writer
 from .collection import Collection
 from .errors import (
@@ -41,9 +42,8 @@ from .errors import (
     SchemaError,
     UnknownCollectionError,
 )
-from .extract import Extracted, extract
 from .live import LiveQueries, Rows, Subscription
-from .schema import CollectionSchema, check_collection_name, plan_migration, quote
+from .schema import CollectionSchema, check_collection_name
 
 UpdateHook = Callable[[str, str, bytes, "str | None"], object]
 Change = _feed.Change
@@ -220,68 +220,9 @@ class Store:
         return None if row is None else CollectionSchema.from_json(name, row[0])
 
     def _migrate(self, old: CollectionSchema | None, new: CollectionSchema) -> None:
-        plan = plan_migration(old, new)
-        con = self._con
         with self._writer.transaction() as frame:
-            self._writer.flush()
-            if old is None:
-                clash = con.execute(
-                    "SELECT name FROM sqlite_master WHERE name IN (?, ?)",
-                    (new.name, new.fts_table),
-                ).fetchone()
-                if clash is not None:
-                    raise SchemaError(
-                        f"the database already has a table {clash[0]!r} that is not a yloft "
-                        "collection; pick another collection name"
-                    )
-            if plan.rebuild:
-                if old is not None:
-                    con.execute(f"DROP TABLE IF EXISTS {quote(old.fts_table)}")
-                    con.execute(f"DROP TABLE IF EXISTS {quote(old.name)}")
-                for stmt in new.create_sql():
-                    con.execute(stmt)
-                self._backfill(new, None)
-            else:
-                for col in plan.drop_index:
-                    con.execute(f"DROP INDEX IF EXISTS {quote(new.index_name(col))}")
-                fields = dict(new.fields)
-                for col in plan.add:
-                    con.execute(
-                        f"ALTER TABLE {quote(new.name)} ADD COLUMN {quote(col)} "
-                        f"{fields[col].sql_type}"
-                    )
-                if plan.add:
-                    self._backfill(new, plan.add)
-                for col in plan.add_index:
-                    con.execute(new.create_index_sql(col))
-            con.execute(
-                "INSERT OR REPLACE INTO _yloft_meta (key, value) VALUES (?, ?)",
-                (f"collection:{new.name}", new.to_json()),
-            )
-            frame.written |= new.tables()
-            if old is not None:
-                frame.written |= old.tables()
-            self._cache.clear()  # cached rows have the old shape
+            frame.written |= migrate(self._writer, old, new)
         self._read_tables.clear()
-
-    def _backfill(self, schema: CollectionSchema, columns: Sequence[str] | None) -> None:
-        docs = self._con.execute(
-            "SELECT key, id FROM _yloft_docs WHERE collection = ? AND deleted = 0 ORDER BY key",
-            (schema.name,),
-        ).fetchall()
-        for key, doc_id in docs:
-            cached = self._cache.load(key)
-            extracted = extract(cached.doc, schema)
-            if columns is None:
-                sync_row(
-                    self._con, self._writer.row_sql(schema), key, _row_of(doc_id, extracted), ()
-                )
-            elif not extracted.deleted:
-                sets = ", ".join(f"{quote(c)} = ?" for c in columns)
-                self._con.execute(
-                    f"UPDATE {quote(schema.name)} SET {sets} WHERE rowid = ?",
-                    (*(extracted.values[c] for c in columns), key),
-                )
 
     def _collection(self, name: str) -> Collection:
         if not isinstance(name, str):
@@ -371,7 +312,7 @@ class Store:
         with self._writer.transaction() as frame:
             cached = self._writer.find(coll.name, check_id(doc_id), keep=False)
             if cached is not None and cached.key is not None:
-                self._writer.compact(cached)
+                compact(self._con, cached)
                 frame.written |= LOG_TABLES
 
     # -- change feed and sync bookkeeping (the SQL lives in _feed) ------------------
@@ -542,10 +483,3 @@ class Store:
     def dump(self) -> list[str]:
         """Every row of the database as SQL text (for tests and debugging)."""
         return _sql.dump(self._settled())
-
-
-def _row_of(doc_id: str, extracted: Extracted) -> tuple[Any, ...]:
-    """The collection row of an extraction (``()`` for a deleted document)."""
-    if extracted.deleted:
-        return ()
-    return (doc_id, *extracted.values.values(), extracted.created_at, extracted.updated_at)
