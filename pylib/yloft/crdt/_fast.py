@@ -156,6 +156,8 @@ def _yjs_fast() -> tuple[Any, Any]:
     import yjs  # type: ignore[import-not-found]
     import yloft_js  # type: ignore[import-not-found]  # _yjs/yjs_helpers.js
 
+    from ._yjs._core import core_of
+
     helpers = yloft_js.fastHelpers(yjs)
     read_js, write_js = helpers.read, helpers.write
     specs: dict[Roots, str] = {}
@@ -165,14 +167,16 @@ def _yjs_fast() -> tuple[Any, Any]:
         spec = specs.get(roots)
         if spec is None:
             spec = specs[roots] = json.dumps([[n, letter[k]] for n, k in roots])  # type: ignore[index]
-        doc._flush()  # batched Map sets first
-        trees = json.loads(read_js(doc._ydoc, spec))
+        core = core_of(doc)
+        core.flush()  # batched Map sets first
+        trees = json.loads(read_js(core.ydoc, spec))
         return _walk(trees, paths)
 
     def write_map(doc: Any, name: str, items: Mapping[str, object]) -> None:
         with doc.transaction():
-            doc._flush()
-            write_js(doc._ydoc, name, json.dumps(items))
+            core = core_of(doc)
+            core.flush()
+            write_js(core.ydoc, name, json.dumps(items))
 
     return read_paths, write_map
 

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 from typing import Any, Generic, TypeVar
 
 from . import _js
-from ._base import BaseEvent, BaseType, Subscription, type_for_kind
+from ._base import BaseEvent, BaseType, Subscription, integrate, new_js, type_for_kind
 from ._values import from_js_plain, json_ready, to_js_value
 
 T = TypeVar("T")
@@ -49,9 +49,9 @@ class Array(BaseType, Generic[T]):
                     _js.array_insert(yarray, index, to_js_value(run))
                     index += len(run)
                     run = []
-                child = value._new_js()
+                child = new_js(value)
                 _js.array_insert(yarray, index, _js.Y_list(child))
-                value._integrate_and_init(self.doc, child)
+                integrate(value, self.doc, child)
                 index += 1
             else:
                 run.append(value)

@@ -7,6 +7,7 @@ from typing import Any
 
 from . import _js
 from ._base import BaseEvent, BaseType, Subscription, type_for_kind
+from ._core import core_of
 from ._values import to_js_value
 
 
@@ -135,12 +136,12 @@ class Text(BaseType):
         """Insert ``value`` at ``index`` (past the end appends), with optional attributes."""
         ytext = self._writable()
         _check_u32(index)
-        doc = self.doc
+        core = core_of(self.doc)
         js_attrs = None if attrs is None else to_js_value(attrs)
         # One Yjs call is one Yjs transaction: no need to open one around it.
         _js.text_insert(ytext, index, value, js_attrs)
-        if doc._txn is None:
-            doc._raise_observer_errors()
+        if core.txn is None:
+            core.raise_observer_errors()
 
     def format(self, start: int, stop: int, attrs: dict[str, Any]) -> None:
         """Apply formatting ``attrs`` to the characters in ``[start, stop)``."""
