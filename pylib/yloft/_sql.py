@@ -81,45 +81,26 @@ _UPDATE = 23
 _OK = 0
 _DENY = 1
 
-_READ_ONLY_PRAGMAS = frozenset(
-    {
-        "table_info",
-        "table_xinfo",
-        "table_list",
-        "index_list",
-        "index_info",
-        "index_xinfo",
-        "foreign_key_list",
-        "compile_options",
-        "data_version",
-        "page_count",
-        "page_size",
-        "freelist_count",
-        "function_list",
-        "pragma_list",
-        "collation_list",
-        "database_list",
-        "user_version",
-        "schema_version",
-        "application_id",
-        "encoding",
-        "integrity_check",
-        "quick_check",
-    }
-)
+#: Read-only pragmas that take an argument (a table, an index, a check's limit).
 _SETTABLE_READ_PRAGMAS = frozenset(
-    {
-        "table_info",
-        "table_xinfo",
-        "table_list",
-        "index_list",
-        "index_info",
-        "index_xinfo",
-        "foreign_key_list",
-        "integrity_check",
-        "quick_check",
-    }
+    {"table_info", "table_xinfo", "table_list", "index_list", "index_info", "index_xinfo"}
+    | {"foreign_key_list", "integrity_check", "quick_check"}
 )
+_READ_ONLY_PRAGMAS = _SETTABLE_READ_PRAGMAS | {
+    "compile_options",
+    "data_version",
+    "page_count",
+    "page_size",
+    "freelist_count",
+    "function_list",
+    "pragma_list",
+    "collation_list",
+    "database_list",
+    "user_version",
+    "schema_version",
+    "application_id",
+    "encoding",
+}
 _SCHEMA_TABLES = frozenset({"sqlite_master", "sqlite_schema", "sqlite_temp_master"})
 
 

@@ -71,16 +71,14 @@ class Writer:
         cache: DocCache,
         on_commit: Callable[[], object] | None,
         after_commit: Callable[[Frame], None],
-        *,
-        max_log_entries: int,
-        max_log_bytes: int,
     ) -> None:
         self.con = con
         self.cache = cache
         self.on_commit = on_commit
         self.after_commit = after_commit
-        self.max_log_entries = max_log_entries
-        self.max_log_bytes = max_log_bytes
+        #: Compaction limits: log rows since the snapshot, and their bytes.
+        self.max_log_entries = 200
+        self.max_log_bytes = 256 * 1024
         self.closed = False
         self.frames: list[Frame] = []
         # Documents recorded in the open transaction whose updates, row and FTS entry

@@ -28,7 +28,6 @@ from contextlib import contextmanager
 from typing import Any
 
 from . import _feed, _sql
-from ._cached import CachedDoc
 from ._compaction import compact
 from ._doccache import DocCache
 from ._ids import check_id
@@ -87,10 +86,9 @@ class Store:
         self._collections: dict[str, Collection] = {}
         self._read_tables: dict[str, frozenset[str]] = {}
         self._cache = DocCache(self._con, cache_size)
-        self._writer = Writer(
-            self._con, self._cache, on_commit, self._announce,
-            max_log_entries=max_log_entries, max_log_bytes=max_log_bytes,
-        )  # fmt: skip
+        self._writer = Writer(self._con, self._cache, on_commit, self._announce)
+        self.max_log_entries = max_log_entries
+        self.max_log_bytes = max_log_bytes
         try:
             self._init_layout()
         except BaseException:
@@ -295,16 +293,10 @@ class Store:
                 errors,
             ) from errors[0]
 
-    def _persist(
-        self,
-        schema: CollectionSchema,
-        doc_id: str,
-        cached: CachedDoc,
-        update: bytes,
-        origin: str | None,
-    ) -> None:
-        """Record ``update`` of a document (see :meth:`Writer.persist`)."""
-        self._writer.persist(schema, doc_id, cached, update, origin)
+    @property
+    def _persist(self) -> Callable[..., None]:
+        """:meth:`Writer.persist` (tests record a write directly through it)."""
+        return self._writer.persist
 
     def compact(self, collection: str, doc_id: str) -> None:
         """Fold one document's pending updates into its snapshot now."""

@@ -203,6 +203,25 @@ def get_root(value: BaseType, name: str, doc: Doc[Any]) -> Any:
     return value._get_root(name, doc)
 
 
+def slice_bounds(key: slice, length: int) -> tuple[int, int]:
+    """``(start, stop)`` of a slice as pycrdt takes it (no step, no negative bounds)."""
+    if key.step is not None:
+        raise RuntimeError("Step not supported")
+    if key.start is None:
+        start = 0
+    elif key.start < 0:
+        raise RuntimeError("Negative start not supported")
+    else:
+        start = key.start
+    if key.stop is None:
+        stop = length
+    elif key.stop < 0:
+        raise RuntimeError("Negative stop not supported")
+    else:
+        stop = key.stop
+    return start, stop
+
+
 def new_js(value: BaseType) -> Any:
     """A new, empty Yjs type of ``value``'s class (to insert into a parent)."""
     return value._new_js()
@@ -242,6 +261,16 @@ class BaseEvent:
 
     def _fields(self) -> tuple[str, ...]:
         raise NotImplementedError
+
+
+class DeltaEvent(BaseEvent):
+    """A change of a sequence (text or array): ``target``, ``delta``, ``path``."""
+
+    __slots__ = ("delta",)
+    delta: list[dict[str, Any]]
+
+    def _fields(self) -> tuple[str, ...]:
+        return ("target", "delta", "path", "transaction")
 
 
 def make_event(js_event: Any, doc: Doc[Any], txn: ReadTransaction) -> BaseEvent:

@@ -99,12 +99,7 @@ class ReadTransaction(Transaction):
             self._core.txn = self
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc_val: BaseException | None,
-        exc_tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc: object) -> None:
         self._leases -= 1
         if self._leases == 0:
             self._core.txn = self._previous
