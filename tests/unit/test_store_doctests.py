@@ -14,6 +14,7 @@ MODULES = [
     "yloft.extract",
     "yloft.live",
     "yloft._updates",
+    "yloft.sync.session",
 ]
 
 
