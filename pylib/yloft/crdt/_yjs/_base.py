@@ -104,7 +104,9 @@ class BaseType:
 
     def _writable(self) -> Any:
         """The Yjs type, after checking that a write is allowed now."""
-        core = core_of(self.doc)
+        if self._core is None:
+            raise RuntimeError("Not integrated in a document yet")
+        core = self._core
         forbid_read_transaction(core.txn)
         if core.pending_map is not None:
             core.flush()

@@ -10,7 +10,6 @@ document, so the hot paths pay one attribute lookup, not a call.
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
-from weakref import WeakKeyDictionary
 
 from pyodide.ffi import to_js  # type: ignore[import-not-found]
 
@@ -18,8 +17,6 @@ from . import _js
 
 if TYPE_CHECKING:
     from ._transaction import Transaction
-
-_cores: WeakKeyDictionary[Any, DocCore] = WeakKeyDictionary()
 
 
 class DocCore:
@@ -86,12 +83,17 @@ class DocCore:
             raise ExceptionGroup("Observer callback error", exceptions)
 
 
-def attach(doc: Any, ydoc: Any) -> DocCore:
-    """Give ``doc`` its core (called once, by ``Doc.__init__``)."""
-    core = _cores[doc] = DocCore(ydoc)
-    return core
+class HasCore:
+    """The base of ``Doc``: this module owns its ``_core`` attribute."""
+
+    _core: DocCore
+
+    def _attach(self, ydoc: Any) -> DocCore:
+        """Give this document its core (called once, by ``Doc.__init__``)."""
+        self._core = core = DocCore(ydoc)
+        return core
 
 
-def core_of(doc: Any) -> DocCore:
+def core_of(doc: HasCore) -> DocCore:
     """The core of ``doc``."""
-    return _cores[doc]
+    return doc._core

@@ -9,7 +9,7 @@ from pyodide.ffi import JsException, create_proxy, to_js  # type: ignore[import-
 
 from . import _js
 from ._base import BaseType, Subscription, get_root, integrate, type_for_kind
-from ._core import attach
+from ._core import HasCore
 from ._transaction import Transaction, forbid_read_transaction
 from ._update import encode_delete_set, encode_state_vector
 
@@ -50,7 +50,7 @@ class TransactionEvent:
         return self._js_txn
 
 
-class Doc(Generic[T]):
+class Doc(HasCore, Generic[T]):
     """A shared document holding named root types (Map, Text, Array).
 
     Example:
@@ -85,7 +85,7 @@ class Doc(Generic[T]):
         if client_id is not None:
             ydoc.clientID = client_id
         _js.track_texts(ydoc)
-        self._core = attach(self, ydoc)
+        self._attach(ydoc)
         self._ydoc = ydoc  # the Y.Doc, for tests and debugging (the engine uses the core)
         self._subscriptions: list[Subscription] = []
         for k, v in (init or {}).items():

@@ -78,7 +78,7 @@ class Map(BaseType, Generic[T]):
     def __delitem__(self, key: str) -> None:
         ymap = self._writable()
         self._check_key(key)
-        core = core_of(self.doc)
+        core = core_of(self.doc)  # raises when not integrated
         _js.map_delete(ymap, key)  # one Yjs call: one transaction if none is open
         if core.txn is None:
             core.raise_observer_errors()

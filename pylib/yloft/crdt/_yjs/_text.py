@@ -122,7 +122,7 @@ class Text(BaseType):
         """Insert ``value`` at ``index`` (past the end appends), with optional attributes."""
         ytext = self._writable()
         _check_u32(index)
-        core = core_of(self.doc)
+        core = core_of(self.doc)  # raises when not integrated
         js_attrs = None if attrs is None else to_js_value(attrs)
         # One Yjs call is one Yjs transaction: no need to open one around it.
         _js.text_insert(ytext, index, value, js_attrs)
