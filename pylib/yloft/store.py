@@ -21,13 +21,14 @@ Example:
 
 from __future__ import annotations
 
+import logging
 import os
 import sqlite3
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from . import _feed, _sql
+from . import _feed, _held, _sql
 from ._compaction import compact
 from ._doccache import DocCache
 from ._ids import check_id
@@ -37,13 +38,13 @@ from .collection import Collection
 from .errors import (
     CallbackError,
     QueryError,
-    ReadOnlyQueryError,
     SchemaError,
     UnknownCollectionError,
 )
 from .live import LiveQueries, Rows, Subscription
 from .schema import CollectionSchema, check_collection_name
 
+log = logging.getLogger("yloft.store")
 UpdateHook = Callable[[str, str, bytes, "str | None"], object]
 Change = _feed.Change
 
@@ -201,7 +202,36 @@ class Store:
             return existing
         coll = Collection(self, schema, self._writer)
         self._collections[name] = coll
+        if _held.held(self._con, name):  # updates that waited for this declaration
+            with self._writer.transaction():
+                _held.apply_to(coll, self._con)
         return coll
+
+    def hold_update(
+        self, collection: str, doc_id: str, update: bytes, *, origin: str | None = None
+    ) -> None:
+        """Keep an update for a collection not declared yet; it applies once it is.
+
+        Sync uses this for updates a newer version of the app made, so that declaring
+        the collection later still gets the whole collection. A declared collection
+        applies the update at once (as :meth:`apply_update`).
+
+        Example:
+            >>> from yloft import Field
+            >>> store = Store(":memory:")
+            >>> peer = Store(":memory:")
+            >>> tid = peer.collection("tasks", {}).create()
+            >>> store.hold_update("tasks", tid, peer.get_update("tasks", tid))
+            >>> store.collection("tasks", {"t": Field("m.t", str)}).ids() == [tid]
+            True
+            >>> peer.close(); store.close()
+        """
+        name = check_collection_name(collection)
+        if name in self._collections or self._stored_schema(name) is not None:
+            self.apply_update(name, doc_id, update, origin=origin)
+            return
+        with self._writer.transaction():
+            _held.hold(self._con, name, check_id(doc_id), update, origin)
 
     def collections(self) -> list[str]:
         """Names of every collection declared in this database."""
@@ -416,26 +446,8 @@ class Store:
         if not isinstance(sql, str):
             raise QueryError(f"SQL must be a str, not {type(sql).__name__}")
         tagged = sql.rstrip() + _READ_TAG
-        con = self._settled()
         guard = self._guard
-        guard.read_only = True
-        guard.tables = set()
-        guard.denied = []
-        try:
-            cur = con.execute(tagged, params)
-            names = [d[0] for d in cur.description or ()]
-            rows = [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
-        except sqlite3.Error as exc:
-            if guard.denied:
-                raise ReadOnlyQueryError(
-                    f"query refused: it would change the database ({guard.denied[0]}); "
-                    "store.query/subscribe only read — change data through collections"
-                ) from exc
-            raise QueryError(f"query failed: {exc}; check the SQL and its parameters") from exc
-        except (ValueError, TypeError, OverflowError) as exc:
-            raise QueryError(f"query failed: {exc}; check the SQL parameters") from exc
-        finally:
-            guard.read_only = False
+        rows = guard.read(self._settled(), tagged, params)
         tables = self._read_tables.get(tagged, frozenset()) | guard.tables
         self._read_tables[tagged] = frozenset(tables)
         return rows, frozenset(tables)

@@ -34,7 +34,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from .._feed import RELAY_ORIGIN
-from ..errors import TransactionAbortedError, YloftError
+from ..errors import TransactionAbortedError, UnknownCollectionError, YloftError
 from . import protocol as p
 from .client import RelayClient, SyncState
 
@@ -65,16 +65,20 @@ def parse_state(text: str) -> SyncState:
 def apply_relay_updates(store: Store, updates: Iterable[p.Entry]) -> int:
     """Apply updates from the relay in one transaction; return how many were refused.
 
-    A refused update (``YloftError``: not valid Yjs, unknown collection, ...) records
-    nothing — it is checked before it is stored — so it is logged and skipped and the
-    others go on. A SQLite failure (``TransactionAbortedError``, or the error itself)
+    An update for a collection this store has not declared is held until it is
+    (:meth:`Store.hold_update`). A refused update (``YloftError``: not valid Yjs, a bad
+    collection name, ...) records nothing — it is checked before it is stored — so it
+    is logged and skipped and the others go on. A SQLite failure (``TransactionAbortedError``, or the error itself)
     rolls the whole batch back; the cursor does not move, so it is fetched again.
     """
     refused = 0
     with store.atomic():
         for e in updates:
             try:
-                store.apply_update(e.collection, e.doc_id, e.update, origin=RELAY_ORIGIN)
+                try:
+                    store.apply_update(e.collection, e.doc_id, e.update, origin=RELAY_ORIGIN)
+                except UnknownCollectionError:  # a newer app version's: keep it for later
+                    store.hold_update(e.collection, e.doc_id, e.update, origin=RELAY_ORIGIN)
             except TransactionAbortedError:
                 raise
             except YloftError as exc:
