@@ -68,8 +68,9 @@ def apply_relay_updates(store: Store, updates: Iterable[p.Entry]) -> int:
     An update for a collection this store has not declared is held until it is
     (:meth:`Store.hold_update`). A refused update (``YloftError``: not valid Yjs, a bad
     collection name, ...) records nothing — it is checked before it is stored — so it
-    is logged and skipped and the others go on. A SQLite failure (``TransactionAbortedError``, or the error itself)
-    rolls the whole batch back; the cursor does not move, so it is fetched again.
+    is logged and skipped and the others go on. A SQLite failure
+    (``TransactionAbortedError``, or the error itself) rolls the whole batch back; the
+    cursor does not move, so it is fetched again.
     """
     refused = 0
     with store.atomic():
