@@ -54,18 +54,24 @@ from .extract import Roots
 from .schema import RESERVED_ROOT
 
 
-class Stage(enum.Enum):
-    """Where a cached document stands (see the module docstring's table)."""
+class Stage(enum.IntEnum):
+    """Where a cached document stands (see the module docstring's table).
 
-    DEFERRED = "deferred"
-    WHOLE = "whole"
-    MINTED = "minted"
-    UNKNOWN = "unknown"
-    STORED = "stored"
+    An ``IntEnum`` and module-level aliases: the write path tests stages per document,
+    and an ``int`` hashes and compares in C.
+    """
 
+    DEFERRED = 1
+    WHOLE = 2
+    MINTED = 3
+    UNKNOWN = 4
+    STORED = 5
+
+
+DEFERRED, WHOLE, MINTED, UNKNOWN, STORED = Stage
 
 #: The stages of a document created by ``create()`` whose row is not written yet.
-CREATED = frozenset({Stage.DEFERRED, Stage.WHOLE, Stage.MINTED})
+CREATED = frozenset({DEFERRED, WHOLE, MINTED})
 
 
 class CachedDoc:
@@ -100,7 +106,7 @@ class CachedDoc:
     ) -> None:
         self.key = key
         self.doc = doc
-        self.stage = Stage.UNKNOWN if key is None else Stage.STORED
+        self.stage = UNKNOWN if key is None else STORED
         #: The store's epoch when loaded; the epoch moves when another connection writes.
         self.epoch = epoch
         #: Log rows (and their bytes) stored since the snapshot: the compaction trigger.
@@ -138,22 +144,22 @@ class CachedDoc:
     def created(cls, doc: Doc[Any], born_at: float) -> CachedDoc:
         """A ``create()``d document: DEFERRED, unobserved, surely without tombstone."""
         cached = cls(None, doc, observe=False)
-        cached.stage = Stage.DEFERRED
+        cached.stage = DEFERRED
         cached.born_at = born_at
         cached.undeleted = True  # so an edit() right after skips the tombstone check
         return cached
 
     def settle(self) -> None:
         """WHOLE → MINTED: write the whole-state update down in ``unsaved``."""
-        if self.stage is Stage.WHOLE:
+        if self.stage is WHOLE:
             self.unsaved[:] = [(self.doc.get_update(), None)]
-            self.stage = Stage.MINTED
+            self.stage = MINTED
 
     def changed_whole(self) -> None:
         """DEFERRED/MINTED → WHOLE: an unobserved edit; its whole state is the update."""
         self.undeleted = False  # the Doc changed: look for a tombstone next time
         self.unsaved.clear()
-        self.stage = Stage.WHOLE
+        self.stage = WHOLE
 
     def observe(self) -> None:
         """Start collecting each transaction's update into ``updates``."""
@@ -172,10 +178,10 @@ class CachedDoc:
 
     def be_born(self) -> bytes:
         """DEFERRED → MINTED: run the deferred creation transaction; its update."""
-        assert self.stage is Stage.DEFERRED
+        assert self.stage is DEFERRED
         born = self.born_at
         write_map(self.doc, RESERVED_ROOT, {"created_at": born, "updated_at": born})
-        self.stage = Stage.MINTED
+        self.stage = MINTED
         if self.observer is None:
             return self.doc.get_update()
         update = self.take()

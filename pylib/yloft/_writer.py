@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from ._cached import CREATED, CachedDoc, Stage
+from ._cached import CREATED, DEFERRED, STORED, WHOLE, CachedDoc
 from ._compaction import compact
 from ._doccache import DocCache, Ident
 from ._rows import RowSQL, sync_row
@@ -206,7 +206,7 @@ class Writer:
                 self.forget(ident)
             dirty = self.dirty[ident][1]
             if not raw:
-                if dirty.stage is Stage.DEFERRED:
+                if dirty.stage is DEFERRED:
                     dirty.unsaved.append((dirty.be_born(), None))
                 dirty.observe()
             return dirty
@@ -318,7 +318,7 @@ class Writer:
                 fresh.updates.clear()
         fresh.unsaved = cached.unsaved
         fresh.born_at = cached.born_at
-        fresh.undeleted = cached.stage is Stage.DEFERRED  # still empty: no tombstone
+        fresh.undeleted = cached.stage is DEFERRED  # still empty: no tombstone
         return fresh
 
     # -- the flush --------------------------------------------------------------------
@@ -359,7 +359,7 @@ class Writer:
             if cached.updates:  # changed outside an edit block: keep recorded updates only
                 cached = self._rebuilt(cached)
                 replaced.append(ident)
-            if cached.stage is Stage.DEFERRED:
+            if cached.stage is DEFERRED:
                 cached.unsaved.append((cached.be_born(), None))
             new = cached.key is None
             if new:
@@ -408,7 +408,7 @@ class Writer:
             elif deleted != cached.deleted:
                 con.execute("UPDATE _yloft_docs SET deleted = ? WHERE key = ?", (int(deleted), key))
                 cached.deleted = deleted
-            cached.stage = Stage.STORED
+            cached.stage = STORED
             sql = self.row_sql(schema)
             row = () if deleted else (ident[1], *values, created, updated)
             if cached.row == () and row:
@@ -466,7 +466,7 @@ def _merged(updates: list[bytes]) -> bytes:
 
 def _log_rows(cached: CachedDoc, new: bool) -> list[tuple[bytes, str | None]]:
     """The log rows of a document's recorded updates: (update, origin) each."""
-    if cached.stage is Stage.WHOLE:  # a document born in this transaction, unobserved
+    if cached.stage is WHOLE:  # a document born in this transaction, unobserved
         return [(whole_update(cached.doc), None)]
     unsaved = cached.unsaved
     if not unsaved:

@@ -22,7 +22,7 @@ import time
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
 
-from ._cached import CachedDoc, Stage
+from ._cached import DEFERRED, MINTED, CachedDoc
 from ._ids import check_id, new_id
 from ._updates import covers
 from .crdt import Doc
@@ -354,7 +354,7 @@ class _Edit:
             if exc_type is None:
                 try:
                     times = {"updated_at": time.time()}
-                    if entry.stage is Stage.DEFERRED:  # create() deferred its transaction
+                    if entry.stage is DEFERRED:  # create() deferred its transaction
                         times["created_at"] = entry.born_at
                     write_map(entry.doc, RESERVED_ROOT, times)
                 except BaseException as error:
@@ -362,8 +362,8 @@ class _Edit:
                     raise
                 self.txn.__exit__(None, None, None)
                 ok = True
-                if entry.stage is Stage.DEFERRED:
-                    entry.stage = Stage.MINTED  # the creation is in this edit's update
+                if entry.stage is DEFERRED:
+                    entry.stage = MINTED  # the creation is in this edit's update
             else:
                 self.txn.__exit__(exc_type, exc, tb)
         finally:
