@@ -11,12 +11,12 @@ stage          meaning
                has not run (``born_at`` holds the time); no ``_yloft_docs`` row.
 ``WHOLE``      ``create()``d and changed by an edit in this transaction while
                unobserved: the update to store is the Doc's whole state, taken
-               when flushed (so a later change is kept, not lost); no row yet.
+               when written out (so a later change is kept, not lost); no row yet.
 ``MINTED``     ``create()``d; what to store is written down in ``unsaved``; no
-               row yet (the flush inserts such rows in one batch: a fresh random
+               row yet (the write-out inserts such rows in one batch: a fresh random
                id cannot exist elsewhere).
 ``UNKNOWN``    an id this store did not know, first seen in ``apply_update``; no
-               row yet (the flush inserts it, and merges with a row another
+               row yet (the write-out inserts it, and merges with a row another
                connection inserted meanwhile).
 ``STORED``     the document has its ``_yloft_docs`` row (``key``).
 =============  ===================================================================
@@ -32,7 +32,7 @@ from                           event                       to
 ``DEFERRED``                   an unobserved ``edit()``    ``WHOLE``
 ``DEFERRED``                   :meth:`CachedDoc.be_born`   ``MINTED``
 ``WHOLE``                      :meth:`CachedDoc.settle`    ``MINTED``
-``DEFERRED/WHOLE/MINTED/UNK.`` the flush inserts the row   ``STORED``
+``DEFERRED/WHOLE/MINTED/UNK.`` the write-out inserts the row   ``STORED``
 =============================  ==========================  ===============
 
 Besides its stage, a cached document knows two facts about its *content* (not
@@ -124,7 +124,7 @@ class CachedDoc:
         #: Updates emitted by the Doc since last taken (filled by the observer).
         self.updates: list[bytes] = []
         #: Updates recorded inside a write transaction and not yet in SQLite, with
-        #: their origins (the writer's flush writes them, the row and the FTS entry).
+        #: their origins (the writer's write-out writes them, the row and the FTS entry).
         self.unsaved: list[tuple[bytes, str | None]] = []
         #: The creation time while ``stage`` is DEFERRED.
         self.born_at = 0.0
@@ -134,7 +134,7 @@ class CachedDoc:
         self.undeleted = False
         #: The observer collecting each transaction's update into ``updates``. A
         #: document created in the open write transaction goes without (about a
-        #: quarter of the cost of creating one): until it is first flushed its update
+        #: quarter of the cost of creating one): until it is first written out its update
         #: is its whole state, ``doc.get_update()``.
         self.observer: Any = None
         if observe:

@@ -19,7 +19,7 @@ def migrate(writer: Writer, old: CollectionSchema | None, new: CollectionSchema)
     """
     plan = plan_migration(old, new)
     con = writer.con
-    writer.flush()
+    writer.write_recorded()
     if old is None:
         clash = con.execute(
             "SELECT name FROM sqlite_master WHERE name IN (?, ?)",

@@ -1,12 +1,12 @@
-"""The store's write path: transactions, recording writes, the flush, compaction.
+"""The store's write path: transactions, recording writes, the write-out, compaction.
 
 :class:`Writer` is the one owner of writing to the store's SQLite connection. A write
 (``edit``, ``apply_update``, ``delete``, ``create``, a migration) runs inside
 :meth:`Writer.transaction` — BEGIN IMMEDIATE at the outermost level, a SAVEPOINT
 inside it — and *records* each changed document (:meth:`Writer.persist`): its update
-waits in memory (``CachedDoc.unsaved``) and the **flush** (:meth:`Writer.flush`)
+waits in memory (``CachedDoc.unsaved``) and the **write-out** (:meth:`Writer.write_recorded`)
 writes the pending documents in batches — log rows, ``_yloft_docs`` rows, collection
-rows and FTS entries — before the next read (:meth:`Writer.settled`, the one "flush
+rows and FTS entries — before the next read (:meth:`Writer.settled`, the one "write out
 before a read" rule) or the COMMIT. A document created and edited in one ``atomic()``
 so costs one log row and one extraction.
 
@@ -34,7 +34,7 @@ from .schema import CollectionSchema
 
 LOG_TABLES = frozenset({"_yloft_docs", "_yloft_updates"})
 _MAX_DIRTY = 512
-#: How many documents of a flushed batch enter the cache (a bulk import keeps only
+#: How many documents of a written-out batch enter the cache (a bulk import keeps only
 #: its newest few; each insertion into the LRU costs).
 _BATCH_CACHED = 32
 
@@ -56,7 +56,7 @@ class Frame:
 
 
 class Writer:
-    """Owns the write transaction, the documents recorded in it, and their flush.
+    """Owns the write transaction, the documents recorded in it, and their write-out.
 
     Args:
         con: the store's connection (manual transactions).
@@ -82,9 +82,9 @@ class Writer:
         self.closed = False
         self.frames: list[Frame] = []
         # Documents recorded in the open transaction whose updates, row and FTS entry
-        # are not in SQLite yet (see persist and flush), oldest first.
+        # are not in SQLite yet (see persist and write_recorded), oldest first.
         self.dirty: dict[Ident, tuple[CollectionSchema, CachedDoc]] = {}
-        # A failed flush poisons the open transaction: (error, frame depth).
+        # A failed write-out poisons the open transaction: (error, frame depth).
         self.failed: tuple[BaseException, int] | None = None
         self._row_sqls: dict[CollectionSchema, RowSQL] = {}
         self._tables_of: dict[CollectionSchema, frozenset[str]] = {}
@@ -96,11 +96,11 @@ class Writer:
     def settled(self) -> sqlite3.Connection:
         """The connection, once every write of the open transaction is in SQLite.
 
-        THE "flush before a read" rule: every read of SQLite goes through here.
+        THE "write out before a read" rule: every read of SQLite goes through here.
         """
         self.check_open()
         if self.dirty:
-            self.flush()
+            self.write_recorded()
         return self.con
 
     # -- transactions ---------------------------------------------------------------
@@ -117,7 +117,7 @@ class Writer:
             self.frames.append(frame)
             try:
                 yield frame
-                self.flush()
+                self.write_recorded()
                 self.frames.pop()
                 con.execute("COMMIT")
             except BaseException:
@@ -135,7 +135,7 @@ class Writer:
             return
         # A savepoint starts with every earlier write in SQLite, so rolling it back
         # leaves exactly the outer transaction's writes.
-        self.flush()
+        self.write_recorded()
         depth = len(self.frames) + 1
         name = f"yloft_{depth - 1}"
         con.execute(f"SAVEPOINT {name}")
@@ -185,7 +185,7 @@ class Writer:
     # -- finding documents ------------------------------------------------------------
 
     def recorded(self, ident: Ident) -> CachedDoc | None:
-        """The document as recorded in the open transaction (not flushed yet), or None."""
+        """The document as recorded in the open transaction (not written out yet), or None."""
         known = self.dirty.get(ident)
         return None if known is None else known[1]
 
@@ -274,7 +274,7 @@ class Writer:
         cached.changed_whole()
 
     def _record(self, schema: CollectionSchema, ident: Ident, cached: CachedDoc) -> None:
-        """Mark a document as written in the open transaction (flushed later)."""
+        """Mark a document as written in the open transaction (written out later)."""
         dirty = self.dirty
         known = dirty.get(ident)
         if known is None or known[1] is not cached:
@@ -286,7 +286,7 @@ class Writer:
             tables = self._tables_of[schema] = frozenset(schema.tables() | LOG_TABLES)
         frame.written |= tables
         if len(dirty) > _MAX_DIRTY:
-            self.flush(_MAX_DIRTY // 2)
+            self.write_recorded(_MAX_DIRTY // 2)
 
     def forget(self, ident: Ident) -> None:
         """Drop changes made to a document in memory that were not recorded.
@@ -321,9 +321,9 @@ class Writer:
         fresh.undeleted = cached.stage is DEFERRED  # still empty: no tombstone
         return fresh
 
-    # -- the flush --------------------------------------------------------------------
+    # -- the write-out ---------------------------------------------------------------
 
-    def flush(self, keep: int = 0) -> None:
+    def write_recorded(self, keep: int = 0) -> None:
         """Write the recorded documents of the open transaction to SQLite.
 
         Oldest first (rows go in in rowid order, which keeps B-tree pages full) until

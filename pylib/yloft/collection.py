@@ -102,7 +102,7 @@ class Collection:
         doc_id = new_id()
         # The creation transaction is deferred: an edit() in the same write
         # transaction carries it (one CRDT transaction, one log row), otherwise the
-        # flush before the next read or the COMMIT runs it alone.
+        # write-out before the next read or the COMMIT runs it alone.
         writer.persist_new(self.schema, doc_id, CachedDoc.created(new_doc(), time.time()))
         return doc_id
 
@@ -156,7 +156,7 @@ class Collection:
             )
         entry = writer.find(self.name, doc_id, keep=True)
         if entry is not None and entry.incomplete and ident in writer.dirty:
-            writer.flush()  # an incomplete Doc is rebuilt from SQLite (below)
+            writer.write_recorded()  # an incomplete Doc is rebuilt from SQLite (below)
             entry = writer.find(self.name, doc_id, keep=True)
         if entry is None:
             entry = CachedDoc(None, new_doc())
@@ -329,7 +329,7 @@ class _Edit:
             raise DocumentDeletedError(
                 f"document {doc_id!r} of {coll.name!r} was deleted; create a new one"
             )
-        # A document created in this write transaction and not flushed yet goes
+        # A document created in this write transaction and not written out yet goes
         # unobserved: its update is then its whole state (see CachedDoc.observer).
         self.whole = whole = entry.observer is None and recorded is not None
         if whole:
@@ -374,7 +374,7 @@ class _Edit:
         if not ok:
             return
         if self.whole:
-            # Recorded in this very frame (a new frame flushes every recorded document
+            # Recorded in this very frame (a new frame writes out every recorded document
             # first): only the update changes, to the Doc's whole state.
             writer.persist_whole(ident, entry)
             return

@@ -168,14 +168,14 @@ def _yjs_fast() -> tuple[Any, Any]:
         if spec is None:
             spec = specs[roots] = json.dumps([[n, letter[k]] for n, k in roots])  # type: ignore[index]
         core = core_of(doc)
-        core.flush()  # batched Map sets first
+        core.send_batched_sets()  # batched Map sets first
         trees = json.loads(read_js(core.ydoc, spec))
         return _walk(trees, paths)
 
     def write_map(doc: Any, name: str, items: Mapping[str, object]) -> None:
         with doc.transaction():
             core = core_of(doc)
-            core.flush()
+            core.send_batched_sets()
             write_js(core.ydoc, name, json.dumps(items))
 
     return read_paths, write_map

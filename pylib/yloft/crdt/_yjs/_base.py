@@ -72,7 +72,7 @@ class BaseType:
             raise RuntimeError("Not integrated in a document yet")
         core = self._core
         if core is not None and core.pending_map is not None:
-            core.flush()
+            core.send_batched_sets()
         return self._integrated
 
     @property
@@ -109,7 +109,7 @@ class BaseType:
         core = self._core
         forbid_read_transaction(core.txn)
         if core.pending_map is not None:
-            core.flush()
+            core.send_batched_sets()
         return self._integrated
 
     _root_getter = ""  # the Y.Doc method that gets or creates a root of this type

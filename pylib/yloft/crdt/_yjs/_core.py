@@ -44,7 +44,7 @@ class DocCore:
         self.next_origin = 1
         # Plain-value Map sets made inside a transaction, not yet sent to Yjs (see
         # Map.__setitem__): one JS call per batch instead of one per set. Everything
-        # that reads or writes the Y.Doc otherwise calls flush() first.
+        # that reads or writes the Y.Doc otherwise calls send_batched_sets() first.
         self.pending_map: Any = None
         self.pending_keys: list[str] = []
         self.pending_values: list[Any] = []
@@ -61,7 +61,7 @@ class DocCore:
             return None
         return self.origins.get(token)
 
-    def flush(self) -> None:
+    def send_batched_sets(self) -> None:
         """Send the batched Map sets to Yjs (a no-op when there are none)."""
         ymap = self.pending_map
         if ymap is None:

@@ -126,7 +126,7 @@ class Doc(HasCore, Generic[T]):
 
     def get_state(self) -> bytes:
         """The document's state vector."""
-        self._core.flush()
+        self._core.send_batched_sets()
         return bytes(_js.Y.encodeStateVector(self._core.ydoc).to_bytes())
 
     def get_update(self, state: bytes | None = None) -> bytes:
@@ -135,7 +135,7 @@ class Doc(HasCore, Generic[T]):
         Raises:
             ValueError: Cannot decode state.
         """
-        self._core.flush()
+        self._core.send_batched_sets()
         if state is None:
             return bytes(_js.Y.encodeStateAsUpdate(self._core.ydoc).to_bytes())
         try:
@@ -151,7 +151,7 @@ class Doc(HasCore, Generic[T]):
             ValueError: Cannot decode update: ...
         """
         forbid_read_transaction(self._core.txn)
-        self._core.flush()
+        self._core.send_batched_sets()
         data = to_js(bytes(update))
         txn = self._core.txn
         if txn is not None:
@@ -175,7 +175,7 @@ class Doc(HasCore, Generic[T]):
             raise RuntimeError("Key must be of type string")
         with self.transaction() as txn:
             forbid_read_transaction(txn)
-            self._core.flush()
+            self._core.send_batched_sets()
             integrate(value, self, get_root(value, key, self))
 
     def __getitem__(self, key: str) -> Any:
@@ -208,7 +208,7 @@ class Doc(HasCore, Generic[T]):
 
     @property
     def _roots(self) -> dict[str, Any]:
-        self._core.flush()
+        self._core.send_batched_sets()
         out: dict[str, Any] = {}
         for name in _js.root_names(self._core.ydoc):
             ytype = _js.root(self._core.ydoc, name)

@@ -112,10 +112,10 @@ class Map(BaseType, Generic[T]):
             if core.exceptions:
                 core.raise_observer_errors()
             return
-        # Inside a transaction: batch consecutive sets on this map (see DocCore.flush).
+        # Inside a transaction: batch consecutive sets on this map (see DocCore.send_batched_sets).
         ymap = self._integrated
         if core.pending_map is not ymap:
-            core.flush()
+            core.send_batched_sets()
             core.pending_map = ymap
         core.pending_keys.append(key)
         core.pending_values.append(js_value)

@@ -55,7 +55,7 @@ class Transaction:
             return
         core = self._core
         try:
-            core.flush()
+            core.send_batched_sets()
         finally:
             self._end(core)
         core.raise_observer_errors()
