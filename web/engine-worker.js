@@ -130,6 +130,11 @@ async function start(options) {
   const micropip = pyodide.pyimport("micropip");
   await micropip.install(pyodide.toPy(wheels.map((w) => new URL(w, base).href)));
   micropip.destroy();
+  // yloft.crdt's JS side (yloft/crdt/_yjs/yjs_helpers.js) ships in the wheel: import it from there.
+  const helpers = pyodide.FS.readFile(pyodide.runPython(
+    "import importlib.util as u; u.find_spec('yloft').submodule_search_locations[0]")
+    + "/crdt/_yjs/yjs_helpers.js", { encoding: "utf8" });
+  pyodide.registerJsModule("yloft_js", await import(URL.createObjectURL(new Blob([helpers], { type: "text/javascript" }))));
 
   state.ctx = { pyodide, name, force: /** @type {any} */ (options.storage), app: options.app ?? "" };
   state.glue = pyodide.pyimport("yloft.browser.worker");

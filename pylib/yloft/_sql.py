@@ -9,12 +9,18 @@ Internal tables (all prefixed ``_yloft_``):
   every edit.
 - ``_yloft_updates(seq, doc, origin, data)``: the update log and change feed; a
   document's state is its snapshot plus its updates with ``seq > snap_seq``.
+- ``_yloft_held(seq, collection, id, origin, data)``: updates for collections not
+  declared yet (see ``_held``).
 """
 
 from __future__ import annotations
 
 import sqlite3
 from collections.abc import Mapping
+from typing import Any
+
+from ._held import DDL as HELD_DDL
+from .errors import QueryError, ReadOnlyQueryError
 
 #: Version of the internal table layout, stamped in ``PRAGMA user_version``.
 LAYOUT_VERSION = 1
@@ -41,9 +47,10 @@ INTERNAL_DDL = (
     " origin TEXT,"
     " data BLOB NOT NULL)",
     "CREATE INDEX IF NOT EXISTS _yloft_updates_doc ON _yloft_updates (doc, seq)",
+    HELD_DDL,
 )
 
-INTERNAL_TABLES = frozenset({"_yloft_meta", "_yloft_docs", "_yloft_updates"})
+INTERNAL_TABLES = frozenset({"_yloft_meta", "_yloft_docs", "_yloft_updates", "_yloft_held"})
 
 
 def connect(path: str, pragmas: Mapping[str, str | int] | None) -> sqlite3.Connection:
@@ -81,45 +88,26 @@ _UPDATE = 23
 _OK = 0
 _DENY = 1
 
-_READ_ONLY_PRAGMAS = frozenset(
-    {
-        "table_info",
-        "table_xinfo",
-        "table_list",
-        "index_list",
-        "index_info",
-        "index_xinfo",
-        "foreign_key_list",
-        "compile_options",
-        "data_version",
-        "page_count",
-        "page_size",
-        "freelist_count",
-        "function_list",
-        "pragma_list",
-        "collation_list",
-        "database_list",
-        "user_version",
-        "schema_version",
-        "application_id",
-        "encoding",
-        "integrity_check",
-        "quick_check",
-    }
-)
+#: Read-only pragmas that take an argument (a table, an index, a check's limit).
 _SETTABLE_READ_PRAGMAS = frozenset(
-    {
-        "table_info",
-        "table_xinfo",
-        "table_list",
-        "index_list",
-        "index_info",
-        "index_xinfo",
-        "foreign_key_list",
-        "integrity_check",
-        "quick_check",
-    }
+    {"table_info", "table_xinfo", "table_list", "index_list", "index_info", "index_xinfo"}
+    | {"foreign_key_list", "integrity_check", "quick_check"}
 )
+_READ_ONLY_PRAGMAS = _SETTABLE_READ_PRAGMAS | {
+    "compile_options",
+    "data_version",
+    "page_count",
+    "page_size",
+    "freelist_count",
+    "function_list",
+    "pragma_list",
+    "collation_list",
+    "database_list",
+    "user_version",
+    "schema_version",
+    "application_id",
+    "encoding",
+}
 _SCHEMA_TABLES = frozenset({"sqlite_master", "sqlite_schema", "sqlite_temp_master"})
 
 
@@ -163,3 +151,29 @@ class ReadGuard:
             return _OK
         self.denied.append(f"action {action} on {arg1!r}")
         return _DENY
+
+    def read(self, con: sqlite3.Connection, sql: str, params: Any) -> list[dict[str, Any]]:
+        """Run app SQL with only reads allowed; rows as dicts (tables read: ``tables``).
+
+        Raises:
+            ReadOnlyQueryError: the statement would write.
+            QueryError: it failed otherwise.
+        """
+        self.read_only = True
+        self.tables = set()
+        self.denied = []
+        try:
+            cur = con.execute(sql, params)
+            names = [d[0] for d in cur.description or ()]
+            return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+        except sqlite3.Error as exc:
+            if self.denied:
+                raise ReadOnlyQueryError(
+                    f"query refused: it would change the database ({self.denied[0]}); "
+                    "store.query/subscribe only read — change data through collections"
+                ) from exc
+            raise QueryError(f"query failed: {exc}; check the SQL and its parameters") from exc
+        except (ValueError, TypeError, OverflowError) as exc:
+            raise QueryError(f"query failed: {exc}; check the SQL parameters") from exc
+        finally:
+            self.read_only = False

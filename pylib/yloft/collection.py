@@ -22,7 +22,8 @@ import time
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
 
-from ._entry import Entry, check_id, new_id
+from ._cached import DEFERRED, MINTED, CachedDoc
+from ._ids import check_id, new_id
 from ._updates import covers
 from .crdt import Doc
 from .crdt._fast import new_doc, write_map
@@ -38,6 +39,7 @@ from .extract import is_deleted, to_python
 from .schema import RESERVED_ROOT, CollectionSchema, quote
 
 if TYPE_CHECKING:
+    from ._writer import Writer
     from .store import Store
 
 
@@ -50,8 +52,9 @@ def _as_bytes(data: object, what: str) -> bytes:
 class Collection:
     """Documents of one kind with their extracted columns. See the module docstring."""
 
-    def __init__(self, store: Store, schema: CollectionSchema) -> None:
+    def __init__(self, store: Store, schema: CollectionSchema, writer: Writer) -> None:
         self._store = store
+        self._writer = writer
         self.schema = schema
         self.name = schema.name
         cols = schema.columns()
@@ -66,8 +69,8 @@ class Collection:
     def _id(self, doc_id: object) -> str:
         return check_id(doc_id)
 
-    def _require(self, doc_id: str, *, keep: bool, raw: bool = False) -> Entry:
-        entry = self._store._entry(self.name, doc_id, keep=keep, raw=raw)
+    def _require(self, doc_id: str, *, keep: bool, raw: bool = False) -> CachedDoc:
+        entry = self._writer.find(self.name, doc_id, keep=keep, raw=raw)
         if entry is None:
             raise DocumentNotFoundError(
                 f"collection {self.name!r} has no document {doc_id!r}; create() it or "
@@ -94,17 +97,13 @@ class Collection:
             32
             >>> store.close()
         """
-        store = self._store
-        store._check_open()
+        writer = self._writer
+        writer.check_open()
         doc_id = new_id()
-        entry = Entry(None, new_doc(), observe=False)
         # The creation transaction is deferred: an edit() in the same write
         # transaction carries it (one CRDT transaction, one log row), otherwise the
-        # flush before the next read or the COMMIT runs it alone.
-        entry.born = time.time()
-        entry.minted = True
-        entry.live = True  # so an edit() right after skips the tombstone check
-        store._persist_new(self.schema, doc_id, entry)
+        # write-out before the next read or the COMMIT runs it alone.
+        writer.persist_new(self.schema, doc_id, CachedDoc.created(new_doc(), time.time()))
         return doc_id
 
     def edit(self, doc_id: str) -> AbstractContextManager[Doc[Any]]:
@@ -144,50 +143,50 @@ class Collection:
             True
             >>> store.close()
         """
-        store = self._store
-        store._check_open()
+        writer = self._writer
+        writer.check_open()
         doc_id = self._id(doc_id)
         data = _as_bytes(update, "update")
         if origin is not None and not isinstance(origin, str):
             raise SchemaError(f"origin must be a str or None, not {type(origin).__name__}")
         ident = (self.name, doc_id)
-        if ident in store._editing:
+        if ident in writer.cache.editing:
             raise DocumentBusyError(
                 f"document {doc_id!r} is open in an edit block; apply updates after it"
             )
-        entry = store._entry(self.name, doc_id, keep=True)
-        if entry is not None and entry.pending and ident in store._dirty:
-            store._flush()  # a pending Doc is rebuilt from SQLite (below)
-            entry = store._entry(self.name, doc_id, keep=True)
+        entry = writer.find(self.name, doc_id, keep=True)
+        if entry is not None and entry.incomplete and ident in writer.dirty:
+            writer.write_recorded()  # an incomplete Doc is rebuilt from SQLite (below)
+            entry = writer.find(self.name, doc_id, keep=True)
         if entry is None:
-            entry = Entry(None, new_doc())
-        # A document holding pending structs is rebuilt, not patched (see Entry.pending);
-        # the bytes are then checked on a scratch Doc first.
-        rebuild = entry.pending and entry.key is not None
+            entry = CachedDoc(None, new_doc())
+        # A Doc holding structs that wait for dependencies is rebuilt, not patched
+        # (see CachedDoc.incomplete); the bytes are then checked on a scratch Doc first.
+        rebuild = entry.incomplete and entry.key is not None
         try:
             (Doc() if rebuild else entry.doc).apply_update(data)
         except ValueError as exc:
             entry.updates.clear()
-            store._forget(ident)
+            writer.forget(ident)
             raise MalformedUpdateError(
                 f"update for {self.name}/{doc_id} is not a valid Yjs v1 update ({exc}); "
                 "pass bytes from get_update()/Doc.get_update() or a Yjs peer"
             ) from exc
         except BaseException:
             entry.updates.clear()
-            store._forget(ident)
+            writer.forget(ident)
             raise
         if rebuild and entry.key is not None:
-            entry = store._load_db(entry.key, data)
-            store._remember(ident, entry)
-            store._persist(self.schema, doc_id, entry, data, origin)
+            entry = writer.cache.load(entry.key, data)
+            writer.cache.remember(ident, entry)
+            writer.persist(self.schema, doc_id, entry, data, origin)
             return
         observed = entry.take()
-        entry.pending = not covers(entry.doc.get_state(), data)
-        if observed is None and not entry.pending and entry.key is not None:
+        entry.incomplete = not covers(entry.doc.get_state(), data)
+        if observed is None and not entry.incomplete and entry.key is not None:
             return  # a re-delivery: nothing new
-        store._persist(
-            self.schema, doc_id, entry, data if entry.pending else observed or data, origin
+        writer.persist(
+            self.schema, doc_id, entry, data if entry.incomplete else observed or data, origin
         )
 
     def delete(self, doc_id: str) -> None:
@@ -202,10 +201,10 @@ class Collection:
             True
             >>> store.close()
         """
-        store = self._store
+        writer = self._writer
         doc_id = self._id(doc_id)
         ident = (self.name, doc_id)
-        if ident in store._editing:
+        if ident in writer.cache.editing:
             raise DocumentBusyError(
                 f"document {doc_id!r} is open in an edit block; delete it after the block"
             )
@@ -215,17 +214,15 @@ class Collection:
         write_map(entry.doc, RESERVED_ROOT, {"deleted": True, "updated_at": time.time()})
         update = entry.take()
         assert update is not None
-        store._persist(self.schema, doc_id, entry, update, None)
+        writer.persist(self.schema, doc_id, entry, update, None)
 
     # -- reads ---------------------------------------------------------------------------
 
     def row(self, doc_id: str) -> dict[str, Any] | None:
         """The document's row (typed values), or None when unknown or deleted."""
-        self._store._check_open()
+        con = self._writer.settled()
         doc_id = self._id(doc_id)
-        if self._store._dirty:
-            self._store._flush()
-        row = self._store._con.execute(f"{self._select} WHERE id = ?", (doc_id,)).fetchone()
+        row = con.execute(f"{self._select} WHERE id = ?", (doc_id,)).fetchone()
         return None if row is None else self._row_dict(row)
 
     def get(self, doc_id: str) -> Doc[Any]:
@@ -257,13 +254,8 @@ class Collection:
 
     def ids(self) -> list[str]:
         """Ids of every live (not deleted) document, in creation order."""
-        self._store._check_open()
-        if self._store._dirty:
-            self._store._flush()
-        return [
-            r[0]
-            for r in self._store._con.execute(f"SELECT id FROM {quote(self.name)} ORDER BY rowid")
-        ]
+        con = self._writer.settled()
+        return [r[0] for r in con.execute(f"SELECT id FROM {quote(self.name)} ORDER BY rowid")]
 
     def search(self, text: str, *, limit: int = 50) -> list[dict[str, Any]]:
         """Full-text search (FTS5 syntax) over the fts fields, best match first.
@@ -276,8 +268,7 @@ class Collection:
             []
             >>> store.close()
         """
-        store = self._store
-        store._check_open()
+        self._writer.check_open()
         if not self.schema.fts_fields:
             raise QueryError(
                 f"collection {self.name!r} has no full-text fields; declare one with "
@@ -285,8 +276,7 @@ class Collection:
             )
         if not isinstance(text, str):
             raise QueryError(f"search text must be a str, not {type(text).__name__}")
-        if store._dirty:
-            store._flush()
+        con = self._writer.settled()
         fts = quote(self.schema.fts_table)
         cols = ", ".join(f"c.{quote(c)}" for c in self.schema.columns())
         sql = (
@@ -294,7 +284,7 @@ class Collection:
             f" WHERE {fts} MATCH ? ORDER BY {fts}.rank LIMIT ?"
         )
         try:
-            rows = store._con.execute(sql, (text, int(limit))).fetchall()
+            rows = con.execute(sql, (text, int(limit))).fetchall()
         except sqlite3.OperationalError as exc:
             raise QueryError(
                 f"search {text!r} is not a valid FTS5 query ({exc}); quote words with "
@@ -303,96 +293,91 @@ class Collection:
         return [self._row_dict(r) for r in rows]
 
     def __len__(self) -> int:
-        self._store._check_open()
-        if self._store._dirty:
-            self._store._flush()
-        row = self._store._con.execute(f"SELECT count(*) FROM {quote(self.name)}").fetchone()
+        con = self._writer.settled()
+        row = con.execute(f"SELECT count(*) FROM {quote(self.name)}").fetchone()
         return int(row[0])
 
 
 class _Edit:
     """The context manager of :meth:`Collection.edit` (a class: it runs per write)."""
 
-    __slots__ = ("coll", "doc_id", "entry", "ident", "txn", "whole")
+    __slots__ = ("coll", "doc_id", "entry", "ident", "txn", "whole", "writer")
 
     def __init__(self, coll: Collection, doc_id: str) -> None:
         self.coll = coll
         self.doc_id = doc_id
+        self.writer = coll._writer
 
     def __enter__(self) -> Doc[Any]:
         coll = self.coll
-        store = coll._store
-        store._check_failed()
-        self.doc_id = doc_id = coll._id(self.doc_id)
+        writer = self.writer
+        writer.check_failed()
+        self.doc_id = doc_id = check_id(self.doc_id)
         self.ident = ident = (coll.name, doc_id)
-        if ident in store._editing:
+        editing = writer.cache.editing
+        if ident in editing:
             raise DocumentBusyError(
                 f"document {doc_id!r} is already open in an edit block; finish that first"
             )
-        pending = store._dirty.get(ident)
-        if pending is not None and not pending[1].updates:
-            entry = pending[1]  # written in this transaction (what _require would find)
+        recorded = writer.recorded(ident)
+        if recorded is not None and not recorded.updates:
+            entry = recorded  # written in this transaction (what _require would find)
         else:
             entry = coll._require(doc_id, keep=True, raw=True)
         self.entry = entry
-        if not entry.live and is_deleted(entry.doc, entry.roots):
+        if not entry.undeleted and is_deleted(entry.doc, entry.roots):
             raise DocumentDeletedError(
                 f"document {doc_id!r} of {coll.name!r} was deleted; create a new one"
             )
-        # A document created in this write transaction and not flushed yet goes
-        # unobserved: its update is then its whole state (see Entry.sub).
-        self.whole = whole = entry.sub is None and pending is not None
+        # A document created in this write transaction and not written out yet goes
+        # unobserved: its update is then its whole state (see CachedDoc.observer).
+        self.whole = whole = entry.observer is None and recorded is not None
         if whole:
             entry.settle()  # what to go back to if this block fails
         else:
             entry.observe()
-        store._editing.add(ident)
+        editing.add(ident)
         self.txn = txn = entry.doc.transaction()
         try:
             txn.__enter__()
         except BaseException:
-            store._editing.discard(ident)
+            editing.discard(ident)
             raise
         return entry.doc
 
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
         entry = self.entry
-        store = self.coll._store
+        writer = self.writer
         ident = self.ident
         ok = False
         try:
             if exc_type is None:
                 try:
                     times = {"updated_at": time.time()}
-                    if entry.born is not None:  # create() deferred its transaction here
-                        times["created_at"] = entry.born
+                    if entry.stage is DEFERRED:  # create() deferred its transaction
+                        times["created_at"] = entry.born_at
                     write_map(entry.doc, RESERVED_ROOT, times)
                 except BaseException as error:
                     self.txn.__exit__(type(error), error, error.__traceback__)
                     raise
                 self.txn.__exit__(None, None, None)
                 ok = True
-                entry.born = None
+                if entry.stage is DEFERRED:
+                    entry.stage = MINTED  # the creation is in this edit's update
             else:
                 self.txn.__exit__(exc_type, exc, tb)
         finally:
-            store._editing.discard(ident)
+            writer.cache.editing.discard(ident)
             if not ok:  # nothing of the block is kept (pycrdt cannot roll back)
                 entry.updates.clear()
-                store._forget(ident)
+                writer.forget(ident)
         if not ok:
             return
-        schema = self.coll.schema
         if self.whole:
-            # Recorded in this very frame (a new frame flushes every pending document
+            # Recorded in this very frame (a new frame writes out every recorded document
             # first): only the update changes, to the Doc's whole state.
-            if store._failed is not None:
-                store._forget(ident)
-                store._check_failed()
-            entry.live = False  # the Doc changed: look for a tombstone next time
-            entry.unsaved.clear()
-            entry.whole = True  # its whole state is taken when flushed
+            writer.persist_whole(ident, entry)
             return
         update = entry.take()
         if update is not None:
-            store._persist(schema, self.doc_id, entry, update, None)
+            writer.persist(self.coll.schema, self.doc_id, entry, update, None)

@@ -15,6 +15,7 @@ MODULES = [
     "yloft.live",
     "yloft._updates",
     "yloft.browser.documents",
+    "yloft.sync.session",
 ]
 
 

@@ -11,9 +11,9 @@ import pytest
 
 from yloft import Field, Store, TransactionAbortedError
 from yloft._updates import decode_state
+from yloft._writer import _MAX_DIRTY
 from yloft.crdt import Doc, Map, Text
 from yloft.extract import extract
-from yloft.store import _MAX_DIRTY
 
 FIELDS = {
     "title": Field("meta.title", str, index=True),

@@ -17,43 +17,20 @@ from __future__ import annotations
 
 import sys
 
-if sys.platform == "emscripten":
+
+def _has_pycrdt() -> bool:
     try:
-        from pycrdt import (
-            Array,
-            ArrayEvent,
-            Doc,
-            Map,
-            MapEvent,
-            Subscription,
-            Text,
-            TextEvent,
-            Transaction,
-            TransactionEvent,
-            get_state,
-            get_update,
-            merge_updates,
-        )
-
-        ENGINE = "pycrdt"
+        import pycrdt  # noqa: F401
     except ImportError:
-        from ._yjs import (
-            Array,
-            ArrayEvent,
-            Doc,
-            Map,
-            MapEvent,
-            Subscription,
-            Text,
-            TextEvent,
-            Transaction,
-            TransactionEvent,
-            get_state,
-            get_update,
-            merge_updates,
-        )
+        return False
+    return True
 
-        ENGINE = "yjs"
+
+if sys.platform == "emscripten" and not _has_pycrdt():
+    # pycrdt's names (those below and a few more) from yloft's layer over JS Yjs.
+    from ._yjs import *  # noqa: F403
+
+    ENGINE = "yjs"
 else:
     from pycrdt import (
         Array,

@@ -152,44 +152,13 @@ def _insert(target: Any, raw: Any, items: Mapping[str, object]) -> None:
         target.insert(raw, key, value)
 
 
-_YJS_JS = r"""
-(Y) => {
-  // Byte strings as lists of ints and big ints as numbers, as yrs's JSON has them.
-  const plain = (k, v) => (v instanceof Uint8Array ? Array.from(v)
-    : typeof v === "bigint" ? Number(v) : v);
-  const KINDS = { t: [Y.Text, ""], m: [Y.Map, {}], a: [Y.Array, []] };
-  // spec: [[name, "t"|"m"|"a"], ...]. A root of another type reads as empty (pycrdt
-  // reads a map root as the empty string too) instead of throwing.
-  const read = (doc, spec) => {
-    const out = [];
-    for (const [name, kind] of JSON.parse(spec)) {
-      const [type, empty] = KINDS[kind];
-      let value;
-      try {
-        const root = doc.get(name, type);
-        value = kind === "t" ? root.toString() : root.toJSON();
-      } catch (e) {
-        value = empty;
-      }
-      out.push(value);
-    }
-    return JSON.stringify(out, plain);
-  };
-  const write = (doc, name, items) => {
-    const map = doc.getMap(name);
-    for (const [k, v] of Object.entries(JSON.parse(items))) map.set(k, v);
-  };
-  return { read, write };
-}
-"""
-
-
 def _yjs_fast() -> tuple[Any, Any]:
-    from pyodide.code import run_js  # type: ignore[import-not-found]
+    import yjs  # type: ignore[import-not-found]
+    import yloft_js  # type: ignore[import-not-found]  # _yjs/yjs_helpers.js
 
-    from ._yjs import _js
+    from ._yjs._core import core_of
 
-    helpers = run_js(_YJS_JS)(_js.Y)
+    helpers = yloft_js.fastHelpers(yjs)
     read_js, write_js = helpers.read, helpers.write
     specs: dict[Roots, str] = {}
     letter = {Text: "t", Map: "m", Array: "a"}
@@ -198,14 +167,16 @@ def _yjs_fast() -> tuple[Any, Any]:
         spec = specs.get(roots)
         if spec is None:
             spec = specs[roots] = json.dumps([[n, letter[k]] for n, k in roots])  # type: ignore[index]
-        doc._flush()  # batched Map sets first
-        trees = json.loads(read_js(doc._ydoc, spec))
+        core = core_of(doc)
+        core.send_batched_sets()  # batched Map sets first
+        trees = json.loads(read_js(core.ydoc, spec))
         return _walk(trees, paths)
 
     def write_map(doc: Any, name: str, items: Mapping[str, object]) -> None:
         with doc.transaction():
-            doc._flush()
-            write_js(doc._ydoc, name, json.dumps(items))
+            core = core_of(doc)
+            core.send_batched_sets()
+            write_js(core.ydoc, name, json.dumps(items))
 
     return read_paths, write_map
 

@@ -1,17 +1,16 @@
 """Relay sync driven from the browser's engine worker (the socket is a JS WebSocket).
 
 The engine worker's ``web/relay-sync.js`` owns the WebSocket, reconnects with
-backoff and keeps the cursor in IndexedDB; this module owns the store side. The
+backoff and keeps a copy of the cursor in IndexedDB; this module owns the store side. The
 boundary is bytes and str: JS calls :meth:`BrowserRelaySync.opened`,
 :meth:`~BrowserRelaySync.receive` and :meth:`~BrowserRelaySync.closed`, and
 Python hands frames back through a ``send(frame: bytes)`` callable. The core
 class needs no ``js`` import and is tested on CPython; :func:`start_js` is the
 thin Pyodide wrapper that converts JS values and owns the JS callbacks.
 
-What counts as "local" here is every update the store did not get from the relay:
-the writer tab also stores its replica tabs' edits (origin ``"tab:…"``), and those
-must reach other devices too. So the outbox is fed from the change feed without
-the entries applied with origin ``"relay"``.
+The session itself (what to send, applying what arrives, the cursor kept in the
+store) is :class:`yloft.sync.session.RelaySession`, shared with the CPython adapter;
+this module only moves frames.
 
 Example:
     >>> from yloft import Store
@@ -31,12 +30,11 @@ from __future__ import annotations
 
 import json
 import logging
-import uuid
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from ..errors import YloftError
-from .client import ONLINE, RELAY_ORIGIN, Change, RelayClient, SyncState, apply_relay_updates
+from .client import ONLINE, Change, SyncState
+from .session import RELAY_ORIGIN, RelaySession, parse_state
 
 if TYPE_CHECKING:
     from ..store import Store
@@ -45,41 +43,10 @@ log = logging.getLogger("yloft.sync")
 ORIGIN = RELAY_ORIGIN
 POLICY_VIOLATION = 1008
 
-_OUTGOING_SQL = (
-    "SELECT u.seq AS seq, d.collection AS coll, d.id AS id, u.data AS data"
-    " FROM _yloft_updates u JOIN _yloft_docs d ON d.key = u.doc"
-    " WHERE u.seq > ? AND u.origin IS NOT 'relay' ORDER BY u.seq"
-)
-
 
 def outgoing_changes(store: Store, since: int) -> list[Change]:
-    """Change-feed entries after ``since`` that did not come from the relay.
-
-    Like ``store.changes(since, local_only=True)``, but also keeps updates applied
-    with another origin (a replica tab's edits, origin ``"tab:…"``).
-    """
-    floor = store.query("SELECT value FROM _yloft_meta WHERE key = 'feed_floor'")
-    since = max(int(since), int(floor[0]["value"]) if floor else 0)
-    rows = store.query(_OUTGOING_SQL, (since,))
-    return [(int(r["seq"]), str(r["coll"]), str(r["id"]), bytes(r["data"])) for r in rows]
-
-
-def parse_state(text: str) -> SyncState:
-    """A cursor saved with :meth:`BrowserRelaySync.state_json`; ``""``: a new device."""
-    if not text:
-        return SyncState(uuid.uuid4().hex)
-    try:
-        data = json.loads(text)
-        return SyncState(
-            str(data["client_id"]),
-            str(data["relay_id"]),
-            int(data["last_seq"]),
-            int(data["acked"]),
-        )
-    except (ValueError, KeyError, TypeError) as exc:
-        raise YloftError(
-            f"the saved relay cursor is not valid ({exc}); delete it to sync as a new device"
-        ) from exc
+    """The store's changes to send after ``since`` (:meth:`Store.changes_to_send`)."""
+    return store.changes_to_send(since)
 
 
 class BrowserRelaySync:
@@ -89,7 +56,8 @@ class BrowserRelaySync:
         store: the writer tab's store (every collection of it syncs).
         space: the space name; token: its token.
         send: called with each frame to write to the socket.
-        state: the saved cursor (:func:`parse_state`); None starts as a new device.
+        state: a cursor saved outside the store (:func:`parse_state`), used when the
+            store holds none yet; None starts as a new device.
         on_change: called after a local edit changed the outbox (refresh the status).
         on_awareness: called with ``(collection, doc_id, payload)`` for each presence
             update other clients sent (never stored; see :meth:`awareness`).
@@ -107,22 +75,26 @@ class BrowserRelaySync:
         on_awareness: Callable[[str, str, bytes], object] | None = None,
     ) -> None:
         self.store = store
-        self.client = RelayClient.from_state(space, token, state or SyncState(uuid.uuid4().hex))
+        self.session = RelaySession(store, space, token, state=state)
+        self.session.on_awareness = on_awareness
+        self.client = self.session.client
         self.error = ""
         self.refused = False
-        self.refused_updates = 0
         self._send = send
         self._on_change = on_change
-        self._on_awareness = on_awareness
         self._remove_hook: Callable[[], None] | None = store.on_update(self._on_update)
-        self._queue_local()
+        self.session.local()
+
+    @property
+    def refused_updates(self) -> int:
+        """How many relay updates the store refused (logged and skipped)."""
+        return self.session.refused_updates
 
     # ------------------------------------------------------------ socket events
 
     def opened(self) -> None:
         """The socket is open: sends HELLO (the outbox follows the relay's WELCOME)."""
-        self._send(self.client.connect())
-        self._queue_local()
+        self._send(self.session.connect())
 
     def closed(self, code: int = 1006, reason: str = "") -> None:
         """The socket closed; a 1008 before WELCOME means the relay refused the token."""
@@ -134,32 +106,26 @@ class BrowserRelaySync:
             )
         elif code not in (1000, 1001, 1005, 1006):
             self.error = f"the relay connection closed ({code} {reason})".strip()
-        self.client.disconnect()
+        self.session.disconnect()
 
     def receive(self, frame: bytes) -> bool:
-        """Handle one frame from the relay; True when :meth:`state_json` should be saved.
+        """Handle one frame from the relay; True when the cursor moved.
 
-        Remote updates are applied in one transaction with origin ``"relay"``; an update
-        the store refuses (e.g. not valid Yjs) is logged and skipped, never half-applied.
+        The cursor is kept in the store, in the transaction of the updates it covers
+        (see :class:`RelaySession`); ``state_json`` stays available for callers that
+        keep a copy of it.
 
         Raises:
             ProtocolError: malformed frame or out of order: close the socket.
         """
-        out = self.client.receive(frame)
-        frames = list(out.frames)
-        if out.reset:
-            frames += self.client.add_local(outgoing_changes(self.store, 0))
-        if out.updates:
-            self.refused_updates += apply_relay_updates(self.store, out.updates)
-        if self._on_awareness is not None:
-            for msg in out.awareness:
-                self._on_awareness(msg.collection, msg.doc_id, msg.payload)
+        before = self.client.state()
+        frames = self.session.receive(frame)
         if self.client.welcomed:
             self.error = ""
             self.refused = False
         for f in frames:
             self._send(f)
-        return out.cursor_moved
+        return self.client.state() != before
 
     def awareness(self, collection: str, doc_id: str, payload: bytes) -> bool:
         """Send a presence update (a y-protocols awareness update) for one document.
@@ -175,13 +141,10 @@ class BrowserRelaySync:
 
     # ------------------------------------------------------------- store events
 
-    def _queue_local(self) -> list[bytes]:
-        return self.client.add_local(outgoing_changes(self.store, self.client.queued))
-
     def _on_update(self, collection: str, doc_id: str, update: bytes, origin: str | None) -> None:
-        if origin == ORIGIN:
+        if not RelaySession.sends(origin):
             return
-        for f in self._queue_local():
+        for f in self.session.local():
             self._send(f)
         if self._on_change is not None:
             self._on_change()
@@ -201,8 +164,8 @@ class BrowserRelaySync:
         return json.dumps(self.status())
 
     def state_json(self) -> str:
-        """The cursor to persist once the updates applied so far are durable."""
-        return json.dumps(self.client.state().__dict__)
+        """The cursor as JSON (a copy: the store keeps the one that counts)."""
+        return self.session.state_json()
 
     @property
     def online(self) -> bool:
@@ -213,7 +176,7 @@ class BrowserRelaySync:
         if self._remove_hook is not None:
             self._remove_hook()
             self._remove_hook = None
-        self.client.disconnect()
+        self.session.disconnect()
 
 
 class JsRelaySync:

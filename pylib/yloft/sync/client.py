@@ -30,13 +30,9 @@ import logging
 from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
-from ..errors import ProtocolError, TransactionAbortedError, YloftError
+from ..errors import ProtocolError
 from . import protocol as p
-
-if TYPE_CHECKING:
-    from ..store import Store
 
 log = logging.getLogger("yloft.sync")
 
@@ -222,29 +218,3 @@ class RelayClient:
         else:
             raise ProtocolError(f"{type(msg).__name__} is not a relay message")
         return out
-
-
-#: The origin relay updates are stored with (left out of the outbox).
-RELAY_ORIGIN = "relay"
-
-
-def apply_relay_updates(store: Store, updates: Iterable[p.Entry]) -> int:
-    """Apply updates from the relay in one transaction; return how many were refused.
-
-    A refused update (``YloftError``: not valid Yjs, unknown collection, ...) records
-    nothing — it is checked before it is stored — so it is logged and skipped and the
-    others go on. A SQLite failure (``TransactionAbortedError``, or the error itself)
-    rolls the whole batch back; the cursor does not move, so it is fetched again.
-    """
-    refused = 0
-    with store.atomic():
-        for e in updates:
-            try:
-                store.apply_update(e.collection, e.doc_id, e.update, origin=RELAY_ORIGIN)
-            except TransactionAbortedError:
-                raise
-            except YloftError as exc:
-                refused += 1
-                log.error("relay update %d for %s/%s refused: %s",
-                          e.seq, e.collection, e.doc_id, exc)  # fmt: skip
-    return refused

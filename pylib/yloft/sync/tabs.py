@@ -127,7 +127,7 @@ class TabSync:
         self.is_leader = True
         self.leader_id = self.tab_id
         self.synced = True
-        self.head = _head_seq(self.store)
+        self.head = self.store.feed_head()
         self._send(None, encode(Welcome(self.log_id, self.head)))
 
     def hello(self) -> None:
@@ -147,7 +147,7 @@ class TabSync:
         self.is_leader = True
         self.leader_id = self.tab_id
         self.synced = True
-        self.head = _head_seq(durable)
+        self.head = durable.feed_head()
         self.acked = self.pushed = 0
         self._acks.clear()
         if log_id is not None:
@@ -249,17 +249,12 @@ class TabSync:
 
     def _catchup(self, since: int) -> Iterator[Entry]:
         """What a tab holding everything up to ``since`` misses: one entry per document."""
-        if since <= 0 or since < _feed_floor(self.store):
-            rows = self.store.query(
-                "SELECT d.collection AS c, d.id AS i,"
-                " max(coalesce(max(u.seq), 0), d.snap_seq) AS s FROM _yloft_docs d"
-                " LEFT JOIN _yloft_updates u ON u.doc = d.key GROUP BY d.key ORDER BY s"
-            )
+        if since <= 0 or since < self.store.feed_floor():
             prev = 0
-            for r in rows:
+            for seq, collection, doc_id in self.store.document_seqs():
                 # Sequence numbers only order the entries here; the tab takes through_seq.
-                prev = max(int(r["s"]), prev + 1)
-                yield Entry(prev, r["c"], r["i"], self.store.get_update(r["c"], r["i"]))
+                prev = max(seq, prev + 1)
+                yield Entry(prev, collection, doc_id, self.store.get_update(collection, doc_id))
             return
         per_doc: dict[tuple[str, str], tuple[int, list[bytes]]] = {}
         for seq, collection, doc_id, update in self.store.changes(since):
@@ -269,13 +264,3 @@ class TabSync:
         for (collection, doc_id), (seq, parts) in sorted(per_doc.items(), key=lambda kv: kv[1][0]):
             merged = parts[0] if len(parts) == 1 else merge_updates(*parts)
             yield Entry(seq, collection, doc_id, merged)
-
-
-def _head_seq(store: Store) -> int:
-    rows = store.query("SELECT coalesce(max(seq), 0) AS s FROM _yloft_updates")
-    return int(rows[0]["s"])
-
-
-def _feed_floor(store: Store) -> int:
-    rows = store.query("SELECT value FROM _yloft_meta WHERE key = 'feed_floor'")
-    return int(rows[0]["value"]) if rows else 0

@@ -1,10 +1,10 @@
 """Sync a :class:`~yloft.Store` with a relay space over a websocket (CPython adapter).
 
-A thin adapter around :class:`yloft.sync.client.RelayClient`: it opens the socket,
-feeds the store's local changes to the client, applies what the relay sends with
-origin ``"relay"`` (so it is never pushed back), persists the cursor, and
-reconnects with exponential backoff and jitter. The store is used from the event
-loop's thread only.
+A thin adapter around :class:`yloft.sync.session.RelaySession` (shared with the
+browser adapter, which applies what the relay sends with origin ``"relay"`` and keeps
+the cursor in the store): this module opens the socket, moves frames, and reconnects
+with exponential backoff and jitter. The store is used from the event loop's thread
+only.
 
 Example:
     >>> async def main(store):  # doctest: +SKIP
@@ -18,12 +18,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import os
 import random
 import sqlite3
-import time
 import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -32,7 +30,8 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
 from ..errors import AuthError, ProtocolError, SyncError, YloftError
-from .client import OFFLINE, ONLINE, RELAY_ORIGIN, RelayClient, SyncState, apply_relay_updates
+from .client import OFFLINE, ONLINE, SyncState
+from .session import RELAY_ORIGIN, RelaySession, parse_state
 
 if TYPE_CHECKING:
     from ..store import Store
@@ -42,40 +41,21 @@ ORIGIN = RELAY_ORIGIN
 
 
 def load_state(path: Path | None) -> SyncState:
-    """The persisted cursor, or a fresh one with a new client id."""
+    """A cursor an older yloft kept in a file, or a fresh one with a new client id."""
     if path is not None and path.exists():
-        data = json.loads(path.read_text())
-        return SyncState(
-            str(data["client_id"]),
-            str(data["relay_id"]),
-            int(data["last_seq"]),
-            int(data["acked"]),
-        )
+        return parse_state(path.read_text())
     return SyncState(uuid.uuid4().hex)
-
-
-def save_state(path: Path, state: SyncState) -> None:
-    """Write the cursor atomically and durably (temp file, fsync, rename)."""
-    tmp = path.with_name(path.name + ".tmp")
-    data = json.dumps(state.__dict__).encode()
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        os.write(fd, data)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.replace(tmp, path)
 
 
 class RelaySync:
     """Keeps one store in sync with one relay space; ``async with`` or start()/stop().
 
     Args:
-        store: the store to sync (every collection of it).
+        store: the store to sync (every collection of it); it keeps the cursor.
         url: the relay's space endpoint, e.g. ``ws://127.0.0.1:8765/relay``.
         space: the space name; token: its token.
-        state_path: where the cursor (client id, last seq, acked seq) is kept; None
-            keeps it in memory (a new device at every start: fine for ``:memory:``).
+        state_path: a cursor file written by an older yloft, read once when the store
+            holds no cursor yet (the store keeps it from then on); None: none.
         min_backoff, max_backoff: reconnect delays in seconds (doubling, ±50 % jitter).
     """
 
@@ -93,7 +73,8 @@ class RelaySync:
         self.store = store
         self.url = url
         self.state_path = Path(state_path) if state_path is not None else None
-        self.client = RelayClient.from_state(space, token, load_state(self.state_path))
+        self.session = RelaySession(store, space, token, state=load_state(self.state_path))
+        self.client = self.session.client
         self.min_backoff = min_backoff
         self.max_backoff = max_backoff
         self.last_error: BaseException | None = None
@@ -103,19 +84,13 @@ class RelaySync:
         self._task: asyncio.Task[None] | None = None
         self._ws: ClientConnection | None = None
         self._remove_hook: Any = None
-        self._saved = self.client.state()
-        self._saved_at = 0.0
 
     # ----------------------------------------------------------------- public
 
     @property
     def status(self) -> dict[str, Any]:
         """``{"state": "online"|"offline"|"syncing", "outbox": n, "last_seq": n}``."""
-        return {
-            "state": self.client.status,
-            "outbox": self.client.outbox_size,
-            "last_seq": self.client.last_seq,
-        }
+        return self.session.status()
 
     async def start(self) -> None:
         """Start syncing in the background (returns at once)."""
@@ -133,8 +108,7 @@ class RelaySync:
         if self._remove_hook is not None:
             self._remove_hook()
             self._remove_hook = None
-        self.client.disconnect()
-        self._save(force=True)
+        self.session.disconnect()
 
     async def __aenter__(self) -> RelaySync:
         await self.start()
@@ -151,34 +125,20 @@ class RelaySync:
         """Wait until online with an empty outbox (every local change acknowledged)."""
 
         async def idle() -> None:
-            while not (self.client.status == ONLINE and not self._has_unsent()):
+            while not (self.client.status == ONLINE and not self.session.has_unsent()):
                 await asyncio.sleep(0.01)
 
         await asyncio.wait_for(idle(), timeout)
 
-    def _has_unsent(self) -> bool:
-        if self.client.outbox_size:
-            return True
-        return bool(self.store.changes(self.client.queued, local_only=True, limit=1))
-
     # -------------------------------------------------------------- internals
 
     def _on_update(self, collection: str, doc_id: str, update: bytes, origin: str | None) -> None:
-        if origin is not None:
+        if not RelaySession.sends(origin):
             return
         if self.client.status == OFFLINE:  # queue now so status shows it; sent on WELCOME
-            frames = self.client.add_local(self.store.changes(self.client.queued, local_only=True))
+            frames = self.session.local()
             assert not frames
         self._local.set()
-
-    def _save(self, *, force: bool = False) -> None:
-        state = self.client.state()
-        if self.state_path is None or state == self._saved:
-            return
-        now = time.monotonic()
-        if force or now - self._saved_at > 0.5:
-            save_state(self.state_path, state)
-            self._saved, self._saved_at = state, now
 
     async def _run(self) -> None:
         attempt = 0
@@ -195,9 +155,9 @@ class RelaySync:
                 log.info("relay link down (%s); retrying", exc)
             finally:
                 self._ws = None
-                self.client.disconnect()
                 self._online.clear()
-                self._save(force=True)
+                if not self.store.closed:
+                    self.session.disconnect()
             delay = min(self.max_backoff, self.min_backoff * 2**attempt)
             attempt += 1
             await asyncio.sleep(delay * random.uniform(0.5, 1.5))
@@ -206,8 +166,7 @@ class RelaySync:
         async with connect(self.url, compression=None, max_size=None) as ws:
             self._ws = ws
             self.connects += 1
-            await ws.send(self.client.connect())
-            self.client.add_local(self.store.changes(self.client.queued, local_only=True))
+            await ws.send(self.session.connect())
             sender = asyncio.ensure_future(self._send_local(ws))
             try:
                 async for frame in ws:
@@ -226,17 +185,10 @@ class RelaySync:
         raise SyncError(f"the relay closed the connection ({ws.close_code} {ws.close_reason})")
 
     async def _handle(self, ws: ClientConnection, frame: bytes) -> None:
-        out = self.client.receive(frame)
-        frames = list(out.frames)
-        if out.reset:
-            frames += self.client.add_local(self.store.changes(0, local_only=True))
-        if out.updates:
-            apply_relay_updates(self.store, out.updates)
-        for f in frames:
+        for f in self.session.receive(frame):
             await ws.send(f)
-        if out.cursor_moved:
-            self._save(force=self.client.status == ONLINE and not self._online.is_set())
         if self.client.status == ONLINE and not self._online.is_set():
+            self.session.save_cursor()
             self._online.set()
             self._local.set()  # send what was edited meanwhile
 
@@ -244,9 +196,8 @@ class RelaySync:
         while True:
             await self._local.wait()
             self._local.clear()
-            frames = self.client.add_local(self.store.changes(self.client.queued, local_only=True))
-            for f in frames:
+            for f in self.session.local():
                 await ws.send(f)
 
 
-__all__ = ["OFFLINE", "ONLINE", "RelaySync", "load_state", "save_state"]
+__all__ = ["OFFLINE", "ONLINE", "RelaySync", "load_state"]

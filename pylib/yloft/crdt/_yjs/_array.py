@@ -7,7 +7,15 @@ from collections.abc import Callable, Iterator
 from typing import Any, Generic, TypeVar
 
 from . import _js
-from ._base import BaseEvent, BaseType, Subscription, type_for_kind
+from ._base import (
+    BaseType,
+    DeltaEvent,
+    Subscription,
+    integrate,
+    new_js,
+    slice_bounds,
+    type_for_kind,
+)
 from ._values import from_js_plain, json_ready, to_js_value
 
 T = TypeVar("T")
@@ -49,9 +57,9 @@ class Array(BaseType, Generic[T]):
                     _js.array_insert(yarray, index, to_js_value(run))
                     index += len(run)
                     run = []
-                child = value._new_js()
+                child = new_js(value)
                 _js.array_insert(yarray, index, _js.Y_list(child))
-                value._integrate_and_init(self.doc, child)
+                integrate(value, self.doc, child)
                 index += 1
             else:
                 run.append(value)
@@ -134,20 +142,8 @@ class Array(BaseType, Generic[T]):
                 key = self._check_index(key)
                 _js.array_delete(yarray, key, 1)
             elif isinstance(key, slice):
-                if key.step is not None:
-                    raise RuntimeError("Step not supported")
-                if key.start is None:
-                    i = 0
-                elif key.start < 0:
-                    raise RuntimeError("Negative start not supported")
-                else:
-                    i = key.start
-                if key.stop is None:
-                    n = len(self) - i
-                elif key.stop < 0:
-                    raise RuntimeError("Negative stop not supported")
-                else:
-                    n = key.stop - i
+                i, stop = slice_bounds(key, len(self))
+                n = stop - i
                 if n < 0:
                     # pycrdt passes n to Rust as u32 and fails like this.
                     raise OverflowError("number too small to fit in target type")
@@ -204,14 +200,10 @@ class Array(BaseType, Generic[T]):
         return super().observe(callback)
 
 
-class ArrayEvent(BaseEvent):
+class ArrayEvent(DeltaEvent):
     """An array change: ``target``, ``delta`` (insert/retain/delete ops), ``path``."""
 
-    __slots__ = ("delta",)
-    delta: list[dict[str, Any]]
-
-    def _fields(self) -> tuple[str, ...]:
-        return ("target", "delta", "path", "transaction")
+    __slots__ = ()
 
 
 type_for_kind[_js.K_YARRAY] = Array

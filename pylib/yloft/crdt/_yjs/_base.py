@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from pyodide.ffi import JsException, create_proxy  # type: ignore[import-not-found]
 
 from . import _js
+from ._core import DocCore, core_of
 from ._transaction import ReadTransaction, forbid_read_transaction
 from ._values import from_js_plain
 
@@ -42,16 +43,19 @@ class BaseType:
     _prelim: Any
     _integrated: Any
     _doc: Doc[Any] | None
+    _core: DocCore | None
 
     def __init__(self, init: Any = None, *, _doc: Doc[Any] | None = None, _integrated: Any = None):
         self._type_name = type(self).__name__.lower()
         self._subscriptions: list[Subscription] = []
         if _integrated is not None:
             self._doc = _doc
+            self._core = None if _doc is None else core_of(_doc)
             self._prelim = None
             self._integrated = _integrated
             return
         self._doc = None
+        self._core = None
         self._prelim = init
         self._integrated = None
 
@@ -66,9 +70,9 @@ class BaseType:
         """
         if self._integrated is None:
             raise RuntimeError("Not integrated in a document yet")
-        doc = self._doc
-        if doc is not None and doc._pending_map is not None:
-            doc._flush()
+        core = self._core
+        if core is not None and core.pending_map is not None:
+            core.send_batched_sets()
         return self._integrated
 
     @property
@@ -100,10 +104,12 @@ class BaseType:
 
     def _writable(self) -> Any:
         """The Yjs type, after checking that a write is allowed now."""
-        doc = self.doc
-        forbid_read_transaction(doc._txn)
-        if doc._pending_map is not None:
-            doc._flush()
+        if self._core is None:
+            raise RuntimeError("Not integrated in a document yet")
+        core = self._core
+        forbid_read_transaction(core.txn)
+        if core.pending_map is not None:
+            core.send_batched_sets()
         return self._integrated
 
     _root_getter = ""  # the Y.Doc method that gets or creates a root of this type
@@ -115,7 +121,7 @@ class BaseType:
     def _get_root(self, name: str, doc: Doc[Any]) -> Any:
         """Get or create the root type ``name`` of ``doc`` as this class."""
         try:
-            return getattr(doc._ydoc, self._root_getter)(name)
+            return getattr(core_of(doc).ydoc, self._root_getter)(name)
         except JsException as exc:
             raise TypeError(
                 f"root {name!r} already exists with another type; get it with that type"
@@ -128,6 +134,7 @@ class BaseType:
     def _integrate(self, doc: Doc[Any], integrated: Any) -> Any:
         prelim = self._prelim
         self._doc = doc
+        self._core = core_of(doc)
         self._prelim = None
         self._integrated = integrated
         return prelim
@@ -165,10 +172,11 @@ class BaseType:
         self, method: str, unmethod: str, callback: Callable[..., None], deep: bool
     ) -> Subscription:
         doc = self.doc
+        core = core_of(doc)
         param_nb = len(signature(callback).parameters)
 
         def on_event(js_event: Any, js_txn: Any) -> None:
-            txn = ReadTransaction(doc, origin=doc._origin_of(js_txn), _js_txn=js_txn)
+            txn = ReadTransaction(doc, origin=core.origin_of(js_txn), _js_txn=js_txn)
             with txn:
                 try:
                     if deep:
@@ -178,13 +186,47 @@ class BaseType:
                     params = (event, txn)
                     callback(*params[:param_nb])
                 except Exception as exc:
-                    doc._exceptions.append(exc)
+                    core.exceptions.append(exc)
 
         proxy = create_proxy(on_event)
         getattr(self.integrated, method)(proxy)
         sub = Subscription(self.integrated, unmethod, proxy)
         self._subscriptions.append(sub)
         return sub
+
+
+def integrate(value: BaseType, doc: Doc[Any], integrated: Any) -> None:
+    """Make prelim ``value`` the Python side of Yjs type ``integrated``, filled."""
+    value._integrate_and_init(doc, integrated)
+
+
+def get_root(value: BaseType, name: str, doc: Doc[Any]) -> Any:
+    """Get or create root ``name`` of ``doc`` as ``value``'s type."""
+    return value._get_root(name, doc)
+
+
+def slice_bounds(key: slice, length: int) -> tuple[int, int]:
+    """``(start, stop)`` of a slice as pycrdt takes it (no step, no negative bounds)."""
+    if key.step is not None:
+        raise RuntimeError("Step not supported")
+    if key.start is None:
+        start = 0
+    elif key.start < 0:
+        raise RuntimeError("Negative start not supported")
+    else:
+        start = key.start
+    if key.stop is None:
+        stop = length
+    elif key.stop < 0:
+        raise RuntimeError("Negative stop not supported")
+    else:
+        stop = key.stop
+    return start, stop
+
+
+def new_js(value: BaseType) -> Any:
+    """A new, empty Yjs type of ``value``'s class (to insert into a parent)."""
+    return value._new_js()
 
 
 def wrap(value: Any, doc: Doc[Any]) -> Any:
@@ -221,6 +263,16 @@ class BaseEvent:
 
     def _fields(self) -> tuple[str, ...]:
         raise NotImplementedError
+
+
+class DeltaEvent(BaseEvent):
+    """A change of a sequence (text or array): ``target``, ``delta``, ``path``."""
+
+    __slots__ = ("delta",)
+    delta: list[dict[str, Any]]
+
+    def _fields(self) -> tuple[str, ...]:
+        return ("target", "delta", "path", "transaction")
 
 
 def make_event(js_event: Any, doc: Doc[Any], txn: ReadTransaction) -> BaseEvent:

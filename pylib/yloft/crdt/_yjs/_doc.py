@@ -8,7 +8,8 @@ from typing import Any, Generic, TypeVar
 from pyodide.ffi import JsException, create_proxy, to_js  # type: ignore[import-not-found]
 
 from . import _js
-from ._base import BaseType, Subscription, type_for_kind
+from ._base import BaseType, Subscription, get_root, integrate, type_for_kind
+from ._core import HasCore
 from ._transaction import Transaction, forbid_read_transaction
 from ._update import encode_delete_set, encode_state_vector
 
@@ -49,7 +50,7 @@ class TransactionEvent:
         return self._js_txn
 
 
-class Doc(Generic[T]):
+class Doc(HasCore, Generic[T]):
     """A shared document holding named root types (Map, Text, Array).
 
     Example:
@@ -80,21 +81,12 @@ class Doc(Generic[T]):
             opts["gc"] = False
         if guid is not None:
             opts["guid"] = guid
-        self._ydoc: Any = _js.Y.Doc.new(to_js(opts, dict_converter=_js.js_object))
+        ydoc: Any = _js.Y.Doc.new(to_js(opts, dict_converter=_js.js_object))
         if client_id is not None:
-            self._ydoc.clientID = client_id
-        self._client_id = int(self._ydoc.clientID)
-        _js.track_texts(self._ydoc)
-        self._txn: Transaction | None = None
-        self._exceptions: list[Exception] = []
-        self._origins: dict[int, Any] = {}
-        self._next_origin = 1
-        # Plain-value Map sets made inside a transaction, not yet sent to Yjs (see
-        # Map.__setitem__): one JS call per batch instead of one per set. Everything
-        # that reads or writes the Y.Doc otherwise calls _flush() first.
-        self._pending_map: Any = None
-        self._pending_keys: list[str] = []
-        self._pending_values: list[Any] = []
+            ydoc.clientID = client_id
+        _js.track_texts(ydoc)
+        self._attach(ydoc)
+        self._ydoc = ydoc  # the Y.Doc, for tests and debugging (the engine uses the core)
         self._subscriptions: list[Subscription] = []
         for k, v in (init or {}).items():
             self[k] = v
@@ -104,12 +96,12 @@ class Doc(Generic[T]):
     @property
     def guid(self) -> str:
         """The GUID of the document."""
-        return str(self._ydoc.guid)
+        return str(self._core.ydoc.guid)
 
     @property
     def client_id(self) -> int:
         """The document's client ID."""
-        return int(self._ydoc.clientID)
+        return int(self._core.ydoc.clientID)
 
     # -- transactions ----------------------------------------------------------
 
@@ -119,10 +111,10 @@ class Doc(Generic[T]):
         Raises:
             RuntimeError: Nested transactions must have same origin as root transaction.
         """
-        if self._txn is not None:
-            if origin is not None and origin != self._txn.origin:
+        if self._core.txn is not None:
+            if origin is not None and origin != self._core.txn.origin:
                 raise RuntimeError("Nested transactions must have same origin as root transaction")
-            return self._txn
+            return self._core.txn
         if origin is not None:
             try:
                 hash(origin)
@@ -130,45 +122,12 @@ class Doc(Generic[T]):
                 raise TypeError("Origin must be hashable") from None
         return Transaction(self, origin=origin)
 
-    def _register_origin(self, origin: Any) -> int:
-        token = self._next_origin
-        self._next_origin += 1
-        self._origins[token] = origin
-        return token
-
-    def _origin_of(self, js_txn: Any) -> Any:
-        token = js_txn.origin
-        if token is None or type(token) is not int:
-            return None
-        return self._origins.get(token)
-
-    def _flush(self) -> None:
-        """Send the batched Map sets to Yjs (a no-op when there are none)."""
-        ymap = self._pending_map
-        if ymap is None:
-            return
-        keys, values = self._pending_keys, self._pending_values
-        self._pending_map, self._pending_keys, self._pending_values = None, [], []
-        _js.map_set_many(ymap, to_js(keys), to_js(values))
-
-    def _keep_client_id(self) -> None:
-        # Yjs picks a new client ID when an update carries changes under ours; pycrdt
-        # keeps it, and so do we.
-        if self._ydoc.clientID != self._client_id:
-            self._ydoc.clientID = self._client_id
-
-    def _raise_observer_errors(self) -> None:
-        if self._exceptions:
-            exceptions = tuple(self._exceptions)
-            self._exceptions.clear()
-            raise ExceptionGroup("Observer callback error", exceptions)
-
     # -- updates ---------------------------------------------------------------
 
     def get_state(self) -> bytes:
         """The document's state vector."""
-        self._flush()
-        return bytes(_js.Y.encodeStateVector(self._ydoc).to_bytes())
+        self._core.send_batched_sets()
+        return bytes(_js.Y.encodeStateVector(self._core.ydoc).to_bytes())
 
     def get_update(self, state: bytes | None = None) -> bytes:
         """The changes not covered by ``state`` (all changes when it is None).
@@ -176,11 +135,11 @@ class Doc(Generic[T]):
         Raises:
             ValueError: Cannot decode state.
         """
-        self._flush()
+        self._core.send_batched_sets()
         if state is None:
-            return bytes(_js.Y.encodeStateAsUpdate(self._ydoc).to_bytes())
+            return bytes(_js.Y.encodeStateAsUpdate(self._core.ydoc).to_bytes())
         try:
-            update = _js.Y.encodeStateAsUpdate(self._ydoc, to_js(bytes(state)))
+            update = _js.Y.encodeStateAsUpdate(self._core.ydoc, to_js(bytes(state)))
         except JsException:
             raise ValueError("Cannot decode state") from None
         return bytes(update.to_bytes())
@@ -191,18 +150,18 @@ class Doc(Generic[T]):
         Raises:
             ValueError: Cannot decode update: ...
         """
-        forbid_read_transaction(self._txn)
-        self._flush()
+        forbid_read_transaction(self._core.txn)
+        self._core.send_batched_sets()
         data = to_js(bytes(update))
-        txn = self._txn
+        txn = self._core.txn
         if txn is not None:
-            txn._applied_update = True  # the client id is restored at commit
+            txn.applied_update()  # the client id is restored at commit
         # Outside a transaction this one call is its own Yjs transaction.
-        error = _js.apply_checked(self._ydoc, data)
+        error = _js.apply_checked(self._core.ydoc, data)
         if error is not None:
             raise ValueError(f"Cannot decode update: {error}")
         if txn is None:
-            self._raise_observer_errors()
+            self._core.raise_observer_errors()
 
     # -- roots -----------------------------------------------------------------
 
@@ -216,9 +175,8 @@ class Doc(Generic[T]):
             raise RuntimeError("Key must be of type string")
         with self.transaction() as txn:
             forbid_read_transaction(txn)
-            self._flush()
-            integrated = value._get_root(key, self)
-            value._integrate_and_init(self, integrated)
+            self._core.send_batched_sets()
+            integrate(value, self, get_root(value, key, self))
 
     def __getitem__(self, key: str) -> Any:
         return self._roots[key]
@@ -250,10 +208,10 @@ class Doc(Generic[T]):
 
     @property
     def _roots(self) -> dict[str, Any]:
-        self._flush()
+        self._core.send_batched_sets()
         out: dict[str, Any] = {}
-        for name in _js.root_names(self._ydoc):
-            ytype = _js.root(self._ydoc, name)
+        for name in _js.root_names(self._core.ydoc):
+            ytype = _js.root(self._core.ydoc, name)
             cls = type_for_kind.get(_js.kind(ytype))
             out[name] = None if cls is None else cls(_doc=self, _integrated=ytype)
         return out
@@ -267,7 +225,7 @@ class Doc(Generic[T]):
             >>> sub = doc.observe(lambda event: log.append(event.update))
             >>> doc.unobserve(sub)
         """
-        exceptions = self._exceptions
+        exceptions = self._core.exceptions
 
         def on_update(update: Any, origin: Any, ydoc: Any, js_txn: Any) -> None:
             try:
@@ -276,8 +234,8 @@ class Doc(Generic[T]):
                 exceptions.append(exc)
 
         proxy = create_proxy(on_update)
-        self._ydoc.on("update", proxy)
-        sub = Subscription(self._ydoc, "off", proxy, "update")
+        self._core.ydoc.on("update", proxy)
+        sub = Subscription(self._core.ydoc, "off", proxy, "update")
         self._subscriptions.append(sub)
         return sub
 

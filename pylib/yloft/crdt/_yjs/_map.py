@@ -7,7 +7,8 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Generic, TypeVar
 
 from . import _js
-from ._base import BaseEvent, BaseType, Subscription, type_for_kind
+from ._base import BaseEvent, BaseType, Subscription, integrate, new_js, type_for_kind
+from ._core import core_of
 from ._transaction import forbid_read_transaction
 from ._values import MAX_SAFE, from_js_plain, json_ready, to_js_value
 
@@ -47,9 +48,9 @@ class Map(BaseType, Generic[T]):
     def _set(self, key: str, value: Any) -> None:
         ymap = self._writable()
         if isinstance(value, BaseType):
-            child = value._new_js()
+            child = new_js(value)
             _js.map_set(ymap, key, child)
-            value._integrate_and_init(self.doc, child)
+            integrate(value, self.doc, child)
         else:
             _js.map_set(ymap, key, to_js_value(value))
 
@@ -77,10 +78,10 @@ class Map(BaseType, Generic[T]):
     def __delitem__(self, key: str) -> None:
         ymap = self._writable()
         self._check_key(key)
-        doc = self.doc
+        core = core_of(self.doc)  # raises when not integrated
         _js.map_delete(ymap, key)  # one Yjs call: one transaction if none is open
-        if doc._txn is None:
-            doc._raise_observer_errors()
+        if core.txn is None:
+            core.raise_observer_errors()
 
     def __getitem__(self, key: str) -> Any:
         self._check_key(key)
@@ -89,15 +90,15 @@ class Map(BaseType, Generic[T]):
     def __setitem__(self, key: str, value: Any) -> None:
         if not isinstance(key, str):
             raise RuntimeError("Key must be of type string")
-        doc = self._doc
-        if doc is None or isinstance(value, BaseType):
+        core = self._core
+        if core is None or isinstance(value, BaseType):
             with self.doc.transaction():
                 self._set(key, value)
             return
         # Hot path (a plain value): checks inlined, one Yjs call, which is a Yjs
         # transaction of its own when no transaction is open.
-        txn = doc._txn
-        if txn is not None and txn._read_only:
+        txn = core.txn
+        if txn is not None:
             forbid_read_transaction(txn)
         t = type(value)
         if t is str or t is float or t is bool:
@@ -108,16 +109,16 @@ class Map(BaseType, Generic[T]):
             js_value = to_js_value(value)
         if txn is None:
             _js.map_set(self.integrated, key, js_value)
-            if doc._exceptions:
-                doc._raise_observer_errors()
+            if core.exceptions:
+                core.raise_observer_errors()
             return
-        # Inside a transaction: batch consecutive sets on this map (see Doc._flush).
+        # Inside a transaction: batch consecutive sets on this map (see DocCore.send_batched_sets).
         ymap = self._integrated
-        if doc._pending_map is not ymap:
-            doc._flush()
-            doc._pending_map = ymap
-        doc._pending_keys.append(key)
-        doc._pending_values.append(js_value)
+        if core.pending_map is not ymap:
+            core.send_batched_sets()
+            core.pending_map = ymap
+        core.pending_keys.append(key)
+        core.pending_values.append(js_value)
 
     def __iter__(self) -> Iterator[str]:
         return iter(self.keys())

@@ -6,7 +6,8 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from . import _js
-from ._base import BaseEvent, BaseType, Subscription, type_for_kind
+from ._base import BaseType, DeltaEvent, Subscription, slice_bounds, type_for_kind
+from ._core import core_of
 from ._values import to_js_value
 
 
@@ -68,21 +69,7 @@ class Text(BaseType):
         return self
 
     def _check_slice(self, key: slice) -> tuple[int, int]:
-        if key.step is not None:
-            raise RuntimeError("Step not supported")
-        if key.start is None:
-            start = 0
-        elif key.start < 0:
-            raise RuntimeError("Negative start not supported")
-        else:
-            start = key.start
-        if key.stop is None:
-            stop = len(self)
-        elif key.stop < 0:
-            raise RuntimeError("Negative stop not supported")
-        else:
-            stop = key.stop
-        return start, stop
+        return slice_bounds(key, len(self))
 
     def _remove(self, ytext: Any, index: int, length: int) -> None:
         _check_u32(index)
@@ -135,12 +122,12 @@ class Text(BaseType):
         """Insert ``value`` at ``index`` (past the end appends), with optional attributes."""
         ytext = self._writable()
         _check_u32(index)
-        doc = self.doc
+        core = core_of(self.doc)  # raises when not integrated
         js_attrs = None if attrs is None else to_js_value(attrs)
         # One Yjs call is one Yjs transaction: no need to open one around it.
         _js.text_insert(ytext, index, value, js_attrs)
-        if doc._txn is None:
-            doc._raise_observer_errors()
+        if core.txn is None:
+            core.raise_observer_errors()
 
     def format(self, start: int, stop: int, attrs: dict[str, Any]) -> None:
         """Apply formatting ``attrs`` to the characters in ``[start, stop)``."""
@@ -155,14 +142,10 @@ class Text(BaseType):
         return super().observe(callback)
 
 
-class TextEvent(BaseEvent):
+class TextEvent(DeltaEvent):
     """A text change: ``target``, ``delta`` (insert/retain/delete ops), ``path``."""
 
-    __slots__ = ("delta",)
-    delta: list[dict[str, Any]]
-
-    def _fields(self) -> tuple[str, ...]:
-        return ("target", "delta", "path", "transaction")
+    __slots__ = ()
 
 
 type_for_kind[_js.K_YTEXT] = Text

@@ -6,6 +6,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from . import _js
+from ._core import DocCore, core_of
 
 if TYPE_CHECKING:
     from ._doc import Doc
@@ -26,6 +27,7 @@ class Transaction:
 
     def __init__(self, doc: Doc[Any], *, origin: Any = None, _js_txn: Any = None) -> None:
         self._doc = doc
+        self._core = core_of(doc)
         self._leases = 0
         self._origin = origin
         self._origin_token: int | None = None
@@ -35,11 +37,11 @@ class Transaction:
     def __enter__(self) -> Transaction:
         self._leases += 1
         if self._leases == 1:
-            doc = self._doc
+            core = self._core
             if self._origin is not None:
-                self._origin_token = doc._register_origin(self._origin)
-            _js.begin(doc._ydoc, self._origin_token)
-            doc._txn = self
+                self._origin_token = core.register_origin(self._origin)
+            _js.begin(core.ydoc, self._origin_token)
+            core.txn = self
         return self
 
     def __exit__(
@@ -51,23 +53,27 @@ class Transaction:
         self._leases -= 1
         if self._leases:
             return
-        doc = self._doc
+        core = self._core
         try:
-            doc._flush()
+            core.send_batched_sets()
         finally:
-            self._end(doc)
-        doc._raise_observer_errors()
+            self._end(core)
+        core.raise_observer_errors()
 
-    def _end(self, doc: Doc[Any]) -> None:
+    def _end(self, core: DocCore) -> None:
         try:
-            _js.end(doc._ydoc)
+            _js.end(core.ydoc)
         finally:
-            doc._txn = None
+            core.txn = None
             if self._applied_update:
-                doc._keep_client_id()
+                core.keep_client_id()
             if self._origin_token is not None:
-                doc._origins.pop(self._origin_token, None)
-        doc._raise_observer_errors()
+                core.origins.pop(self._origin_token, None)
+        core.raise_observer_errors()
+
+    def applied_update(self) -> None:
+        """An update was applied inside: restore the client id at commit."""
+        self._applied_update = True
 
     @property
     def origin(self) -> Any:
@@ -89,19 +95,14 @@ class ReadTransaction(Transaction):
     def __enter__(self) -> ReadTransaction:
         self._leases += 1
         if self._leases == 1:
-            self._previous = self._doc._txn
-            self._doc._txn = self
+            self._previous = self._core.txn
+            self._core.txn = self
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc_val: BaseException | None,
-        exc_tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc: object) -> None:
         self._leases -= 1
         if self._leases == 0:
-            self._doc._txn = self._previous
+            self._core.txn = self._previous
 
 
 def forbid_read_transaction(txn: Transaction | None) -> None:

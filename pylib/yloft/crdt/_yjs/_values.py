@@ -29,11 +29,10 @@ def to_js_value(value: Any) -> Any:
     t = type(value)
     if t is str or t is float or t is bool:
         return value
-    if t is int:
-        return _int_to_js(value)
-    if value is None:
-        return jsnull
-    return to_js(_prepare(value), dict_converter=_OBJECT_FROM_ENTRIES)
+    prepared = _prepare(value)
+    if t is int or value is None:
+        return prepared  # a scalar (a float, or null)
+    return to_js(prepared, dict_converter=_OBJECT_FROM_ENTRIES)
 
 
 def _int_to_js(value: int) -> Any:
@@ -74,12 +73,8 @@ def from_js_plain(value: Any) -> Any:
     t = type(value)
     if t is str or t is float or t is bool:
         return value
-    if t is int:
-        return float(value)
-    if value is None or value is jsnull:
-        return None
-    if isinstance(value, JsBigInt):
-        return int(value)
+    if t is int or value is None or value is jsnull or isinstance(value, JsBigInt):
+        return _from_py_tree(value)  # a scalar: converted there
     return _from_py_tree(value.to_py())
 
 

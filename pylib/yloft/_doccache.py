@@ -1,0 +1,108 @@
+"""The store's LRU of cached documents, and loading a document from SQLite."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import OrderedDict
+from typing import Any
+
+from ._cached import CachedDoc
+from ._updates import covers
+from .crdt import Doc, merge_updates
+from .crdt._fast import new_doc
+
+Ident = tuple[str, str]
+"""A document's identity: (collection, doc_id)."""
+
+
+class DocCache:
+    """Recently used documents, dropped when another connection writes the database.
+
+    ``editing`` holds the documents open in an edit block: they are never evicted.
+    ``epoch`` counts the writes of other connections seen so far (a document loaded
+    at an older epoch is rebased before it is written).
+    """
+
+    def __init__(self, con: sqlite3.Connection, size: int) -> None:
+        self.con = con
+        self.size = size
+        self.docs: OrderedDict[Ident, CachedDoc] = OrderedDict()
+        self.editing: set[Ident] = set()
+        self.epoch = 0
+        self._data_version = -1
+
+    def sync(self) -> None:
+        """Drop cached documents when another connection changed the database."""
+        version = self.con.execute("PRAGMA data_version").fetchone()[0]
+        if version != self._data_version:
+            if self._data_version != -1:
+                self.docs.clear()
+                self.epoch += 1
+            self._data_version = version
+
+    def clear(self) -> None:
+        self.docs.clear()
+
+    def get(self, ident: Ident) -> CachedDoc | None:
+        """The cached document (now the most recently used), or None."""
+        cached = self.docs.get(ident)
+        if cached is not None:
+            self.docs.move_to_end(ident)
+        return cached
+
+    def evict(self, idents: set[Ident] | Ident) -> None:
+        for k in [idents] if isinstance(idents, tuple) else idents:
+            self.docs.pop(k, None)
+
+    def remember(self, ident: Ident, cached: CachedDoc) -> None:
+        docs = self.docs
+        docs[ident] = cached
+        docs.move_to_end(ident)
+        while len(docs) > self.size:
+            for k in docs:
+                if k not in self.editing:
+                    del docs[k]
+                    break
+            else:
+                break
+
+    def key_of(self, collection: str, doc_id: str) -> int | None:
+        """The document's ``_yloft_docs`` key, or None when it has no row."""
+        row = self.con.execute(
+            "SELECT key FROM _yloft_docs WHERE collection = ? AND id = ?", (collection, doc_id)
+        ).fetchone()
+        return None if row is None else int(row[0])
+
+    def load(self, key: int, extra: bytes | None = None) -> CachedDoc:
+        """Build document ``key`` from its snapshot, its log and ``extra``.
+
+        All parts are merged into one update and applied once, so structs integrate
+        in clock order whatever order they arrived in.
+        """
+        con = self.con
+        snapshot, snap_seq, deleted = con.execute(
+            "SELECT snapshot, snap_seq, deleted FROM _yloft_docs WHERE key = ?", (key,)
+        ).fetchone()
+        log = [
+            data
+            for (data,) in con.execute(
+                "SELECT data FROM _yloft_updates WHERE doc = ? AND seq > ? ORDER BY seq",
+                (key, snap_seq),
+            )
+        ]
+        parts: list[bytes] = ([] if snapshot is None else [snapshot]) + log
+        if extra is not None:
+            parts.append(extra)
+        doc: Doc[Any] = new_doc()
+        if not parts:
+            cached = CachedDoc(key, doc, epoch=self.epoch)
+            cached.deleted = bool(deleted)
+            return cached
+        merged = parts[0] if len(parts) == 1 else merge_updates(*parts)
+        doc.apply_update(merged)
+        cached = CachedDoc(key, doc, not covers(doc.get_state(), merged), self.epoch)
+        cached.deleted = bool(deleted)
+        cached.log_count = len(log)
+        cached.log_bytes = sum(len(d) for d in log)
+        cached.updates.clear()
+        return cached

@@ -1,0 +1,334 @@
+// @ts-check
+// The JavaScript side of yloft's Yjs engine (yloft.crdt in Pyodide), in one module.
+//
+// Hosts register it as the Pyodide JS module `yloft_js` next to `yjs`
+// (`pyodide.registerJsModule("yloft_js", await import(<this file>))`); it ships in the
+// yloft wheel at yloft/crdt/_yjs/yjs_helpers.js. Python calls `helpers(Y)` once
+// (yloft.crdt._yjs._js) and `fastHelpers(Y)` once (yloft.crdt._fast): each returns plain
+// functions, so no proxy is created per call.
+
+/**
+ * The Yjs engine's helpers: transactions across Python calls, value kinds, UTF-8 text
+ * offsets, vetted updates and one-call hot paths.
+ * @param {any} Y the `yjs` module
+ */
+export function helpers(Y) {
+
+  // Open a transaction that stays open until end(doc) is called. Yjs's transact()
+  // pushes a new Transaction and emits beforeAllTransactions/beforeTransaction; by
+  // swapping doc._transaction inside the callback we keep it from cleaning up.
+  const begin = (doc, origin) => {
+    let opened = null;
+    Y.transact(doc, (t) => { opened = t; doc._transaction = {}; }, origin, true);
+    doc._transaction = opened;
+  };
+  // Close it: let a fresh transact() run its cleanup (observers, 'update' events)
+  // on our transaction by putting it back as the current one inside the callback.
+  const end = (doc) => {
+    const ours = doc._transaction;
+    if (ours === null) return;
+    doc._transaction = null;
+    Y.transact(doc, () => {
+      doc._transactionCleanups.pop();
+      doc._transaction = ours;
+    });
+  };
+  const inferRoot = (v) => {
+    // A root type created by a remote update and never typed locally.
+    if (v._start !== null) {
+      const c = v._start.content;
+      return (c instanceof Y.ContentString || c instanceof Y.ContentFormat) ? 12 : 11;
+    }
+    return v._map.size > 0 ? 10 : 14;
+  };
+  const kind = (v) => {
+    if (v === null || v === undefined) return 0;
+    switch (typeof v) {
+      case "number": return 1;
+      case "bigint": return 2;
+      case "string": return 3;
+      case "boolean": return 4;
+    }
+    if (v instanceof Uint8Array) return 5;
+    if (Array.isArray(v)) return 6;
+    if (v instanceof Y.Map) return 10;
+    if (v instanceof Y.Array) return 11;
+    if (v instanceof Y.Text) return 12;
+    if (v instanceof Y.Doc) return 13;
+    if (v instanceof Y.AbstractType) {
+      return v.constructor === Y.AbstractType ? inferRoot(v) : 14;
+    }
+    return 7;
+  };
+  const keys = (ymap) => Array.from(ymap.keys());
+  const rootNames = (doc) => Array.from(doc.share.keys());
+  // A root, typed: an untyped root (from a remote update) becomes the type its
+  // content shows, as Yjs does when doc.getMap/getArray/getText is called.
+  const root = (doc, name) => {
+    const v = doc.share.get(name);
+    if (v === undefined || v.constructor !== Y.AbstractType) return v;
+    switch (inferRoot(v)) {
+      case 10: return doc.getMap(name);
+      case 11: return doc.getArray(name);
+      case 12: return doc.getText(name);
+    }
+    return v;
+  };
+  // Copy a JS Map<number, number> (a state vector) into [client, clock, ...].
+  const flatMap = (m) => { const out = []; m.forEach((v, k) => out.push(k, v)); return out; };
+  // A transaction's delete set as [client, n, clock, len, clock, len, ..., client, ...].
+  const flatDeleteSet = (ds) => {
+    const out = [];
+    ds.clients.forEach((items, client) => {
+      out.push(client, items.length);
+      for (const it of items) out.push(it.clock, it.len);
+    });
+    return out;
+  };
+  // pycrdt (yrs) indexes Text by UTF-8 bytes; Yjs by UTF-16 code units. These helpers
+  // translate. A per-text flag remembers "all ASCII" (offsets then agree, no scan);
+  // it is dropped (rechecked on next use) when a remote update changes that text.
+  const textState = new WeakMap();
+  const isAscii = (s) => {
+    for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 127) return false;
+    return true;
+  };
+  const utf8Len = (s) => {
+    let n = 0;
+    for (let i = 0; i < s.length; i++) {
+      const c = s.charCodeAt(i);
+      if (c < 0x80) n += 1;
+      else if (c < 0x800) n += 2;
+      else if (c >= 0xd800 && c < 0xdc00) { n += 4; i++; }
+      else n += 3;
+    }
+    return n;
+  };
+  const ascii = (ytext) => {
+    let st = textState.get(ytext);
+    if (st === undefined) {
+      st = { ascii: isAscii(ytext.toString()) };
+      textState.set(ytext, st);
+    }
+    return st;
+  };
+  // Local edits go through the helpers below, which keep the flag right; a remote
+  // update (a non-local transaction) drops the flag of every text it changed.
+  const trackTexts = (doc) => {
+    doc.on("afterTransaction", (tr) => {
+      if (tr.local) return;
+      tr.changed.forEach((_, type) => {
+        if (type instanceof Y.Text) textState.delete(type);
+      });
+    });
+  };
+  // UTF-16 offset of a UTF-8 byte offset (a byte inside a character counts as after it).
+  const toUnits = (s, bytes) => {
+    let b = 0, i = 0;
+    while (i < s.length && b < bytes) {
+      const c = s.charCodeAt(i);
+      if (c < 0x80) b += 1;
+      else if (c < 0x800) b += 2;
+      else if (c >= 0xd800 && c < 0xdc00) { b += 4; i++; }
+      else b += 3;
+      i++;
+    }
+    return i;
+  };
+  const textLength = (ytext) =>
+    ascii(ytext).ascii ? ytext.length : utf8Len(ytext.toString());
+  const textInsert = (ytext, index, str, attrs) => {
+    const st = ascii(ytext);
+    const at = st.ascii ? index : toUnits(ytext.toString(), index);
+    if (attrs === undefined) ytext.insert(at, str); else ytext.insert(at, str, attrs);
+    if (st.ascii && !isAscii(str)) st.ascii = false;
+  };
+  // Delete `length` bytes at byte `index`; returns how many bytes could not be deleted.
+  const textDelete = (ytext, index, length) => {
+    const st = ascii(ytext);
+    if (st.ascii) {
+      const missing = Math.max(0, index + length - ytext.length);
+      if (missing === 0) ytext.delete(index, length);
+      return missing;
+    }
+    const s = ytext.toString();
+    const total = utf8Len(s);
+    const missing = Math.max(0, index + length - total);
+    if (missing === 0) {
+      const from = toUnits(s, index);
+      ytext.delete(from, toUnits(s, index + length) - from);
+    }
+    return missing;
+  };
+  const textFormat = (ytext, index, length, attrs) => {
+    if (ascii(ytext).ascii) { ytext.format(index, length, attrs); return; }
+    const s = ytext.toString();
+    const from = toUnits(s, index);
+    ytext.format(from, toUnits(s, index + length) - from, attrs);
+  };
+  // A text event's delta with UTF-8 byte counts, or undefined to use Yjs's own delta
+  // (formatted text, where attributes matter, or nothing but ASCII involved).
+  const textDelta = (event) => {
+    const out = [];
+    let ascii = true;
+    const push = (op, n) => {
+      const last = out[out.length - 1];
+      if (last !== undefined && op in last) last[op] += n;
+      else out.push({ [op]: n });
+    };
+    for (let item = event.target._start; item !== null; item = item.right) {
+      const c = item.content;
+      if (c instanceof Y.ContentFormat || c instanceof Y.ContentEmbed) return undefined;
+      if (c instanceof Y.ContentType) return undefined;
+      const str = c instanceof Y.ContentString ? c.str : "";
+      if (!isAscii(str)) ascii = false;
+      if (event.adds(item)) {
+        if (!event.deletes(item) && str) push("insert", str);
+      } else if (event.deletes(item)) {
+        push("delete", utf8Len(str));
+      } else if (!item.deleted) {
+        push("retain", utf8Len(str));
+      }
+    }
+    if (ascii) return undefined;
+    if (out.length && "retain" in out[out.length - 1]) out.pop();
+    return out;
+  };
+  // Why `update` cannot be applied to `doc`, or undefined if it can. Decoding alone
+  // does not catch everything: Yjs can throw half-way through integrating a decodable
+  // but inconsistent update, leaving it half-applied. So the update is first applied
+  // to a copy: a throw-away empty one when the document is empty, otherwise a shadow
+  // copy kept in step with the document through its 'update' events. That costs one
+  // extra apply of the update (not of the document) and the shadow's memory.
+  const shadows = new WeakMap();
+  const message = (e) => String(e && e.message !== undefined ? e.message : e);
+  const dropShadow = (doc) => {
+    const sh = shadows.get(doc);
+    if (sh === undefined) return;
+    shadows.delete(doc);
+    doc.off("update", sh.listener);
+    sh.copy.destroy();
+  };
+  const shadowOf = (doc) => {
+    let sh = shadows.get(doc);
+    if (sh === undefined) {
+      const copy = new Y.Doc({ gc: doc.gc });
+      Y.applyUpdate(copy, Y.encodeStateAsUpdate(doc));
+      const listener = (u) => {
+        // Every committed change is mirrored; remote ones are already in the copy
+        // (applyChecked gave them to it first), so re-applying them is a no-op.
+        try {
+          Y.applyUpdate(copy, u);
+        } catch (e) {
+          dropShadow(doc); // rebuilt from the document on the next apply
+        }
+      };
+      doc.on("update", listener);
+      sh = { copy, listener };
+      shadows.set(doc, sh);
+    }
+    return sh;
+  };
+  // For tests: the shadow's state vector (undefined when there is no shadow).
+  const shadowState = (doc) => {
+    const sh = shadows.get(doc);
+    return sh === undefined ? undefined : Y.encodeStateVector(sh.copy);
+  };
+  const isEmpty = (doc) =>
+    doc.store.clients.size === 0 &&
+    doc.store.pendingStructs === null &&
+    doc.store.pendingDs === null;
+  const updateError = (doc, update) => {
+    try {
+      Y.decodeUpdate(update);
+    } catch (e) {
+      return message(e);
+    }
+    if (!shadows.has(doc) && isEmpty(doc)) {
+      const scratch = new Y.Doc({ gc: doc.gc });
+      try {
+        Y.applyUpdate(scratch, update);
+      } catch (e) {
+        return message(e);
+      } finally {
+        scratch.destroy();
+      }
+      return undefined;
+    }
+    try {
+      Y.applyUpdate(shadowOf(doc).copy, update);
+    } catch (e) {
+      dropShadow(doc);
+      return message(e);
+    }
+    return undefined;
+  };
+  // Vet then apply `update`; keep the client id (Yjs changes it when an update carries
+  // changes under it, pycrdt does not). Returns why it was refused, or undefined.
+  const applyChecked = (doc, update) => {
+    const error = updateError(doc, update);
+    if (error !== undefined) return error;
+    const clientID = doc.clientID;
+    Y.applyUpdate(doc, update);
+    if (doc._transaction === null) doc.clientID = clientID;
+    return undefined;
+  };
+  // Calling a module-level helper costs one FFI call; looking a method up on a JsProxy
+  // (ymap.set) costs about as much again, so the hot paths go through these.
+  const mapSet = (m, k, v) => { m.set(k, v); };
+  const mapGet = (m, k) => m.get(k);
+  const mapHas = (m, k) => m.has(k);
+  const mapDelete = (m, k) => { m.delete(k); };
+  const mapSize = (m) => m.size;
+  const mapSetMany = (m, keys, values) => {
+    for (let i = 0; i < keys.length; i++) m.set(keys[i], values[i]);
+  };
+  const arrayInsert = (a, i, values) => { a.insert(i, values); };
+  const arrayDelete = (a, i, n) => { a.delete(i, n); };
+  const arrayLength = (a) => a.length;
+  const arrayItems = (a) => a.toArray();
+  const textString = (t) => t.toString();
+  const toJSON = (t) => t.toJSON();
+  const list1 = (x) => [x];
+  // Pyodide treats a JsProxy's .get() as Mapping.get, so array reads go through here.
+  const at = (yarray, i) => yarray.get(i);
+  return { begin, end, kind, keys, rootNames, root, flatMap, flatDeleteSet, list1, at,
+           textLength, textInsert, textDelete, textDelta, textFormat, trackTexts,
+           updateError, applyChecked, shadowState,
+           mapSet, mapGet, mapHas, mapDelete, mapSize, mapSetMany,
+           arrayInsert, arrayDelete, arrayLength, arrayItems, textString, toJSON };
+}
+
+/**
+ * One-call reads and writes of whole roots for the store (yloft.crdt._fast).
+ * @param {any} Y the `yjs` module
+ */
+export function fastHelpers(Y) {
+
+  // Byte strings as lists of ints and big ints as numbers, as yrs's JSON has them.
+  const plain = (k, v) => (v instanceof Uint8Array ? Array.from(v)
+    : typeof v === "bigint" ? Number(v) : v);
+  const KINDS = { t: [Y.Text, ""], m: [Y.Map, {}], a: [Y.Array, []] };
+  // spec: [[name, "t"|"m"|"a"], ...]. A root of another type reads as empty (pycrdt
+  // reads a map root as the empty string too) instead of throwing.
+  const read = (doc, spec) => {
+    const out = [];
+    for (const [name, kind] of JSON.parse(spec)) {
+      const [type, empty] = KINDS[kind];
+      let value;
+      try {
+        const root = doc.get(name, type);
+        value = kind === "t" ? root.toString() : root.toJSON();
+      } catch (e) {
+        value = empty;
+      }
+      out.push(value);
+    }
+    return JSON.stringify(out, plain);
+  };
+  const write = (doc, name, items) => {
+    const map = doc.getMap(name);
+    for (const [k, v] of Object.entries(JSON.parse(items))) map.set(k, v);
+  };
+  return { read, write };
+}
