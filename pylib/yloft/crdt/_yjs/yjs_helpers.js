@@ -7,23 +7,52 @@
 // (yloft.crdt._yjs._js) and `fastHelpers(Y)` once (yloft.crdt._fast): each returns plain
 // functions, so no proxy is created per call.
 
+/** @typedef {typeof import("yjs")} Yjs the `yjs` module */
+/** @typedef {import("yjs").Doc} YDoc */
+/** @typedef {import("yjs").AbstractType<any>} YType any shared type (a root may be untyped) */
+/** @typedef {import("yjs").Text} YText */
+/** @typedef {import("yjs").Map<any>} YMap a map of any Yjs-storable value */
+/** @typedef {import("yjs").Array<any>} YArray an array of any Yjs-storable value */
+/** @typedef {import("yjs").Transaction} YTransaction */
+/** @typedef {import("yjs").Transaction["deleteSet"]} DeleteSet (yjs does not export the class) */
+/** @typedef {{[key: string]: any}} TextAttributes formatting attributes (JSON values) */
+/** @typedef {{insert?: string, delete?: number, retain?: number}} DeltaOp counts in UTF-8 bytes */
+/** @typedef {{ascii: boolean}} TextState */
+/** @typedef {"t" | "m" | "a"} RootLetter a root's type in fastHelpers' read spec */
+/** @typedef {{copy: YDoc, listener: (update: Uint8Array) => void}} Shadow */
+
 /**
  * The Yjs engine's helpers: transactions across Python calls, value kinds, UTF-8 text
  * offsets, vetted updates and one-call hot paths.
- * @param {any} Y the `yjs` module
+ * @param {Yjs} Y the `yjs` module
  */
 export function helpers(Y) {
 
   // Open a transaction that stays open until end(doc) is called. Yjs's transact()
   // pushes a new Transaction and emits beforeAllTransactions/beforeTransaction; by
   // swapping doc._transaction inside the callback we keep it from cleaning up.
+  /**
+   * @param {YDoc} doc
+   * @param {unknown} origin the transaction's origin (a Python-side token)
+   * @returns {void}
+   */
   const begin = (doc, origin) => {
+    /** @type {YTransaction | null} */
     let opened = null;
-    Y.transact(doc, (t) => { opened = t; doc._transaction = {}; }, origin, true);
+    // The `{}` put in its place is no Transaction: it only has to differ from the one
+    // transact() opened, so that transact() does not clean that one up on return.
+    Y.transact(doc, (t) => {
+      opened = t;
+      doc._transaction = /** @type {YTransaction} */ (/** @type {unknown} */ ({}));
+    }, origin, true);
     doc._transaction = opened;
   };
   // Close it: let a fresh transact() run its cleanup (observers, 'update' events)
   // on our transaction by putting it back as the current one inside the callback.
+  /**
+   * @param {YDoc} doc
+   * @returns {void}
+   */
   const end = (doc) => {
     const ours = doc._transaction;
     if (ours === null) return;
@@ -33,6 +62,10 @@ export function helpers(Y) {
       doc._transaction = ours;
     });
   };
+  /**
+   * @param {YType} v a root whose class is still AbstractType
+   * @returns {number} the kind its content shows
+   */
   const inferRoot = (v) => {
     // A root type created by a remote update and never typed locally.
     if (v._start !== null) {
@@ -41,6 +74,10 @@ export function helpers(Y) {
     }
     return v._map.size > 0 ? 10 : 14;
   };
+  /**
+   * @param {unknown} v any value read from Yjs
+   * @returns {number} its kind (K_* in _js.py)
+   */
   const kind = (v) => {
     if (v === null || v === undefined) return 0;
     switch (typeof v) {
@@ -60,10 +97,23 @@ export function helpers(Y) {
     }
     return 7;
   };
+  /**
+   * @param {YMap} ymap
+   * @returns {string[]}
+   */
   const keys = (ymap) => Array.from(ymap.keys());
+  /**
+   * @param {YDoc} doc
+   * @returns {string[]}
+   */
   const rootNames = (doc) => Array.from(doc.share.keys());
   // A root, typed: an untyped root (from a remote update) becomes the type its
   // content shows, as Yjs does when doc.getMap/getArray/getText is called.
+  /**
+   * @param {YDoc} doc
+   * @param {string} name
+   * @returns {YType | undefined}
+   */
   const root = (doc, name) => {
     const v = doc.share.get(name);
     if (v === undefined || v.constructor !== Y.AbstractType) return v;
@@ -75,9 +125,23 @@ export function helpers(Y) {
     return v;
   };
   // Copy a JS Map<number, number> (a state vector) into [client, clock, ...].
-  const flatMap = (m) => { const out = []; m.forEach((v, k) => out.push(k, v)); return out; };
+  /**
+   * @param {Map<number, number>} m
+   * @returns {number[]}
+   */
+  const flatMap = (m) => {
+    /** @type {number[]} */
+    const out = [];
+    m.forEach((v, k) => out.push(k, v));
+    return out;
+  };
   // A transaction's delete set as [client, n, clock, len, clock, len, ..., client, ...].
+  /**
+   * @param {DeleteSet} ds
+   * @returns {number[]}
+   */
   const flatDeleteSet = (ds) => {
+    /** @type {number[]} */
     const out = [];
     ds.clients.forEach((items, client) => {
       out.push(client, items.length);
@@ -88,11 +152,20 @@ export function helpers(Y) {
   // pycrdt (yrs) indexes Text by UTF-8 bytes; Yjs by UTF-16 code units. These helpers
   // translate. A per-text flag remembers "all ASCII" (offsets then agree, no scan);
   // it is dropped (rechecked on next use) when a remote update changes that text.
+  /** @type {WeakMap<YText, TextState>} */
   const textState = new WeakMap();
+  /**
+   * @param {string} s
+   * @returns {boolean}
+   */
   const isAscii = (s) => {
     for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 127) return false;
     return true;
   };
+  /**
+   * @param {string} s
+   * @returns {number} its length in UTF-8 bytes
+   */
   const utf8Len = (s) => {
     let n = 0;
     for (let i = 0; i < s.length; i++) {
@@ -104,6 +177,10 @@ export function helpers(Y) {
     }
     return n;
   };
+  /**
+   * @param {YText} ytext
+   * @returns {TextState}
+   */
   const ascii = (ytext) => {
     let st = textState.get(ytext);
     if (st === undefined) {
@@ -114,6 +191,10 @@ export function helpers(Y) {
   };
   // Local edits go through the helpers below, which keep the flag right; a remote
   // update (a non-local transaction) drops the flag of every text it changed.
+  /**
+   * @param {YDoc} doc
+   * @returns {void}
+   */
   const trackTexts = (doc) => {
     doc.on("afterTransaction", (tr) => {
       if (tr.local) return;
@@ -123,6 +204,11 @@ export function helpers(Y) {
     });
   };
   // UTF-16 offset of a UTF-8 byte offset (a byte inside a character counts as after it).
+  /**
+   * @param {string} s
+   * @param {number} bytes
+   * @returns {number}
+   */
   const toUnits = (s, bytes) => {
     let b = 0, i = 0;
     while (i < s.length && b < bytes) {
@@ -135,8 +221,19 @@ export function helpers(Y) {
     }
     return i;
   };
+  /**
+   * @param {YText} ytext
+   * @returns {number} its length in UTF-8 bytes
+   */
   const textLength = (ytext) =>
     ascii(ytext).ascii ? ytext.length : utf8Len(ytext.toString());
+  /**
+   * @param {YText} ytext
+   * @param {number} index in UTF-8 bytes
+   * @param {string} str
+   * @param {TextAttributes} [attrs] undefined (Python None) for none
+   * @returns {void}
+   */
   const textInsert = (ytext, index, str, attrs) => {
     const st = ascii(ytext);
     const at = st.ascii ? index : toUnits(ytext.toString(), index);
@@ -144,6 +241,12 @@ export function helpers(Y) {
     if (st.ascii && !isAscii(str)) st.ascii = false;
   };
   // Delete `length` bytes at byte `index`; returns how many bytes could not be deleted.
+  /**
+   * @param {YText} ytext
+   * @param {number} index in UTF-8 bytes
+   * @param {number} length in UTF-8 bytes
+   * @returns {number}
+   */
   const textDelete = (ytext, index, length) => {
     const st = ascii(ytext);
     if (st.ascii) {
@@ -160,6 +263,13 @@ export function helpers(Y) {
     }
     return missing;
   };
+  /**
+   * @param {YText} ytext
+   * @param {number} index in UTF-8 bytes
+   * @param {number} length in UTF-8 bytes
+   * @param {TextAttributes} attrs
+   * @returns {void}
+   */
   const textFormat = (ytext, index, length, attrs) => {
     if (ascii(ytext).ascii) { ytext.format(index, length, attrs); return; }
     const s = ytext.toString();
@@ -168,12 +278,23 @@ export function helpers(Y) {
   };
   // A text event's delta with UTF-8 byte counts, or undefined to use Yjs's own delta
   // (formatted text, where attributes matter, or nothing but ASCII involved).
+  /**
+   * @param {import("yjs").YTextEvent} event
+   * @returns {DeltaOp[] | undefined}
+   */
   const textDelta = (event) => {
+    /** @type {DeltaOp[]} */
     const out = [];
     let ascii = true;
+    /**
+     * @param {keyof DeltaOp} op
+     * @param {string | number} n a string for "insert", a number otherwise
+     */
     const push = (op, n) => {
       const last = out[out.length - 1];
-      if (last !== undefined && op in last) last[op] += n;
+      // Strings add to the insert op's string and numbers to a count; TS cannot tie the
+      // type of `n` to `op`, hence the cast.
+      if (last !== undefined && op in last) /** @type {any} */ (last)[op] += n;
       else out.push({ [op]: n });
     };
     for (let item = event.target._start; item !== null; item = item.right) {
@@ -200,8 +321,17 @@ export function helpers(Y) {
   // to a copy: a throw-away empty one when the document is empty, otherwise a shadow
   // copy kept in step with the document through its 'update' events. That costs one
   // extra apply of the update (not of the document) and the shadow's memory.
+  /** @type {WeakMap<YDoc, Shadow>} */
   const shadows = new WeakMap();
+  /**
+   * @param {any} e anything thrown
+   * @returns {string}
+   */
   const message = (e) => String(e && e.message !== undefined ? e.message : e);
+  /**
+   * @param {YDoc} doc
+   * @returns {void}
+   */
   const dropShadow = (doc) => {
     const sh = shadows.get(doc);
     if (sh === undefined) return;
@@ -209,11 +339,16 @@ export function helpers(Y) {
     doc.off("update", sh.listener);
     sh.copy.destroy();
   };
+  /**
+   * @param {YDoc} doc
+   * @returns {Shadow}
+   */
   const shadowOf = (doc) => {
     let sh = shadows.get(doc);
     if (sh === undefined) {
       const copy = new Y.Doc({ gc: doc.gc });
       Y.applyUpdate(copy, Y.encodeStateAsUpdate(doc));
+      /** @param {Uint8Array} u */
       const listener = (u) => {
         // Every committed change is mirrored; remote ones are already in the copy
         // (applyChecked gave them to it first), so re-applying them is a no-op.
@@ -230,14 +365,27 @@ export function helpers(Y) {
     return sh;
   };
   // For tests: the shadow's state vector (undefined when there is no shadow).
+  /**
+   * @param {YDoc} doc
+   * @returns {Uint8Array | undefined}
+   */
   const shadowState = (doc) => {
     const sh = shadows.get(doc);
     return sh === undefined ? undefined : Y.encodeStateVector(sh.copy);
   };
+  /**
+   * @param {YDoc} doc
+   * @returns {boolean}
+   */
   const isEmpty = (doc) =>
     doc.store.clients.size === 0 &&
     doc.store.pendingStructs === null &&
     doc.store.pendingDs === null;
+  /**
+   * @param {YDoc} doc
+   * @param {Uint8Array} update
+   * @returns {string | undefined}
+   */
   const updateError = (doc, update) => {
     try {
       Y.decodeUpdate(update);
@@ -265,6 +413,11 @@ export function helpers(Y) {
   };
   // Vet then apply `update`; keep the client id (Yjs changes it when an update carries
   // changes under it, pycrdt does not). Returns why it was refused, or undefined.
+  /**
+   * @param {YDoc} doc
+   * @param {Uint8Array} update
+   * @returns {string | undefined}
+   */
   const applyChecked = (doc, update) => {
     const error = updateError(doc, update);
     if (error !== undefined) return error;
@@ -275,22 +428,90 @@ export function helpers(Y) {
   };
   // Calling a module-level helper costs one FFI call; looking a method up on a JsProxy
   // (ymap.set) costs about as much again, so the hot paths go through these.
+  /**
+   * @param {YMap} m
+   * @param {string} k
+   * @param {unknown} v
+   * @returns {void}
+   */
   const mapSet = (m, k, v) => { m.set(k, v); };
+  /**
+   * @param {YMap} m
+   * @param {string} k
+   * @returns {unknown}
+   */
   const mapGet = (m, k) => m.get(k);
+  /**
+   * @param {YMap} m
+   * @param {string} k
+   * @returns {boolean}
+   */
   const mapHas = (m, k) => m.has(k);
+  /**
+   * @param {YMap} m
+   * @param {string} k
+   * @returns {void}
+   */
   const mapDelete = (m, k) => { m.delete(k); };
+  /**
+   * @param {YMap} m
+   * @returns {number}
+   */
   const mapSize = (m) => m.size;
+  /**
+   * @param {YMap} m
+   * @param {string[]} keys
+   * @param {unknown[]} values as many as keys
+   * @returns {void}
+   */
   const mapSetMany = (m, keys, values) => {
     for (let i = 0; i < keys.length; i++) m.set(keys[i], values[i]);
   };
+  /**
+   * @param {YArray} a
+   * @param {number} i
+   * @param {unknown[]} values
+   * @returns {void}
+   */
   const arrayInsert = (a, i, values) => { a.insert(i, values); };
+  /**
+   * @param {YArray} a
+   * @param {number} i
+   * @param {number} n
+   * @returns {void}
+   */
   const arrayDelete = (a, i, n) => { a.delete(i, n); };
+  /**
+   * @param {YArray} a
+   * @returns {number}
+   */
   const arrayLength = (a) => a.length;
+  /**
+   * @param {YArray} a
+   * @returns {unknown[]}
+   */
   const arrayItems = (a) => a.toArray();
+  /**
+   * @param {YText} t
+   * @returns {string}
+   */
   const textString = (t) => t.toString();
+  /**
+   * @param {YType} t a Y.Map or Y.Array
+   * @returns {unknown} its JSON value
+   */
   const toJSON = (t) => t.toJSON();
+  /**
+   * @param {unknown} x
+   * @returns {unknown[]}
+   */
   const list1 = (x) => [x];
   // Pyodide treats a JsProxy's .get() as Mapping.get, so array reads go through here.
+  /**
+   * @param {YArray} yarray
+   * @param {number} i
+   * @returns {unknown}
+   */
   const at = (yarray, i) => yarray.get(i);
   return { begin, end, kind, keys, rootNames, root, flatMap, flatDeleteSet, list1, at,
            textLength, textInsert, textDelete, textDelta, textFormat, trackTexts,
@@ -301,19 +522,32 @@ export function helpers(Y) {
 
 /**
  * One-call reads and writes of whole roots for the store (yloft.crdt._fast).
- * @param {any} Y the `yjs` module
+ * @param {Yjs} Y the `yjs` module
  */
 export function fastHelpers(Y) {
 
   // Byte strings as lists of ints and big ints as numbers, as yrs's JSON has them.
+  /**
+   * A JSON.stringify replacer.
+   * @param {string} k
+   * @param {unknown} v
+   * @returns {unknown}
+   */
   const plain = (k, v) => (v instanceof Uint8Array ? Array.from(v)
     : typeof v === "bigint" ? Number(v) : v);
+  /** @type {Record<RootLetter, [new () => YType, unknown]>} */
   const KINDS = { t: [Y.Text, ""], m: [Y.Map, {}], a: [Y.Array, []] };
   // spec: [[name, "t"|"m"|"a"], ...]. A root of another type reads as empty (pycrdt
   // reads a map root as the empty string too) instead of throwing.
+  /**
+   * @param {YDoc} doc
+   * @param {string} spec JSON, [[name, "t"|"m"|"a"], ...]
+   * @returns {string} JSON, the roots' values in spec's order
+   */
   const read = (doc, spec) => {
+    /** @type {unknown[]} */
     const out = [];
-    for (const [name, kind] of JSON.parse(spec)) {
+    for (const [name, kind] of /** @type {[string, RootLetter][]} */ (JSON.parse(spec))) {
       const [type, empty] = KINDS[kind];
       let value;
       try {
@@ -326,6 +560,12 @@ export function fastHelpers(Y) {
     }
     return JSON.stringify(out, plain);
   };
+  /**
+   * @param {YDoc} doc
+   * @param {string} name
+   * @param {string} items JSON, an object: its entries are set in the map root `name`
+   * @returns {void}
+   */
   const write = (doc, name, items) => {
     const map = doc.getMap(name);
     for (const [k, v] of Object.entries(JSON.parse(items))) map.set(k, v);
