@@ -16,13 +16,16 @@ the standard library: it runs with the system python3 and creates .venv/ itself.
 from __future__ import annotations
 
 import argparse
+import errno
 import functools
 import hashlib
 import http.server
 import json
 import os
 import shutil
+import socket
 import subprocess
+import sys
 import venv
 from pathlib import Path
 
@@ -252,14 +255,24 @@ def serve(port: int, tokens: str, relay_db: Path) -> None:
     """Serve web/dist/ and the relay (``/relay``) on one port of 127.0.0.1.
 
     The relay process serves the static files itself (websockets' process_request),
-    so the app and ``ws://127.0.0.1:PORT/relay`` share an origin.
+    so the app and ``ws://127.0.0.1:PORT/relay`` share an origin. A taken port is
+    reported in one line before anything is built (the relay reports it too).
     """
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError as exc:
+            if exc.errno != errno.EADDRINUSE:
+                raise
+            print(f"build.py serve: port {port} on 127.0.0.1 is already in use: stop the program"
+                  " using it or pick another port with --port N", file=sys.stderr)  # fmt: skip
+            raise SystemExit(1) from None
     build()
     relay_db.parent.mkdir(parents=True, exist_ok=True)
     cmd = [str(VENV_PY), "-m", "yloft_relay", "--host", "127.0.0.1", "--port", str(port),
            "--db", str(relay_db), "--tokens", tokens, "--static", str(DIST)]  # fmt: skip
-    print(f"yloft is serving on http://127.0.0.1:{port}/ (relay at ws://127.0.0.1:{port}/relay,"
-          f" log {relay_db})", flush=True)  # fmt: skip
+    # The relay prints "yloft is serving on ..." once its socket is bound, and one
+    # line naming ``--port N`` (exit 1) when the port is taken.
     os.chdir(ROOT)
     os.execv(cmd[0], cmd)  # the relay replaces this process: signals reach it directly
 

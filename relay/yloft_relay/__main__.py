@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import errno
 import logging
 import signal
 import sys
@@ -57,6 +58,10 @@ async def run(args: argparse.Namespace) -> None:
         loop.add_signal_handler(sig, stop.set)
     async with relay:
         print(f"yloft relay listening on {args.host}:{relay.port}", flush=True)
+        if args.static is not None:
+            base = f"{args.host}:{relay.port}"
+            print(f"yloft is serving on http://{base}/ (relay at ws://{base}/relay,"
+                  f" log {args.db})", flush=True)  # fmt: skip
         await stop.wait()
 
 
@@ -72,6 +77,15 @@ def main(argv: list[str] | None = None) -> None:
     except ConfigError as exc:
         print(f"yloft_relay: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
+    except OSError as exc:
+        if exc.errno != errno.EADDRINUSE:
+            raise
+        print(
+            f"yloft_relay: port {args.port} on {args.host} is already in use: stop the program"
+            " using it or pick another port with --port N",
+            file=sys.stderr,
+        )
+        raise SystemExit(1) from None
 
 
 if __name__ == "__main__":
