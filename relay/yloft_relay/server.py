@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -35,24 +34,17 @@ from yloft.sync import protocol as p
 from yloft.sync import ysync
 
 from .config import Limits, TokenBook
+from .fanout import Fanout, Space
+from .metrics import Metrics
 from .peer import Peer
 from .static import make_process_request, parse_yws_path, query_token
-from .storage import PushJob, Reader, Result, Writer, open_db
+from .storage import PushJob, Reader, Result, Writer, is_postgres, open_log
 
 log = logging.getLogger("yloft_relay")
 EMPTY_UPDATE = b"\x00\x00"
 
 
-@dataclass
-class Space:
-    """Who is connected to one space: protocol peers and y-websocket rooms."""
-
-    name: str
-    peers: set[Peer] = field(default_factory=set)
-    rooms: dict[tuple[str, str], set[Peer]] = field(default_factory=dict)
-
-    def idle(self) -> bool:
-        return not self.peers and not self.rooms
+__all__ = ["Relay", "Space", "describe"]
 
 
 def valid_update(update: bytes) -> bool:
@@ -113,6 +105,11 @@ class Relay:
         self._writer: Writer | None = None
         self._reader: Reader | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self.metrics = Metrics(self)
+        self.fanout = Fanout(self.spaces, lambda: self.reader, self.metrics.fanout_lag.observe)
+        self.cluster: Any = None
+        """:class:`.cluster.Cluster` when the log is in PostgreSQL, else None."""
+        self._poller: asyncio.Task[None] | None = None
 
     # ---------------------------------------------------------- lifecycle
 
@@ -124,9 +121,14 @@ class Relay:
         return int(sock.getsockname()[1])
 
     async def start(self) -> None:
-        """Open the log, start the writer thread, bind the socket."""
-        self._loop = asyncio.get_running_loop()
-        self.relay_id = open_db(self.db)
+        """Open the log, start the writer thread, bind the socket.
+
+        Raises:
+            StorageUnavailable: the PostgreSQL log cannot be reached.
+        """
+        self._loop = loop = asyncio.get_running_loop()
+        backend = await asyncio.to_thread(open_log, self.db)
+        self.relay_id = backend.relay_id
         lim = self.limits
         self._writer = Writer(
             self.db,
@@ -134,13 +136,25 @@ class Relay:
             batch_max=lim.batch_max,
             compact_after=lim.compact_after,
             compact_max_rows=lim.compact_max_rows,
+            backend=backend,
+            on_batch=self.metrics.batch,
         )
-        self._reader = Reader(self.db)
+        self._reader = Reader(self.db, backend)
+        if is_postgres(self.db):
+            from .cluster import Cluster
+
+            self.cluster = Cluster(
+                self.db,
+                lambda name, head: loop.call_soon_threadsafe(self.fanout.hint, name, head),
+                lambda *a: loop.call_soon_threadsafe(self._remote_awareness, *a),
+            )
+            self.cluster.start()
+            self._poller = asyncio.ensure_future(self._poll_forever())
         self._server = await serve(
             self._handle,
             self.host,
             self.requested_port,
-            process_request=make_process_request(self.tokens, self.static_root),
+            process_request=make_process_request(self.tokens, self.static_root, self.metrics),
             max_size=lim.max_frame_bytes,
             compression=None,
             max_queue=64,
@@ -153,9 +167,19 @@ class Relay:
         if self._server is not None:
             self._server.close()
             await self._server.wait_closed()
+        if self._poller is not None:
+            self._poller.cancel()
+        if self.cluster is not None:
+            await asyncio.to_thread(self.cluster.stop)
         if self._writer is not None:
             await asyncio.to_thread(self._writer.close)
         self.started.clear()
+
+    async def _poll_forever(self) -> None:
+        """Read loaded spaces' heads every ``poll_s``: covers NOTIFYs lost with the listener."""
+        while True:
+            await asyncio.sleep(self.limits.poll_s)
+            await self.fanout.poll()
 
     async def __aenter__(self) -> Relay:
         await self.start()
@@ -196,36 +220,19 @@ class Relay:
         self._loop.call_soon_threadsafe(self._committed, results)
 
     def _committed(self, results: list[Result]) -> None:
-        """Runs on the loop once a batch is durable: ack, then fan out in seq order."""
-        for res in results:
-            job = res.job
-            origin: Peer | None = job.origin
-            if res.seq < 0:
-                if origin is not None:
-                    origin.fail(1011, "the relay could not store the update; retry later")
-                continue
-            if origin is not None and job.msg_id:
-                origin.send(p.encode(p.Ack(job.msg_id, res.seq)))
-            if res.seq == 0:
-                continue
-            space = self.spaces.get(job.space)
-            if space is None:
-                continue
-            if space.peers:
-                frame = p.encode_update(res.seq, job.collection, job.doc_id, job.update)
-                for peer in space.peers:
-                    if peer is not origin:
-                        peer.live(res.seq, frame)
-            room = space.rooms.get((job.collection, job.doc_id))
-            if room:
-                yframe = ysync.sync_update(job.update)
-                for peer in room:
-                    if peer is not origin:
-                        peer.send(yframe)
+        """Runs on the loop once a batch is durable: ack and fan out in seq order."""
+        self.fanout.committed(results)
+
+    def _remote_awareness(self, space_name: str, collection: str, doc_id: str, data: bytes) -> None:
+        space = self.spaces.get(space_name)
+        if space is not None:
+            self._awareness(space, collection, doc_id, data, None)
 
     def _awareness(
-        self, space: Space, collection: str, doc_id: str, payload: bytes, origin: Peer
+        self, space: Space, collection: str, doc_id: str, payload: bytes, origin: Peer | None
     ) -> None:
+        if origin is not None and self.cluster is not None:
+            self.cluster.publish_awareness(space.name, collection, doc_id, payload)
         frame = p.encode(p.Awareness(collection, doc_id, payload))
         for peer in space.peers:
             if peer is not origin:
@@ -289,8 +296,11 @@ class Relay:
         peer.pending = []
         space.peers.add(peer)
         try:
+            await self.fanout.ensure_cursor(space)
             last = hello.last_seq if hello.relay_id == self.relay_id else 0
             rows, head = await asyncio.to_thread(self.reader.catchup, hello.space, last)
+            if last > head:  # restored from a backup older than the client: start over
+                rows, head = await asyncio.to_thread(self.reader.catchup, hello.space, 0)
             await ws.send(p.encode(p.Welcome(self.relay_id, head)))
             entries = (p.Entry(s, c, d, bytes(u)) for s, c, d, u in rows)
             del rows
@@ -356,6 +366,7 @@ class Relay:
         room.add(peer)
         peer.start()
         try:
+            await self.fanout.ensure_cursor(space)
             # Registered first, read second: anything committed later arrives live.
             state = await self._doc_diff(space_name, collection, doc_id, None)
             peer.send(ysync.sync_step1(state))

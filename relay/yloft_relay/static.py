@@ -26,6 +26,7 @@ from websockets.datastructures import Headers
 from websockets.http11 import Request, Response
 
 from .config import TokenBook
+from .metrics import Metrics
 
 SPACE_PATHS = ("/relay", "/relay/")
 YWS_PREFIX = "/relay/yws/"
@@ -128,12 +129,23 @@ def _text(status: HTTPStatus, text: str) -> Response:
     return Response(status.value, status.phrase, headers, body)
 
 
-def make_process_request(tokens: TokenBook, static_root: Path | None) -> ProcessRequest:
-    """The ``process_request`` hook: token gate for rooms, 404s, static files."""
+def make_process_request(
+    tokens: TokenBook, static_root: Path | None, metrics: Metrics | None = None
+) -> ProcessRequest:
+    """The ``process_request`` hook: token gate for rooms, health and metrics, static files."""
 
     def process_request(connection: ServerConnection, request: Request) -> Response | None:
         upgrade = request.headers.get("Upgrade", "").lower() == "websocket"
         url = urlsplit(request.path).path
+        if metrics is not None and not upgrade and url == "/metrics":
+            body = metrics.render()
+            headers = Headers()
+            headers["Content-Type"] = "text/plain; version=0.0.4; charset=utf-8"
+            headers["Content-Length"] = str(len(body))
+            return Response(200, "OK", headers, body)
+        if metrics is not None and not upgrade and url == "/healthz":
+            ok, reason = metrics.health()
+            return _text(HTTPStatus.OK if ok else HTTPStatus.SERVICE_UNAVAILABLE, reason)
         if upgrade:
             if url in SPACE_PATHS:
                 return None
