@@ -67,9 +67,12 @@ class Fanout:
         spaces: dict[str, Space],
         reader: Callable[[], Reader],
         on_lag: Callable[[float], None] | None = None,
+        inflight: Callable[[str, int], bool] = lambda space, seq: False,
     ) -> None:
         self.spaces = spaces
         self.reader = reader
+        self.inflight = inflight
+        """True for a seq this process committed whose result has not reached us yet."""
         self.on_lag = on_lag
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -101,6 +104,9 @@ class Fanout:
             if res.seq < 0:
                 if origin is not None:
                     origin.fail(1011, "the relay could not store the update; retry later")
+                failed = self.spaces.get(job.space)
+                if failed is not None:  # its rows may exist after all (a lost COMMIT reply)
+                    touched.append(failed)
                 continue
             if res.seq == 0:
                 if origin is not None and job.msg_id:
@@ -176,9 +182,13 @@ class Fanout:
                     if not space.waiting:
                         space.known = space.delivered
                     break
+                stalled = False
                 for seq, collection, doc_id, data in rows:
                     if space.delivered is None or seq <= space.delivered:
                         continue
+                    if seq not in space.waiting and self.inflight(space.name, seq):
+                        stalled = True  # our own commit: its result (and ACK) is on its way
+                        break
                     self._flush_waiting_below(space, seq)
                     mine = space.waiting.pop(seq, None)
                     if mine is not None:
@@ -187,6 +197,8 @@ class Fanout:
                                       job.origin, job.msg_id)  # fmt: skip
                     else:
                         self._deliver(space, seq, collection, doc_id, bytes(data), None, 0)
+                if stalled:
+                    break
             if space.hinted_at and space.delivered is not None and space.delivered >= space.known:
                 if self.on_lag is not None:
                     self.on_lag(time.monotonic() - space.hinted_at)

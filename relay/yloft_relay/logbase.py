@@ -105,8 +105,14 @@ class LogBackend(Protocol):
     relay_id: str
     """The log's id, fixed when the log is created; the same for every process."""
 
-    def append(self, batch: list[PushJob]) -> Assigned:
-        """Store a batch in one transaction, durable when this returns; raises on failure."""
+    def append(
+        self, batch: list[PushJob], before_commit: Callable[[Assigned], None] | None = None
+    ) -> Assigned:
+        """Store a batch in one transaction, durable when this returns; raises on failure.
+
+        ``before_commit`` sees the seqs just before COMMIT (the fan-out then knows
+        them as this process's own, whichever of hint and result reaches it first).
+        """
 
     def reset(self) -> None:
         """Forget cached state after a failed append (the next one re-reads or reconnects)."""

@@ -31,6 +31,7 @@ import threading
 import time
 import uuid
 import zlib
+from collections.abc import Callable
 from typing import Any
 
 import psycopg
@@ -149,7 +150,9 @@ class PgLog:
 
     # ------------------------------------------------------------ writes
 
-    def append(self, batch: list[PushJob]) -> Assigned:
+    def append(
+        self, batch: list[PushJob], before_commit: Callable[[Assigned], None] | None = None
+    ) -> Assigned:
         conn = self._conn()
         spaces = sorted({job.space for job in batch})
         clients = sorted({job.client_id for job in batch})
@@ -200,6 +203,8 @@ class PgLog:
                             "SELECT pg_notify(%s, %s)",
                             [(CHANNEL, json.dumps([s, h])) for s, h in out.heads.items()],
                         )
+                if before_commit is not None:
+                    before_commit(out)
         except psycopg.Error:
             self._drop()
             raise

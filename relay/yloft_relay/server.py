@@ -106,7 +106,12 @@ class Relay:
         self._reader: Reader | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self.metrics = Metrics(self)
-        self.fanout = Fanout(self.spaces, lambda: self.reader, self.metrics.fanout_lag.observe)
+        self.fanout = Fanout(
+            self.spaces,
+            lambda: self.reader,
+            self.metrics.fanout_lag.observe,
+            lambda space, seq: self.writer.is_inflight(space, seq),
+        )
         self.cluster: Any = None
         """:class:`.cluster.Cluster` when the log is in PostgreSQL, else None."""
         self._poller: asyncio.Task[None] | None = None
@@ -222,6 +227,7 @@ class Relay:
     def _committed(self, results: list[Result]) -> None:
         """Runs on the loop once a batch is durable: ack and fan out in seq order."""
         self.fanout.committed(results)
+        self.writer.settled([(r.job.space, r.seq) for r in results if r.seq > 0])
 
     def _remote_awareness(self, space_name: str, collection: str, doc_id: str, data: bytes) -> None:
         space = self.spaces.get(space_name)

@@ -19,6 +19,7 @@ import sqlite3
 import threading
 import uuid
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import Any
 
 from .logbase import Assigned, DocKey, PushJob, Row, assign, compaction_rows
@@ -108,7 +109,9 @@ class SqliteLog:
             last = int(row[0]) if row else 0
         return last
 
-    def append(self, batch: list[PushJob]) -> Assigned:
+    def append(
+        self, batch: list[PushJob], before_commit: Callable[[Assigned], None] | None = None
+    ) -> Assigned:
         conn = self._conn()
         try:
             conn.execute("BEGIN IMMEDIATE")
@@ -119,6 +122,8 @@ class SqliteLog:
                 " DO UPDATE SET last_msg_id=excluded.last_msg_id",
                 [(s, c, m) for (s, c), m in out.lasts.items()],
             )
+            if before_commit is not None:
+                before_commit(out)
             conn.execute("COMMIT")  # synchronous=FULL + WAL: fsynced here
         except BaseException:
             if conn.in_transaction:

@@ -40,7 +40,7 @@ from collections.abc import Callable
 
 from pycrdt import get_state, merge_updates
 
-from .logbase import DocKey, LogBackend, PushJob, Result, Row, squash
+from .logbase import Assigned, DocKey, LogBackend, PushJob, Result, Row, squash
 from .sqlite_log import SqliteLog, open_db
 
 __all__ = [
@@ -102,6 +102,9 @@ class Writer:
         self.compactions = 0
         self.failed = False
         """True while the last commit failed (``/healthz``)."""
+        self.inflight: set[tuple[str, int]] = set()
+        """(space, seq) of this writer's commits not yet handed to the fan-out."""
+        self._inflight_lock = threading.Lock()
         self._thread = threading.Thread(target=self._run, name="yloft-relay-writer", daemon=True)
         self._thread.start()
 
@@ -161,9 +164,17 @@ class Writer:
 
     def _commit(self, batch: list[PushJob]) -> None:
         t0 = time.perf_counter()
+        mine: list[tuple[str, int]] = []
+
+        def before_commit(out: Assigned) -> None:
+            mine.extend((space, seq) for space, seq, *_rest in out.inserts)
+            with self._inflight_lock:
+                self.inflight.update(mine)
+
         try:
-            out = self.log.append(batch)
+            out = self.log.append(batch, before_commit)
         except Exception as exc:
+            self.settled(mine)
             log.error("relay log commit failed; %d pushes not acknowledged: %s", len(batch), exc)
             self.failed = True
             self.log.reset()
@@ -186,6 +197,17 @@ class Writer:
             if n >= self.compact_after:
                 self._to_compact[dkey] = None
         self.on_commit(out.results)
+
+    def is_inflight(self, space: str, seq: int) -> bool:
+        """True while ``seq`` is this writer's commit whose result is on its way."""
+        with self._inflight_lock:
+            return (space, seq) in self.inflight
+
+    def settled(self, keys: list[tuple[str, int]]) -> None:
+        """The fan-out has these results (or they failed)."""
+        if keys:
+            with self._inflight_lock:
+                self.inflight.difference_update(keys)
 
     def _compact_one(self) -> None:
         if not self._to_compact:
