@@ -280,6 +280,9 @@ def serve(port: int, tokens: str, relay_db: Path) -> None:
 # ----------------------------------------------------------------------- test
 
 
+PG_BIN = "/usr/lib/postgresql/15/bin"  # Debian's postgresql 15 (tests/relay/pgserver.py)
+
+
 def ensure_chromium() -> str:
     """Return the path of Debian's chromium, installing it with apt-get if missing."""
     found = shutil.which("chromium")
@@ -296,9 +299,23 @@ def ensure_chromium() -> str:
     return found
 
 
+def ensure_postgresql() -> None:
+    """Install Debian's postgresql (server binaries for the relay cluster tests) if missing."""
+    if Path(PG_BIN, "initdb").exists():
+        return
+    log("postgresql is missing: installing Debian's package")
+    sudo = [] if os.geteuid() == 0 else ["sudo"]
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    run(*sudo, "apt-get", "update", "-q", env=env)
+    run(*sudo, "apt-get", "install", "-y", "-q", "postgresql", env=env)
+    if not Path(PG_BIN, "initdb").exists():
+        raise SystemExit(f"apt-get installed postgresql but {PG_BIN}/initdb is missing")
+
+
 def test(pytest_args: list[str]) -> None:
     build()
     ensure_chromium()
+    ensure_postgresql()
     bin_ = VENV / "bin"
     run(bin_ / "ruff", "check", ".")
     run(bin_ / "ruff", "format", "--check", ".")
