@@ -144,6 +144,10 @@ class PgLog:
     def _read(self, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
         try:
             return self._conn().execute(sql, params).fetchall()
+        except psycopg.OperationalError as exc:
+            self._drop()
+            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            raise StorageUnavailable(f"PostgreSQL connection lost: {first}") from exc
         except psycopg.Error:
             self._drop()
             raise

@@ -10,7 +10,8 @@ never applied to a server-side document on the hot path.
 
 Close codes: 1002 malformed frame or protocol violation, 1003 text frame or
 invalid Yjs update, 1008 authentication or slow reader, 1009 frame
-over ``max_frame_bytes``, 1011 storage failure. Each close is logged.
+over ``max_frame_bytes``, 1011 storage failure (a push not stored, or the log
+unreachable: the client retries later). Each close is logged.
 
 Example:
     >>> async def main(db):  # doctest: +SKIP
@@ -38,7 +39,15 @@ from .fanout import Fanout, Space
 from .metrics import Metrics
 from .peer import Peer
 from .static import make_process_request, parse_yws_path, query_token
-from .storage import PushJob, Reader, Result, Writer, is_postgres, open_log
+from .storage import (
+    PushJob,
+    Reader,
+    Result,
+    StorageUnavailable,
+    Writer,
+    is_postgres,
+    open_log,
+)  # fmt: skip
 
 log = logging.getLogger("yloft_relay")
 EMPTY_UPDATE = b"\x00\x00"
@@ -271,6 +280,9 @@ class Relay:
                 )
             elif code not in (1000, 1001, 1005, 1006):
                 log.info("connection %s closed with %d", label, code)
+        except StorageUnavailable as exc:  # PostgreSQL down: the client retries later
+            log.warning("session of %s ended: %s", label, exc)
+            peer.fail(1011, "the relay's log is unavailable; retry later")
         except Exception:
             log.exception("session of %s failed", label)
             peer.fail(1011, "internal error")
