@@ -55,15 +55,18 @@ class Cluster:
         self.listening = False
         self.reconnects = 0
         self._stop = threading.Event()
+        self._connected = threading.Event()
         self._out: queue.SimpleQueue[str | None] = queue.SimpleQueue()
         self._threads = [
             threading.Thread(target=self._listen, name="yloft-relay-listen", daemon=True),
             threading.Thread(target=self._publish, name="yloft-relay-publish", daemon=True),
         ]
 
-    def start(self) -> None:
+    def start(self, timeout: float = 5.0) -> None:
+        """Start the threads; wait (up to ``timeout``) until the listener is connected."""
         for t in self._threads:
             t.start()
+        self._connected.wait(timeout)
 
     def stop(self) -> None:
         self._stop.set()
@@ -89,6 +92,7 @@ class Cluster:
                     conn.execute(f"LISTEN {CHANNEL}")
                     conn.execute(f"LISTEN {AWARENESS}")
                     self.listening = True
+                    self._connected.set()
                     backoff = 0.1
                     self.on_hint(None, 0)  # whatever was sent while not listening
                     while not self._stop.is_set():

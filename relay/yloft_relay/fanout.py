@@ -52,6 +52,8 @@ class Space:
     """Highest seq known to be committed."""
     waiting: dict[int, Result] = field(default_factory=dict)
     """This process's own committed pushes not yet delivered, by seq."""
+    after: dict[int, list[tuple[Peer, bytes]]] = field(default_factory=dict)
+    """ACKs of duplicate pushes, sent right after the delivery of the seq they wait for."""
     pumping: bool = False
     hinted_at: float = 0.0
 
@@ -89,10 +91,11 @@ class Fanout:
         if space.delivered is None:
             head = space.delivered = heads[space.name]
             space.known = max(space.known, head)
-            for seq in [s for s in space.waiting if s <= head]:  # before anyone was caught up
+            for seq in sorted(s for s in space.waiting if s <= head):  # before any catch-up
                 job = space.waiting.pop(seq).job
                 if job.origin is not None and job.msg_id:
                     job.origin.send(p.encode(p.Ack(job.msg_id, seq)))
+                self._send_after(space, seq)
             self._kick(space)
 
     def committed(self, results: list[Result]) -> None:
@@ -110,7 +113,12 @@ class Fanout:
                 continue
             if res.seq == 0:
                 if origin is not None and job.msg_id:
-                    origin.send(p.encode(p.Ack(job.msg_id, 0)))
+                    ack = p.encode(p.Ack(job.msg_id, 0))
+                    dup_space = self.spaces.get(job.space)
+                    if dup_space is not None and dup_space.waiting:  # ACKs stay in order
+                        dup_space.after.setdefault(max(dup_space.waiting), []).append((origin, ack))
+                    else:
+                        origin.send(ack)
                 continue
             space = self.spaces.get(job.space)
             if space is None:
@@ -155,9 +163,19 @@ class Fanout:
         task.add_done_callback(self._tasks.discard)
 
     def _kick(self, space: Space) -> None:
-        if not space.pumping and space.delivered is not None:
+        if space.pumping or space.delivered is None:
+            return
+        while (res := space.waiting.pop(space.delivered + 1, None)) is not None:
+            job = res.job  # the common case, delivered at once: our own next seq
+            self._deliver(space, res.seq, job.collection, job.doc_id, job.update,
+                          job.origin, job.msg_id)  # fmt: skip
+        if space.delivered < space.known:
             space.pumping = True
             self._spawn(self._pump(space))
+
+    def _send_after(self, space: Space, seq: int) -> None:
+        for peer, frame in space.after.pop(seq, ()):
+            peer.send(frame)
 
     async def _pump(self, space: Space) -> None:
         try:
@@ -219,6 +237,8 @@ class Fanout:
         space.delivered = max(space.delivered or 0, seq)
         if origin is not None and msg_id:
             origin.send(p.encode(p.Ack(msg_id, seq)))
+        if space.after:
+            self._send_after(space, seq)
         if space.peers:
             frame = p.encode_update(seq, collection, doc_id, update)
             for peer in space.peers:

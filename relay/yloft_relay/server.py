@@ -162,7 +162,7 @@ class Relay:
                 lambda name, head: loop.call_soon_threadsafe(self.fanout.hint, name, head),
                 lambda *a: loop.call_soon_threadsafe(self._remote_awareness, *a),
             )
-            self.cluster.start()
+            await asyncio.to_thread(self.cluster.start)
             self._poller = asyncio.ensure_future(self._poll_forever())
         self._server = await serve(
             self._handle,
