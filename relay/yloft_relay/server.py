@@ -51,6 +51,7 @@ from .storage import (
 
 log = logging.getLogger("yloft_relay")
 EMPTY_UPDATE = b"\x00\x00"
+QUERY_AWARENESS = bytes([ysync.KIND_QUERY_AWARENESS])
 
 
 __all__ = ["Relay", "Space", "describe"]
@@ -240,8 +241,22 @@ class Relay:
 
     def _remote_awareness(self, space_name: str, collection: str, doc_id: str, data: bytes) -> None:
         space = self.spaces.get(space_name)
-        if space is not None:
-            self._awareness(space, collection, doc_id, data, None)
+        if space is None:
+            return
+        if not data:  # a room peer joined on another process: ask ours to re-announce
+            for peer in space.rooms.get((collection, doc_id), ()):
+                peer.send(QUERY_AWARENESS)
+            return
+        self._awareness(space, collection, doc_id, data, None)
+
+    def _query_awareness(self, space: Space, key: tuple[str, str], joined: Peer) -> None:
+        """A room peer joined: the others (here and on other processes) re-announce
+        themselves, so it learns their presence; awareness is kept nowhere."""
+        for peer in space.rooms.get(key, ()):
+            if peer is not joined:
+                peer.send(QUERY_AWARENESS)
+        if self.cluster is not None:
+            self.cluster.publish_awareness(space.name, *key, b"")
 
     def _awareness(
         self, space: Space, collection: str, doc_id: str, payload: bytes, origin: Peer | None
@@ -385,6 +400,7 @@ class Relay:
         peer.start()
         try:
             await self.fanout.ensure_cursor(space)
+            self._query_awareness(space, key, peer)
             # Registered first, read second: anything committed later arrives live.
             state = await self._doc_diff(space_name, collection, doc_id, None)
             peer.send(ysync.sync_step1(state))

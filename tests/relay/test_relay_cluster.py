@@ -290,9 +290,9 @@ def test_y_websocket_clients_on_two_processes(
                 if line["event"] != "synced":
                     break
             finals.append(line)
+        assert [f["event"] for f in finals] == ["final", "final"], finals
         for proc in procs:
             assert await asyncio.wait_for(proc.wait(), 30) == 0
-        assert [f["event"] for f in finals] == ["final", "final"], finals
         # Presence reached a space client on the third process too.
         names: list[str] = []
         while len(names) < 2:
