@@ -16,13 +16,16 @@ the standard library: it runs with the system python3 and creates .venv/ itself.
 from __future__ import annotations
 
 import argparse
+import errno
 import functools
 import hashlib
 import http.server
 import json
 import os
 import shutil
+import socket
 import subprocess
+import sys
 import venv
 from pathlib import Path
 
@@ -253,19 +256,32 @@ def serve(port: int, tokens: str, relay_db: Path) -> None:
     """Serve web/dist/ and the relay (``/relay``) on one port of 127.0.0.1.
 
     The relay process serves the static files itself (websockets' process_request),
-    so the app and ``ws://127.0.0.1:PORT/relay`` share an origin.
+    so the app and ``ws://127.0.0.1:PORT/relay`` share an origin. A taken port is
+    reported in one line before anything is built (the relay reports it too).
     """
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError as exc:
+            if exc.errno != errno.EADDRINUSE:
+                raise
+            print(f"build.py serve: port {port} on 127.0.0.1 is already in use: stop the program"
+                  " using it or pick another port with --port N", file=sys.stderr)  # fmt: skip
+            raise SystemExit(1) from None
     build()
     relay_db.parent.mkdir(parents=True, exist_ok=True)
     cmd = [str(VENV_PY), "-m", "yloft_relay", "--host", "127.0.0.1", "--port", str(port),
            "--db", str(relay_db), "--tokens", tokens, "--static", str(DIST)]  # fmt: skip
-    print(f"yloft is serving on http://127.0.0.1:{port}/ (relay at ws://127.0.0.1:{port}/relay,"
-          f" log {relay_db})", flush=True)  # fmt: skip
+    # The relay prints "yloft is serving on ..." once its socket is bound, and one
+    # line naming ``--port N`` (exit 1) when the port is taken.
     os.chdir(ROOT)
     os.execv(cmd[0], cmd)  # the relay replaces this process: signals reach it directly
 
 
 # ----------------------------------------------------------------------- test
+
+
+PG_BIN = "/usr/lib/postgresql/15/bin"  # Debian's postgresql 15 (tests/relay/pgserver.py)
 
 
 def ensure_chromium() -> str:
@@ -284,9 +300,23 @@ def ensure_chromium() -> str:
     return found
 
 
+def ensure_postgresql() -> None:
+    """Install Debian's postgresql (server binaries for the relay cluster tests) if missing."""
+    if Path(PG_BIN, "initdb").exists():
+        return
+    log("postgresql is missing: installing Debian's package")
+    sudo = [] if os.geteuid() == 0 else ["sudo"]
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    run(*sudo, "apt-get", "update", "-q", env=env)
+    run(*sudo, "apt-get", "install", "-y", "-q", "postgresql", env=env)
+    if not Path(PG_BIN, "initdb").exists():
+        raise SystemExit(f"apt-get installed postgresql but {PG_BIN}/initdb is missing")
+
+
 def test(pytest_args: list[str]) -> None:
     build()
     ensure_chromium()
+    ensure_postgresql()
     bin_ = VENV / "bin"
     run(bin_ / "ruff", "check", ".")
     run(bin_ / "ruff", "format", "--check", ".")

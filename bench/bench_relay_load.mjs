@@ -2,6 +2,7 @@
 //
 // node bench/bench_relay_load.mjs '<json config>'
 //   {"rooms": ["ws://…/room0", …], "clients": 10, "rate": 5, "seconds": 60, "drain": 5}
+//   (an entry of "rooms" may be a list of URLs: that room's clients are spread over them)
 //
 // Every client keeps its own Y.Doc (yjs 13) and only edits it: each edit appends a
 // marker "@client:n:time@" to a Text and sends the Yjs update as a y-sync update.
@@ -84,9 +85,12 @@ function doc_transact(c, fn) {
 
 const t0 = performance.now();
 let id = 0;
-for (const [r, url] of cfg.rooms.entries()) {
+// A room may list several URLs (one room served by several relay processes): its
+// clients are spread over them round-robin.
+for (const [r, urls] of cfg.rooms.entries()) {
   for (let i = 0; i < cfg.clients; i++) {
     id += 1;
+    const url = Array.isArray(urls) ? urls[i % urls.length] : urls;
     clients.push(makeClient(url, id, r));
   }
 }

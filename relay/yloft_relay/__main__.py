@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import errno
 import logging
 import signal
 import sys
@@ -17,13 +18,14 @@ from pathlib import Path
 
 from .config import ConfigError, Limits, TokenBook
 from .server import Relay
+from .storage import StorageUnavailable
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(prog="python -m yloft_relay", description=__doc__)
     ap.add_argument("--host", default="127.0.0.1")
     ap.add_argument("--port", type=int, default=8765)
-    ap.add_argument("--db", required=True, help="SQLite file of the relay's log")
+    ap.add_argument("--db", required=True, help="log: a SQLite file, or postgresql://… (cluster)")
     ap.add_argument("--tokens", required=True, help="space=token[,...] or @file")
     ap.add_argument("--static", type=Path, default=None, help="also serve this directory")
     ap.add_argument("--max-frame", type=int, default=Limits.max_frame_bytes)
@@ -31,6 +33,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--rate", type=float, default=Limits.rate_per_s, help="messages/s")
     ap.add_argument("--burst", type=float, default=Limits.rate_burst)
     ap.add_argument("--compact-after", type=int, default=Limits.compact_after)
+    ap.add_argument("--poll", type=float, default=Limits.poll_s,
+                    help="PostgreSQL: seconds between head polls besides NOTIFY")  # fmt: skip
     ap.add_argument("--log-level", default="INFO")
     return ap.parse_args(argv)
 
@@ -42,6 +46,7 @@ async def run(args: argparse.Namespace) -> None:
         rate_per_s=args.rate,
         rate_burst=args.burst,
         compact_after=args.compact_after,
+        poll_s=args.poll,
     )
     relay = Relay(
         args.db,
@@ -57,6 +62,10 @@ async def run(args: argparse.Namespace) -> None:
         loop.add_signal_handler(sig, stop.set)
     async with relay:
         print(f"yloft relay listening on {args.host}:{relay.port}", flush=True)
+        if args.static is not None:
+            base = f"{args.host}:{relay.port}"
+            print(f"yloft is serving on http://{base}/ (relay at ws://{base}/relay,"
+                  f" log {args.db})", flush=True)  # fmt: skip
         await stop.wait()
 
 
@@ -72,6 +81,18 @@ def main(argv: list[str] | None = None) -> None:
     except ConfigError as exc:
         print(f"yloft_relay: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
+    except StorageUnavailable as exc:
+        print(f"yloft_relay: {exc}", file=sys.stderr)
+        raise SystemExit(1) from None
+    except OSError as exc:
+        if exc.errno != errno.EADDRINUSE:
+            raise
+        print(
+            f"yloft_relay: port {args.port} on {args.host} is already in use: stop the program"
+            " using it or pick another port with --port N",
+            file=sys.stderr,
+        )
+        raise SystemExit(1) from None
 
 
 if __name__ == "__main__":

@@ -37,7 +37,9 @@ class Limits:
     compact_max_rows: int = 4096
     """Rows merged in one compaction step (bounds the time it holds the writer)."""
     batch_max: int = 2048
-    """Pushes committed together in one SQLite transaction at most."""
+    """Pushes committed together in one transaction at most."""
+    poll_s: float = 1.0
+    """PostgreSQL log: how often loaded spaces' heads are read besides NOTIFY wake-ups."""
 
 
 class TokenBook:

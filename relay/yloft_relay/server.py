@@ -10,7 +10,8 @@ never applied to a server-side document on the hot path.
 
 Close codes: 1002 malformed frame or protocol violation, 1003 text frame or
 invalid Yjs update, 1008 authentication or slow reader, 1009 frame
-over ``max_frame_bytes``, 1011 storage failure. Each close is logged.
+over ``max_frame_bytes``, 1011 storage failure (a push not stored, or the log
+unreachable: the client retries later). Each close is logged.
 
 Example:
     >>> async def main(db):  # doctest: +SKIP
@@ -23,7 +24,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -36,24 +36,26 @@ from yloft.sync import protocol as p
 from yloft.sync import ysync
 
 from .config import Limits, TokenBook
+from .fanout import Fanout, Space
+from .metrics import Metrics
 from .peer import Peer
 from .static import make_process_request, parse_yws_path, query_token
-from .storage import PushJob, Reader, Result, Writer, open_db
+from .storage import (
+    PushJob,
+    Reader,
+    Result,
+    StorageUnavailable,
+    Writer,
+    is_postgres,
+    open_log,
+)  # fmt: skip
 
 log = logging.getLogger("yloft_relay")
 EMPTY_UPDATE = b"\x00\x00"
+QUERY_AWARENESS = bytes([ysync.KIND_QUERY_AWARENESS])
 
 
-@dataclass
-class Space:
-    """Who is connected to one space: protocol peers and y-websocket rooms."""
-
-    name: str
-    peers: set[Peer] = field(default_factory=set)
-    rooms: dict[tuple[str, str], set[Peer]] = field(default_factory=dict)
-
-    def idle(self) -> bool:
-        return not self.peers and not self.rooms
+__all__ = ["Relay", "Space", "describe"]
 
 
 def valid_update(update: bytes) -> bool:
@@ -114,6 +116,16 @@ class Relay:
         self._writer: Writer | None = None
         self._reader: Reader | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self.metrics = Metrics(self)
+        self.fanout = Fanout(
+            self.spaces,
+            lambda: self.reader,
+            self.metrics.fanout_lag.observe,
+            lambda space, seq: self.writer.is_inflight(space, seq),
+        )
+        self.cluster: Any = None
+        """:class:`.cluster.Cluster` when the log is in PostgreSQL, else None."""
+        self._poller: asyncio.Task[None] | None = None
 
     # ---------------------------------------------------------- lifecycle
 
@@ -125,9 +137,14 @@ class Relay:
         return int(sock.getsockname()[1])
 
     async def start(self) -> None:
-        """Open the log, start the writer thread, bind the socket."""
-        self._loop = asyncio.get_running_loop()
-        self.relay_id = open_db(self.db)
+        """Open the log, start the writer thread, bind the socket.
+
+        Raises:
+            StorageUnavailable: the PostgreSQL log cannot be reached.
+        """
+        self._loop = loop = asyncio.get_running_loop()
+        backend = await asyncio.to_thread(open_log, self.db)
+        self.relay_id = backend.relay_id
         lim = self.limits
         self._writer = Writer(
             self.db,
@@ -135,13 +152,25 @@ class Relay:
             batch_max=lim.batch_max,
             compact_after=lim.compact_after,
             compact_max_rows=lim.compact_max_rows,
+            backend=backend,
+            on_batch=self.metrics.batch,
         )
-        self._reader = Reader(self.db)
+        self._reader = Reader(self.db, backend)
+        if is_postgres(self.db):
+            from .cluster import Cluster
+
+            self.cluster = Cluster(
+                self.db,
+                lambda name, head: loop.call_soon_threadsafe(self.fanout.hint, name, head),
+                lambda *a: loop.call_soon_threadsafe(self._remote_awareness, *a),
+            )
+            await asyncio.to_thread(self.cluster.start)
+            self._poller = asyncio.ensure_future(self._poll_forever())
         self._server = await serve(
             self._handle,
             self.host,
             self.requested_port,
-            process_request=make_process_request(self.tokens, self.static_root),
+            process_request=make_process_request(self.tokens, self.static_root, self.metrics),
             max_size=lim.max_frame_bytes,
             compression=None,
             max_queue=64,
@@ -154,9 +183,19 @@ class Relay:
         if self._server is not None:
             self._server.close()
             await self._server.wait_closed()
+        if self._poller is not None:
+            self._poller.cancel()
+        if self.cluster is not None:
+            await asyncio.to_thread(self.cluster.stop)
         if self._writer is not None:
             await asyncio.to_thread(self._writer.close)
         self.started.clear()
+
+    async def _poll_forever(self) -> None:
+        """Read loaded spaces' heads every ``poll_s``: covers NOTIFYs lost with the listener."""
+        while True:
+            await asyncio.sleep(self.limits.poll_s)
+            await self.fanout.poll()
 
     async def __aenter__(self) -> Relay:
         await self.start()
@@ -197,36 +236,34 @@ class Relay:
         self._loop.call_soon_threadsafe(self._committed, results)
 
     def _committed(self, results: list[Result]) -> None:
-        """Runs on the loop once a batch is durable: ack, then fan out in seq order."""
-        for res in results:
-            job = res.job
-            origin: Peer | None = job.origin
-            if res.seq < 0:
-                if origin is not None:
-                    origin.fail(1011, "the relay could not store the update; retry later")
-                continue
-            if origin is not None and job.msg_id:
-                origin.send(p.encode(p.Ack(job.msg_id, res.seq)))
-            if res.seq == 0:
-                continue
-            space = self.spaces.get(job.space)
-            if space is None:
-                continue
-            if space.peers:
-                frame = p.encode_update(res.seq, job.collection, job.doc_id, job.update)
-                for peer in space.peers:
-                    if peer is not origin:
-                        peer.live(res.seq, frame)
-            room = space.rooms.get((job.collection, job.doc_id))
-            if room:
-                yframe = ysync.sync_update(job.update)
-                for peer in room:
-                    if peer is not origin:
-                        peer.send(yframe)
+        """Runs on the loop once a batch is durable: ack and fan out in seq order."""
+        self.fanout.committed(results)
+        self.writer.settled([(r.job.space, r.seq) for r in results if r.seq > 0])
+
+    def _remote_awareness(self, space_name: str, collection: str, doc_id: str, data: bytes) -> None:
+        space = self.spaces.get(space_name)
+        if space is None:
+            return
+        if not data:  # a room peer joined on another process: ask ours to re-announce
+            for peer in space.rooms.get((collection, doc_id), ()):
+                peer.send(QUERY_AWARENESS)
+            return
+        self._awareness(space, collection, doc_id, data, None)
+
+    def _query_awareness(self, space: Space, key: tuple[str, str], joined: Peer) -> None:
+        """A room peer joined: the others (here and on other processes) re-announce
+        themselves, so it learns their presence; awareness is kept nowhere."""
+        for peer in space.rooms.get(key, ()):
+            if peer is not joined:
+                peer.send(QUERY_AWARENESS)
+        if self.cluster is not None:
+            self.cluster.publish_awareness(space.name, *key, b"")
 
     def _awareness(
-        self, space: Space, collection: str, doc_id: str, payload: bytes, origin: Peer
+        self, space: Space, collection: str, doc_id: str, payload: bytes, origin: Peer | None
     ) -> None:
+        if origin is not None and self.cluster is not None:
+            self.cluster.publish_awareness(space.name, collection, doc_id, payload)
         frame = p.encode(p.Awareness(collection, doc_id, payload))
         for peer in space.peers:
             if peer is not origin:
@@ -266,6 +303,9 @@ class Relay:
                 )
             elif code not in (1000, 1001, 1005, 1006):
                 log.info("connection %s closed with %d", label, code)
+        except StorageUnavailable as exc:  # PostgreSQL down: the client retries later
+            log.warning("session of %s ended: %s", label, exc)
+            peer.fail(1011, "the relay's log is unavailable; retry later")
         except Exception:
             log.exception("session of %s failed", label)
             peer.fail(1011, "internal error")
@@ -297,8 +337,11 @@ class Relay:
         peer.pending = []
         space.peers.add(peer)
         try:
+            await self.fanout.ensure_cursor(space)
             last = hello.last_seq if hello.relay_id == self.relay_id else 0
             rows, head = await asyncio.to_thread(self.reader.catchup, hello.space, last)
+            if last > head:  # restored from a backup older than the client: start over
+                rows, head = await asyncio.to_thread(self.reader.catchup, hello.space, 0)
             await ws.send(p.encode(p.Welcome(self.relay_id, head)))
             entries = (p.Entry(s, c, d, bytes(u)) for s, c, d, u in rows)
             del rows
@@ -371,6 +414,8 @@ class Relay:
         room.add(peer)
         peer.start()
         try:
+            await self.fanout.ensure_cursor(space)
+            self._query_awareness(space, key, peer)
             # Registered first, read second: anything committed later arrives live.
             state = await self._doc_diff(space_name, collection, doc_id, None)
             peer.send(ysync.sync_step1(state))

@@ -9,6 +9,8 @@ is given, so ``build.py serve`` hosts the app and the relay on one port.
 Example:
     >>> parse_yws_path("/relay/yws/team/notes/n%201")
     ('team', 'notes', 'n 1')
+    >>> _safe_relative("/app/index.html"), _safe_relative("/%2e%2e/etc"), _safe_relative("/%00")
+    ('app/index.html', None, None)
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from websockets.datastructures import Headers
 from websockets.http11 import Request, Response
 
 from .config import TokenBook
+from .metrics import Metrics
 
 SPACE_PATHS = ("/relay", "/relay/")
 YWS_PREFIX = "/relay/yws/"
@@ -61,17 +64,53 @@ def query_token(path: str) -> str:
     return values[0]
 
 
+MAX_PATH_BYTES = 1024
+"""Longer request paths cannot name a file we serve (400)."""
+
+
+def _safe_relative(path: str) -> str | None:
+    """The decoded path relative to the static root, or None when it cannot name a file.
+
+    Refused: NUL and other control characters, backslashes, empty segments (``//``),
+    ``.`` and ``..`` segments (also percent-encoded), names over 255 bytes, paths over
+    ``MAX_PATH_BYTES``. What is left is resolved and checked to stay inside the root.
+    """
+    raw = urlsplit(path).path
+    if len(raw) > MAX_PATH_BYTES:
+        return None
+    try:
+        rel = unquote(raw, errors="strict")
+    except UnicodeDecodeError:
+        return None
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in rel) or "\\" in rel:
+        return None
+    parts = rel.split("/")[1:] if rel.startswith("/") else None
+    if parts is None:
+        return None
+    if parts and parts[-1] == "":
+        parts.pop()  # a trailing slash names a directory (its index.html)
+    for part in parts:
+        if part in ("", ".", "..") or len(part.encode()) > 255:
+            return None
+    return "/".join(parts)
+
+
 def _file_response(root: Path, path: str) -> Response:
-    rel = unquote(urlsplit(path).path).lstrip("/")
-    target = (root / rel).resolve()
+    rel = _safe_relative(path)
+    if rel is None:
+        return _text(HTTPStatus.BAD_REQUEST, "this path cannot name a file")
     base = root.resolve()
-    if target != base and base not in target.parents:
+    try:
+        target = (base / rel).resolve()
+        if target != base and base not in target.parents:
+            return _text(HTTPStatus.NOT_FOUND, "not found")
+        if target.is_dir():
+            target = target / "index.html"
+        if not target.is_file():
+            return _text(HTTPStatus.NOT_FOUND, "not found")
+        body = target.read_bytes()
+    except (OSError, ValueError):  # e.g. a name the file system refuses
         return _text(HTTPStatus.NOT_FOUND, "not found")
-    if target.is_dir():
-        target = target / "index.html"
-    if not target.is_file():
-        return _text(HTTPStatus.NOT_FOUND, "not found")
-    body = target.read_bytes()
     ctype = TYPES.get(target.suffix) or mimetypes.guess_type(target.name)[0]
     headers = Headers()
     headers["Content-Type"] = ctype or "application/octet-stream"
@@ -90,12 +129,23 @@ def _text(status: HTTPStatus, text: str) -> Response:
     return Response(status.value, status.phrase, headers, body)
 
 
-def make_process_request(tokens: TokenBook, static_root: Path | None) -> ProcessRequest:
-    """The ``process_request`` hook: token gate for rooms, 404s, static files."""
+def make_process_request(
+    tokens: TokenBook, static_root: Path | None, metrics: Metrics | None = None
+) -> ProcessRequest:
+    """The ``process_request`` hook: token gate for rooms, health and metrics, static files."""
 
     def process_request(connection: ServerConnection, request: Request) -> Response | None:
         upgrade = request.headers.get("Upgrade", "").lower() == "websocket"
         url = urlsplit(request.path).path
+        if metrics is not None and not upgrade and url == "/metrics":
+            body = metrics.render()
+            headers = Headers()
+            headers["Content-Type"] = "text/plain; version=0.0.4; charset=utf-8"
+            headers["Content-Length"] = str(len(body))
+            return Response(200, "OK", headers, body)
+        if metrics is not None and not upgrade and url == "/healthz":
+            ok, reason = metrics.health()
+            return _text(HTTPStatus.OK if ok else HTTPStatus.SERVICE_UNAVAILABLE, reason)
         if upgrade:
             if url in SPACE_PATHS:
                 return None

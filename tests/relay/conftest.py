@@ -1,4 +1,8 @@
-"""Fixtures that run the relay as a real subprocess on 127.0.0.1 with a temp --db."""
+"""Fixtures that run the relay as a real subprocess on 127.0.0.1 with a temp --db.
+
+``relay`` runs once on each backend: a SQLite file and a database on a throw-away
+PostgreSQL server (``pg``, one per test session, see pgserver.py).
+"""
 
 from __future__ import annotations
 
@@ -13,6 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from pgserver import PgServer
 
 TOKENS = "team=secret-team,other=secret-other"
 
@@ -26,7 +31,7 @@ def free_port() -> int:
 class RelayProcess:
     """``python -m yloft_relay`` in a subprocess; restartable on the same db and port."""
 
-    def __init__(self, db: Path, *extra: str) -> None:
+    def __init__(self, db: Path | str, *extra: str) -> None:
         self.db = db
         self.port = free_port()
         self.extra = list(extra)
@@ -99,13 +104,21 @@ class RelayProcess:
             self.proc.stdout.close()
 
 
+@pytest.fixture(scope="session")
+def pg() -> Iterator[PgServer]:
+    """One throw-away PostgreSQL server for the whole session."""
+    server = PgServer()
+    yield server
+    server.close()
+
+
 @pytest.fixture
 def relay_factory(tmp_path: Path) -> Iterator[type[RelayProcess]]:
     """Make relays with extra command-line flags; all stopped at teardown."""
     started: list[RelayProcess] = []
 
     class Factory(RelayProcess):
-        def __init__(self, *extra: str, db: Path | None = None) -> None:
+        def __init__(self, *extra: str, db: Path | str | None = None) -> None:
             super().__init__(db or tmp_path / f"relay{len(started)}.db", *extra)
             started.append(self)
 
@@ -114,9 +127,12 @@ def relay_factory(tmp_path: Path) -> Iterator[type[RelayProcess]]:
         r.stop()
 
 
-@pytest.fixture
-def relay(relay_factory: type[RelayProcess]) -> RelayProcess:
-    """A running relay with default limits; spaces ``team`` and ``other``."""
-    r = relay_factory()
+@pytest.fixture(params=["sqlite", "postgres"])
+def relay(relay_factory: type[RelayProcess], request: pytest.FixtureRequest) -> RelayProcess:
+    """A running relay with default limits; spaces ``team`` and ``other``; on each backend."""
+    if request.param == "postgres":
+        r = relay_factory(db=request.getfixturevalue("pg").new_db())
+    else:
+        r = relay_factory()
     r.start()
     return r

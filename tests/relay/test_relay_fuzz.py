@@ -264,3 +264,99 @@ def test_hostile_frames_never_reach_the_log(relay_factory: type[RelayProcess]) -
 
     run(still_serving())
     assert relay.alive()
+
+
+# ---------------------------------------------------------------- static paths
+
+HOSTILE_PATHS = [
+    "/%00",
+    "/index.html%00.js",
+    "/%2e%2e/%2e%2e/etc/passwd",
+    "/%2E%2E%2Fsecret.txt",
+    "/..%2fsecret.txt",
+    "/.%2e/secret.txt",
+    "/app/%2e%2e/%2e%2e/secret.txt",
+    "/" + "a" * 300,
+    "/" + "b/" * 2000,
+    "/..\\secret.txt",
+    "/%5c..%5csecret.txt",
+    "//etc/passwd",
+    "//secret.txt",
+    "/app//index.html",
+    "/%ff%fe",
+    "/%",
+    "/%zz",
+    "/./index.html",
+    "/app/.",
+    "/%0a",
+    "/%7f",
+]
+
+
+def http_get(port: int, path: str) -> tuple[int, bytes]:
+    """One raw HTTP/1.1 GET (no client-side normalisation of ``path``)."""
+    import socket
+
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        s.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode("latin-1"))
+        data = b""
+        while chunk := s.recv(65536):
+            data += chunk
+    if not data:
+        return 0, b""  # the server refused the request line itself
+    status = int(data.split(b" ", 2)[1])
+    return status, data.split(b"\r\n\r\n", 1)[-1]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+@given(data=st.data())
+def _fuzz_paths(port: int, data: st.DataObject) -> None:
+    alphabet = st.sampled_from(
+        [
+            "a",
+            "/",
+            ".",
+            "%2e",
+            "%2f",
+            "%00",
+            "%5c",
+            "\\",
+            "%",
+            "%ff",
+            "app",
+            "index.html",
+            "..",
+            "secret.txt",
+            "~",
+            "%20",
+            "?x=1",
+            "#",
+            ";",
+        ]
+    )
+    path = "/" + "".join(data.draw(st.lists(alphabet, max_size=12)))
+    status, body = http_get(port, path)
+    assert status != 500, path
+    assert b"TOP SECRET" not in body, path
+
+
+def test_static_paths_never_500_nor_escape(
+    relay_factory: type[RelayProcess], tmp_path: Path
+) -> None:
+    site = tmp_path / "site"
+    (site / "app").mkdir(parents=True)
+    (site / "index.html").write_text("<h1>home</h1>")
+    (site / "app" / "index.html").write_text("<h1>app</h1>")
+    (tmp_path / "secret.txt").write_text("TOP SECRET")
+    relay = relay_factory("--static", str(site))
+    relay.start()
+    assert http_get(relay.port, "/app/index.html") == (200, b"<h1>app</h1>")
+    assert http_get(relay.port, "/")[0] == 200
+    for path in HOSTILE_PATHS:
+        status, body = http_get(relay.port, path)
+        assert status in (0, 400, 404), (path, status)
+        assert b"TOP SECRET" not in body, path
+    _fuzz_paths(relay.port)
+    assert http_get(relay.port, "/app/index.html")[0] == 200  # still serving
+    log = relay.log_text()
+    assert "Traceback" not in log and "embedded null" not in log, log

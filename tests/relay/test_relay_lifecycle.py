@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import socket
+import subprocess
+import sys
 from pathlib import Path
 
+import pytest
+from conftest import free_port
 from relaykit import TEAM, Session, open_ws, run, text_update
 
 from yloft.sync import ysync
 from yloft_relay.config import TokenBook
 from yloft_relay.server import Relay, describe
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_idle_spaces_and_rooms_are_unloaded(tmp_path: Path) -> None:
@@ -41,3 +48,27 @@ def test_idle_spaces_and_rooms_are_unloaded(tmp_path: Path) -> None:
         assert not relay.started.is_set()
 
     run(main())
+
+
+def taken_port_run(cmd: list[str], port: int) -> subprocess.CompletedProcess[str]:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", port))
+        busy.listen()
+        return subprocess.run(cmd, capture_output=True, text=True, timeout=300, cwd=ROOT)
+
+
+@pytest.mark.parametrize("via", ["relay", "build.py serve"])
+def test_a_taken_port_is_one_clear_line(via: str, tmp_path: Path) -> None:
+    port = free_port()
+    if via == "relay":
+        cmd = [sys.executable, "-m", "yloft_relay", "--port", str(port), "--db",
+               str(tmp_path / "r.db"), "--tokens", "team=x", "--static", str(tmp_path)]  # fmt: skip
+    else:
+        cmd = [sys.executable, str(ROOT / "build.py"), "serve", "--port", str(port),
+               "--relay-db", str(tmp_path / "r.db")]  # fmt: skip
+    done = taken_port_run(cmd, port)
+    out = done.stdout + done.stderr
+    assert done.returncode != 0, out
+    assert "Traceback" not in out and "serving" not in out and "listening" not in out, out
+    lines = [ln for ln in done.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1 and f"port {port}" in lines[0] and "--port N" in lines[0], out

@@ -176,7 +176,7 @@ def test_static_files_share_the_port(relay_factory: type[RelayProcess], tmp_path
     for bad in ["/../secret.txt", "/%2e%2e/secret.txt", "/missing"]:
         with pytest.raises(urllib.error.HTTPError) as info:
             urllib.request.urlopen(base + bad)
-        assert info.value.code == 404
+        assert info.value.code == (404 if bad == "/missing" else 400)  # traversal: never a file
         info.value.close()
 
     async def main() -> None:  # and the relay still answers on the same port

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import pytest
 from conftest import RelayProcess
 from relaykit import TEAM, edit, open_store, rows, run, until
 
@@ -152,3 +153,36 @@ def test_a_replaced_relay_log_gets_everything_again(
 
     run(main())
     a.close()
+
+
+def test_a_normal_stop_closes_with_1000(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``async with RelaySync(...)`` exiting is a normal close (1000), not 1011."""
+    from websockets.asyncio.server import ServerConnection
+
+    from yloft_relay.config import TokenBook
+    from yloft_relay.server import Relay
+
+    codes: list[int | None] = []
+    handle = Relay._handle
+
+    async def spy(self: Relay, ws: ServerConnection) -> None:
+        try:
+            await handle(self, ws)
+        finally:
+            await ws.wait_closed()
+            codes.append(ws.close_code)
+
+    monkeypatch.setattr(Relay, "_handle", spy)
+    store = open_store(tmp_path / "a.db")
+
+    async def main() -> None:
+        async with Relay(tmp_path / "r.db", TokenBook.parse("team=secret-team")) as relay:
+            url = f"ws://127.0.0.1:{relay.port}/relay"
+            async with RelaySync(store, url, *TEAM) as sync:
+                await sync.wait_online()
+                edit(store, store.collection("notes").create(), "t", "b")
+                await sync.wait_idle()
+            await until(lambda: bool(codes))
+        assert codes == [1000]
+
+    run(main())

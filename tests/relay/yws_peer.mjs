@@ -1,5 +1,6 @@
 // A stock Yjs client (npm y-websocket WebsocketProvider over `ws`) for the relay tests.
 // Usage: node yws_peer.mjs <serverUrl> <room> <token> <expect-text> <append-text> <wait-for>
+//        [<my-name> <wait-for-peer-name>]
 // Syncs the room, checks the root Text "body" contains <expect-text>, appends
 // <append-text>, announces presence, waits until "body" contains <wait-for>, prints
 // one JSON line per step and exits.
@@ -7,7 +8,8 @@ import WebSocket from "ws";
 import { WebsocketProvider } from "y-websocket";
 import * as Y from "yjs";
 
-const [serverUrl, room, token, expectText, appendText, waitFor] = process.argv.slice(2);
+const [serverUrl, room, token, expectText, appendText, waitFor, myName, waitPeer] =
+  process.argv.slice(2);
 const say = (obj) => process.stdout.write(JSON.stringify(obj) + "\n");
 const doc = new Y.Doc();
 const provider = new WebsocketProvider(serverUrl, room, doc, {
@@ -25,9 +27,14 @@ provider.once("sync", () => {
   const before = body.toString();
   say({ event: "synced", body: before, ok: before.includes(expectText) });
   body.insert(body.length, appendText);
-  provider.awareness.setLocalStateField("user", { name: "node-peer" });
+  provider.awareness.setLocalStateField("user", { name: myName || "node-peer" });
+  const seesPeer = () =>
+    !waitPeer ||
+    [...provider.awareness.getStates().values()].some((s) => s.user && s.user.name === waitPeer);
+  let done = false;
   const check = () => {
-    if (body.toString().includes(waitFor)) {
+    if (!done && body.toString().includes(waitFor) && seesPeer()) {
+      done = true;
       say({ event: "final", body: body.toString() });
       setTimeout(() => {
         provider.destroy();
@@ -36,5 +43,6 @@ provider.once("sync", () => {
     }
   };
   body.observe(check);
+  provider.awareness.on("change", check);
   check();
 });

@@ -173,6 +173,10 @@ class RelaySync:
                     if isinstance(frame, str):
                         raise ProtocolError("the relay sent a text frame")
                     await self._handle(ws, frame)
+            except asyncio.CancelledError:  # stop(): a normal close (1000), not 1011
+                with contextlib.suppress(OSError, ConnectionClosed):
+                    await ws.close(1000, "client stopped")
+                raise
             except ConnectionClosed as exc:
                 if exc.rcvd is not None and exc.rcvd.code == 1008 and not self.client.welcomed:
                     space = self.client.space
