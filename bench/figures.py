@@ -144,6 +144,25 @@ def typing(raw: dict[str, Any]) -> list[dict[str, Any]]:
     return out
 
 
+def relay_cluster(raw: dict[str, Any]) -> list[dict[str, Any]]:
+    """bench_relay_cluster.py: SQLite vs PostgreSQL vs three processes, first rate."""
+    first = {name: v["runs"][0] for name, v in raw["variants"].items()}
+    base = "sqlite-1" if "sqlite-1" in first else next(iter(first))
+    rate = first[base]["rate"]
+    note = f"100 y-websocket clients in 10 rooms, {rate} updates/s each, {raw['seconds']} s"
+    out = [
+        comp("relay_cluster.throughput", "Relay cluster: delivered updates/s", "updates/s",
+             base, {k: r["throughput_per_s"] for k, r in first.items()}, better="higher",
+             note=note),
+        comp("relay_cluster.p99_ms", "Relay cluster: latency p99", "ms", base,
+             {k: r["p99_ms"] for k, r in first.items()}, note=note),
+        comp("relay_cluster.cpu", "Relay cluster: CPU-seconds per 1,000 delivered (relays + "
+             "PostgreSQL)", "s", base, {k: r["cpu_s_per_1000"] for k, r in first.items()},
+             note=note),
+    ]  # fmt: skip
+    return out
+
+
 # ----------------------------------------------------------- readers for older scripts
 
 
