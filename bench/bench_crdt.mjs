@@ -10,6 +10,7 @@ import { format } from "node:util";
 import { loadPyodide } from "pyodide";
 import * as Y from "yjs";
 import * as yloftJs from "../pylib/yloft/crdt/_yjs/yjs_helpers.js";
+import * as yloftText from "../pylib/yloft/crdt/_yjs/yjs_text.js";
 
 const root = path.resolve(process.argv[2] ?? ".");
 const rounds = Number(process.argv[3] ?? 7);
@@ -19,7 +20,7 @@ console.log = log; // keep stdout for the result
 
 const pyodide = await loadPyodide({ stdout: log, stderr: log });
 pyodide.registerJsModule("yjs", Y);
-pyodide.registerJsModule("yloft_js", yloftJs); // yloft.crdt's JS side
+pyodide.registerJsModule("yloft_js", { ...yloftJs, ...yloftText }); // yloft.crdt's JS side
 for (const dir of ["pylib", "bench"]) {
   const where = path.join(root, dir);
   pyodide.FS.mkdirTree(where);

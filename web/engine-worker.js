@@ -130,11 +130,7 @@ async function start(options) {
   const micropip = pyodide.pyimport("micropip");
   await micropip.install(pyodide.toPy(wheels.map((w) => new URL(w, base).href)));
   micropip.destroy();
-  // yloft.crdt's JS side (yloft/crdt/_yjs/yjs_helpers.js) ships in the wheel: import it from there.
-  const helpers = pyodide.FS.readFile(pyodide.runPython(
-    "import importlib.util as u; u.find_spec('yloft').submodule_search_locations[0]")
-    + "/crdt/_yjs/yjs_helpers.js", { encoding: "utf8" });
-  pyodide.registerJsModule("yloft_js", await import(URL.createObjectURL(new Blob([helpers], { type: "text/javascript" }))));
+  await registerYloftJs(pyodide);
 
   state.ctx = { pyodide, name, force: /** @type {any} */ (options.storage), app: options.app ?? "" };
   state.glue = pyodide.pyimport("yloft.browser.worker");
@@ -171,6 +167,21 @@ async function start(options) {
     }, 1000);
   }
   maybeReady();
+}
+
+/**
+ * yloft.crdt's JS side ships in the wheel (yloft/crdt/_yjs/yjs_helpers.js and
+ * yjs_text.js): import both from the installed package and register them as `yloft_js`.
+ * @param {any} pyodide
+ */
+async function registerYloftJs(pyodide) {
+  const dir = pyodide.runPython(
+    "import importlib.util as u; u.find_spec('yloft').submodule_search_locations[0]") + "/crdt/_yjs/";
+  const modules = await Promise.all(["yjs_helpers.js", "yjs_text.js"].map((file) => {
+    const source = pyodide.FS.readFile(dir + file, { encoding: "utf8" });
+    return import(URL.createObjectURL(new Blob([source], { type: "text/javascript" })));
+  }));
+  pyodide.registerJsModule("yloft_js", Object.assign({}, ...modules));
 }
 
 /** @param {number} sub @param {string} rows a live query's new rows (JSON) */

@@ -32,10 +32,11 @@ async function loadPython(/** @type {{bare?: boolean}} */ { bare = false } = {})
     await micropip.install(pyodide.toPy([new URL(manifest.yloft_wheel, base).href]));
     micropip.destroy();
     // yloft.crdt's JS side ships in the wheel: import it from there (see web/engine-worker.js).
-    const helpers = pyodide.FS.readFile(pyodide.runPython(
-      "import importlib.util as u; u.find_spec('yloft').submodule_search_locations[0]")
-      + "/crdt/_yjs/yjs_helpers.js", { encoding: "utf8" });
-    pyodide.registerJsModule("yloft_js", await import(URL.createObjectURL(new Blob([helpers], { type: "text/javascript" }))));
+    const dir = pyodide.runPython(
+      "import importlib.util as u; u.find_spec('yloft').submodule_search_locations[0]") + "/crdt/_yjs/";
+    const modules = await Promise.all(["yjs_helpers.js", "yjs_text.js"].map((file) => import(
+      URL.createObjectURL(new Blob([pyodide.FS.readFile(dir + file, { encoding: "utf8" })], { type: "text/javascript" })))));
+    pyodide.registerJsModule("yloft_js", Object.assign({}, ...modules));
     const src = await (await fetch(new URL("bench_lab.py", base))).text();
     pyodide.FS.writeFile("/home/pyodide/bench_lab.py", src);
     pyodide.runPython("import sys\nsys.path.insert(0, '/home/pyodide')");

@@ -11,13 +11,14 @@ import { format } from "node:util";
 import { loadPyodide } from "pyodide";
 import * as Y from "yjs";
 import * as yloftJs from "../../pylib/yloft/crdt/_yjs/yjs_helpers.js";
+import * as yloftText from "../../pylib/yloft/crdt/_yjs/yjs_text.js";
 
 const [root, site, ...args] = process.argv.slice(2).map((a, i) => (i < 2 ? path.resolve(a) : a));
 const write = (...a) => process.stdout.write(format(...a) + "\n");
 console.log = write;
 const pyodide = await loadPyodide({ stdout: write, stderr: write });
 pyodide.registerJsModule("yjs", Y);
-pyodide.registerJsModule("yloft_js", yloftJs); // yloft.crdt's JS side
+pyodide.registerJsModule("yloft_js", { ...yloftJs, ...yloftText }); // yloft.crdt's JS side
 for (const where of [root, site]) {
   pyodide.FS.mkdirTree(where);
   pyodide.FS.mount(pyodide.FS.filesystems.NODEFS, { root: where }, where);

@@ -12,6 +12,7 @@ import { format } from "node:util";
 import { loadPyodide } from "pyodide";
 import * as Y from "yjs";
 import * as yloftJs from "../../pylib/yloft/crdt/_yjs/yjs_helpers.js";
+import * as yloftText from "../../pylib/yloft/crdt/_yjs/yjs_text.js";
 
 const root = path.resolve(process.argv[2] ?? ".");
 const write = (line) => process.stderr.write(line + "\n");
@@ -22,7 +23,7 @@ for (const name of ["log", "info", "debug"]) {
 }
 const pyodide = await loadPyodide({ stdout: write, stderr: write });
 pyodide.registerJsModule("yjs", Y);
-pyodide.registerJsModule("yloft_js", yloftJs); // yloft.crdt's JS side
+pyodide.registerJsModule("yloft_js", { ...yloftJs, ...yloftText }); // yloft.crdt's JS side
 for (const dir of ["pylib", "relay", "tests"]) {
   const where = path.join(root, dir);
   pyodide.FS.mkdirTree(where);
