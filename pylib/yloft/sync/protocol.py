@@ -18,9 +18,10 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from enum import IntEnum
+from typing import Any
 
 from ..errors import ProtocolError
 
@@ -239,6 +240,32 @@ def _write_entry(out: bytearray, e: Entry) -> None:
     write_bytes(out, e.update)
 
 
+# The messages made of plain fields: their type and fields in wire order ("u" a varuint,
+# "s" a name, "t" a token, "b" bytes). CATCHUP and UPDATE carry entries: written by hand.
+_FLAT: dict[type, tuple[MsgType, tuple[tuple[str, str], ...]]] = {
+    Hello: (MsgType.HELLO, (("version", "u"), ("space", "s"), ("token", "t"),
+                            ("client_id", "s"), ("last_seq", "u"), ("relay_id", "s"))),
+    Welcome: (MsgType.WELCOME, (("relay_id", "s"), ("head_seq", "u"))),
+    Push: (MsgType.PUSH, (("msg_id", "u"), ("collection", "s"), ("doc_id", "s"),
+                          ("update", "b"))),
+    Ack: (MsgType.ACK, (("msg_id", "u"), ("seq", "u"))),
+    Awareness: (MsgType.AWARENESS, (("collection", "s"), ("doc_id", "s"), ("payload", "b"))),
+}  # fmt: skip
+_FLAT_BY_TYPE = {int(kind): (cls, fields) for cls, (kind, fields) in _FLAT.items()}
+_WRITE: dict[str, Callable[[bytearray, Any], None]] = {
+    "u": write_varuint,
+    "s": write_str,
+    "t": lambda out, text: write_str(out, text, MAX_TOKEN_BYTES),
+    "b": write_bytes,
+}
+_READ: dict[str, Callable[[Reader], Any]] = {
+    "u": Reader.read_varuint,
+    "s": Reader.read_str,
+    "t": lambda r: r.read_str(MAX_TOKEN_BYTES),
+    "b": Reader.read_bytes,
+}
+
+
 def encode(msg: Message) -> bytes:
     """Encode one message as one frame.
 
@@ -246,19 +273,14 @@ def encode(msg: Message) -> bytes:
         ProtocolError: a field is out of range (negative integer, over-long name).
     """
     out = bytearray()
-    if isinstance(msg, Push):
-        write_varuint(out, MsgType.PUSH)
-        write_varuint(out, msg.msg_id)
-        write_str(out, msg.collection)
-        write_str(out, msg.doc_id)
-        write_bytes(out, msg.update)
+    flat = _FLAT.get(type(msg))
+    if flat is not None:
+        write_varuint(out, flat[0])
+        for name, field in flat[1]:
+            _WRITE[field](out, getattr(msg, name))
     elif isinstance(msg, Update):
         write_varuint(out, MsgType.UPDATE)
         _write_entry(out, msg.entry)
-    elif isinstance(msg, Ack):
-        write_varuint(out, MsgType.ACK)
-        write_varuint(out, msg.msg_id)
-        write_varuint(out, msg.seq)
     elif isinstance(msg, Catchup):
         write_varuint(out, MsgType.CATCHUP)
         write_varuint(out, msg.through_seq)
@@ -266,23 +288,6 @@ def encode(msg: Message) -> bytes:
         write_varuint(out, len(msg.entries))
         for e in msg.entries:
             _write_entry(out, e)
-    elif isinstance(msg, Hello):
-        write_varuint(out, MsgType.HELLO)
-        write_varuint(out, msg.version)
-        write_str(out, msg.space)
-        write_str(out, msg.token, MAX_TOKEN_BYTES)
-        write_str(out, msg.client_id)
-        write_varuint(out, msg.last_seq)
-        write_str(out, msg.relay_id)
-    elif isinstance(msg, Welcome):
-        write_varuint(out, MsgType.WELCOME)
-        write_str(out, msg.relay_id)
-        write_varuint(out, msg.head_seq)
-    elif isinstance(msg, Awareness):
-        write_varuint(out, MsgType.AWARENESS)
-        write_str(out, msg.collection)
-        write_str(out, msg.doc_id)
-        write_bytes(out, msg.payload)
     else:  # pragma: no cover - the union is closed
         raise ProtocolError(f"cannot encode {type(msg).__name__}")
     return bytes(out)
@@ -336,12 +341,20 @@ def decode(frame: bytes) -> Message:
     r = Reader(bytes(frame))
     kind = r.read_varuint()
     msg: Message
-    if kind == MsgType.PUSH:
-        msg = Push(r.read_varuint(), r.read_str(), r.read_str(), r.read_bytes())
+    flat = _FLAT_BY_TYPE.get(kind)
+    if flat is not None:
+        cls, fields = flat
+        values = {}
+        for name, field in fields:
+            values[name] = _READ[field](r)
+            if name == "version" and values[name] != PROTOCOL_VERSION:
+                raise ProtocolError(
+                    f"protocol version {values[name]} is not supported (this side speaks "
+                    f"{PROTOCOL_VERSION}): upgrade the older side"
+                )
+        msg = cls(**values)
     elif kind == MsgType.UPDATE:
         msg = Update(_read_entry(r))
-    elif kind == MsgType.ACK:
-        msg = Ack(r.read_varuint(), r.read_varuint())
     elif kind == MsgType.CATCHUP:
         through = r.read_varuint()
         done = r.read_bool()
@@ -358,25 +371,6 @@ def decode(frame: bytes) -> Message:
         if entries and entries[-1].seq > through:
             raise ProtocolError("catch-up entry seq is beyond the frame's through_seq")
         msg = Catchup(entries, through, done)
-    elif kind == MsgType.HELLO:
-        version = r.read_varuint()
-        if version != PROTOCOL_VERSION:
-            raise ProtocolError(
-                f"protocol version {version} is not supported (this side speaks "
-                f"{PROTOCOL_VERSION}): upgrade the older side"
-            )
-        msg = Hello(
-            space=r.read_str(),
-            token=r.read_str(MAX_TOKEN_BYTES),
-            client_id=r.read_str(),
-            last_seq=r.read_varuint(),
-            relay_id=r.read_str(),
-            version=version,
-        )
-    elif kind == MsgType.WELCOME:
-        msg = Welcome(r.read_str(), r.read_varuint())
-    elif kind == MsgType.AWARENESS:
-        msg = Awareness(r.read_str(), r.read_str(), r.read_bytes())
     else:
         raise ProtocolError(f"unknown message type {kind}")
     r.expect_end()
