@@ -23,30 +23,14 @@ from typing import Any
 
 import pycrdt
 import pytest
+from apppage import READY, call, open_app
 from playwright.sync_api import Browser, BrowserContext, Page
 
 ROOT = Path(__file__).resolve().parents[2]
 WATCH = Path(__file__).with_name("yws_watch.mjs")
-READY = "html[data-yloft=ready], html[data-yloft=error]"
 
 
 # ------------------------------------------------------------------ helpers
-
-
-def open_app(context: BrowserContext, url: str, label: str) -> Page:
-    page = context.new_page()
-    page.set_default_timeout(60_000)
-    page.on("console", lambda m: print(f"[{label} {m.type}] {m.text}"))
-    page.on("pageerror", lambda e: print(f"[{label} pageerror] {e}"))
-    page.goto(url)
-    page.wait_for_selector(READY, state="attached")
-    if page.get_attribute("html", "data-yloft") != "ready":
-        pytest.fail(page.text_content("#error") or "the app did not start")
-    return page
-
-
-def call(page: Page, fn: str, *args: Any) -> Any:
-    return page.evaluate("([fn, args]) => window.db.call(fn, ...args)", [fn, list(args)])
 
 
 def wait_online(page: Page) -> None:

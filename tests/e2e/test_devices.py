@@ -10,31 +10,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import pytest
-from playwright.sync_api import BrowserContext, Page
+from apppage import READY, call, open_app
+from playwright.sync_api import Page
 
 ROOT = Path(__file__).resolve().parents[2]
-READY = "html[data-yloft=ready], html[data-yloft=error]"
-
-
-def open_app(context: BrowserContext, url: str, name: str) -> Page:
-    page = context.new_page()
-    page.set_default_timeout(60_000)
-    page.on("console", lambda m: print(f"[{name} {m.type}] {m.text}"))
-    page.goto(url)
-    page.wait_for_selector(READY, state="attached")
-    if page.get_attribute("html", "data-yloft") != "ready":
-        pytest.fail(page.text_content("#error") or "the app did not start")
-    return page
 
 
 def notes(page: Page) -> Any:
     sql = "SELECT id, title, body, done FROM notes ORDER BY id"
     return page.evaluate("([sql]) => window.db.query(sql, [])", [sql])
-
-
-def call(page: Page, fn: str, *args: Any) -> Any:
-    return page.evaluate("([fn, args]) => window.db.call(fn, ...args)", [fn, list(args)])
 
 
 def local_changes(page: Page, since: int = 0) -> int:
