@@ -112,12 +112,13 @@ def open_yloft(context: BrowserContext, url: str) -> Page:
     return page
 
 
-def open_yidb(context: BrowserContext, url: str) -> Page:
+def open_yidb(context: BrowserContext, url: str, ready: str = "window.bench.ready") -> Page:
+    """A baseline page, once it set data-ready and the promise ``ready`` resolved."""
     page = context.new_page()
     page.set_default_timeout(120_000)
     page.goto(url)
     page.wait_for_selector("html[data-ready]", state="attached")
-    page.evaluate("() => window.bench.ready")
+    page.evaluate(f"() => {ready}")
     return page
 
 

@@ -44,7 +44,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench_tabs import pct, serve  # noqa: E402  (percentiles and the static server)
+from bench_tabs import open_yidb, pct, serve  # noqa: E402  (shared with the tab bench)
 from playwright.sync_api import BrowserContext, Page, Playwright, sync_playwright  # noqa: E402
 
 import build  # noqa: E402
@@ -176,12 +176,7 @@ def open_note(ctx: BrowserContext, url: str, nid: str | None) -> tuple[Page, str
 
 
 def open_baseline(ctx: BrowserContext, url: str) -> Page:
-    page = ctx.new_page()
-    page.set_default_timeout(120_000)
-    page.goto(url)
-    page.wait_for_selector("html[data-ready]", state="attached")
-    page.evaluate("() => window.typing.ready")
-    return page
+    return open_yidb(ctx, url, ready="window.typing.ready")
 
 
 def keystroke_latency(src: Page, dst: Page, n: int) -> list[float]:

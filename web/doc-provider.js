@@ -28,42 +28,6 @@ import * as Y from "./vendor/yjs.mjs";
 
 /** @typedef {"connecting" | "connected" | "disconnected"} ProviderStatus */
 
-/** A tiny event emitter with the `on/off/once/emit` API of lib0's Observable. */
-class Observable {
-  constructor() {
-    /** @type {Map<string, Set<(...args: any[]) => void>>} */
-    this._observers = new Map();
-  }
-
-  /** @param {string} name @param {(...args: any[]) => void} f */
-  on(name, f) {
-    let set = this._observers.get(name);
-    if (!set) this._observers.set(name, (set = new Set()));
-    set.add(f);
-    return f;
-  }
-
-  /** @param {string} name @param {(...args: any[]) => void} f */
-  once(name, f) {
-    /** @param {any[]} args */
-    const g = (...args) => {
-      this.off(name, g);
-      f(...args);
-    };
-    return this.on(name, g);
-  }
-
-  /** @param {string} name @param {(...args: any[]) => void} f */
-  off(name, f) {
-    this._observers.get(name)?.delete(f);
-  }
-
-  /** @param {string} name @param {any[]} args */
-  emit(name, args) {
-    for (const f of [...(this._observers.get(name) ?? [])]) f(...args);
-  }
-}
-
 /** Raised (emitted as "error") when the engine refused or could not open the document. */
 export class DocError extends Error {
   /** @param {{name: string, message: string}} info */
@@ -73,7 +37,8 @@ export class DocError extends Error {
   }
 }
 
-export class DocProvider extends Observable {
+/** @extends {Y.ObservableV2<any>} */
+export class DocProvider extends Y.ObservableV2 {
   /**
    * @param {DocHost} host
    * @param {string} collection
@@ -260,7 +225,7 @@ export class DocProvider extends Observable {
     }
     this._setStatus("disconnected");
     this.emit("destroy", [this]);
-    this._observers.clear();
+    super.destroy(); // drops every listener
     if (this.ownsDoc) this.doc.destroy();
   }
 }

@@ -9,3 +9,4 @@ export {
   removeAwarenessStates,
   outdatedTimeout,
 } from "y-protocols/awareness";
+export { ObservableV2 } from "lib0/observable";
