@@ -20,19 +20,26 @@ export function bindTextInput(field, ytext, { captureTimeout = 500 } = {}) {
   const undoManager = new Y.UndoManager(ytext, { trackedOrigins: new Set([origin]), captureTimeout });
   field.value = ytext.toString();
 
+  // The edit is found by comparing the field with the Y.Text, anchored at the caret: a
+  // keystroke or paste ends where the caret now is, so the unchanged tail is matched
+  // first and never reaches left of the caret. Matching the head first instead is
+  // ambiguous when the typed character equals its neighbour ("t" typed before someone's
+  // "ta00"): the insertion then lands inside the other person's word and later
+  // keystrokes follow it there, which rearranges both people's text.
   const onInput = () => {
     const before = ytext.toString();
     const after = field.value;
     if (before === after) return;
-    let start = 0;
-    const limit = Math.min(before.length, after.length);
-    while (start < limit && before[start] === after[start]) start++;
+    const caret = field.selectionEnd ?? after.length;
     let endBefore = before.length;
     let endAfter = after.length;
-    while (endBefore > start && endAfter > start && before[endBefore - 1] === after[endAfter - 1]) {
+    while (endBefore > 0 && endAfter > caret && before[endBefore - 1] === after[endAfter - 1]) {
       endBefore--;
       endAfter--;
     }
+    let start = 0;
+    const limit = Math.min(endBefore, endAfter);
+    while (start < limit && before[start] === after[start]) start++;
     ytext.doc?.transact(() => {
       if (endBefore > start) ytext.delete(start, endBefore - start);
       if (endAfter > start) ytext.insert(start, after.slice(start, endAfter));
