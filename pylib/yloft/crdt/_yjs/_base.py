@@ -11,7 +11,7 @@ from pyodide.ffi import JsException, create_proxy  # type: ignore[import-not-fou
 from . import _js
 from ._core import DocCore, core_of
 from ._transaction import ReadTransaction, forbid_read_transaction
-from ._values import from_js_plain
+from ._values import PASS_THROUGH, from_js_plain
 
 if TYPE_CHECKING:
     from ._doc import Doc
@@ -232,12 +232,10 @@ def new_js(value: BaseType) -> Any:
 def wrap(value: Any, doc: Doc[Any]) -> Any:
     """A Python value (plain or shared-type wrapper) for a value read from Yjs."""
     t = type(value)
-    if t is str or t is float or t is bool:
+    if t in PASS_THROUGH:
         return value
-    if t is int:
-        return float(value)
-    if value is None:
-        return None
+    if t is int or value is None:
+        return from_js_plain(value)
     kind = _js.kind(value)
     cls = type_for_kind.get(kind)
     if cls is not None:

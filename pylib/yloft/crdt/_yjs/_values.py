@@ -27,7 +27,7 @@ def to_js_value(value: Any) -> Any:
         OverflowError: an int does not fit in 64 bits.
     """
     t = type(value)
-    if t is str or t is float or t is bool:
+    if t in PASS_THROUGH:
         return value
     prepared = _prepare(value)
     if t is int or value is None:
@@ -45,10 +45,14 @@ def _int_to_js(value: int) -> Any:
     return float(value)
 
 
+# Types that cross between Python and JS unchanged, both ways.
+PASS_THROUGH = frozenset({str, float, bool})
+
+
 def _prepare(value: Any) -> Any:
     """Normalize a nested value so that one ``to_js`` call converts it faithfully."""
     t = type(value)
-    if t is str or t is float or t is bool:
+    if t in PASS_THROUGH:
         return value
     if t is int:
         return _int_to_js(value)
@@ -69,19 +73,12 @@ def _prepare(value: Any) -> Any:
 
 
 def from_js_plain(value: Any) -> Any:
-    """The Python value of a plain JS value read from Yjs (no shared types inside)."""
-    t = type(value)
-    if t is str or t is float or t is bool:
-        return value
-    if t is int or value is None or value is jsnull or isinstance(value, JsBigInt):
-        return _from_py_tree(value)  # a scalar: converted there
-    return _from_py_tree(value.to_py())
+    """The Python value of a plain JS value read from Yjs (no shared types inside).
 
-
-def _from_py_tree(value: Any) -> Any:
-    """Fix up the result of ``JsProxy.to_py()`` to pycrdt's types."""
+    Also converts each element of a ``JsProxy.to_py()`` tree (see ``_from_py_tree``).
+    """
     t = type(value)
-    if t is str or t is float or t is bool:
+    if t in PASS_THROUGH:
         return value
     if t is int:
         return float(value)
@@ -89,10 +86,18 @@ def _from_py_tree(value: Any) -> Any:
         return None
     if isinstance(value, JsBigInt):
         return int(value)
+    if t is list or t is dict or t is memoryview:
+        return _from_py_tree(value)
+    return _from_py_tree(value.to_py())
+
+
+def _from_py_tree(value: Any) -> Any:
+    """Fix up a list, dict or memoryview from ``JsProxy.to_py()`` to pycrdt's types."""
+    t = type(value)
     if t is list:
-        return [_from_py_tree(v) for v in value]
+        return [from_js_plain(v) for v in value]
     if t is dict:
-        return {k: _from_py_tree(v) for k, v in value.items()}
+        return {k: from_js_plain(v) for k, v in value.items()}
     if t is memoryview:
         return bytearray(value)
     raise TypeError(f"unexpected value from Yjs: {value!r}")
