@@ -32,7 +32,7 @@ import { TabChannel, tryWriterLock, waitWriterLock } from "./tabs.js";
 const state = {
   /** @type {any} the yloft.browser.Engine (PyProxy) */
   engine: null,
-  /** @type {any} the mounted storage (storage.js): kind, dbPath, flush, afterCommit */
+  /** @type {import("./storage.js").Storage | null} the mounted storage (flush is the commit hook) */
   storage: null,
   /** @type {{pyodide: any, name: string, force?: "opfs" | "idb" | "memory", app: string} | null} */
   ctx: null,
@@ -139,8 +139,8 @@ async function start(options) {
 
   const writer = await tryWriterLock(name);
   if (writer) {
-    await mountDurable();
-    state.engine = state.glue.open_engine(state.storage.dbPath, state.ctx.app, notify, pushDoc, state.storage.flush ?? undefined, pragmasOf(state.storage));
+    const storage = await mountDurable();
+    state.engine = state.glue.open_engine(storage.dbPath, state.ctx.app, notify, pushDoc, storage.flush, pragmasOf(storage));
   } else {
     // A replica in memory: reads stay synchronous, edits show at once and go to the writer.
     state.engine = state.glue.open_engine(":memory:", state.ctx.app, notify, pushDoc, undefined, "{}");
@@ -208,11 +208,14 @@ function logIdOf(mounted) {
   return mounted.kind === "memory" ? `memory:${tabId}` : `${mounted.kind}:${state.ctx?.name}`;
 }
 
+/** @returns {Promise<import("./storage.js").Storage>} */
 async function mountDurable() {
   // A closed or crashed writer's OPFS handles are released a little after its lock.
   const { pyodide, name, force } = context();
-  state.storage = await mountStorage(pyodide, { name, force, lockTimeoutMs: 20000 });
-  setStatus({ storage: state.storage.kind, persisted: state.storage.persisted });
+  const storage = await mountStorage(pyodide, { name, force, lockTimeoutMs: 20000 });
+  state.storage = storage;
+  setStatus({ storage: storage.kind, persisted: storage.persisted });
+  return storage;
 }
 
 /** @param {string | null} to @param {any} data */
@@ -220,9 +223,19 @@ function postFrame(to, data) {
   state.outgoing.push([to ?? null, data instanceof Uint8Array ? data.slice() : new Uint8Array(data)]);
 }
 
+/**
+ * Wait until the writer's commits so far are stored. The commit hook (storage.flush,
+ * called by the store's Writer after each COMMIT) is the one durability point; this only
+ * waits for it to settle (IndexedDB completes asynchronously) and rethrows its failure.
+ * A follower's writes are durable when the writer acks them, not here.
+ */
+async function durable() {
+  if (state.tab.writer && state.storage) await state.storage.settled();
+}
+
 /** Post what Python sent, after storage says the writes behind it are durable. */
 async function sendOutgoing() {
-  if (state.tab.writer && state.storage?.afterCommit) await state.storage.afterCommit();
+  await durable();
   const frames = state.outgoing;
   state.outgoing = [];
   const meta = state.tab.writer ? { storage: state.storage?.kind, persisted: state.storage?.persisted } : {};
@@ -266,16 +279,17 @@ async function onTabFrame(from, to, data, meta) {
 /** The writer lock is ours: the writer tab closed or died. Open the database and lead. */
 async function takeOver() {
   clearInterval(state.helloTimer);
+  let storage;
   for (let attempt = 1; ; attempt++) {
     try {
-      await mountDurable();
+      storage = await mountDurable();
       break;
     } catch (e) {
       console.error(`yloft: taking over as writer, attempt ${attempt} failed`, e);
       if (attempt >= 5) throw e;
     }
   }
-  const applied = state.glue.take_over(state.engine, state.storage.dbPath, logIdOf(state.storage), state.storage.flush ?? undefined, pragmasOf(state.storage));
+  const applied = state.glue.take_over(state.engine, storage.dbPath, logIdOf(storage), storage.flush, pragmasOf(storage));
   applyTabStatus(state.engine.tab_status());
   await sendOutgoing();
   await startRelay(); // relay sync (issue 7)
@@ -292,7 +306,7 @@ async function startRelay() {
     name: context().name,
     setStatus,
     run: (/** @type {() => any} */ fn) => (state.queue = state.queue.then(fn).then(sendOutgoing).catch(reportError)),
-    beforeSend: async () => { if (state.storage?.afterCommit) await state.storage.afterCommit(); },
+    beforeSend: () => state.storage?.settled() ?? Promise.resolve(),
     keepCursor: state.storage?.kind !== "memory",
     onAwareness: (/** @type {string} */ collection, /** @type {string} */ docId, /** @type {Uint8Array} */ payload) =>
       state.awarenessChannel?.postMessage({ kind: "update", collection, docId, payload, from: "relay" }),
@@ -317,7 +331,7 @@ async function applyDocUpdates() {
       const update = batch.updates.length === 1 ? batch.updates[0] : Y.mergeUpdates(batch.updates);
       const reply = JSON.parse(state.glue.doc_update(state.engine, link, update));
       const awaitAck = reply.await_ack ?? 0;
-      if (state.tab.writer && state.storage?.afterCommit) await state.storage.afterCommit();
+      await durable();
       const out = { type: "doc-saved", link, seq: batch.seq, ok: reply.ok, error: reply.error };
       if (reply.ok && awaitAck > 0) state.waiting.push({ msg: out, awaitAck });
       else postMessage(out);
@@ -380,7 +394,7 @@ async function handle(msg) {
     const reply = JSON.parse(state.engine.handle(JSON.stringify({ method: msg.method, args: msg.args })));
     const awaitAck = reply.await_ack ?? 0;
     delete reply.await_ack;
-    if (state.tab.writer && state.storage?.afterCommit) await state.storage.afterCommit();
+    await durable();
     const out = { type: "reply", id: msg.id, ...reply };
     if (awaitAck > 0) state.waiting.push({ msg: out, awaitAck });
     else postMessage(out);

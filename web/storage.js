@@ -3,14 +3,14 @@
 //   const storage = await mountStorage(pyodide, {name: "notes"});
 //   // Python: con = sqlite3.connect(f"{storage.path}/notes.db"); fd = os.open(..., O_RDONLY)
 //   //         after every COMMIT: os.fsync(fd)        (or JS: storage.flush())
-//   await storage.afterCommit();   // then, and only then, report the write as saved
+//   await storage.settled();       // then, and only then, report the write as saved
 //
 // Contract (docs/storage.md has the full version):
 // - kind "opfs": Python's sqlite3 reads/writes OPFS through sync access handles. Data is
 //   durable once the commit hook ran (os.fsync on any file of the mount, or flush());
-//   afterCommit() also flushes and resolves at once.
+//   settled() resolves at once.
 // - kind "idb": files in memory; the commit hook copies the changed blocks into one
-//   IndexedDB transaction; afterCommit() resolves when it has completed and rejects
+//   IndexedDB transaction; settled() resolves when it has completed and rejects
 //   (StorageQuotaError / StorageWriteError) when it failed: the write was NOT saved.
 // - kind "memory": plain MEMFS; nothing survives a reload. Show a warning.
 // - A quota error during a write reaches Python as OSError(ENOSPC) (SQLite: "database or
@@ -33,8 +33,11 @@ export { StorageError };
  *   order, when opening `dbPath` (chosen by measurement: docs/storage.md)
  * @property {() => void} flush   the commit hook from JS: make every write so far durable
  *   (opfs) or start storing it (idb); throws StorageError if the volume failed
- * @property {() => Promise<void>} afterCommit  resolves when everything flushed so far is
- *   stored; rejects with StorageQuotaError / StorageWriteError if it could not be
+ * @property {() => Promise<void>} settled  resolves when everything flushed so far is
+ *   stored; rejects with StorageQuotaError / StorageWriteError if it could not be. It
+ *   flushes nothing itself: the commit hook (flush) is the one durability point
+ * @property {() => Promise<void>} afterCommit  flush(), then settled(): for code that
+ *   commits without the hook (the storage lab); the engine never needs it
  * @property {() => Record<string, number>} stats  I/O counters (for benches and tests)
  * @property {() => unknown} lastError  the last I/O failure turned into an errno, if any
  * @property {() => any[]} takeTrace  recorded I/O since the last call (mounted with trace)
@@ -286,6 +289,9 @@ async function finish({ kind, path, dbPath, fallbackReason, volume, FS, getError
     persisted,
     fallbackReason,
     flush,
+    async settled() {
+      if (volume instanceof IdbVolume) await volume.settled();
+    },
     async afterCommit() {
       flush();
       if (volume instanceof IdbVolume) await volume.settled();
