@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from .collection import Collection
 from .errors import (
+    ArchiveError,
     CallbackError,
     DocumentBusyError,
     DocumentDeletedError,
@@ -33,6 +34,7 @@ from .store import Store
 __version__ = "0.1.0"
 
 __all__ = [
+    "ArchiveError",
     "CallbackError",
     "Collection",
     "DocumentBusyError",

@@ -52,6 +52,11 @@ def hold(
             f"update for {collection}/{doc_id} is not a valid Yjs v1 update ({exc}); "
             "pass bytes from get_update()/Doc.get_update() or a Yjs peer"
         ) from exc
+    if con.execute(  # a re-delivered update is held once
+        "SELECT 1 FROM _yloft_held WHERE collection = ? AND id = ? AND data = ?",
+        (collection, doc_id, data),
+    ).fetchone():
+        return
     con.execute(
         "INSERT INTO _yloft_held (collection, id, origin, data) VALUES (?, ?, ?, ?)",
         (collection, doc_id, origin, data),
@@ -65,6 +70,12 @@ def held(con: sqlite3.Connection, collection: str) -> list[Held]:
         (collection,),
     ).fetchall()
     return [(int(s), str(i), bytes(d), o) for s, i, d, o in rows]
+
+
+def all_held(con: sqlite3.Connection) -> list[tuple[str, str, bytes, str | None]]:
+    """Every held update as ``(collection, doc_id, update, origin)``, oldest first."""
+    rows = con.execute("SELECT collection, id, data, origin FROM _yloft_held ORDER BY seq")
+    return [(str(c), str(i), bytes(d), o) for c, i, d, o in rows.fetchall()]
 
 
 def apply_to(coll: Collection, con: sqlite3.Connection) -> None:

@@ -106,6 +106,10 @@ class TransactionAbortedError(YloftError):
     """
 
 
+class ArchiveError(YloftError, ValueError):
+    """A file given to ``import_from`` is not an intact yloft export; nothing was imported."""
+
+
 class DurabilityError(YloftError, OSError):
     """The ``on_commit`` hook failed: the transaction committed but may not be durable."""
 

@@ -26,9 +26,10 @@ import os
 import sqlite3
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
-from . import _feed, _held, _sql
+from . import _feed, _held, _sql, archive
 from ._compaction import compact
 from ._doccache import DocCache
 from ._ids import check_id
@@ -323,11 +324,6 @@ class Store:
                 errors,
             ) from errors[0]
 
-    @property
-    def _persist(self) -> Callable[..., None]:
-        """:meth:`Writer.persist` (tests record a write directly through it)."""
-        return self._writer.persist
-
     def compact(self, collection: str, doc_id: str) -> None:
         """Fold one document's pending updates into its snapshot now."""
         coll = self._collection(collection)
@@ -483,6 +479,18 @@ class Store:
         """
         self._check_open()
         return self._live.add(sql, params, callback)
+
+    def export_to(self, path: str | os.PathLike[str]) -> None:
+        """Write every document, schema and held update to an export file (yloft.archive)."""
+        archive.write_file(path, archive.encode_store(self))
+
+    def import_from(self, path: str | os.PathLike[str]) -> archive.ImportReport:
+        """Merge an export file in, all or nothing; ArchiveError refuses a bad file."""
+        return archive.import_bytes(self, Path(path).read_bytes())
+
+    def held_updates(self) -> list[tuple[str, str, bytes]]:
+        """``(collection, doc_id, update)`` held for collections not declared yet."""
+        return [(c, i, u) for c, i, u, _ in _held.all_held(self._settled())]
 
     def dump(self) -> list[str]:
         """Every row of the database as SQL text (for tests and debugging)."""

@@ -527,7 +527,7 @@ def test_new_document_created_meanwhile_by_another_connection(tmp_path: Path) ->
         other: Doc = Doc()
         other.get("meta", type=Map)["rank"] = 3.0
         nb.apply_update("x", other.get_update())
-        a._persist(na.schema, "x", entry, update, None)
+        a._writer.persist(na.schema, "x", entry, update, None)
         for coll in (na, nb):
             row = coll.row("x")
             assert row is not None and (row["title"], row["rank"]) == ("from a", 3.0)
