@@ -3,6 +3,7 @@
 ``--tokens`` takes ``space=token[,space2=token2]`` or ``@file`` (one ``space=token``
 per line). ``--static DIR`` also serves DIR over plain HTTP on the same port.
 Prints ``yloft relay listening on HOST:PORT`` once it accepts connections.
+``python -m yloft_relay backup --db relay.db OUT`` copies a running relay's log (backup.py).
 """
 
 from __future__ import annotations
@@ -70,6 +71,12 @@ async def run(args: argparse.Namespace) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["backup"]:
+        from .backup import main as backup_main
+
+        backup_main(argv[1:])
+        return
     args = parse_args(argv)
     logging.basicConfig(
         level=args.log_level.upper(), format="%(asctime)s %(name)s %(levelname)s %(message)s"
