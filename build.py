@@ -324,7 +324,8 @@ def test(pytest_args: list[str]) -> None:
     run(NODE_MODULES / ".bin" / "tsc", "-p", ".")  # the front end's JSDoc types (tsconfig.json)
     log("$ pytest " + " ".join(pytest_args or ["tests"]))
     # --durations: every run (CI too) lists its slowest tests, to keep the suite short.
-    code = subprocess.call([str(bin_ / "pytest"), "--durations=25", *(pytest_args or ["tests"])], cwd=ROOT)
+    args = ["--durations=25", *(pytest_args or ["tests"])]
+    code = subprocess.call([str(bin_ / "pytest"), *args], cwd=ROOT)
     if code == 5:
         log("pytest collected no tests: that is a failure")
         raise SystemExit(1)

@@ -165,6 +165,45 @@ export class Database extends EventTarget {
   }
 
   /**
+   * The whole database as one export file (every document's Yjs state, the schemas):
+   * keep it as a backup, or merge it into another device with importFile().
+   * @returns {Promise<Blob>}
+   */
+  async exportFile() {
+    const { $bytes } = await this.request("export", []);
+    const raw = atob($bytes);
+    const bytes = new Uint8Array(raw.length);
+    for (let i = 0; i < raw.length; i++) bytes[i] = raw.charCodeAt(i);
+    return new Blob([bytes], { type: "application/vnd.yloft.export" });
+  }
+
+  /**
+   * Merge an export file into the database, all or nothing: importing a file twice
+   * changes nothing; a damaged or foreign file rejects with ArchiveError and changes
+   * nothing. Resolves with {documents, changed, held, collections_declared}.
+   * @param {Blob} file
+   * @returns {Promise<{documents: number, changed: number, held: number, collections_declared: string[]}>}
+   */
+  async importFile(file) {
+    const bytes = new Uint8Array(await file.arrayBuffer());
+    let raw = "";
+    for (let i = 0; i < bytes.length; i += 0x8000) {
+      raw += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+    }
+    return this.request("import", [btoa(raw)]);
+  }
+
+  /**
+   * A collection's columns as CSV or JSON text (for spreadsheets and other tools).
+   * @param {string} collection
+   * @param {"csv" | "json"} [format]
+   * @returns {Promise<string>}
+   */
+  exportRows(collection, format = "csv") {
+    return this.request("export_rows", [collection, format]);
+  }
+
+  /**
    * A page-side Y.Doc kept in sync with a stored document (edits both ways, presence,
    * saved state): bind an editor to `provider.doc` and `provider.awareness`.
    * @param {string} collection

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 
 from ._cached import CachedDoc
 from ._feed import floor
@@ -41,3 +42,23 @@ def compact(con: sqlite3.Connection, cached: CachedDoc) -> None:
     con.execute("DELETE FROM _yloft_updates WHERE doc = ? AND seq <= ?", (key, upto))
     cached.log_count = 0
     cached.log_bytes = 0
+
+
+def compact_through(
+    con: sqlite3.Connection, find: Callable[..., CachedDoc | None], upto: int
+) -> int:
+    """Compact every document with log rows at or below ``upto``; return how many.
+
+    ``find`` is :meth:`Writer.find`. Run before raising the feed floor to ``upto``, so
+    that trimming then deletes those rows: the documents' logs stay compacted.
+    """
+    rows = con.execute(
+        "SELECT DISTINCT d.collection, d.id FROM _yloft_updates u"
+        " JOIN _yloft_docs d ON u.doc = d.key WHERE u.seq > d.snap_seq AND u.seq <= ?",
+        (upto,),
+    ).fetchall()
+    for collection, doc_id in rows:
+        cached = find(collection, doc_id, keep=False)
+        if cached is not None and cached.key is not None:
+            compact(con, cached)
+    return len(rows)

@@ -89,6 +89,12 @@ def trim(con: sqlite3.Connection, upto: int) -> None:
         " (SELECT snap_seq FROM _yloft_docs WHERE key = _yloft_updates.doc)",
         (new_floor,),
     )
+    # Give the freed pages back to the file system (databases made with auto_vacuum =
+    # incremental). Python's sqlite3 steps a statement without result columns once,
+    # and each step of incremental_vacuum frees one page: hence one call per page.
+    if con.execute("PRAGMA auto_vacuum").fetchone()[0] == 2:
+        for _ in range(con.execute("PRAGMA freelist_count").fetchone()[0]):
+            con.execute("PRAGMA incremental_vacuum(1)")
 
 
 def cursor(con: sqlite3.Connection, name: str) -> str | None:

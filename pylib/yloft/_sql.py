@@ -26,6 +26,9 @@ from .errors import QueryError, ReadOnlyQueryError
 LAYOUT_VERSION = 1
 
 DEFAULT_PRAGMAS: dict[str, str | int] = {
+    # Pages freed by trimming the change feed go back to the file system (incremental
+    # vacuum after each trim, _feed.trim); takes effect in databases created with it.
+    "auto_vacuum": "incremental",
     "journal_mode": "wal",
     "synchronous": "full",
     "foreign_keys": "off",

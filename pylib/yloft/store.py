@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from . import _feed, _held, _sql, archive
-from ._compaction import compact
+from ._compaction import compact, compact_through
 from ._doccache import DocCache
 from ._ids import check_id
 from ._migrate import migrate
@@ -405,13 +405,16 @@ class Store:
         with self._writer.transaction():
             _feed.save_cursor(self._con, name, value)
 
-    def trim_changes(self, upto: int) -> None:
+    def trim_changes(self, upto: int, *, compact: bool = False) -> None:
         """Say that feed entries up to ``upto`` were consumed; frees their space.
 
         Entries at or below ``upto`` are no longer returned by :meth:`changes`; the
-        log rows that compaction already folded into snapshots are deleted.
+        log rows that compaction already folded into snapshots are deleted. With
+        ``compact``, documents with rows at or below ``upto`` are compacted first.
         """
         with self._writer.transaction() as frame:
+            if compact:
+                compact_through(self._con, self._writer.find, upto)
             _feed.trim(self._con, upto)
             frame.written |= LOG_TABLES
 

@@ -166,3 +166,28 @@ def test_page_documents_refuse_bad_input_and_change_nothing(engine: Engine) -> N
     assert fail(engine, "doc_open", "nothing", nid)["name"] == "UnknownCollectionError"
     ask(engine, "call", "delete_note", nid)
     assert fail(engine, "doc_open", "notes", nid)["name"] == "DocumentDeletedError"
+
+
+def test_export_and_import_files_through_the_engine(engine: Engine, tmp_path: Path) -> None:
+    """db.exportFile()/importFile()/exportRows() as the page calls them (JSON, base64)."""
+    nid = ask(engine, "call", "create_note", "Buy milk", "two litres", ["home"])
+    exported = ask(engine, "export")["$bytes"]
+    other = Engine.open(str(tmp_path / "other.db"), app="notes_app")
+    try:
+        report = ask(other, "import", exported)
+        assert report == {
+            "documents": 1, "changed": 1, "held": 0, "collections_declared": [],
+        }  # fmt: skip
+        assert ask(other, "call", "search_notes", "litres")[0]["id"] == nid
+        assert ask(other, "import", exported)["changed"] == 0
+        dump = other.store.dump()
+        damaged = bytearray(base64.b64decode(exported))
+        damaged[len(damaged) // 2] ^= 0xFF
+        for bad in (base64.b64encode(bytes(damaged)).decode(), "not base64 at all!"):
+            assert fail(other, "import", bad)["name"] == "ArchiveError"
+        assert other.store.dump() == dump
+        assert ask(other, "export_rows", "notes", "csv").startswith("id,title,")
+        assert ask(other, "export_rows", "notes", "json").startswith('[{"id": "' + nid)
+        assert fail(other, "export_rows", "notes", "xml")["name"] == "ArchiveError"
+    finally:
+        other.close()

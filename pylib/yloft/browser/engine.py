@@ -14,6 +14,7 @@ Example::
 from __future__ import annotations
 
 import base64
+import dataclasses
 import importlib
 import json
 import traceback
@@ -21,7 +22,8 @@ from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
-from ..errors import YloftError
+from .. import archive
+from ..errors import ArchiveError, YloftError
 from ..store import Store
 from ..sync.tabs import Send, TabSync
 from .documents import PageDocs, Push
@@ -151,6 +153,24 @@ class Engine:
     def rpc_document(self, collection: str, doc_id: str) -> bytes:
         """A document's whole state as one Yjs v1 update (for tools and tests)."""
         return self.store.get_update(collection, doc_id)
+
+    def rpc_export(self) -> bytes:
+        """The whole store as an export file (:mod:`yloft.archive`): ``db.exportFile()``."""
+        return archive.encode_store(self.store)
+
+    def rpc_import(self, data: str) -> dict[str, Any]:
+        """Merge an export file (base64), all or nothing: ``db.importFile(file)``."""
+        try:
+            raw = base64.b64decode(data, validate=True)
+        except (ValueError, TypeError) as exc:
+            raise ArchiveError("the file given to importFile() is not base64 bytes") from exc
+        return dataclasses.asdict(archive.import_bytes(self.store, raw))
+
+    def rpc_export_rows(self, collection: str, fmt: str = "csv") -> str:
+        """A collection's columns as CSV or JSON text: ``db.exportRows(name, fmt)``."""
+        if fmt not in ("csv", "json"):
+            raise ArchiveError(f"export format {fmt!r} is not known: use 'csv' or 'json'")
+        return (archive.rows_csv if fmt == "csv" else archive.rows_json)(self.store, collection)
 
     def rpc_doc_open(self, collection: str, doc_id: str) -> dict[str, Any]:
         """Link a page-side ``Y.Doc`` to a stored document: ``{link, state}``."""

@@ -42,6 +42,9 @@ if TYPE_CHECKING:
 log = logging.getLogger("yloft.sync")
 ORIGIN = RELAY_ORIGIN
 POLICY_VIOLATION = 1008
+TRIM_EVERY = 256
+"""The browser trims its change feed once this many relay-acknowledged entries wait
+(a trim compacts the documents behind them: one transaction, not one per ack)."""
 
 
 def outgoing_changes(store: Store, since: int) -> list[Change]:
@@ -61,6 +64,7 @@ class BrowserRelaySync:
         on_change: called after a local edit changed the outbox (refresh the status).
         on_awareness: called with ``(collection, doc_id, payload)`` for each presence
             update other clients sent (never stored; see :meth:`awareness`).
+        trim_every: see :class:`RelaySession` (None keeps the whole feed).
     """
 
     def __init__(
@@ -73,9 +77,10 @@ class BrowserRelaySync:
         state: SyncState | None = None,
         on_change: Callable[[], object] | None = None,
         on_awareness: Callable[[str, str, bytes], object] | None = None,
+        trim_every: int | None = TRIM_EVERY,
     ) -> None:
         self.store = store
-        self.session = RelaySession(store, space, token, state=state)
+        self.session = RelaySession(store, space, token, state=state, trim_every=trim_every)
         self.session.on_awareness = on_awareness
         self.client = self.session.client
         self.error = ""

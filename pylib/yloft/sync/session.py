@@ -97,12 +97,23 @@ class RelaySession:
         space: the space name; token: its token.
         state: the cursor to start from when the store holds none yet (a cursor
             kept elsewhere by an older yloft); None starts as a new device.
+        trim_every: trim the change feed once this many entries the relay
+            acknowledged are above the feed floor (the browser does; None: never).
     """
 
     def __init__(
-        self, store: Store, space: str, token: str, *, state: SyncState | None = None
+        self,
+        store: Store,
+        space: str,
+        token: str,
+        *,
+        state: SyncState | None = None,
+        trim_every: int | None = None,
     ) -> None:
         self.store = store
+        self.trim_every = trim_every
+        """Trim the store's change feed (compacting) once this many acknowledged
+        entries are above its floor; None keeps the feed (see :meth:`trim`)."""
         self.key = f"relay:{space}"
         saved = store.sync_cursor(self.key)
         if saved is not None:
@@ -146,7 +157,7 @@ class RelaySession:
         out = client.receive(frame)
         frames = list(out.frames)
         if out.reset:  # a new relay log: it needs everything again
-            frames += client.add_local(self.store.changes_to_send(0))
+            frames += client.add_local(self.to_send(0))
         if out.updates or (out.cursor_moved and client.relay_id != before.relay_id):
             try:
                 with self.store.atomic():
@@ -158,11 +169,44 @@ class RelaySession:
         if self.on_awareness is not None:
             for msg in out.awareness:
                 self.on_awareness(msg.collection, msg.doc_id, msg.payload)
+        if self.trim_every is not None and client.acked > before.acked:
+            self.trim(self.trim_every)
         return frames
 
     def local(self) -> list[bytes]:
         """Queue the store's changes not handed to the client yet; frames to send now."""
-        return self.client.add_local(self.store.changes_to_send(self.client.queued))
+        return self.client.add_local(self.to_send(self.client.queued))
+
+    def to_send(self, since: int) -> list[tuple[int, str, str, bytes]]:
+        """What goes to the relay after feed seq ``since``.
+
+        The store's changes to send, unless the feed was trimmed above ``since`` (a
+        relay log restored or replaced after the device trimmed): then every document
+        changed after ``since`` goes whole, its seq being its newest, which covers the
+        trimmed entries too.
+        """
+        store = self.store
+        if since >= store.feed_floor():
+            return list(store.changes_to_send(since))
+        return [
+            (seq, coll, doc_id, store.get_update(coll, doc_id))
+            for seq, coll, doc_id in store.document_seqs()
+            if seq > since
+        ]
+
+    def trim(self, every: int = 1) -> bool:
+        """Trim the feed up to what the relay acknowledged, once ``every`` entries wait.
+
+        Tabs need no feed entries (a tab behind the floor gets whole documents), and
+        the relay holds what it acknowledged, so those entries and the log rows behind
+        them go, and the documents they belong to are compacted. Returns True if it
+        trimmed.
+        """
+        acked, store = self.client.acked, self.store
+        if store.closed or acked - store.feed_floor() < max(every, 1):
+            return False
+        store.trim_changes(min(acked, store.feed_head()), compact=True)
+        return True
 
     # ------------------------------------------------------------------ state
 
@@ -183,7 +227,7 @@ class RelaySession:
 
     def has_unsent(self) -> bool:
         """True while a change to send is not acknowledged by the relay."""
-        if self.client.outbox_size:
+        if self.client.outbox_size or self.client.queued < self.store.feed_floor():
             return True
         return bool(self.store.changes_to_send(self.client.queued, limit=1))
 

@@ -57,6 +57,8 @@ class RelaySync:
         state_path: a cursor file written by an older yloft, read once when the store
             holds no cursor yet (the store keeps it from then on); None: none.
         min_backoff, max_backoff: reconnect delays in seconds (doubling, ±50 % jitter).
+        trim_every: trim the change feed once this many relay-acknowledged entries
+            wait (see :class:`RelaySession`); None (default) keeps the whole feed.
     """
 
     def __init__(
@@ -69,11 +71,13 @@ class RelaySync:
         state_path: str | os.PathLike[str] | None = None,
         min_backoff: float = 0.1,
         max_backoff: float = 10.0,
+        trim_every: int | None = None,
     ) -> None:
         self.store = store
         self.url = url
         self.state_path = Path(state_path) if state_path is not None else None
-        self.session = RelaySession(store, space, token, state=load_state(self.state_path))
+        state = load_state(self.state_path)
+        self.session = RelaySession(store, space, token, state=state, trim_every=trim_every)
         self.client = self.session.client
         self.min_backoff = min_backoff
         self.max_backoff = max_backoff
