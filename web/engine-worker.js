@@ -68,6 +68,10 @@ const state = {
   awarenessChannel: null,
   /** @type {Promise<void>} */
   queue: Promise.resolve(),
+  /** whether the relay acknowledged everything this device wrote (see setStatus) */
+  relayHoldsAll: false,
+  /** when navigator.storage.estimate() last ran (ms) */
+  estimatedAt: 0,
 };
 
 /** The start-up context (Pyodide, names); only after `start()` has set it. */
@@ -78,8 +82,29 @@ function context() {
 
 /** @param {Record<string, any>} changes */
 function setStatus(changes) {
-  Object.assign(state.status, changes);
-  postMessage({ type: "status", status: { ...state.status } });
+  const status = state.status;
+  Object.assign(status, changes);
+  if (state.tab.writer) {
+    // Where copies of the data live: a relay holds everything once it acknowledged the
+    // whole outbox; until then (or with no relay) unpersisted storage is the only copy.
+    if (status.sync === "online" && (status.outbox ?? 0) === 0) state.relayHoldsAll = true;
+    else if ((status.outbox ?? 0) > 0 || status.sync === undefined) state.relayHoldsAll = false;
+    status.onlyHere = status.storage !== "memory" && !status.persisted && !state.relayHoldsAll;
+  }
+  postMessage({ type: "status", status: { ...status } });
+}
+
+/** Storage usage and quota in the status (navigator.storage.estimate), at most every 5 s. */
+async function refreshEstimate() {
+  const now = Date.now();
+  if (now - state.estimatedAt < 5000 || !navigator.storage?.estimate) return;
+  state.estimatedAt = now;
+  try {
+    const { usage, quota } = await navigator.storage.estimate();
+    if (usage !== state.status.usage || quota !== state.status.quota) setStatus({ usage, quota });
+  } catch {
+    // an estimate is informative only
+  }
 }
 
 /**
@@ -215,6 +240,7 @@ async function mountDurable() {
   const storage = await mountStorage(pyodide, { name, force, lockTimeoutMs: 20000 });
   state.storage = storage;
   setStatus({ storage: storage.kind, persisted: storage.persisted });
+  void refreshEstimate();
   return storage;
 }
 
@@ -236,9 +262,11 @@ async function durable() {
 /** Post what Python sent, after storage says the writes behind it are durable. */
 async function sendOutgoing() {
   await durable();
+  void refreshEstimate();
   const frames = state.outgoing;
   state.outgoing = [];
-  const meta = state.tab.writer ? { storage: state.storage?.kind, persisted: state.storage?.persisted } : {};
+  const { status } = state;
+  const meta = state.tab.writer ? { storage: state.storage?.kind, persisted: state.storage?.persisted, onlyHere: status.onlyHere } : {};
   for (const [to, data] of frames) state.channel?.post(to, data, meta);
 }
 
@@ -265,8 +293,8 @@ function maybeReady() {
 /** @param {string} from @param {string | null} to @param {Uint8Array} data @param {any} meta */
 async function onTabFrame(from, to, data, meta) {
   if (!state.engine) return;
-  if (!state.tab.writer && meta.storage && meta.storage !== state.status.storage) {
-    setStatus({ storage: meta.storage, persisted: Boolean(meta.persisted) });
+  if (!state.tab.writer && meta.storage && (meta.storage !== state.status.storage || meta.onlyHere !== state.status.onlyHere)) {
+    setStatus({ storage: meta.storage, persisted: Boolean(meta.persisted), onlyHere: Boolean(meta.onlyHere) });
   }
   try {
     applyTabStatus(state.glue.receive(state.engine, from, data, to !== null));

@@ -44,6 +44,10 @@ export { DocError, DocProvider, Y };
  * @property {number} [outbox]   own changes the relay has not acknowledged yet
  * @property {number} [lastSeq]  the relay's change feed position this device holds
  * @property {string | null} [syncError]  why relay sync stopped (e.g. a refused token)
+ * @property {boolean} [onlyHere]  the data exists only on this device: storage is not
+ *   persisted (the browser may evict it) and no relay holds a copy of everything
+ * @property {number} [usage]    bytes this origin stores (navigator.storage.estimate())
+ * @property {number} [quota]    bytes it may store
  */
 
 /** An error raised by Python (or the engine), with the Python exception's name. */

@@ -57,6 +57,10 @@ def test_two_devices_converge_after_one_was_offline(device: Any, relay_url: str)
 
     wait_sync(a, "online", 0)  # every change acknowledged before the network goes
     wait_sync(b, "online", 0)
+    # A relay holds a copy of everything: the data is not only on this device.
+    status = a.evaluate("() => window.db.status")
+    assert status["onlyHere"] is False
+    assert status["quota"] > 0 and 0 < status["usage"] <= status["quota"]
 
     # B goes offline and keeps editing; A edits too, including the note B edits.
     b_ctx.set_offline(True)
@@ -72,6 +76,9 @@ def test_two_devices_converge_after_one_was_offline(device: Any, relay_url: str)
     assert waiting >= 3
     wait_sync(b, "offline", waiting)
     assert f"({waiting} to send)" in (b.text_content("#status") or "")
+    # Unsent changes on storage the browser may evict: they exist only on this device.
+    status = b.evaluate("() => window.db.status")
+    assert status["onlyHere"] is (not status["persisted"])
     assert {r["id"] for r in notes(b)} == {n1, n2, n3}
     wait_rows(a, {n1, n2, n4})
 
