@@ -19,6 +19,7 @@
 import * as Y from "./vendor/yjs.mjs";
 import { mountStorage } from "./storage.js";
 import { TabChannel, tryWriterLock, waitWriterLock } from "./tabs.js";
+import { TabOutbox, holdTabLock, pushMsgId } from "./tab-outbox.js";
 
 
 /** This tab's view of tab sync (`engine.tab_status()`). */
@@ -72,6 +73,8 @@ const state = {
   relayHoldsAll: false,
   /** when navigator.storage.estimate() last ran (ms) */
   estimatedAt: 0,
+  /** @type {TabOutbox | null} this replica's unacknowledged changes, kept in IndexedDB */
+  outbox: null,
 };
 
 /** The start-up context (Pyodide, names); only after `start()` has set it. */
@@ -161,6 +164,11 @@ async function start(options) {
   state.glue = pyodide.pyimport("yloft.browser.worker");
   state.versions = JSON.parse(state.glue.versions());
   startAwareness(name);
+  holdTabLock(name, tabId);
+  state.outbox = await TabOutbox.open(name).catch((e) => {
+    console.error("yloft: no IndexedDB outbox; a closed tab's unsaved edits can be lost", e);
+    return null;
+  });
 
   const writer = await tryWriterLock(name);
   if (writer) {
@@ -179,6 +187,9 @@ async function start(options) {
   state.relayOptions = options.relay ?? null;
   if (writer) await startRelay();
   // end relay sync (issue 7)
+  setInterval(() => {
+    state.queue = state.queue.then(recoverOrphans).catch(reportError);
+  }, ORPHAN_CHECK_MS);
   if (!writer) {
     waitWriterLock(name, () => {
       state.queue = state.queue.then(takeOver).catch(reportError);
@@ -222,6 +233,7 @@ function pushDoc(link, update) {
 
 const tabId = crypto.randomUUID();
 const STALL_MS = 3000;
+const ORPHAN_CHECK_MS = 2000; // how often the writer looks for closed tabs' kept changes
 
 /** @param {any} mounted */
 function pragmasOf(mounted) {
@@ -246,7 +258,20 @@ async function mountDurable() {
 
 /** @param {string | null} to @param {any} data */
 function postFrame(to, data) {
-  state.outgoing.push([to ?? null, data instanceof Uint8Array ? data.slice() : new Uint8Array(data)]);
+  const frame = data instanceof Uint8Array ? data.slice() : new Uint8Array(data);
+  state.outgoing.push([to ?? null, frame]);
+  // A replica's own change: kept in IndexedDB until the writer acknowledges it.
+  const msgId = state.tab.writer ? 0 : pushMsgId(frame);
+  if (msgId && state.outbox) state.outbox.keep(tabId, msgId, frame).catch(reportError);
+}
+
+/** The writer saves what closed tabs kept unacknowledged (tab-outbox.js). */
+async function recoverOrphans() {
+  if (!state.tab.writer || !state.outbox || !state.engine) return;
+  const apply = (/** @type {string} */ tab, /** @type {Uint8Array} */ frame) =>
+    applyTabStatus(state.glue.receive(state.engine, tab, frame, true));
+  const saved = await state.outbox.recover(context().name, apply, sendOutgoing);
+  if (saved) console.info(`yloft: saved ${saved} change(s) of closed tabs the writer had not acknowledged`);
 }
 
 /**
@@ -274,6 +299,7 @@ async function sendOutgoing() {
 function applyTabStatus(json) {
   const before = state.tab;
   state.tab = JSON.parse(json);
+  if (!state.tab.writer && state.tab.acked > (before.acked ?? 0)) state.outbox?.dropThrough(tabId, state.tab.acked).catch(reportError);
   if (state.tab.acked !== before.acked || state.tab.unsaved === 0 || state.tab.writer) state.lastProgress = Date.now();
   const still = [];
   for (const w of state.waiting) {
@@ -320,6 +346,8 @@ async function takeOver() {
   const applied = state.glue.take_over(state.engine, storage.dbPath, logIdOf(storage), storage.flush, pragmasOf(storage));
   applyTabStatus(state.engine.tab_status());
   await sendOutgoing();
+  await state.outbox?.dropThrough(tabId); // take_over saved this tab's own outbox
+  await recoverOrphans();
   await startRelay(); // relay sync (issue 7)
   console.info(`yloft: this tab is now the writer (${applied} own changes saved on take-over)`);
   maybeReady();

@@ -1,0 +1,133 @@
+"""A replica tab's unacknowledged edits survive the tab: the IndexedDB outbox (tab-outbox.js).
+
+A replica tab's edit is shown at once and saved when the writer tab acknowledges it. If
+the replica closes or crashes before that and the writer never got the change (it was
+busy, then died too), the change is kept in IndexedDB and the next writer saves it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from typing import Any
+
+from apppage import open_app
+from playwright.sync_api import BrowserContext, Error, Page
+
+BLANK = "<!doctype html><meta charset=utf-8><title>outbox</title>"
+LONG_QUERY = (
+    "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 60000000)"
+    " SELECT count(*) AS n FROM c"
+)
+
+
+def crash(page: Page) -> None:
+    with contextlib.suppress(Error):
+        page.goto("chrome://crash", timeout=5_000)
+
+
+def kept(page: Page, name: str = "notes") -> int:
+    """How many changes the outbox of database ``name`` holds (read from ``page``)."""
+    return int(
+        page.evaluate(
+            """(name) => new Promise((resolve, reject) => {
+                 const req = indexedDB.open('yloft-outbox:' + name, 1);
+                 req.onupgradeneeded = () => req.result.createObjectStore(
+                   'pushes', {keyPath: ['tab', 'msgId']});
+                 req.onsuccess = () => {
+                   const count = req.result.transaction('pushes').objectStore('pushes').count();
+                   count.onsuccess = () => { resolve(count.result); req.result.close(); };
+                 };
+                 req.onerror = () => reject(req.error);
+               })""",
+            name,
+        )
+    )
+
+
+def test_a_crashed_replicas_unsaved_edit_reaches_the_next_writer_tabs_and_relay(
+    device: Any, relay_url: str
+) -> None:
+    url = relay_url + "?space=demo&token=demo"
+    ctx = device()
+    writer = open_app(ctx, url, "writer")
+    replica = open_app(ctx, url, "replica")
+    other = open_app(ctx, url, "other")
+    assert writer.evaluate("() => window.db.status.writer") is True
+    # The writer's engine is busy: the replica's change waits in its queue, unseen.
+    writer.evaluate("(sql) => { window.long = window.db.query(sql, []); }", LONG_QUERY)
+    replica.evaluate("() => { window.pending = window.db.call('create_note', 'kept', 'x'); }")
+    replica.wait_for_function("() => window.db.status.unsaved >= 1", polling=100)
+    other.wait_for_function(
+        """() => new Promise((resolve) => {
+             const req = indexedDB.open('yloft-outbox:notes', 1);
+             req.onsuccess = () => {
+               const c = req.result.transaction('pushes').objectStore('pushes').count();
+               c.onsuccess = () => { resolve(c.result >= 1); req.result.close(); };
+               c.onerror = () => resolve(false);
+             };
+             req.onerror = () => resolve(false);
+           })""",
+        polling=100,
+    )
+    crash(replica)
+    crash(writer)  # it dies before it ever handled the replica's change
+    other.wait_for_function("() => window.db.status.writer === true", timeout=60_000)
+    other.wait_for_function(
+        """() => window.db.query("SELECT 1 FROM notes WHERE title = 'kept'", [])
+             .then((r) => r.length === 1)""",
+        polling=200,
+    )
+    other.wait_for_function("() => window.db.status.sync === 'online'", polling=200)
+    other.wait_for_function("() => window.db.status.outbox === 0", polling=200)
+    assert kept(other) == 0  # saved, then forgotten
+    # Another device gets it from the relay.
+    away = open_app(device(), url, "away")
+    away.wait_for_function(
+        """() => window.db.query("SELECT 1 FROM notes WHERE title = 'kept'", [])
+             .then((r) => r.length === 1)""",
+        polling=200,
+    )
+
+
+@contextlib.contextmanager
+def blank_pages(ctx: BrowserContext, base_url: str, n: int) -> Iterator[list[Page]]:
+    url = base_url + "__outbox_test.html"
+    ctx.route(url, lambda route: route.fulfill(body=BLANK, content_type="text/html"))
+    pages = []
+    for _ in range(n):
+        page = ctx.new_page()
+        page.goto(url)
+        page.evaluate(
+            "async () => { window.ob = await import('./tab-outbox.js');"
+            " window.box = await window.ob.TabOutbox.open('lab'); }"
+        )
+        pages.append(page)
+    yield pages
+
+
+def test_kept_changes_belong_to_live_tabs_until_their_lock_goes(
+    context: BrowserContext, base_url: str
+) -> None:
+    """TabOutbox in Chromium: real IndexedDB and Web Locks, no engine."""
+    with blank_pages(context, base_url, 2) as (a, b):
+        a.evaluate(
+            """async () => { ob.holdTabLock('lab', 'A');
+                 await box.keep('A', 1, new Uint8Array([4, 1, 9]));
+                 await box.keep('A', 2, new Uint8Array([4, 2, 9]));
+                 await box.keep('A', 3, new Uint8Array([4, 3, 9])); }"""
+        )
+        a.wait_for_function("() => ob.liveTabs('lab').then((t) => t.has('A'))")
+        assert b.evaluate("() => box.orphans('lab').then((o) => o.length)") == 0
+        a.evaluate("() => box.dropThrough('A', 1)")  # acknowledged up to 1
+        a.close()  # the tab goes: its lock is released, its kept changes are orphans
+        b.wait_for_function("() => box.orphans('lab').then((o) => o.length === 2)")
+        applied = b.evaluate(
+            """async () => { const seen = [];
+                 const n = await box.recover('lab', (tab, f) => seen.push([tab, f[1]]),
+                                             async () => {});
+                 return [n, seen, (await box.orphans('lab')).length]; }"""
+        )
+        assert applied == [2, [["A", 2], ["A", 3]], 0]
+        assert b.evaluate("() => ob.pushMsgId(new Uint8Array([4, 0xac, 0x02, 7]))") == 300
+        assert b.evaluate("() => ob.pushMsgId(new Uint8Array([6, 1]))") == 0
