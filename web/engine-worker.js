@@ -291,7 +291,7 @@ async function sendOutgoing() {
   const frames = state.outgoing;
   state.outgoing = [];
   const { status } = state;
-  const meta = state.tab.writer ? { storage: state.storage?.kind, persisted: state.storage?.persisted, onlyHere: status.onlyHere } : {};
+  const meta = state.tab.writer ? { storage: state.storage?.kind, persisted: state.storage?.persisted, onlyHere: status.onlyHere, outbox: status.outbox } : {};
   for (const [to, data] of frames) state.channel?.post(to, data, meta);
 }
 
@@ -319,8 +319,9 @@ function maybeReady() {
 /** @param {string} from @param {string | null} to @param {Uint8Array} data @param {any} meta */
 async function onTabFrame(from, to, data, meta) {
   if (!state.engine) return;
-  if (!state.tab.writer && meta.storage && (meta.storage !== state.status.storage || meta.onlyHere !== state.status.onlyHere)) {
-    setStatus({ storage: meta.storage, persisted: Boolean(meta.persisted), onlyHere: Boolean(meta.onlyHere) });
+  const st = state.status;
+  if (!state.tab.writer && meta.storage && (meta.storage !== st.storage || meta.onlyHere !== st.onlyHere || meta.outbox !== st.outbox)) {
+    setStatus({ storage: meta.storage, persisted: Boolean(meta.persisted), onlyHere: Boolean(meta.onlyHere), outbox: meta.outbox });
   }
   try {
     applyTabStatus(state.glue.receive(state.engine, from, data, to !== null));

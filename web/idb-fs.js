@@ -132,6 +132,37 @@ export class IdbVolume {
     return volume;
   }
 
+  /**
+   * Delete the stored files whose names start with `prefix` (no volume may have the
+   * database mounted); the IndexedDB database itself goes when no file is left.
+   * @param {string} idbName
+   * @param {string} prefix
+   */
+  static async removeFiles(idbName, prefix) {
+    const known = (await indexedDB.databases?.()) ?? [{ name: idbName }];
+    if (!known.some((d) => d.name === idbName)) return;
+    const db = await done(indexedDB.open(idbName, 1));
+    try {
+      if (!db.objectStoreNames.contains(FILES)) return;
+      const names = /** @type {string[]} */ (await done(db.transaction(FILES).objectStore(FILES).getAllKeys()));
+      const tx = db.transaction([FILES, BLOCKS], "readwrite", { durability: "strict" });
+      for (const name of names.filter((n) => n.startsWith(prefix))) {
+        tx.objectStore(FILES).delete(name);
+        tx.objectStore(BLOCKS).delete(blocksOf(name));
+      }
+      await new Promise((resolve, reject) => {
+        tx.oncomplete = () => resolve(undefined);
+        tx.onerror = tx.onabort = () => reject(tx.error);
+      });
+      if (names.every((n) => n.startsWith(prefix))) {
+        db.close();
+        await done(indexedDB.deleteDatabase(idbName));
+      }
+    } finally {
+      db.close();
+    }
+  }
+
   /** @param {IDBDatabase} db */
   constructor(db) {
     this.db = db;

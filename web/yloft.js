@@ -81,6 +81,51 @@ export class Database extends EventTarget {
     this.nextId = 1;
     this.closed = false;
     worker.addEventListener("message", (event) => this.onMessage(event.data));
+    /** Messages between the pages of this database (sign-out closes them all). */
+    this.control = new BroadcastChannel(`yloft-control:${name}`);
+    this.control.onmessage = (event) => {
+      if (event.data?.kind === "clear") this.closeAs("cleared");
+    };
+  }
+
+  /**
+   * Sign-out: close this database in every tab and delete everything it stores in this
+   * browser (database files in OPFS or IndexedDB, the tab outbox, the relay cursor). The
+   * next connect() starts empty. Changes that exist only here would be lost: unless
+   * `discardUnsynced`, it rejects with UnsyncedChangesError saying how many, and clears
+   * nothing. Every open page of the database gets a "cleared" event.
+   * @param {{discardUnsynced?: boolean}} [options]
+   * @returns {Promise<{discarded: number}>}
+   */
+  async clearLocalData({ discardUnsynced = false } = {}) {
+    const s = this.status;
+    // With a relay: what it has not acknowledged (the writer's outbox, a replica's own
+    // unsaved edits). Without one: every document exists only on this device.
+    const relay = s.sync !== undefined || s.outbox !== undefined;
+    const unsynced = relay
+      ? (s.outbox ?? 0) + (s.writer ? 0 : s.unsaved)
+      : await this.request("document_count", []);
+    if (unsynced > 0 && !discardUnsynced) {
+      throw new EngineError({
+        name: "UnsyncedChangesError",
+        message:
+          `${unsynced} ${relay ? "change(s) not on the relay yet" : "document(s) stored only on this device"}` +
+          " would be lost: sync (or export) first, or pass {discardUnsynced: true}",
+      });
+    }
+    this.control.postMessage({ kind: "clear" });
+    this.closeAs("cleared");
+    const { clearStoredData } = await import("./clear.js");
+    // Granted once no engine of this database runs (the writer's lock is released).
+    await navigator.locks.request(`yloft-writer:${this.name}`, () => clearStoredData(this.name));
+    return { discarded: unsynced };
+  }
+
+  /** @param {string} event  the event to dispatch once closed */
+  closeAs(event) {
+    if (this.closed) return;
+    this.close();
+    this.dispatchEvent(new CustomEvent(event));
   }
 
   /** @param {any} msg */
@@ -231,6 +276,7 @@ export class Database extends EventTarget {
   close() {
     for (const provider of [...this.providers.values()]) provider.destroy();
     this.closed = true;
+    this.control.close();
     this.worker.terminate();
     for (const waiter of this.pending.values()) waiter.reject(new Error("the database is closed"));
     this.pending.clear();

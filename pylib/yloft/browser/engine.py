@@ -154,6 +154,10 @@ class Engine:
         """A document's whole state as one Yjs v1 update (for tools and tests)."""
         return self.store.get_update(collection, doc_id)
 
+    def rpc_document_count(self) -> int:
+        """How many documents this database holds (deleted ones too)."""
+        return len(self.store.document_seqs())
+
     def rpc_export(self) -> bytes:
         """The whole store as an export file (:mod:`yloft.archive`): ``db.exportFile()``."""
         return archive.encode_store(self.store)
