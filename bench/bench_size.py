@@ -13,6 +13,9 @@ to both. Measured after the notes and again after the edits:
   browser runs, and after it closed for the final state);
 - the baseline: the documents' compacted Yjs state (``encodeStateAsUpdate``), the least
   any store of these documents must keep.
+Then (issue 16) the store is exported to a file and imported into an empty store: the
+file's size beside the database and y-indexeddb's bytes, and the export and import times
+beside copying the database file (all three write to memory, MEMFS /tmp).
 One run (sizes do not vary between rounds). Writes bench/results/size.json.
 """
 
@@ -29,6 +32,7 @@ from figures import comp
 
 RESULTS = Path(__file__).resolve().parent / "results"
 BASE = "compacted Yjs state"
+COPY = "floor: copy the database file"
 
 
 def measure(lab: BenchBrowser, n: int) -> dict[str, Any]:
@@ -74,6 +78,9 @@ def main() -> None:
         timing["yidb_edits"] = lab.call("yidbManyEdits", {"prefix": "s", "n": n, "edits": edits})
         after_edits = measure(lab, n)
         print("after edits:", json.dumps(subjects(after_edits)), flush=True)
+        moved = lab.call("py", "export_import", ["/yloft"])
+        assert moved["rows"] == n, moved
+        print("export/import:", json.dumps(moved), flush=True)
         lab.call("py", "close_store", [])
         lab.ctx.close()
         lab.ctx = None
@@ -88,8 +95,18 @@ def main() -> None:
         comp("size.edits", f"Bytes after {edits:,} more edits (Chromium)", "bytes", BASE,
              subjects(final), note="on-disk folders measured after the browser closed",
              floors=[BASE]),
+        comp("size.export", f"Export file of {n:,} notes after the edits (Chromium)", "bytes",
+             BASE, {"yloft export file": moved["file_bytes"], **{
+                 k: v for k, v in subjects(after_edits).items()
+                 if k in ("yloft OPFS files", "y-indexeddb stored updates", BASE)}},
+             floors=[BASE]),
+        comp("size.export_time", f"Export and import of {n:,} notes (Pyodide)", "ms", COPY,
+             {"export to a file": moved["export_ms"],
+              "import into an empty store": moved["import_ms"], COPY: moved["copy_ms"]},
+             floors=[COPY]),
     ]  # fmt: skip
-    result = {"notes": n, "edits": edits, "timing": timing, "after_notes": after_notes,
+    result = {"notes": n, "edits": edits, "timing": timing, "export_import": moved,
+              "after_notes": after_notes,
               "after_edits_running": after_edits, "after_edits_closed": closed,
               "wall_s": time.monotonic() - t0, "comparisons": comparisons}  # fmt: skip
     RESULTS.mkdir(parents=True, exist_ok=True)

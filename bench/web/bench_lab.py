@@ -290,3 +290,35 @@ def db_pages() -> str:
     free = con.execute("PRAGMA freelist_count").fetchone()[0]
     size = con.execute("PRAGMA page_size").fetchone()[0]
     return json.dumps({"page_count": count, "freelist": free, "page_size": size})
+
+
+# ------------------------------------------------------------ export and import (issue 16)
+
+
+def export_import(path: str) -> str:
+    """Export the store (database on the mount at ``path``) and import it into a new store.
+
+    The export file, the new store and the floor's copy live in memory (MEMFS /tmp: the
+    bench's OPFS mount holds only the database's own files). Times: the export (encode +
+    write the file), the import into an empty store (read + check + merge, one
+    transaction), and, as the floor, reading the database file and writing a copy.
+    """
+    store = S["store"]
+    store._con.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+    t0 = time.perf_counter()
+    store.export_to("/tmp/notes.yloft")
+    export_ms = (time.perf_counter() - t0) * 1e3
+    with open("/tmp/notes.yloft", "rb") as f:
+        size = len(f.read())
+    target = Store("/tmp/imported.db", pragmas={"journal_mode": "wal"})
+    t0 = time.perf_counter()
+    target.import_from("/tmp/notes.yloft")
+    import_ms = (time.perf_counter() - t0) * 1e3
+    same = target.query("SELECT count(*) AS n FROM notes")[0]["n"]
+    target.close()
+    t0 = time.perf_counter()
+    with open(path + "/notes.db", "rb") as src, open("/tmp/copy.db", "wb") as dst:
+        dst.write(src.read())
+    copy_ms = (time.perf_counter() - t0) * 1e3
+    return json.dumps({"export_ms": export_ms, "import_ms": import_ms, "copy_ms": copy_ms,
+                       "file_bytes": size, "rows": same})  # fmt: skip
