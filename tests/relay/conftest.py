@@ -31,8 +31,9 @@ def free_port() -> int:
 class RelayProcess:
     """``python -m yloft_relay`` in a subprocess; restartable on the same db and port."""
 
-    def __init__(self, db: Path | str, *extra: str) -> None:
+    def __init__(self, db: Path | str, *extra: str, env: dict[str, str] | None = None) -> None:
         self.db = db
+        self.env = env or {}
         self.port = free_port()
         self.extra = list(extra)
         self.proc: subprocess.Popen[str] | None = None
@@ -48,7 +49,7 @@ class RelayProcess:
     def start(self) -> None:
         cmd = [sys.executable, "-m", "yloft_relay", "--port", str(self.port)]
         cmd += ["--db", str(self.db), "--tokens", TOKENS, *self.extra]
-        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        env = {**os.environ, "PYTHONUNBUFFERED": "1", **self.env}
         self.proc = subprocess.Popen(
             cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env
         )
@@ -118,8 +119,10 @@ def relay_factory(tmp_path: Path) -> Iterator[type[RelayProcess]]:
     started: list[RelayProcess] = []
 
     class Factory(RelayProcess):
-        def __init__(self, *extra: str, db: Path | str | None = None) -> None:
-            super().__init__(db or tmp_path / f"relay{len(started)}.db", *extra)
+        def __init__(
+            self, *extra: str, db: Path | str | None = None, env: dict[str, str] | None = None
+        ) -> None:
+            super().__init__(db or tmp_path / f"relay{len(started)}.db", *extra, env=env)
             started.append(self)
 
     yield Factory
