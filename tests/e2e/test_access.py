@@ -3,50 +3,27 @@ edits with a clear message, and loses none of this device's own notes."""
 
 from __future__ import annotations
 
-import os
-import re
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from apppage import READY, call, open_app
+from apppage import READY, call, open_app, serve_relay
 from test_devices import local_changes, notes, wait_rows, wait_sync
 
-import build
 from yloft_relay.auth import load_key
 from yloft_relay.tokens import issue, space_claim
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
 def signed_relay(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
     """A relay serving the app that takes ``demo=demo`` and tokens signed with key ``k1``."""
-    dist = build.build()
     tmp = tmp_path_factory.mktemp("relay")
     secret = tmp / "k1.secret"
     secret.write_text("a-secret-only-the-test-knows-" + "x" * 20)
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT / "relay"), str(ROOT / "pylib")]))
-    args = ["--host", "127.0.0.1", "--port", "0", "--db", str(tmp / "relay.db"),
-            "--tokens", "demo=demo", "--jwt-key", f"k1={secret}"]  # fmt: skip
-    proc = subprocess.Popen([sys.executable, "-m", "yloft_relay", *args, "--static", str(dist)],
-                            stdout=subprocess.PIPE, text=True, env=env, cwd=ROOT)  # fmt: skip
-    try:
-        assert proc.stdout is not None
-        line = proc.stdout.readline()
-        match = re.search(r"listening on 127\.0\.0\.1:(\d+)", line)
-        if match is None:
-            pytest.fail(f"the relay did not start: {line!r} (exit code {proc.poll()})")
-        yield f"http://127.0.0.1:{match.group(1)}/", secret
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
-        if proc.stdout is not None:
-            proc.stdout.close()
+    with serve_relay(tmp / "relay.db", "--tokens", "demo=demo", "--jwt-key", f"k1={secret}") as url:
+        yield url, secret
 
 
 def test_a_read_only_token_shows_notes_refuses_edits_and_keeps_local_data(

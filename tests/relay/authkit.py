@@ -10,10 +10,9 @@ import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import psycopg
-from conftest import RelayProcess
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from relaykit import open_ws
@@ -21,6 +20,9 @@ from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
 
 from yloft.sync import protocol as p
+
+if TYPE_CHECKING:
+    from conftest import RelayProcess
 from yloft_relay.auth import load_key
 from yloft_relay.tokens import issue, space_claim
 

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from authkit import Keys
 from pgserver import PgServer
 
 TOKENS = "team=secret-team,other=secret-other"
@@ -137,5 +138,22 @@ def relay(relay_factory: type[RelayProcess], request: pytest.FixtureRequest) -> 
         r = relay_factory(db=request.getfixturevalue("pg").new_db())
     else:
         r = relay_factory()
+    r.start()
+    return r
+
+
+@pytest.fixture(scope="session")
+def keys(tmp_path_factory: pytest.TempPathFactory) -> Keys:
+    """Key files of each kind the relay takes (tests/relay/authkit.py)."""
+    return Keys.make(tmp_path_factory.mktemp("keys"))
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def auth_relay(
+    relay_factory: type[RelayProcess], keys: Keys, request: pytest.FixtureRequest
+) -> RelayProcess:
+    """A relay taking shared secrets and the three key kinds; compacts after 4 rows."""
+    db = request.getfixturevalue("pg").new_db() if request.param == "postgres" else None
+    r = relay_factory(*keys.relay_args(), "--compact-after", "4", db=db)
     r.start()
     return r

@@ -29,22 +29,6 @@ HIDDEN = "secret-doc-x"
 SHOWN = "open-doc-y"
 
 
-@pytest.fixture(scope="module")
-def keys(tmp_path_factory: pytest.TempPathFactory) -> Keys:
-    return Keys.make(tmp_path_factory.mktemp("keys"))
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def auth_relay(
-    relay_factory: type[RelayProcess], keys: Keys, request: pytest.FixtureRequest
-) -> RelayProcess:
-    """A relay taking shared secrets and the three key kinds; compacts after 4 rows."""
-    db = request.getfixturevalue("pg").new_db() if request.param == "postgres" else None
-    r = relay_factory(*keys.relay_args(), "--compact-after", "4", db=db)
-    r.start()
-    return r
-
-
 async def next_ack(s: Session) -> p.Message:
     """The next frame that is not presence (a closing peer's presence removal, say)."""
     while isinstance(msg := await s.recv(), p.Awareness):

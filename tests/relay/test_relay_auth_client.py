@@ -13,7 +13,6 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-import pytest
 from authkit import Keys, dump_log
 from conftest import RelayProcess
 from relaykit import TEAM, edit, open_store, rows, run, until
@@ -21,21 +20,6 @@ from relaykit import TEAM, edit, open_store, rows, run, until
 from yloft.sync.websocket import RelaySync
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="module")
-def keys(tmp_path_factory: pytest.TempPathFactory) -> Keys:
-    return Keys.make(tmp_path_factory.mktemp("keys"))
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def auth_relay(
-    relay_factory: type[RelayProcess], keys: Keys, request: pytest.FixtureRequest
-) -> RelayProcess:
-    db = request.getfixturevalue("pg").new_db() if request.param == "postgres" else None
-    r = relay_factory(*keys.relay_args(), db=db)
-    r.start()
-    return r
 
 
 def test_an_expired_token_is_renewed_through_get_token_and_nothing_is_lost(

@@ -40,11 +40,6 @@ async def decide_async(req):
 """
 
 
-@pytest.fixture(scope="module")
-def keys(tmp_path_factory: pytest.TempPathFactory) -> Keys:
-    return Keys.make(tmp_path_factory.mktemp("keys"))
-
-
 @pytest.fixture(params=["sqlite", "postgres-cluster"])
 def hooked(
     relay_factory: type[RelayProcess], keys: Keys, tmp_path: Path, request: pytest.FixtureRequest
