@@ -102,3 +102,21 @@ def test_the_hook_decides_on_every_process(hooked: list[RelayProcess], keys: Key
         log = relay.log_text()
         assert "the membership database is down" in log  # with its traceback
         assert "may not write there (read-only)" in log
+
+
+def test_the_hook_example_in_docs_auth_md_runs() -> None:
+    """docs/auth.md's hook example: members of the space pass, everyone else is refused."""
+    import re
+
+    from yloft_relay.auth import AuthRequest, Grant
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "auth.md").read_text()
+    block = next(b for b in re.findall(r"```python\n(.*?)```", text, re.S) if "def decide" in b)
+    scope: dict[str, object] = {}
+    exec(compile(block, "docs/auth.md", "exec"), scope)
+    decide = scope["decide"]
+    alice = Grant("alice", "team", write=False)
+    assert decide(AuthRequest("team", "t", None, alice)) == alice  # type: ignore[operator]
+    bob = Grant("bob", "team")
+    assert decide(AuthRequest("team", "t", None, bob)) is None  # type: ignore[operator]
+    assert decide(AuthRequest("team", "t", None, None)) is None  # type: ignore[operator]
