@@ -156,7 +156,11 @@ class RelaySync:
         await asyncio.wait_for(self._online.wait(), timeout)
 
     async def wait_idle(self, timeout: float = 30) -> None:
-        """Wait until online with an empty outbox (every local change acknowledged)."""
+        """Wait until online with an empty outbox (every local change acknowledged).
+
+        On a read-only link (``status["access"] == "read-only"``) local changes are never
+        sent, so this waits until ``timeout`` when there are any.
+        """
 
         async def idle() -> None:
             while not (self.client.status == ONLINE and not self.session.has_unsent()):
