@@ -265,3 +265,21 @@ def relay(raw: dict[str, Any]) -> list[dict[str, Any]]:
             )
         )
     return out
+
+
+def relay_auth(raw: dict[str, Any]) -> list[dict[str, Any]]:
+    """bench_relay_auth.py: set-up per token kind, and load with/without the --auth hook."""
+    load = raw["load"]
+    note = f"100 y-websocket clients in 10 rooms, 5 updates/s each, {raw['seconds']} s per variant"
+    return [
+        comp("relay_auth.setup_ms", "Relay connection set-up (HELLO to caught up)", "ms",
+             "shared secret", raw["setup_ms"],
+             note=f"median of {raw['connects']} sequential connections per round"),
+        comp("relay_auth.throughput", "Relay throughput with the --auth hook", "updates/s",
+             "no hook", {k: v["throughput_per_s"] for k, v in load.items()}, better="higher",
+             note=note),
+        comp("relay_auth.p99_ms", "Relay latency p99 with the --auth hook", "ms", "no hook",
+             {k: v["p99_ms"] for k, v in load.items()}, note=note),
+        comp("relay_auth.cpu", "Relay CPU-seconds with the --auth hook", "s", "no hook",
+             {k: v["server_cpu_s"] for k, v in load.items()}, note=note),
+    ]  # fmt: skip

@@ -110,6 +110,13 @@ function showStatus(status) {
       : ` · ${/** @type {any} */ (syncLabels)[status.sync] ?? status.sync}`
         + (status.outbox ? ` (${status.outbox} to send)` : "");
   }
+  // Access control (issue 18): a read-only token shows notes but takes no edits.
+  const readOnly = status.access === "read-only";
+  if (readOnly) text += " · read-only";
+  props["data-access"] = status.access ?? "read-write";
+  patch($("editor"), { inert: readOnly });
+  patch($("new-note"), { disabled: readOnly });
+  for (const box of $("notes").querySelectorAll("input[type=checkbox]")) patch(/** @type {HTMLElement} */ (box), { disabled: readOnly });
   patch($("status"), { ...props, textContent: text });
   if (status.storage === "memory") {
     patch($("warning"), {
@@ -119,6 +126,12 @@ function showStatus(status) {
     });
   } else if (status.error) {
     patch($("warning"), { textContent: `Not saved: ${status.error}`, hidden: false });
+  } else if (readOnly) {
+    patch($("warning"), {
+      textContent: "Read-only: the relay lets this link read these notes, not change them, "
+        + "so editing is off. Nothing saved in this browser is lost.",
+      hidden: false,
+    });
   } else {
     patch($("warning"), { hidden: true });
   }
@@ -133,7 +146,14 @@ const params = new URLSearchParams(location.search);
 const storage = /** @type {any} */ (params.get("storage") ?? undefined);
 // relay sync (issue 7): ?space=demo&token=demo syncs through this origin's /relay
 const space = params.get("space");
-const relay = space ? { space, token: params.get("token") ?? "" } : undefined;
+// Access control (issue 18): ?tokenUrl=/path asks that endpoint (POST) for each token.
+const tokenUrl = params.get("tokenUrl");
+const getToken = async () => {
+  const res = await fetch(/** @type {string} */ (tokenUrl), { method: "POST", cache: "no-store" });
+  if (!res.ok) throw new Error(`the token endpoint answered ${res.status}`);
+  return (await res.text()).trim();
+};
+const relay = space ? { space, token: params.get("token") ?? "", ...(tokenUrl ? { getToken } : {}) } : undefined;
 
 async function main() {
   const db = await connect({ name: "notes", app: "notes_app", storage, relay, onProgress: showProgress });
@@ -200,6 +220,7 @@ async function main() {
     box.type = "checkbox";
     box.checked = Boolean(row.done);
     box.setAttribute("aria-label", "Done");
+    box.disabled = $("new-note").disabled;  // read-only (issue 18)
     box.addEventListener("click", (ev) => ev.stopPropagation());
     box.addEventListener("change", () => save(db.call("update_note", row.id, null, null, box.checked)));
     const title = document.createElement("span");

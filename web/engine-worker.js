@@ -58,7 +58,7 @@ const state = {
   inflight: 0,
   /** Date.now() when this tab last had nothing unsaved or got an acknowledgement */
   lastProgress: Date.now(),
-  /** @type {{space: string, token: string} | null} from connect({relay}); null: no relay sync */
+  /** @type {{space: string, token?: string, url?: string, renew?: boolean} | null} from connect({relay}) (renew: the page has getToken); null: no relay sync */
   relayOptions: null,
   /** @type {any} the RelaySync of relay-sync.js, while this tab is the writer */
   relay: null,
@@ -368,6 +368,20 @@ async function startRelay() {
     onAwareness: (/** @type {string} */ collection, /** @type {string} */ docId, /** @type {Uint8Array} */ payload) =>
       state.awarenessChannel?.postMessage({ kind: "update", collection, docId, payload, from: "relay" }),
     onOnline: () => state.awarenessChannel?.postMessage({ kind: "announce", collection: "", docId: "", from: "relay" }),
+    getToken: state.relayOptions.renew ? askPageForToken : undefined,
+  });
+}
+
+/** @type {Map<number, {resolve: (token: string) => void, reject: (e: Error) => void}>} */
+const tokenWaiters = new Map();
+let tokenRequests = 0;
+
+/** The page's `relay.getToken()` (connect() answers "get-token" with "token"). */
+function askPageForToken() {
+  return new Promise((resolve, reject) => {
+    const id = ++tokenRequests;
+    tokenWaiters.set(id, { resolve, reject });
+    postMessage({ type: "get-token", id });
   });
 }
 
@@ -474,6 +488,11 @@ self.onmessage = (event) => {
       setStatus({ error: err.message });
       postMessage({ type: "fatal", name: err.name, message: String(err.message ?? err) });
     });
+  } else if (msg.type === "token") {
+    const waiter = tokenWaiters.get(msg.id);
+    tokenWaiters.delete(msg.id);
+    if (msg.error) waiter?.reject(new Error(msg.error));
+    else waiter?.resolve(msg.token);
   } else if (msg.type === "doc-update") {
     if (!state.engine) {
       postMessage({ type: "doc-saved", link: msg.link, seq: msg.seq, ok: false, error: { name: "Error", message: "the engine is not ready" } });

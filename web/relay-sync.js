@@ -4,6 +4,12 @@
 // outbox and the store is Python (yloft.sync.browser); this file only moves bytes,
 // keeps the cursor in IndexedDB and reports status.
 //
+// Tokens that expire (docs/auth.md): with `hooks.getToken` a token is fetched before
+// connecting when none was given, shortly before the relay's ACCESS frame says it
+// expires (the socket is then reopened with the new one), after a 4401 (expired) and
+// after a refusal (1008 before WELCOME, retried with backoff). Without it a refusal
+// stops syncing, as a wrong token does not fix itself. Local data is never touched.
+//
 //   const relay = await startRelaySync(pyodide, engine, {space: "demo", token: "demo"}, {
 //     name: "notes", setStatus, run: (fn) => queue = queue.then(fn), beforeSend });
 //   relay.stop();
@@ -23,19 +29,21 @@ const MAX_BACKOFF_MS = 10000;
  *   presence from other devices (a y-protocols awareness update for one document)
  * @property {() => void} [onOnline]  the relay welcomed us (caught up): presence can be
  *   announced again (the relay dropped this device's presence when the link went down)
+ * @property {() => Promise<string>} [getToken]  a new token for this space (asks the page)
  */
 
 /**
  * Start syncing `engine.store` with a relay space.
  * @param {any} pyodide
  * @param {any} engine  the yloft.browser.Engine PyProxy
- * @param {{space: string, token: string, url?: string}} options
+ * @param {{space: string, token?: string, url?: string}} options
  * @param {RelayHooks} hooks
  */
 export async function startRelaySync(pyodide, engine, options, hooks) {
-  const { space, token } = options;
-  if (typeof space !== "string" || !space || typeof token !== "string") {
-    throw new TypeError("relay: pass {space, token} (strings) to connect()");
+  const { space } = options;
+  const token = options.token ?? "";
+  if (typeof space !== "string" || !space || typeof token !== "string" || (!token && !hooks.getToken)) {
+    throw new TypeError("relay: pass {space, token} (strings) or {space, getToken} to connect()");
   }
   const origin = new URL(self.location.href);
   const url = options.url ?? `${origin.protocol === "https:" ? "wss:" : "ws:"}//${origin.host}/relay`;
@@ -43,6 +51,7 @@ export async function startRelaySync(pyodide, engine, options, hooks) {
   const keep = hooks.keepCursor !== false;
   const saved = keep ? await loadCursor(key) : "";
   const relay = new RelaySync(url, keep ? key : "", hooks);
+  relay.needToken = !token;
   const mod = pyodide.pyimport("yloft.sync.browser");
   try {
     relay.py = mod.start_js(engine, space, token, saved,
@@ -79,6 +88,13 @@ class RelaySync {
     this.saveScheduled = false;
     /** whether the relay has welcomed the current socket and it is caught up */
     this.online = false;
+    /** ask hooks.getToken before the next connection */
+    this.needToken = false;
+    this.fetching = false;
+    /** the socket is being reopened with a renewed token: reconnect at once */
+    this.renewing = false;
+    /** @type {ReturnType<typeof setTimeout> | undefined} */
+    this.renewTimer = undefined;
     this.wasOnline = self.navigator.onLine !== false;
     this.onOnline = () => { this.attempt = 0; this.connect(); };
     this.onOffline = () => {
@@ -100,9 +116,16 @@ class RelaySync {
 
   connect() {
     clearTimeout(this.timer);
-    if (this.stopped || this.ws) return;
+    if (this.stopped || this.ws || this.fetching) return;
     if (self.navigator.onLine === false) {
       this.refresh();  // offline: wait for the "online" event
+      return;
+    }
+    if (this.needToken && this.hooks.getToken) {
+      this.fetchToken().then(() => this.connect(), (e) => {
+        console.warn("yloft relay: getToken failed, retrying", e);
+        this.retry();
+      });
       return;
     }
     const ws = new WebSocket(this.url);
@@ -122,9 +145,13 @@ class RelaySync {
         if (this.ws !== ws) return;
         try {
           if (this.py.receive(data)) this.scheduleSave();
-          const online = JSON.parse(this.py.status_json()).sync === "online";
+          const status = JSON.parse(this.py.status_json());
+          const online = status.sync === "online";
           if (online) this.attempt = 0;
-          if (online && !this.online) this.hooks.onOnline?.();
+          if (online && !this.online) {
+            this.hooks.onOnline?.();
+            this.scheduleRenewal(ws, status.expiresAt);
+          }
           this.online = online;
         } catch (e) {
           console.error("yloft relay: bad frame from the relay, reconnecting", e);
@@ -143,15 +170,60 @@ class RelaySync {
     this.ws = null;
     this.online = false;
     this.pending = [];
+    clearTimeout(this.renewTimer);
     ws.onopen = ws.onmessage = ws.onclose = null;
     if (ws.readyState === WebSocket.CONNECTING || ws.readyState === WebSocket.OPEN) ws.close(4000, reason.slice(0, 100));
     this.hooks.run(() => {
       this.py?.closed(code, reason);
       this.refresh();
       this.scheduleSave();
-      if (this.py?.refused()) return;  // a wrong token does not fix itself: stay down
+      if (this.renewing) {  // reopened with a fresh token
+        this.renewing = false;
+        this.connect();
+        return;
+      }
+      const expired = code === 4401;
+      if ((expired || this.py?.refused()) && this.hooks.getToken) {
+        this.needToken = true;  // a new token may fix it: ask, then retry
+        if (expired) this.attempt = 0;
+      } else if (this.py?.refused()) {
+        return;  // a wrong token does not fix itself: stay down
+      }
       this.retry();
     });
+  }
+
+  /** Ask the page for a new token and hand it to Python for the next HELLO. */
+  async fetchToken() {
+    if (!this.hooks.getToken) return;
+    this.fetching = true;
+    try {
+      const token = await this.hooks.getToken();
+      if (typeof token !== "string" || !token) throw new TypeError("getToken() must resolve to a token (a string)");
+      await this.hooks.run(() => this.py?.set_token(token));
+      this.needToken = false;
+    } finally {
+      this.fetching = false;
+    }
+  }
+
+  /**
+   * Renew the token shortly before the relay closes the link for its expiry: at most a
+   * minute, at most a fifth of the time left. The link is then reopened with the new one.
+   * @param {WebSocket} ws @param {number} expiresAt  unix seconds, 0 = never
+   */
+  scheduleRenewal(ws, expiresAt) {
+    clearTimeout(this.renewTimer);
+    if (!this.hooks.getToken || !expiresAt) return;
+    const left = expiresAt * 1000 - Date.now();
+    const delay = Math.max(0, left - Math.min(60000, left / 5));
+    this.renewTimer = setTimeout(() => {
+      this.fetchToken().then(() => {
+        if (this.ws !== ws) return;
+        this.renewing = true;
+        this.drop(ws, 1000, "renewing the token");
+      }, (e) => console.warn("yloft relay: renewing the token failed; the relay will close the link", e));
+    }, delay);
   }
 
   retry() {
@@ -214,6 +286,7 @@ class RelaySync {
   stop() {
     this.stopped = true;
     clearTimeout(this.timer);
+    clearTimeout(this.renewTimer);
     clearInterval(this.watch);
     self.removeEventListener("online", this.onOnline);
     self.removeEventListener("offline", this.onOffline);

@@ -26,8 +26,10 @@ export { DocError, DocProvider, Y };
  * @property {string} [app]      the app's Python module, e.g. "notes_app"
  * @property {"opfs" | "idb" | "memory"} [storage]  force a storage kind (tests, diagnostics)
  * @property {(loaded: number, total: number) => void} [onProgress]  runtime bytes fetched
- * @property {{space: string, token: string}} [relay]  also sync the database through the
- *   relay of this origin (`/relay`), in that space with that token
+ * @property {{space: string, token?: string, url?: string, getToken?: () => string | Promise<string>}} [relay]
+ *   also sync the database through the relay of this origin (`/relay`), in that space with
+ *   that token; `getToken` (instead of or besides `token`) is asked for a new token before
+ *   the current one expires and after the relay refused one (docs/auth.md)
  */
 
 /**
@@ -48,6 +50,9 @@ export { DocError, DocProvider, Y };
  *   persisted (the browser may evict it) and no relay holds a copy of everything
  * @property {number} [usage]    bytes this origin stores (navigator.storage.estimate())
  * @property {number} [quota]    bytes it may store
+ * @property {"read-write" | "read-only"} [access]  what the relay lets this device do
+ * @property {"ok" | "refused" | "expired" | ""} [auth]  the relay's last word on the token
+ * @property {number} [expiresAt]  when the token expires (unix seconds, 0 = never)
  */
 
 /** An error raised by Python (or the engine), with the Python exception's name. */
@@ -309,7 +314,22 @@ export function connect(options = {}) {
     };
     worker.addEventListener("message", onMessage);
     worker.addEventListener("error", (event) => reject(new Error(`engine worker failed: ${event.message}`)));
-    const { onProgress, ...plain } = options;
+    const { onProgress, relay, ...plain } = options;
+    const getToken = relay?.getToken;
+    if (relay) {
+      const { getToken: _fn, ...relayPlain } = relay;  // functions cannot cross to the worker
+      /** @type {any} */ (plain).relay = { ...relayPlain, renew: typeof getToken === "function" };
+    }
+    if (getToken) {
+      // The writer tab's engine worker asks for tokens for the whole life of the worker.
+      worker.addEventListener("message", (event) => {
+        if (event.data?.type !== "get-token") return;
+        const id = event.data.id;
+        Promise.resolve().then(() => getToken()).then(
+          (token) => worker.postMessage({ type: "token", id, token }),
+          (e) => worker.postMessage({ type: "token", id, error: String(e?.message ?? e) }));
+      });
+    }
     worker.postMessage({ type: "init", options: plain });
   });
 }

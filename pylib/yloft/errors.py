@@ -9,6 +9,7 @@ catch one type. Each message says what went wrong *and what to do about it*.
      ├── ProtocolError        a sync message is malformed or breaks the protocol
      ├── SyncError(OSError)   the relay is unreachable, refused us, or closed the link
      │    └── AuthError        the relay refused the space/token
+     │         └── TokenExpiredError   the token expired: get a new one
      ├── StoreClosedError                 the Store was closed; open a new one
      ├── SchemaError(ValueError)          a collection declaration is not valid
      │    ├── FieldPathError               a Field path is not a valid path
@@ -47,6 +48,13 @@ class SyncError(YloftError, OSError):
 
 class AuthError(SyncError):
     """The relay refused the space or token: check the space name and token you configured."""
+
+
+class TokenExpiredError(AuthError):
+    """The relay closed the link because its token expired (close code 4401).
+
+    ``RelaySync(get_token=...)`` asks for a new token and reconnects by itself.
+    """
 
 
 class StoreClosedError(YloftError):

@@ -1,9 +1,14 @@
 """``python -m yloft_relay --host 127.0.0.1 --port 8765 --db relay.db --tokens team=secret``.
 
 ``--tokens`` takes ``space=token[,space2=token2]`` or ``@file`` (one ``space=token``
-per line). ``--static DIR`` also serves DIR over plain HTTP on the same port.
+per line). ``--jwt-key KID=PATH`` (repeatable) accepts signed tokens, ``--auth
+module:function`` names a decision hook (docs/auth.md); give at least one of the three.
+``--static DIR`` also serves DIR over plain HTTP on the same port.
 Prints ``yloft relay listening on HOST:PORT`` once it accepts connections.
-``python -m yloft_relay backup --db relay.db OUT`` copies a running relay's log (backup.py).
+
+``python -m yloft_relay token --key KID=PATH --space S --user U …`` prints a signed
+token instead (:mod:`yloft_relay.tokens`); ``python -m yloft_relay backup --db relay.db
+OUT`` copies a running relay's log (:mod:`yloft_relay.backup`).
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import signal
 import sys
 from pathlib import Path
 
+from .auth import DEFAULT_AUDIENCE, Gate, KeyRing, load_hook, load_key
 from .config import ConfigError, Limits, TokenBook
 from .server import Relay
 from .storage import StorageUnavailable
@@ -27,7 +33,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--host", default="127.0.0.1")
     ap.add_argument("--port", type=int, default=8765)
     ap.add_argument("--db", required=True, help="log: a SQLite file, or postgresql://… (cluster)")
-    ap.add_argument("--tokens", required=True, help="space=token[,...] or @file")
+    ap.add_argument("--tokens", default=None, help="space=token[,...] or @file")
+    ap.add_argument("--jwt-key", action="append", default=[], metavar="KID=PATH",
+                    help="accept tokens signed with this key (HS256 secret or PEM public"
+                    " key, EdDSA/ES256); repeatable, for rotation")  # fmt: skip
+    ap.add_argument("--jwt-audience", default=DEFAULT_AUDIENCE, help="required 'aud' claim")
+    ap.add_argument("--auth", default=None, metavar="MODULE:FUNCTION",
+                    help="decision hook: AuthRequest -> Grant or None (docs/auth.md)")  # fmt: skip
     ap.add_argument("--static", type=Path, default=None, help="also serve this directory")
     ap.add_argument("--max-frame", type=int, default=Limits.max_frame_bytes)
     ap.add_argument("--max-pending", type=int, default=Limits.max_pending_bytes)
@@ -38,6 +50,19 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                     help="PostgreSQL: seconds between head polls besides NOTIFY")  # fmt: skip
     ap.add_argument("--log-level", default="INFO")
     return ap.parse_args(argv)
+
+
+def make_gate(args: argparse.Namespace) -> Gate:
+    """The relay's gate from ``--tokens``, ``--jwt-key`` and ``--auth``.
+
+    Raises:
+        ConfigError: none of them given, or one is unusable.
+    """
+    tokens = TokenBook.parse(args.tokens) if args.tokens is not None else None
+    keys = [load_key(spec) for spec in args.jwt_key]
+    ring = KeyRing(keys, args.jwt_audience) if keys else None
+    hook = load_hook(args.auth) if args.auth is not None else None
+    return Gate(tokens, ring, hook)
 
 
 async def run(args: argparse.Namespace) -> None:
@@ -51,7 +76,7 @@ async def run(args: argparse.Namespace) -> None:
     )
     relay = Relay(
         args.db,
-        TokenBook.parse(args.tokens),
+        make_gate(args),
         host=args.host,
         port=args.port,
         limits=limits,
@@ -76,6 +101,11 @@ def main(argv: list[str] | None = None) -> None:
         from .backup import main as backup_main
 
         backup_main(argv[1:])
+        return
+    if argv[:1] == ["token"]:
+        from .tokens import main as token_main
+
+        token_main(argv[1:])
         return
     args = parse_args(argv)
     logging.basicConfig(

@@ -242,7 +242,7 @@ class Fanout:
         if space.peers:
             frame = p.encode_update(seq, collection, doc_id, update)
             for peer in space.peers:
-                if peer is not origin:
+                if peer is not origin and peer.sees(collection, doc_id):
                     peer.live(seq, frame)
         room = space.rooms.get((collection, doc_id))
         if room:

@@ -5,6 +5,8 @@ returns. A single task per connection drains the queue into the socket. When a
 connection's queued bytes pass ``max_pending_bytes`` it is a slow reader and is
 closed with 1008 — the relay never buffers without bound. A token bucket paces
 the messages a client may send per second (reading pauses; nothing is dropped).
+The peer also carries its :class:`~.auth.Grant`: what it may see and write, and
+when its token expires (the connection is then closed with 4401).
 
 Example (inside a running relay)::
 
@@ -27,6 +29,7 @@ from typing import Any
 from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
+from .auth import CLOSE_EXPIRED, Grant
 from .config import Limits
 
 log = logging.getLogger("yloft_relay")
@@ -53,6 +56,29 @@ class Peer:
         self.awareness: dict[tuple[str, str], dict[int, int]] = {}
         """Awareness client ids announced on this connection, per (collection, doc_id) →
         their last clock: removed for everyone when the connection goes."""
+        self.grant: Grant | None = None
+        self._everything = True
+        self._expiry: asyncio.TimerHandle | None = None
+
+    def admit(self, grant: Grant) -> None:
+        """The gate admitted this connection: enforce ``grant`` from now on."""
+        self.grant = grant
+        self._everything = grant.whole_space
+        if grant.expires_at is not None:
+            delay = max(0.0, grant.expires_at - time.time())
+            self._expiry = asyncio.get_running_loop().call_later(
+                delay, self.fail, CLOSE_EXPIRED, "the token expired: get a new one and reconnect"
+            )
+
+    def sees(self, collection: str, doc_id: str) -> bool:
+        """True when the document may appear in what this connection receives."""
+        if self._everything:
+            return True
+        return self.grant is not None and self.grant.sees(collection, doc_id)
+
+    def may_write(self, collection: str, doc_id: str) -> bool:
+        """True when this connection may store updates to the document."""
+        return self.grant is not None and self.grant.write and self.sees(collection, doc_id)
 
     def note_awareness(self, key: tuple[str, str], states: list[tuple[int, int, str]]) -> None:
         """Remember which awareness clients this connection announced (``parse_awareness``)."""
@@ -152,6 +178,8 @@ class Peer:
         """Mark closed and wait for the drain and close tasks."""
         self.closed = True
         self._wake.set()
+        if self._expiry is not None:
+            self._expiry.cancel()
         if self._drain_task is not None:
             self._drain_task.cancel()
         for t in [*self._tasks, *([self._drain_task] if self._drain_task else [])]:

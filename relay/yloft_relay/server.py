@@ -8,10 +8,16 @@ protocol for one document of a space, over the same log, so stock Yjs clients
 and yloft stores edit the same document. Updates are checked (decoded) but
 never applied to a server-side document on the hot path.
 
+Who may do what is decided once per connection by the :class:`~.auth.Gate` (shared
+secrets, signed tokens, a hook); the :class:`~.auth.Grant` it returns is enforced
+here: a read-only connection's first push closes it, documents outside its scope
+are left out of everything it receives, and it is closed when its token expires.
+
 Close codes: 1002 malformed frame or protocol violation, 1003 text frame or
-invalid Yjs update, 1008 authentication or slow reader, 1009 frame
-over ``max_frame_bytes``, 1011 storage failure (a push not stored, or the log
-unreachable: the client retries later). Each close is logged.
+invalid Yjs update, 1008 refused token, a write without the right to, or slow
+reader, 1009 frame over ``max_frame_bytes``, 1011 storage failure (a push not
+stored, or the log unreachable: the client retries later), 4401 token expired.
+Each close is logged.
 
 Example:
     >>> async def main(db):  # doctest: +SKIP
@@ -24,10 +30,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import weakref
 from pathlib import Path
 from typing import Any
 
-import pycrdt
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 
@@ -35,11 +41,13 @@ from yloft.errors import ProtocolError
 from yloft.sync import protocol as p
 from yloft.sync import ysync
 
+from .auth import CLOSE_REFUSED, Gate, Grant, Refused
 from .config import Limits, TokenBook
+from .docdiff import EMPTY_UPDATE, diff_for, valid_update
 from .fanout import Fanout, Space
 from .metrics import Metrics
 from .peer import Peer
-from .static import make_process_request, parse_yws_path, query_token
+from .static import make_process_request, parse_yws_path
 from .storage import (
     PushJob,
     Reader,
@@ -51,43 +59,10 @@ from .storage import (
 )  # fmt: skip
 
 log = logging.getLogger("yloft_relay")
-EMPTY_UPDATE = b"\x00\x00"
 QUERY_AWARENESS = bytes([ysync.KIND_QUERY_AWARENESS])
 
 
 __all__ = ["Relay", "Space", "describe"]
-
-
-def valid_update(update: bytes) -> bool:
-    """True when ``update`` decodes as a Yjs v1 update (decoding only, no document)."""
-    try:
-        pycrdt.get_state(update)
-    except Exception:
-        return False
-    return True
-
-
-def _diff_for(updates: list[bytes], state_vector: bytes | None) -> bytes:
-    """State vector (``state_vector is None``) or diff of a document stored as ``updates``.
-
-    Fast path: merge the updates without a document. Updates that each decode can
-    still merge into bytes that do not (hostile or buggy peers); then the updates
-    are applied to a document one by one, skipping any that fails, so one bad
-    update cannot make the whole document unservable.
-    """
-    try:
-        merged = pycrdt.merge_updates(*updates) if updates else EMPTY_UPDATE
-        if state_vector is None:
-            return pycrdt.get_state(merged)
-        return pycrdt.get_update(merged, state_vector)
-    except ValueError:
-        doc: pycrdt.Doc[Any] = pycrdt.Doc()
-        for i, update in enumerate(updates):
-            try:
-                doc.apply_update(update)
-            except Exception as exc:
-                log.warning("skipping stored update %d of a document: %s", i, exc)
-        return doc.get_state() if state_vector is None else doc.get_update(state_vector)
 
 
 class Relay:
@@ -96,7 +71,7 @@ class Relay:
     def __init__(
         self,
         db: str | Path,
-        tokens: TokenBook,
+        tokens: TokenBook | Gate,
         *,
         host: str = "127.0.0.1",
         port: int = 0,
@@ -104,7 +79,11 @@ class Relay:
         static_root: Path | None = None,
     ) -> None:
         self.db = str(db)
-        self.tokens = tokens
+        self.gate = tokens if isinstance(tokens, Gate) else Gate(tokens=tokens)
+        self.room_grants: weakref.WeakKeyDictionary[ServerConnection, Grant] = (
+            weakref.WeakKeyDictionary()
+        )
+        """Grants of room connections, decided during the HTTP handshake."""
         self.host = host
         self.requested_port = port
         self.limits = limits or Limits()
@@ -170,7 +149,9 @@ class Relay:
             self._handle,
             self.host,
             self.requested_port,
-            process_request=make_process_request(self.tokens, self.static_root, self.metrics),
+            process_request=make_process_request(
+                self.gate, self.static_root, self.metrics, self.room_grants.__setitem__
+            ),
             max_size=lim.max_frame_bytes,
             compression=None,
             max_queue=64,
@@ -266,7 +247,7 @@ class Relay:
             self.cluster.publish_awareness(space.name, collection, doc_id, payload)
         frame = p.encode(p.Awareness(collection, doc_id, payload))
         for peer in space.peers:
-            if peer is not origin:
+            if peer is not origin and (not collection or peer.sees(collection, doc_id)):
                 peer.send(frame)
         room = space.rooms.get((collection, doc_id)) if collection else None
         if room:
@@ -294,7 +275,7 @@ class Relay:
             if room is None:
                 await self._space_session(ws, peer)
             else:
-                await self._room_session(ws, peer, *room, query_token(path))
+                await self._room_session(ws, peer, *room)
         except ConnectionClosed as exc:
             code = exc.rcvd.code if exc.rcvd else (exc.sent.code if exc.sent else 1006)
             if exc.sent and exc.sent.code == 1009:
@@ -329,10 +310,13 @@ class Relay:
         if not isinstance(hello, p.Hello):
             peer.fail(1002, "the first message must be HELLO")
             return
-        if not hello.space or not self.tokens.check(hello.space, hello.token):
-            peer.fail(1008, "wrong or missing token for this space")
+        try:
+            grant = await self.gate.admit(hello.space, hello.token)
+        except Refused as exc:
+            peer.fail(exc.code, exc.reason)
             return
-        peer.label += f" space={hello.space}"
+        peer.label += f" space={hello.space} principal={grant.principal}"
+        peer.admit(grant)
         space = self._space(hello.space)
         peer.pending = []
         space.peers.add(peer)
@@ -342,8 +326,12 @@ class Relay:
             rows, head = await asyncio.to_thread(self.reader.catchup, hello.space, last)
             if last > head:  # restored from a backup older than the client: start over
                 rows, head = await asyncio.to_thread(self.reader.catchup, hello.space, 0)
+            if hello.version >= 2:  # what this link may do, before anything else
+                expires = int(grant.expires_at or 0)
+                await ws.send(p.encode(p.Access(grant.write, expires)))
             await ws.send(p.encode(p.Welcome(self.relay_id, head)))
-            entries = (p.Entry(s, c, d, bytes(u)) for s, c, d, u in rows)
+            entries = (p.Entry(s, c, d, bytes(u)) for s, c, d, u in rows
+                       if grant.whole_space or grant.sees(c, d))  # fmt: skip
             del rows
             for frame in p.catchup_frames(entries, head, self.limits.catchup_frame_bytes):
                 await ws.send(frame)
@@ -374,6 +362,10 @@ class Relay:
                 if not msg.collection or not msg.doc_id or not msg.msg_id:
                     peer.fail(1002, "PUSH needs a collection, a doc_id and a msg_id > 0")
                     return
+                if not peer.may_write(msg.collection, msg.doc_id):
+                    why = "read-only" if peer.sees(msg.collection, msg.doc_id) else "out of scope"
+                    peer.fail(CLOSE_REFUSED, f"this token may not write there ({why})")
+                    return
                 if not valid_update(msg.update):
                     peer.fail(1003, "PUSH carries an invalid Yjs update")
                     return
@@ -389,6 +381,9 @@ class Relay:
                     )
                 )
             elif isinstance(msg, p.Awareness):
+                if msg.collection and not peer.sees(msg.collection, msg.doc_id):
+                    peer.fail(CLOSE_REFUSED, "presence for a document outside this token's scope")
+                    return
                 if msg.collection and msg.doc_id:
                     # Tracked so the device's presence goes when its socket does; an
                     # undecodable payload is still only forwarded, as it always was.
@@ -401,13 +396,14 @@ class Relay:
                 return
 
     async def _room_session(
-        self, ws: ServerConnection, peer: Peer, space_name: str, collection: str, doc_id: str,
-        token: str,
-    ) -> None:  # fmt: skip
-        if not self.tokens.check(space_name, token):  # process_request checked it already
-            peer.fail(1008, "wrong or missing token for this space")
+        self, ws: ServerConnection, peer: Peer, space_name: str, collection: str, doc_id: str
+    ) -> None:
+        grant = self.room_grants.pop(ws, None)  # decided by process_request
+        if grant is None:
+            peer.fail(CLOSE_REFUSED, "wrong or missing token for this space")
             return
-        peer.label += f" room={space_name}/{collection}/{doc_id}"
+        peer.label += f" room={space_name}/{collection}/{doc_id} principal={grant.principal}"
+        peer.admit(grant)
         space = self._space(space_name)
         key = (collection, doc_id)
         room = space.rooms.setdefault(key, set())
@@ -453,6 +449,9 @@ class Relay:
         elif msg.kind == ysync.KIND_SYNC:
             if msg.payload == EMPTY_UPDATE:
                 return
+            if not peer.may_write(collection, doc_id):
+                peer.fail(CLOSE_REFUSED, "this token may not write there (read-only)")
+                return
             if not valid_update(msg.payload):
                 peer.fail(1003, "invalid Yjs update")
                 return
@@ -473,7 +472,7 @@ class Relay:
         """State vector (``state_vector is None``) or diff of one stored document."""
 
         def work() -> bytes:
-            return _diff_for(self.reader.doc_updates(space, collection, doc_id), state_vector)
+            return diff_for(self.reader.doc_updates(space, collection, doc_id), state_vector)
 
         return await asyncio.to_thread(work)
 

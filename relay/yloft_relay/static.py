@@ -2,8 +2,9 @@
 
 ``make_process_request`` builds the websockets ``process_request`` hook. Upgrade
 requests to ``/relay`` pass; ``/relay/yws/<space>/<collection>/<doc_id>?token=…``
-passes only with a valid token (403 otherwise: refused before any data flows);
-any other upgrade is 404. Plain GETs are answered from ``static_root`` when one
+passes only when the gate admits the token for that document (403 otherwise, 401
+for an expired token, 500 when the ``--auth`` hook failed: refused before any data
+flows); any other upgrade is 404. Plain GETs are answered from ``static_root`` when one
 is given, so ``build.py serve`` hosts the app and the relay on one port.
 
 Example:
@@ -15,8 +16,9 @@ Example:
 
 from __future__ import annotations
 
+import logging
 import mimetypes
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from http import HTTPStatus
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -25,8 +27,10 @@ from websockets.asyncio.server import ServerConnection
 from websockets.datastructures import Headers
 from websockets.http11 import Request, Response
 
-from .config import TokenBook
+from .auth import CLOSE_EXPIRED, Gate, Grant, Refused
 from .metrics import Metrics
+
+log = logging.getLogger("yloft_relay")
 
 SPACE_PATHS = ("/relay", "/relay/")
 YWS_PREFIX = "/relay/yws/"
@@ -41,7 +45,7 @@ TYPES = {
     ".zip": "application/zip",
 }
 
-ProcessRequest = Callable[[ServerConnection, Request], Response | None]
+ProcessRequest = Callable[[ServerConnection, Request], Awaitable[Response | None]]
 
 
 def parse_yws_path(path: str) -> tuple[str, str, str] | None:
@@ -130,11 +134,17 @@ def _text(status: HTTPStatus, text: str) -> Response:
 
 
 def make_process_request(
-    tokens: TokenBook, static_root: Path | None, metrics: Metrics | None = None
+    gate: Gate,
+    static_root: Path | None,
+    metrics: Metrics | None = None,
+    on_room_grant: Callable[[ServerConnection, Grant], None] | None = None,
 ) -> ProcessRequest:
-    """The ``process_request`` hook: token gate for rooms, health and metrics, static files."""
+    """The ``process_request`` hook: gate for rooms, health and metrics, static files.
 
-    def process_request(connection: ServerConnection, request: Request) -> Response | None:
+    A room's grant goes to ``on_room_grant`` (the session enforces it).
+    """
+
+    async def process_request(connection: ServerConnection, request: Request) -> Response | None:
         upgrade = request.headers.get("Upgrade", "").lower() == "websocket"
         url = urlsplit(request.path).path
         if metrics is not None and not upgrade and url == "/metrics":
@@ -152,8 +162,18 @@ def make_process_request(
             room = parse_yws_path(request.path)
             if room is None:
                 return _text(HTTPStatus.NOT_FOUND, "no such relay endpoint")
-            if not tokens.check(room[0], query_token(request.path)):
-                return _text(HTTPStatus.FORBIDDEN, "wrong or missing token for this space")
+            try:
+                grant = await gate.admit(room[0], query_token(request.path), room[1], room[2])
+            except Refused as exc:
+                log.warning("refusing room %s/%s/%s: %s", *room, exc.reason)
+                expired = exc.code == CLOSE_EXPIRED
+                return _text(HTTPStatus.UNAUTHORIZED if expired else HTTPStatus.FORBIDDEN,
+                             exc.reason)  # fmt: skip
+            except Exception:
+                log.exception("the --auth hook failed for room %s/%s/%s", *room)
+                return _text(HTTPStatus.INTERNAL_SERVER_ERROR, "the relay's auth check failed")
+            if on_room_grant is not None:
+                on_room_grant(connection, grant)
             return None
         if url in SPACE_PATHS or url.startswith(YWS_PREFIX):
             return _text(HTTPStatus.UPGRADE_REQUIRED, "this is a websocket endpoint")

@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from playwright.sync_api import BrowserContext, Page
+
+import build
+
+ROOT = Path(__file__).resolve().parents[2]
 
 READY = "html[data-yloft=ready], html[data-yloft=error]"
 
@@ -26,3 +37,30 @@ def open_app(context: BrowserContext, url: str, name: str) -> Page:
 def call(page: Page, fn: str, *args: Any) -> Any:
     """``db.call(fn, ...args)`` in the page: a public function of the app's Python."""
     return page.evaluate("([fn, args]) => window.db.call(fn, ...args)", [fn, list(args)])
+
+
+@contextlib.contextmanager
+def serve_relay(db: Path, *extra: str) -> Iterator[str]:
+    """A relay subprocess serving web/dist/ and /relay; yields the app's base URL."""
+    dist = build.build()
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT / "relay"), str(ROOT / "pylib")]))
+    args = ["--host", "127.0.0.1", "--port", "0", "--db", str(db), *extra]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "yloft_relay", *args, "--static", str(dist)],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=ROOT,
+    )
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        match = re.search(r"listening on 127\.0\.0\.1:(\d+)", line)
+        if match is None:
+            pytest.fail(f"the relay did not start: {line!r} (exit code {proc.poll()})")
+        yield f"http://127.0.0.1:{match.group(1)}/"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+        if proc.stdout is not None:
+            proc.stdout.close()

@@ -6,17 +6,14 @@ The suite never downloads a browser: it drives the `chromium` on PATH
 
 from __future__ import annotations
 
-import os
-import re
 import shutil
-import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from apppage import serve_relay
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
 import build
@@ -79,29 +76,9 @@ def page(context: BrowserContext) -> Page:
 @pytest.fixture(scope="module")
 def relay_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A relay subprocess serving web/dist/ and /relay; yields the app's base URL."""
-    dist = build.build()
     db = tmp_path_factory.mktemp("relay") / "relay.db"
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT / "relay"), str(ROOT / "pylib")]))
-    args = ["--host", "127.0.0.1", "--port", "0", "--db", str(db), "--tokens", "demo=demo"]
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "yloft_relay", *args, "--static", str(dist)],
-        stdout=subprocess.PIPE,
-        text=True,
-        env=env,
-        cwd=ROOT,
-    )
-    try:
-        assert proc.stdout is not None
-        line = proc.stdout.readline()
-        match = re.search(r"listening on 127\.0\.0\.1:(\d+)", line)
-        if match is None:
-            pytest.fail(f"the relay did not start: {line!r} (exit code {proc.poll()})")
-        yield f"http://127.0.0.1:{match.group(1)}/"
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
-        if proc.stdout is not None:
-            proc.stdout.close()
+    with serve_relay(db, "--tokens", "demo=demo") as url:
+        yield url
 
 
 @pytest.fixture

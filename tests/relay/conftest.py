@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from authkit import Keys
 from pgserver import PgServer
 
 TOKENS = "team=secret-team,other=secret-other"
@@ -31,8 +32,9 @@ def free_port() -> int:
 class RelayProcess:
     """``python -m yloft_relay`` in a subprocess; restartable on the same db and port."""
 
-    def __init__(self, db: Path | str, *extra: str) -> None:
+    def __init__(self, db: Path | str, *extra: str, env: dict[str, str] | None = None) -> None:
         self.db = db
+        self.env = env or {}
         self.port = free_port()
         self.extra = list(extra)
         self.proc: subprocess.Popen[str] | None = None
@@ -48,7 +50,7 @@ class RelayProcess:
     def start(self) -> None:
         cmd = [sys.executable, "-m", "yloft_relay", "--port", str(self.port)]
         cmd += ["--db", str(self.db), "--tokens", TOKENS, *self.extra]
-        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        env = {**os.environ, "PYTHONUNBUFFERED": "1", **self.env}
         self.proc = subprocess.Popen(
             cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env
         )
@@ -118,8 +120,10 @@ def relay_factory(tmp_path: Path) -> Iterator[type[RelayProcess]]:
     started: list[RelayProcess] = []
 
     class Factory(RelayProcess):
-        def __init__(self, *extra: str, db: Path | str | None = None) -> None:
-            super().__init__(db or tmp_path / f"relay{len(started)}.db", *extra)
+        def __init__(
+            self, *extra: str, db: Path | str | None = None, env: dict[str, str] | None = None
+        ) -> None:
+            super().__init__(db or tmp_path / f"relay{len(started)}.db", *extra, env=env)
             started.append(self)
 
     yield Factory
@@ -134,5 +138,22 @@ def relay(relay_factory: type[RelayProcess], request: pytest.FixtureRequest) -> 
         r = relay_factory(db=request.getfixturevalue("pg").new_db())
     else:
         r = relay_factory()
+    r.start()
+    return r
+
+
+@pytest.fixture(scope="session")
+def keys(tmp_path_factory: pytest.TempPathFactory) -> Keys:
+    """Key files of each kind the relay takes (tests/relay/authkit.py)."""
+    return Keys.make(tmp_path_factory.mktemp("keys"))
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def auth_relay(
+    relay_factory: type[RelayProcess], keys: Keys, request: pytest.FixtureRequest
+) -> RelayProcess:
+    """A relay taking shared secrets and the three key kinds; compacts after 4 rows."""
+    db = request.getfixturevalue("pg").new_db() if request.param == "postgres" else None
+    r = relay_factory(*keys.relay_args(), "--compact-after", "4", db=db)
     r.start()
     return r

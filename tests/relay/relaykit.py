@@ -71,6 +71,7 @@ class Session:
         self.welcome = welcome
         self.entries = entries
         self.through = 0
+        self.access = p.Access(True, 0)
 
     @classmethod
     async def open(
@@ -84,6 +85,9 @@ class Session:
         ws = await open_ws(url, max_size=None)
         await ws.send(p.encode(p.Hello(space[0], space[1], client_id, last_seq, relay_id)))
         welcome = await recv(ws)
+        access = p.Access(True, 0)
+        if isinstance(welcome, p.Access):  # protocol version 2: what this link may do
+            access, welcome = welcome, await recv(ws)
         assert isinstance(welcome, p.Welcome), welcome
         entries: list[p.Entry] = []
         while True:
@@ -94,6 +98,7 @@ class Session:
                 break
         s = cls(ws, welcome, entries)
         s.through = msg.through_seq
+        s.access = access
         return s
 
     async def push(self, msg_id: int, collection: str, doc_id: str, update: bytes) -> None:

@@ -22,6 +22,8 @@ messages = st.one_of(
     st.builds(p.Ack, u63, u63),
     st.builds(p.Update, entry),
     st.builds(p.Awareness, name, name, blob),
+    st.builds(p.Access, st.booleans(), u63),
+    st.builds(p.Hello, name, st.text(max_size=60), name, u63, name, st.sampled_from([1, 2])),
     st.lists(entry, max_size=8, unique_by=lambda e: e.seq).map(
         lambda es: p.Catchup(
             tuple(sorted(es, key=lambda e: e.seq)), max([e.seq for e in es], default=0), True
@@ -76,7 +78,9 @@ def test_varuint_round_trip(n: int) -> None:
         b"\x63",  # unknown type
         b"\x80\x00",  # non-minimal varuint
         b"\xff" * 10 + b"\x01",  # over 63 bits
-        b"\x01\x02",  # hello of protocol version 2
+        b"\x01\x03",  # hello of protocol version 3
+        b"\x01\x00",  # hello of protocol version 0
+        bytes([p.MsgType.ACCESS, 2, 0]),  # write flag of 2
         bytes([p.MsgType.AWARENESS, 2, 0xC3, 0x28, 0, 0]),  # invalid UTF-8
         bytes([p.MsgType.CATCHUP, 0, 2, 0]),  # bool of 2
         bytes([p.MsgType.CATCHUP, 0, 1, 0x7F]),  # 127 entries claimed, none present

@@ -42,6 +42,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("yloft.sync")
 ORIGIN = RELAY_ORIGIN
 POLICY_VIOLATION = 1008
+TOKEN_EXPIRED = 4401
 TRIM_EVERY = 256
 """The browser trims its change feed once this many relay-acknowledged entries wait
 (a trim compacts the documents behind them: one transaction, not one per ack)."""
@@ -85,6 +86,8 @@ class BrowserRelaySync:
         self.client = self.session.client
         self.error = ""
         self.refused = False
+        self.auth = ""
+        """"ok" once welcomed, "refused" (1008 before WELCOME) or "expired" (4401)."""
         self._send = send
         self._on_change = on_change
         self._remove_hook: Callable[[], None] | None = store.on_update(self._on_update)
@@ -102,9 +105,14 @@ class BrowserRelaySync:
         self._send(self.session.connect())
 
     def closed(self, code: int = 1006, reason: str = "") -> None:
-        """The socket closed; a 1008 before WELCOME means the relay refused the token."""
-        if code == POLICY_VIOLATION and not self.client.welcomed:
+        """The socket closed; a 1008 before WELCOME means the relay refused the token,
+        4401 that it expired (``relay-sync.js`` then asks ``getToken`` for a new one)."""
+        if code == TOKEN_EXPIRED:
+            self.auth = "expired"
+            self.error = "the relay token expired; a new one is needed to sync"
+        elif code == POLICY_VIOLATION and not self.client.welcomed:
             self.refused = True
+            self.auth = "refused"
             self.error = (
                 f"the relay refused space {self.client.space!r} ({reason or 'policy violation'})"
                 "; check the space name and token"
@@ -128,6 +136,7 @@ class BrowserRelaySync:
         if self.client.welcomed:
             self.error = ""
             self.refused = False
+            self.auth = "ok"
         for f in frames:
             self._send(f)
         return self.client.state() != before
@@ -163,7 +172,14 @@ class BrowserRelaySync:
             "outbox": self.client.outbox_size,
             "lastSeq": self.client.last_seq,
             "syncError": self.error,
+            "access": "read-write" if self.client.write else "read-only",
+            "auth": self.auth,
+            "expiresAt": self.client.expires_at,
         }
+
+    def set_token(self, token: str) -> None:
+        """Use ``token`` from the next connection on (a renewed one from ``getToken``)."""
+        self.client.token = token
 
     def status_json(self) -> str:
         return json.dumps(self.status())
@@ -215,6 +231,9 @@ class JsRelaySync:
 
     def refused(self) -> bool:
         return self.sync.refused
+
+    def set_token(self, token: str) -> None:
+        self.sync.set_token(str(token))
 
     def awareness(self, collection: str, doc_id: str, data: Any) -> bool:
         """``data`` is a JS Uint8Array holding a y-protocols awareness update."""

@@ -11,6 +11,8 @@ browser) owns the socket and the store; this class owns the protocol state:
   WELCOME; the relay recognises a ``msg_id`` it already stored and acks it with
   seq 0, and Yjs updates are idempotent anyway, so resending is always safe.
 * ``acked`` — the change-feed seq up to which the relay acknowledged everything.
+* ``write`` / ``expires_at`` — what the relay's ACCESS frame said this link may do: a
+  read-only link sends no PUSH (the outbox keeps every local change for later).
 
 Example:
     >>> from yloft.sync import protocol as p
@@ -101,6 +103,10 @@ class RelayClient:
         """Highest change-feed seq handed to :meth:`add_local`."""
         self._welcomed = False
         self._pending: list[p.Entry] = []  # catch-up entries not yet confirmed by `done`
+        self.write = True
+        """False when the relay said this link is read-only (ACCESS): no PUSH is sent."""
+        self.expires_at = 0
+        """Unix seconds when the relay will close this link for an expired token (0: never)."""
 
     @classmethod
     def from_state(cls, space: str, token: str, state: SyncState) -> RelayClient:
@@ -134,6 +140,7 @@ class RelayClient:
         self.status = SYNCING
         self._welcomed = False
         self._pending = []
+        self.write, self.expires_at = True, 0  # a relay speaking version 1 sends no ACCESS
         hello = p.Hello(self.space, self.token, self.client_id, self.last_seq, self.relay_id)
         return p.encode(hello)
 
@@ -151,7 +158,7 @@ class RelayClient:
                 continue
             self.queued = seq
             self.outbox[seq] = (collection, doc_id, update)
-            if self._welcomed:
+            if self._welcomed and self.write:
                 frames.append(p.encode(p.Push(seq, collection, doc_id, update)))
         return frames
 
@@ -181,7 +188,12 @@ class RelayClient:
                 self.last_seq = 0
                 out.cursor_moved = True
             self._welcomed = True
-            out.frames = [p.encode(p.Push(s, c, d, u)) for s, (c, d, u) in self.outbox.items()]
+            if self.write:
+                out.frames = [p.encode(p.Push(s, c, d, u)) for s, (c, d, u) in self.outbox.items()]
+        elif isinstance(msg, p.Access):
+            if self._welcomed or self.status != SYNCING:
+                raise ProtocolError("ACCESS after WELCOME")
+            self.write, self.expires_at = msg.write, msg.expires_at
         elif not self._welcomed:
             raise ProtocolError(f"{type(msg).__name__} before WELCOME")
         elif isinstance(msg, p.Catchup):

@@ -25,7 +25,9 @@ from typing import Any
 
 from ..errors import ProtocolError
 
-PROTOCOL_VERSION = 1
+PROTOCOL_VERSION = 2
+"""Version 2 adds ACCESS before WELCOME; a relay still accepts version 1 clients."""
+SUPPORTED_VERSIONS = (1, 2)
 MAX_VARUINT = (1 << 63) - 1
 MAX_NAME_BYTES = 256
 """Longest space, collection, document or client id, in UTF-8 bytes."""
@@ -42,6 +44,7 @@ class MsgType(IntEnum):
     ACK = 5
     UPDATE = 6
     AWARENESS = 7
+    ACCESS = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,7 +131,19 @@ class Awareness:
     payload: bytes
 
 
-Message = Hello | Welcome | Catchup | Push | Ack | Update | Awareness
+@dataclass(frozen=True, slots=True)
+class Access:
+    """Relay → client, just before WELCOME (version 2 clients): what this link may do.
+
+    ``write`` false: read-only, a PUSH closes the link with 1008. ``expires_at``: unix
+    seconds when the token expires and the link is closed with 4401 (0: never).
+    """
+
+    write: bool
+    expires_at: int
+
+
+Message = Hello | Welcome | Catchup | Push | Ack | Update | Awareness | Access
 
 
 # ------------------------------------------------------------------ primitives
@@ -250,6 +265,7 @@ _FLAT: dict[type, tuple[MsgType, tuple[tuple[str, str], ...]]] = {
                           ("update", "b"))),
     Ack: (MsgType.ACK, (("msg_id", "u"), ("seq", "u"))),
     Awareness: (MsgType.AWARENESS, (("collection", "s"), ("doc_id", "s"), ("payload", "b"))),
+    Access: (MsgType.ACCESS, (("write", "?"), ("expires_at", "u"))),
 }  # fmt: skip
 _FLAT_BY_TYPE = {int(kind): (cls, fields) for cls, (kind, fields) in _FLAT.items()}
 _WRITE: dict[str, Callable[[bytearray, Any], None]] = {
@@ -257,12 +273,14 @@ _WRITE: dict[str, Callable[[bytearray, Any], None]] = {
     "s": write_str,
     "t": lambda out, text: write_str(out, text, MAX_TOKEN_BYTES),
     "b": write_bytes,
+    "?": lambda out, flag: write_varuint(out, int(bool(flag))),
 }
 _READ: dict[str, Callable[[Reader], Any]] = {
     "u": Reader.read_varuint,
     "s": Reader.read_str,
     "t": lambda r: r.read_str(MAX_TOKEN_BYTES),
     "b": Reader.read_bytes,
+    "?": Reader.read_bool,
 }
 
 
@@ -347,10 +365,10 @@ def decode(frame: bytes) -> Message:
         values = {}
         for name, field in fields:
             values[name] = _READ[field](r)
-            if name == "version" and values[name] != PROTOCOL_VERSION:
+            if name == "version" and values[name] not in SUPPORTED_VERSIONS:
                 raise ProtocolError(
                     f"protocol version {values[name]} is not supported (this side speaks "
-                    f"{PROTOCOL_VERSION}): upgrade the older side"
+                    f"{SUPPORTED_VERSIONS}): upgrade the older side"
                 )
         msg = cls(**values)
     elif kind == MsgType.UPDATE:

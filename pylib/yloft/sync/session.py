@@ -232,11 +232,13 @@ class RelaySession:
         return bool(self.store.changes_to_send(self.client.queued, limit=1))
 
     def status(self) -> dict[str, Any]:
-        """``{"state": "online"|"offline"|"syncing", "outbox": n, "last_seq": n}``."""
+        """``{"state": "online"|"offline"|"syncing", "outbox": n, "last_seq": n,
+        "access": "read-write"|"read-only"}`` (access as the relay last said)."""
         return {
             "state": self.client.status,
             "outbox": self.client.outbox_size,
             "last_seq": self.client.last_seq,
+            "access": "read-write" if self.client.write else "read-only",
         }
 
 

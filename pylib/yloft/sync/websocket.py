@@ -6,6 +6,14 @@ the cursor in the store): this module opens the socket, moves frames, and reconn
 with exponential backoff and jitter. The store is used from the event loop's thread
 only.
 
+Tokens that expire: pass ``get_token`` (a function or coroutine function returning a
+token) instead of a token. It is asked for a token before the first connection, shortly
+before the relay's ACCESS frame says the token expires (the link is then reopened with
+the new one: the cursor and the outbox carry over), after the relay closed the link for
+an expired token (4401) and after a refusal (1008, retried with backoff). ``status``
+says ``auth``: ``"ok"``, ``"expired"`` or ``"refused"`` (with ``error``), and ``access``:
+``"read-only"`` links send nothing and keep every local change in the outbox.
+
 Example:
     >>> async def main(store):  # doctest: +SKIP
     ...     async with RelaySync(store, "ws://127.0.0.1:8765/relay", "team", "secret",
@@ -18,18 +26,21 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import logging
 import os
 import random
 import sqlite3
+import time
 import uuid
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
-from ..errors import AuthError, ProtocolError, SyncError, YloftError
+from ..errors import AuthError, ProtocolError, SyncError, TokenExpiredError, YloftError
 from .client import OFFLINE, ONLINE, SyncState
 from .session import RELAY_ORIGIN, RelaySession, parse_state
 
@@ -38,6 +49,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("yloft.sync")
 ORIGIN = RELAY_ORIGIN
+CLOSE_EXPIRED = 4401
+GetToken = Callable[[], "str | Awaitable[str]"]
 
 
 def load_state(path: Path | None) -> SyncState:
@@ -53,7 +66,12 @@ class RelaySync:
     Args:
         store: the store to sync (every collection of it); it keeps the cursor.
         url: the relay's space endpoint, e.g. ``ws://127.0.0.1:8765/relay``.
-        space: the space name; token: its token.
+        space: the space name; token: its token (or None with ``get_token``).
+        get_token: called for a (new) token: before connecting, before the token
+            expires, after an expiry or a refusal; may be a coroutine function.
+        renew_before: seconds before the token's expiry to fetch the next one (at
+            most a fifth of the token's remaining lifetime); None: only after the
+            relay closed the link for an expired token.
         state_path: a cursor file written by an older yloft, read once when the store
             holds no cursor yet (the store keeps it from then on); None: none.
         min_backoff, max_backoff: reconnect delays in seconds (doubling, ±50 % jitter).
@@ -66,18 +84,30 @@ class RelaySync:
         store: Store,
         url: str,
         space: str,
-        token: str,
+        token: str | None = None,
         *,
+        get_token: GetToken | None = None,
+        renew_before: float | None = 60.0,
         state_path: str | os.PathLike[str] | None = None,
         min_backoff: float = 0.1,
         max_backoff: float = 10.0,
         trim_every: int | None = None,
     ) -> None:
+        if token is None and get_token is None:
+            raise TypeError("RelaySync needs a token or get_token")
         self.store = store
         self.url = url
+        self.get_token = get_token
+        self.renew_before = renew_before
+        self.auth = ""
+        """"ok" once welcomed, "expired" or "refused" after the relay said so, "" before."""
+        self.renewals = 0
+        """How many times a new token was fetched from ``get_token``."""
+        self._need_token = token is None
+        self._renewing = False
         self.state_path = Path(state_path) if state_path is not None else None
         state = load_state(self.state_path)
-        self.session = RelaySession(store, space, token, state=state, trim_every=trim_every)
+        self.session = RelaySession(store, space, token or "", state=state, trim_every=trim_every)
         self.client = self.session.client
         self.min_backoff = min_backoff
         self.max_backoff = max_backoff
@@ -93,8 +123,12 @@ class RelaySync:
 
     @property
     def status(self) -> dict[str, Any]:
-        """``{"state": "online"|"offline"|"syncing", "outbox": n, "last_seq": n}``."""
-        return self.session.status()
+        """``{"state": "online"|"offline"|"syncing", "outbox": n, "last_seq": n,
+        "access": "read-write"|"read-only", "auth": "ok"|"expired"|"refused"|"",
+        "error": message or ""}``."""
+        refused = self.auth in ("expired", "refused")
+        return {**self.session.status(), "auth": self.auth,
+                "error": str(self.last_error) if refused and self.last_error else ""}  # fmt: skip
 
     async def start(self) -> None:
         """Start syncing in the background (returns at once)."""
@@ -126,7 +160,11 @@ class RelaySync:
         await asyncio.wait_for(self._online.wait(), timeout)
 
     async def wait_idle(self, timeout: float = 30) -> None:
-        """Wait until online with an empty outbox (every local change acknowledged)."""
+        """Wait until online with an empty outbox (every local change acknowledged).
+
+        On a read-only link (``status["access"] == "read-only"``) local changes are never
+        sent, so this waits until ``timeout`` when there are any.
+        """
 
         async def idle() -> None:
             while not (self.client.status == ONLINE and not self.session.has_unsent()):
@@ -148,10 +186,22 @@ class RelaySync:
         attempt = 0
         while True:
             try:
+                if self._need_token and self.get_token is not None:
+                    await self._fetch_token()
                 await self._session()
                 attempt = 0
             except asyncio.CancelledError:
                 raise
+            except TokenExpiredError as exc:
+                self.last_error, self.auth = exc, "expired"
+                self._need_token = self.get_token is not None
+                log.info("relay token expired (%s)%s", exc,
+                         "; fetching a new one" if self._need_token else "")  # fmt: skip
+                attempt = min(attempt, 1)  # a new token should work at once
+            except AuthError as exc:
+                self.last_error, self.auth = exc, "refused"
+                self._need_token = self.get_token is not None
+                log.warning("%s", exc)
             except (OSError, ConnectionClosed, InvalidHandshake, YloftError, sqlite3.Error) as exc:
                 self.last_error = exc
                 if self.client.status == ONLINE:
@@ -162,9 +212,43 @@ class RelaySync:
                 self._online.clear()
                 if not self.store.closed:
                     self.session.disconnect()
+            if self._renewing:  # a fresh token is in hand: reconnect at once
+                self._renewing = False
+                continue
             delay = min(self.max_backoff, self.min_backoff * 2**attempt)
             attempt += 1
             await asyncio.sleep(delay * random.uniform(0.5, 1.5))
+
+    async def _fetch_token(self) -> None:
+        assert self.get_token is not None
+        try:
+            token = self.get_token()
+            if inspect.isawaitable(token):
+                token = await token
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.warning("get_token failed: %s", exc, exc_info=True)
+            raise TokenFetchError(f"get_token failed: {exc}") from exc
+        if not isinstance(token, str) or not token:
+            raise TokenFetchError(f"get_token returned {token!r}: return the token (a str)")
+        self.session.client.token = token
+        self._need_token = False
+        self.renewals += 1
+
+    async def _renew(self, ws: ClientConnection) -> None:
+        """Fetch the next token shortly before this one expires, then reopen the link."""
+        connected = time.time()
+        while not self.session.client.welcomed:
+            await asyncio.sleep(0.05)
+        expires = self.session.client.expires_at
+        if not expires or self.get_token is None or self.renew_before is None:
+            return
+        margin = min(self.renew_before, (expires - connected) / 5)
+        await asyncio.sleep(max(0.0, expires - margin - time.time()))
+        await self._fetch_token()
+        self._renewing = True
+        await ws.close(1000, "renewing the token")
 
     async def _session(self) -> None:
         async with connect(self.url, compression=None, max_size=None) as ws:
@@ -172,6 +256,7 @@ class RelaySync:
             self.connects += 1
             await ws.send(self.session.connect())
             sender = asyncio.ensure_future(self._send_local(ws))
+            renewer = asyncio.ensure_future(self._renew(ws))
             try:
                 async for frame in ws:
                     if isinstance(frame, str):
@@ -182,20 +267,29 @@ class RelaySync:
                     await ws.close(1000, "client stopped")
                 raise
             except ConnectionClosed as exc:
-                if exc.rcvd is not None and exc.rcvd.code == 1008 and not self.client.welcomed:
-                    space = self.client.space
+                code = exc.rcvd.code if exc.rcvd is not None else None
+                space = self.client.space
+                if code == CLOSE_EXPIRED:
+                    raise TokenExpiredError(f"the relay's token for {space!r} expired") from exc
+                if code == 1008 and not self.client.welcomed:
                     raise AuthError(f"the relay refused space {space!r}: {exc}") from exc
                 raise
             finally:
-                sender.cancel()
-                with contextlib.suppress(asyncio.CancelledError, ConnectionClosed):
-                    await sender
+                for task in (sender, renewer):
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError, ConnectionClosed, YloftError):
+                        await task
+            if ws.close_code == CLOSE_EXPIRED:  # closed while we were not reading
+                raise TokenExpiredError(f"the relay's token for {self.client.space!r} expired")
+            if self._renewing:
+                return
         raise SyncError(f"the relay closed the connection ({ws.close_code} {ws.close_reason})")
 
     async def _handle(self, ws: ClientConnection, frame: bytes) -> None:
         for f in self.session.receive(frame):
             await ws.send(f)
         if self.client.status == ONLINE and not self._online.is_set():
+            self.auth = "ok"
             self.session.save_cursor()
             self._online.set()
             self._local.set()  # send what was edited meanwhile
@@ -208,4 +302,8 @@ class RelaySync:
                 await ws.send(f)
 
 
-__all__ = ["OFFLINE", "ONLINE", "RelaySync", "load_state"]
+class TokenFetchError(SyncError):
+    """``get_token`` raised or returned no token; retried with backoff."""
+
+
+__all__ = ["OFFLINE", "ONLINE", "RelaySync", "TokenFetchError", "load_state"]
