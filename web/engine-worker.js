@@ -20,6 +20,7 @@ import * as Y from "./vendor/yjs.mjs";
 import { mountStorage } from "./storage.js";
 import { TabChannel, tryWriterLock, waitWriterLock } from "./tabs.js";
 import { TabOutbox, holdTabLock, pushMsgId } from "./tab-outbox.js";
+import { countFetchedBytes } from "./fetch-progress.js";
 
 
 /** This tab's view of tab sync (`engine.tab_status()`). */
@@ -108,31 +109,6 @@ async function refreshEstimate() {
   } catch {
     // an estimate is informative only
   }
-}
-
-/**
- * Wrap fetch so every byte Pyodide downloads is counted as it arrives.
- * @param {(loaded: number) => void} onBytes
- */
-function countFetchedBytes(onBytes) {
-  const original = self.fetch.bind(self);
-  let loaded = 0;
-  self.fetch = async (input, init) => {
-    const response = await original(input, init);
-    if (!response.body) return response;
-    const counter = new TransformStream({
-      transform(chunk, controller) {
-        loaded += chunk.byteLength;
-        onBytes(loaded);
-        controller.enqueue(chunk);
-      },
-    });
-    return new Response(response.body.pipeThrough(counter), {
-      status: response.status,
-      statusText: response.statusText,
-      headers: response.headers,
-    });
-  };
 }
 
 /** @param {{name?: string, app?: string, storage?: string, relay?: {space: string, token: string}}} options */
