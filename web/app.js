@@ -99,6 +99,7 @@ function showStatus(status) {
     className: `status ${status.storage}`,
     "data-storage": status.storage,
     "data-persisted": String(status.persisted),
+    "data-local": String(Boolean(status.onlyHere && !status.persisted)),
   };
   // relay sync (issue 7): shown only when the page opted in with ?space=…&token=…
   if (status.sync) {
@@ -131,6 +132,14 @@ function showStatus(status) {
       textContent: "Read-only: the relay lets this link read these notes, not change them, "
         + "so editing is off. Nothing saved in this browser is lost.",
       hidden: false,
+    });
+  } else if (status.onlyHere && !status.persisted) {
+    // Issue 16: storage the browser may evict, and no relay holds a copy.
+    patch($("warning"), {
+      textContent: "These notes exist only in this browser, which may delete them when it "
+        + "needs space: Export a copy, or sync them with a relay.",
+      hidden: false,
+      className: "warning only-here",
     });
   } else {
     patch($("warning"), { hidden: true });
@@ -388,6 +397,32 @@ async function main() {
   });
   $("search").addEventListener("input", refreshList);
   $("open-only").addEventListener("change", refreshList);
+
+  // Export and import (issue 16): one file with every note, merged back in on import.
+  $("export").addEventListener("click", async () => {
+    const blob = await db.exportFile();
+    const link = document.createElement("a");
+    link.href = URL.createObjectURL(blob);
+    link.download = `notes-${new Date().toISOString().slice(0, 10)}.yloft`;
+    link.click();
+    setTimeout(() => URL.revokeObjectURL(link.href), 10_000);
+    $("transfer").textContent = `Exported ${formatBytes(blob.size)}`;
+  });
+  $("import").addEventListener("click", () => $("import-file").click());
+  $("import-file").addEventListener("change", async () => {
+    const file = $("import-file").files?.[0];
+    if (!file) return;
+    $("import-file").value = "";
+    try {
+      const report = await db.importFile(file);
+      $("transfer").textContent = report.changed
+        ? `Imported ${file.name}: ${report.changed} of ${report.documents} notes changed`
+        : `Imported ${file.name}: nothing new`;
+    } catch (e) {
+      const err = /** @type {Error} */ (e);
+      $("transfer").textContent = `Import refused: ${err.message}`;
+    }
+  });
 
   refreshList();
   $("loading").hidden = true;
