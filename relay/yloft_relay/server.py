@@ -31,8 +31,9 @@ import asyncio
 import contextlib
 import logging
 import weakref
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
@@ -58,6 +59,7 @@ from .storage import (
     open_log,
 )  # fmt: skip
 
+T = TypeVar("T")
 log = logging.getLogger("yloft_relay")
 QUERY_AWARENESS = bytes([ysync.KIND_QUERY_AWARENESS])
 
@@ -299,13 +301,8 @@ class Relay:
         except TimeoutError:
             peer.fail(1008, "no HELLO in time")
             return
-        if isinstance(first, str):
-            peer.fail(1003, "text frames are not supported: send binary frames")
-            return
-        try:
-            hello = p.decode(first)
-        except ProtocolError as exc:
-            peer.fail(1002, f"bad HELLO: {exc}")
+        hello = decode_or_fail(peer, first, p.decode, "bad HELLO")
+        if hello is None:
             return
         if not isinstance(hello, p.Hello):
             peer.fail(1002, "the first message must be HELLO")
@@ -346,18 +343,7 @@ class Relay:
     async def _space_loop(
         self, ws: ServerConnection, peer: Peer, space: Space, client_id: str
     ) -> None:
-        async for frame in ws:
-            if peer.closed:
-                return
-            await peer.pace()
-            if isinstance(frame, str):
-                peer.fail(1003, "text frames are not supported: send binary frames")
-                return
-            try:
-                msg = p.decode(frame)
-            except ProtocolError as exc:
-                peer.fail(1002, f"malformed frame: {exc}")
-                return
+        async for msg in messages(ws, peer, p.decode, "malformed frame"):
             if isinstance(msg, p.Push):
                 if not msg.collection or not msg.doc_id or not msg.msg_id:
                     peer.fail(1002, "PUSH needs a collection, a doc_id and a msg_id > 0")
@@ -415,14 +401,8 @@ class Relay:
             # Registered first, read second: anything committed later arrives live.
             state = await self._doc_diff(space_name, collection, doc_id, None)
             peer.send(ysync.sync_step1(state))
-            async for frame in ws:
-                if peer.closed:
-                    return
-                await peer.pace()
-                if isinstance(frame, str):
-                    peer.fail(1003, "text frames are not supported: send binary frames")
-                    return
-                await self._room_frame(peer, space, key, frame)
+            async for yframe in messages(ws, peer, ysync.parse, "malformed y-websocket frame"):
+                await self._room_frame(peer, space, key, yframe)
         finally:
             room.discard(peer)
             self._forget_awareness(space, peer)
@@ -431,13 +411,8 @@ class Relay:
             self._unload_if_idle(space)
 
     async def _room_frame(
-        self, peer: Peer, space: Space, key: tuple[str, str], frame: bytes
+        self, peer: Peer, space: Space, key: tuple[str, str], msg: ysync.YFrame
     ) -> None:
-        try:
-            msg = ysync.parse(frame)
-        except ProtocolError as exc:
-            peer.fail(1002, f"malformed y-websocket frame: {exc}")
-            return
         collection, doc_id = key
         if msg.kind == ysync.KIND_SYNC and msg.step == ysync.STEP1:
             try:
@@ -475,6 +450,35 @@ class Relay:
             return diff_for(self.reader.doc_updates(space, collection, doc_id), state_vector)
 
         return await asyncio.to_thread(work)
+
+
+async def messages(
+    ws: ServerConnection, peer: Peer, parse: Callable[[bytes], T], what: str
+) -> AsyncIterator[T]:
+    """The peer's frames, paced and parsed, until it closes or sends one ``parse`` refuses."""
+    async for frame in ws:
+        if peer.closed:
+            return
+        await peer.pace()
+        msg = decode_or_fail(peer, frame, parse, what)
+        if msg is None:
+            return
+        yield msg
+
+
+def decode_or_fail(
+    peer: Peer, frame: str | bytes, parse: Callable[[bytes], T], what: str
+) -> T | None:
+    """``frame`` parsed, or None once the peer is closed: 1003 for a text frame, 1002 for
+    one ``parse`` refuses (the reason starts with ``what``)."""
+    if isinstance(frame, str):
+        peer.fail(1003, "text frames are not supported: send binary frames")
+        return None
+    try:
+        return parse(frame)
+    except ProtocolError as exc:
+        peer.fail(1002, f"{what}: {exc}")
+        return None
 
 
 def describe(relay: Relay) -> dict[str, Any]:

@@ -19,7 +19,8 @@ import sqlite3
 import threading
 import uuid
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from .logbase import Assigned, DocKey, PushJob, Row, assign, compaction_rows
@@ -35,6 +36,19 @@ CREATE TABLE IF NOT EXISTS clients(
     space TEXT NOT NULL, client_id TEXT NOT NULL, last_msg_id INTEGER NOT NULL,
     PRIMARY KEY (space, client_id)) WITHOUT ROWID;
 """
+
+
+@contextmanager
+def transaction(conn: sqlite3.Connection, begin: str) -> Iterator[sqlite3.Connection]:
+    """``begin`` … COMMIT around the block; ROLLBACK if it raises (autocommit connection)."""
+    conn.execute(begin)
+    try:
+        yield conn
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
 
 
 def connect(path: str) -> sqlite3.Connection:
@@ -112,9 +126,7 @@ class SqliteLog:
     def append(
         self, batch: list[PushJob], before_commit: Callable[[Assigned], None] | None = None
     ) -> Assigned:
-        conn = self._conn()
-        try:
-            conn.execute("BEGIN IMMEDIATE")
+        with transaction(self._conn(), "BEGIN IMMEDIATE") as conn:
             out = assign(batch, head_of=self._head, last_of=self._last_msg)
             conn.executemany("INSERT INTO log VALUES (?, ?, ?, ?, ?)", out.inserts)
             conn.executemany(
@@ -124,11 +136,7 @@ class SqliteLog:
             )
             if before_commit is not None:
                 before_commit(out)
-            conn.execute("COMMIT")  # synchronous=FULL + WAL: fsynced here
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
+        # COMMIT ran at the end of the block: synchronous=FULL + WAL, fsynced there
         for space, head in out.heads.items():
             self._heads.put(space, head)
         for ckey, last in out.lasts.items():
@@ -146,9 +154,7 @@ class SqliteLog:
         return int(row.fetchone()[0])
 
     def compact(self, key: DocKey, max_rows: int) -> int:
-        conn = self._conn()
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+        with transaction(self._conn(), "BEGIN IMMEDIATE") as conn:
             found = conn.execute(
                 "SELECT seq, data FROM log WHERE space=? AND collection=? AND doc_id=?"
                 " ORDER BY seq LIMIT ?",
@@ -156,8 +162,7 @@ class SqliteLog:
             ).fetchall()
             plan = compaction_rows(found)
             if plan is None:
-                conn.execute("ROLLBACK")
-                return 0
+                return 0  # nothing written: the COMMIT is empty
             keep, merged = plan
             conn.execute(
                 "DELETE FROM log WHERE space=? AND collection=? AND doc_id=? AND seq<=?",
@@ -166,25 +171,16 @@ class SqliteLog:
             conn.execute(
                 "INSERT INTO log VALUES (?, ?, ?, ?, ?)", (*key[:1], keep, *key[1:], merged)
             )
-            conn.execute("COMMIT")
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
         return len(found) - 1
 
     def since(self, space: str, last_seq: int) -> tuple[list[Row], int]:
-        conn = self._conn()
-        conn.execute("BEGIN")
-        try:
+        with transaction(self._conn(), "BEGIN") as conn:  # one snapshot for rows and head
             rows = conn.execute(
                 "SELECT seq, collection, doc_id, data FROM log WHERE space=? AND seq>?"
                 " ORDER BY seq",
                 (space, last_seq),
             ).fetchall()
             head = conn.execute("SELECT max(seq) FROM log WHERE space=?", (space,)).fetchone()
-        finally:
-            conn.execute("COMMIT")
         return rows, int(head[0] or 0)
 
     def heads(self, spaces: list[str]) -> dict[str, int]:
