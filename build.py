@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """yloft's developer tool: set up, build, serve and test the project.
 
-    python3 build.py serve [--port 8000]   set up, build web/dist/, serve it on 127.0.0.1
-    python3 build.py build                 set up and build web/dist/ only
+    python3 build.py serve [--port 8000]   set up, build, serve the notes example on 127.0.0.1
+    python3 build.py build                 set up; build the browser runtime (pylib/yloft/
+                                           runtime/), the yloft wheel (dist/) and the examples
+                                           (examples/*/dist/, with `yloft build`)
     python3 build.py test [PYTEST ARGS]    set up, build, lint, type-check, run every test layer
                                            (then `bench --quick`: every benchmark must run)
     python3 build.py bench [--quick] [--only NAME]   benchmarks beside their baselines
@@ -26,6 +28,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import venv
 from pathlib import Path
 
@@ -33,7 +36,11 @@ ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 VENV_PY = VENV / "bin" / "python"
 CACHE = ROOT / ".cache"
-DIST = ROOT / "web" / "dist"
+EXAMPLES = ROOT / "examples"
+# The notes example's bundle (yloft build examples/notes): what serve and the e2e tests use.
+DIST = EXAMPLES / "notes" / "dist"
+RUNTIME = ROOT / "pylib" / "yloft" / "runtime"
+WHEEL_DIR = ROOT / "dist"
 NODE_MODULES = ROOT / "node_modules"
 
 # Wheels installed into Pyodide in the browser (DESIGN.md §2: micropip is not in the
@@ -48,10 +55,6 @@ PYODIDE_FILES = [
     "python_stdlib.zip",
     "pyodide-lock.json",
 ]
-# Fetched with fetch() while Pyodide starts: what the loading bar counts.
-RUNTIME_FETCHED = ["pyodide.asm.wasm", "python_stdlib.zip", "pyodide-lock.json"]
-# Example apps: Python module name -> folder with its pyproject.toml (built into a wheel).
-APPS = {"notes_app": "web/app"}
 CHROMIUM_FLAGS = [
     "--headless",
     "--no-sandbox",
@@ -144,84 +147,122 @@ def setup() -> None:
 # ---------------------------------------------------------------------- build
 
 
-def build() -> Path:
-    """Build the self-hosted web bundle into web/dist/ (skipped when up to date)."""
+def web_sources() -> list[Path]:
+    """The browser runtime's hand-written ES modules (top level of web/)."""
+    return sorted(p for p in (ROOT / "web").iterdir() if p.is_file() and p.suffix == ".js")
+
+
+def build_runtime() -> Path:
+    """Fill pylib/yloft/runtime/ (package data of the yloft wheel; see yloft.app.runtime).
+
+    The runtime's ES modules from web/, the Yjs and editor bundles (esbuild, the only
+    step needing Node), the Pyodide runtime files, micropip and packaging, and the notes
+    example as the `yloft new --template notes` template. Rebuilt from scratch, never
+    written in place: app bundles hold hard links to these files.
+    """
     setup()
     wheels_src = ensure_pyodide_wheels()
-    web_inputs = [p for p in (ROOT / "web").iterdir() if p.name != "dist"]
-    key = digest(*web_inputs, ROOT / "pylib", ROOT / "relay", ROOT / "pyproject.toml",
-                 ROOT / "package-lock.json", ROOT / "build.py", wheels_src)  # fmt: skip
-    stamp = DIST / ".yloft-stamp"
-    if up_to_date(stamp, key):
-        return DIST
-    log("building web/dist/")
-    if DIST.exists():
-        shutil.rmtree(DIST)
-    (DIST / "pyodide").mkdir(parents=True)
-    (DIST / "wheels").mkdir()
-    (DIST / "vendor").mkdir()
+    key = digest(*web_sources(), ROOT / "web" / "vendor", ROOT / "package-lock.json",
+                 ROOT / "build.py", wheels_src, *example_inputs(EXAMPLES / "notes"))  # fmt: skip
+    stamp = CACHE / "runtime.stamp"
+    if up_to_date(stamp, key) and RUNTIME.is_dir():
+        return RUNTIME
+    log("building the browser runtime into pylib/yloft/runtime/")
+    if RUNTIME.exists():
+        shutil.rmtree(RUNTIME)
+    for sub in ("pyodide", "wheels", "vendor"):
+        (RUNTIME / sub).mkdir(parents=True)
     for src in web_sources():
-        shutil.copy2(src, DIST / src.name)
+        shutil.copy2(src, RUNTIME / src.name)
     for name in PYODIDE_FILES:
-        shutil.copy2(NODE_MODULES / "pyodide" / name, DIST / "pyodide" / name)
+        shutil.copy2(NODE_MODULES / "pyodide" / name, RUNTIME / "pyodide" / name)
     for whl in wheels_src.glob("*.whl"):
-        shutil.copy2(whl, DIST / "wheels" / whl.name)
-    run(VENV_PY, "-m", "pip", "wheel", "--disable-pip-version-check", "-q", "--no-deps",
-        "--no-build-isolation", "-w", DIST / "wheels", ".", *APPS.values())  # fmt: skip
+        shutil.copy2(whl, RUNTIME / "wheels" / whl.name)
     # vendor/yjs.mjs (Yjs + awareness) and vendor/editor.mjs (CodeMirror + y-codemirror.next,
     # importing the same yjs.mjs): web/vendor/bundle.mjs drives esbuild.
-    run("node", "web/vendor/bundle.mjs", DIST / "vendor")
-    manifest = write_manifest()
-    stamp_service_worker(manifest)
+    run("node", "web/vendor/bundle.mjs", RUNTIME / "vendor")
+    template = RUNTIME / "templates" / "notes"
+    for src in example_inputs(EXAMPLES / "notes"):
+        dest = template / src.relative_to(EXAMPLES / "notes")
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(src, dest)
+    stamp.parent.mkdir(parents=True, exist_ok=True)
     stamp.write_text(key)
+    return RUNTIME
+
+
+def build_wheel() -> Path:
+    """dist/yloft-VERSION-py3-none-any.whl: the library, the relay and the runtime."""
+    key = digest(ROOT / "pylib", ROOT / "relay", ROOT / "pyproject.toml", ROOT / "hatch_build.py")
+    stamp = CACHE / "wheel.stamp"
+    wheels = sorted(WHEEL_DIR.glob("yloft-*.whl"))
+    if up_to_date(stamp, key) and len(wheels) == 1:
+        return wheels[0]
+    if WHEEL_DIR.exists():
+        shutil.rmtree(WHEEL_DIR)
+    run(VENV_PY, "-m", "pip", "wheel", "--disable-pip-version-check", "-q", "--no-deps",
+        "--no-build-isolation", "-w", WHEEL_DIR, ".")  # fmt: skip
+    (wheel,) = WHEEL_DIR.glob("yloft-*.whl")
+    log(f"wrote {wheel.relative_to(ROOT)} ({wheel.stat().st_size / 1e6:.1f} MB)")
+    stamp.write_text(key)
+    return wheel
+
+
+def example_inputs(folder: Path) -> list[Path]:
+    """An example app's own files (not its build output, caches or lock file)."""
+    skip = {"dist", "dist.building", ".yloft", "__pycache__", ".pytest_cache"}
+    return sorted(
+        p for p in folder.rglob("*")
+        if p.is_file() and not skip & set(p.relative_to(folder).parts)
+        and p.name != "yloft-lock.json" and p.suffix != ".pyc"
+    )  # fmt: skip
+
+
+def examples() -> list[Path]:
+    return sorted(p.parent for p in EXAMPLES.glob("*/pyproject.toml"))
+
+
+def build_examples() -> None:
+    """Build every example with `yloft build`, exactly as an app developer does."""
+    for folder in examples():
+        key = digest(ROOT / "pylib", *example_inputs(folder))
+        stamp = CACHE / f"example-{folder.name}.stamp"
+        if up_to_date(stamp, key) and (folder / "dist" / "manifest.json").exists():
+            continue
+        run(VENV_PY, "-m", "yloft", "build", folder)
+        stamp.write_text(key)
+
+
+def build() -> Path:
+    """Build the runtime, the yloft wheel and the examples; return the notes app's bundle."""
+    build_runtime()
+    build_wheel()
+    build_examples()
     return DIST
 
 
-def web_sources() -> list[Path]:
-    """The hand-written front-end files copied as they are (top level of web/)."""
-    return sorted(p for p in (ROOT / "web").iterdir() if p.is_file())
-
-
-def write_manifest() -> bytes:
-    """web/dist/manifest.json: every file with size and sha256, and what loads when."""
-    files = {}
-    for f in sorted(DIST.rglob("*")):
-        if f.is_file() and f.name not in {"manifest.json", ".yloft-stamp", "sw.js"}:
-            data = f.read_bytes()
-            rel = f.relative_to(DIST).as_posix()
-            files[rel] = {"size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
-    wheels = sorted(files_in(files, "wheels/"))
-    apps = {name: next(w for w in wheels if w.startswith(f"wheels/{name}-")) for name in APPS}
-    manifest = {
-        "yloft_wheel": next(w for w in wheels if w.startswith("wheels/yloft-")),
-        "apps": apps,
-        "pyodide_wheels": [
-            w for w in wheels if not w.startswith("wheels/yloft-") and w not in apps.values()
-        ],
-        "runtime": [f"pyodide/{n}" for n in RUNTIME_FETCHED],
-        "files": files,
-    }
-    data = json.dumps(manifest, indent=1).encode()
-    (DIST / "manifest.json").write_bytes(data)
-    return data
-
-
-def stamp_service_worker(manifest: bytes) -> None:
-    """Give sw.js this build's id, so a new build installs a new cache (see web/sw.js)."""
-    sw = DIST / "sw.js"
-    build_id = hashlib.sha256(manifest).hexdigest()[:16]
-    sw.write_text(sw.read_text().replace("__YLOFT_BUILD__", build_id))
-
-
-def files_in(files: dict[str, object], prefix: str) -> list[str]:
-    return [name for name in files if name.startswith(prefix)]
+def lab_root() -> Path:
+    """A private folder serving the storage lab (bench/web/storage-lab.html): the runtime's
+    modules under web/, the lab under bench/web/, Pyodide under pyodide/ (tests, bench)."""
+    ensure_node_modules()
+    root = Path(tempfile.mkdtemp(prefix="yloft-storage-lab-"))
+    (root / "web").mkdir()
+    for src in web_sources():
+        shutil.copy2(src, root / "web" / src.name)
+    (root / "bench" / "web").mkdir(parents=True)
+    for name in ("storage-lab.html", "storage-lab-worker.js"):
+        shutil.copy2(ROOT / "bench" / "web" / name, root / "bench" / "web" / name)
+    (root / "pyodide").mkdir()
+    for name in PYODIDE_FILES:
+        shutil.copy2(NODE_MODULES / "pyodide" / name, root / "pyodide" / name)
+    return root
 
 
 # ---------------------------------------------------------------------- serve
 
 
 class StaticHandler(http.server.SimpleHTTPRequestHandler):
-    """Serves web/dist/ with the headers the app needs and no caching surprises."""
+    """Serves a bundle with the headers the app needs and no caching surprises."""
 
     extensions_map = {  # noqa: RUF012 - the stdlib declares it as a class attribute
         **http.server.SimpleHTTPRequestHandler.extensions_map,
@@ -253,7 +294,7 @@ def make_server(port: int, root: Path = DIST) -> http.server.ThreadingHTTPServer
 
 
 def serve(port: int, tokens: str, relay_db: Path) -> None:
-    """Serve web/dist/ and the relay (``/relay``) on one port of 127.0.0.1.
+    """Serve the notes example's bundle and the relay (``/relay``) on one port of 127.0.0.1.
 
     The relay process serves the static files itself (websockets' process_request),
     so the app and ``ws://127.0.0.1:PORT/relay`` share an origin. A taken port is
@@ -330,6 +371,11 @@ def test(pytest_args: list[str]) -> None:
         log("pytest collected no tests: that is a failure")
         raise SystemExit(1)
     if code == 0 and not pytest_args:
+        # Each example's own tests, with the command an app developer runs.
+        for folder in examples():
+            log(f"$ yloft test {folder.relative_to(ROOT)}")
+            code = code or subprocess.call([str(VENV_PY), "-m", "yloft", "test", str(folder)])
+    if code == 0 and not pytest_args:
         # Smoke run: every benchmark must produce its figures; timings are not judged.
         code = bench(quick=True, only="")
     raise SystemExit(code)
@@ -353,7 +399,7 @@ def main(argv: list[str] | None = None) -> None:
     p_serve.add_argument("--tokens", default="demo=demo",
                          help="relay spaces and tokens: space=token[,...] or @file")  # fmt: skip
     p_serve.add_argument("--relay-db", type=Path, default=CACHE / "relay.db")
-    sub.add_parser("build", help="set up and build web/dist/")
+    sub.add_parser("build", help="set up; build the runtime, the wheel and the examples")
     p_test = sub.add_parser("test", help="run every check and test layer")
     p_test.add_argument("pytest_args", nargs=argparse.REMAINDER, help="passed to pytest")
     p_bench = sub.add_parser("bench", help="run the benchmarks beside their baselines")

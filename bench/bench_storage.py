@@ -3,7 +3,7 @@
     .venv/bin/python bench/bench_storage.py [--rounds 5] [--commits 300] [--only REGEX]
 
 Headless Chromium (Debian's, build.CHROMIUM_FLAGS) with a fresh on-disk profile opens
-web/storage-lab.html; its worker loads bare Pyodide and runs Python's sqlite3 on each
+bench/web/storage-lab.html; its worker loads bare Pyodide and runs Python's sqlite3 on each
 storage configuration. One commit = BEGIN IMMEDIATE; INSERT one row (100-byte blob, one
 index entry); COMMIT; the commit hook (os.fsync on the mount); await afterCommit().
 
@@ -67,14 +67,7 @@ def configs() -> list[dict[str, Any]]:
 
 def lab_root() -> Path:
     """The lab page, the storage modules and the Pyodide runtime in a private folder."""
-    build.ensure_node_modules()
-    root = Path(tempfile.mkdtemp(prefix="yloft-bench-storage-"))
-    for src in build.web_sources():
-        shutil.copy2(src, root / src.name)
-    (root / "pyodide").mkdir()
-    for name in build.PYODIDE_FILES:
-        shutil.copy2(build.NODE_MODULES / "pyodide" / name, root / "pyodide" / name)
-    return root
+    return build.lab_root()
 
 
 def main() -> None:
@@ -93,7 +86,7 @@ def main() -> None:
     root = lab_root()
     server = build.make_server(0, root)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    url = f"http://127.0.0.1:{server.server_address[1]}/storage-lab.html"
+    url = f"http://127.0.0.1:{server.server_address[1]}/bench/web/storage-lab.html"
     profile = tempfile.mkdtemp(prefix="yloft-bench-profile-")
     cfgs = [c for c in configs() if not args.only or re.search(args.only, c["label"])]
     samples: dict[str, list[float]] = {c["label"]: [] for c in cfgs}

@@ -94,7 +94,7 @@ def passthrough(raw: dict[str, Any]) -> list[dict[str, Any]]:
     return list(raw["comparisons"])
 
 
-writes = queries = coldstart = size = passthrough
+writes = queries = coldstart = size = app = passthrough
 
 
 def tabs(raw: dict[str, Any]) -> list[dict[str, Any]]:

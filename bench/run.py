@@ -90,6 +90,8 @@ SUITE = [
           [], ["--quick"], "store.json", figures.store, browser=False),
     Bench("crdt", "yloft.crdt vs JS Yjs (Pyodide in Node)", "bench_crdt.py",
           ["--rounds", "7"], ["--quick"], "crdt.json", figures.crdt, browser=False),
+    Bench("app", "Your own app: yloft build, bundle, first query", "bench_app.py",
+          [], ["--quick"], "app.json", figures.app),
     Bench("storage", "OPFS storage configurations vs raw OPFS (Chromium)", "bench_storage.py",
           ["--rounds", "5", "--commits", "300"], ["--rounds", "1", "--commits", "30"],
           "storage.json", figures.storage),

@@ -3,8 +3,9 @@
 // the Store and answers the page over postMessage.
 //
 // To the page:   {type: "progress", loaded, total}
-//                {type: "ready", versions, status}
-//                {type: "fatal", name, message}
+//                {type: "ready", name, versions, status}   name: the database name used
+//                                                   on this origin (scoped by the app's path)
+//                {type: "fatal", name, message, traceback?}   (a Python error's traceback)
 //                {type: "reply", id, ok, value | error: {name, message}}
 //                {type: "rows", sub, rows}          a live query's new result
 //                {type: "status", status}
@@ -113,15 +114,17 @@ async function refreshEstimate() {
 
 /** @param {{name?: string, app?: string, storage?: string, relay?: {space: string, token: string}}} options */
 async function start(options) {
-  const name = options.name ?? "default";
-  if (!/^[A-Za-z0-9_-]{1,64}$/.test(name)) {
-    throw new TypeError(`database name ${JSON.stringify(name)}: use 1-64 letters, digits, _ or -`);
+  const given = options.name ?? "default";
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(given)) {
+    throw new TypeError(`database name ${JSON.stringify(given)}: use 1-64 letters, digits, _ or -`);
   }
   const base = new URL("./", self.location.href);
+  const name = await scopedName(given, base.pathname);
   const manifest = await (await fetch(new URL("manifest.json", base))).json();
   const appWheel = options.app ? manifest.apps[options.app] : null;
   if (options.app && !appWheel) throw new Error(`no app module ${options.app} in this build`);
-  const wheels = [manifest.yloft_wheel, ...(appWheel ? [appWheel] : [])];
+  // yloft, the app and the dependencies locked at build time: all from this origin.
+  const wheels = [manifest.yloft_wheel, ...(appWheel ? [appWheel] : []), ...(manifest.dependencies ?? [])];
   const counted = [...manifest.runtime, ...manifest.pyodide_wheels, ...wheels];
   const total = counted.reduce((sum, f) => sum + manifest.files[f].size, 0);
   countFetchedBytes((loaded) => postMessage({ type: "progress", loaded: Math.min(loaded, total), total }));
@@ -132,7 +135,8 @@ async function start(options) {
   pyodide.registerJsModule("yjs", Y);
   await pyodide.loadPackage(manifest.pyodide_wheels.map((/** @type {string} */ w) => new URL(w, base).href));
   const micropip = pyodide.pyimport("micropip");
-  await micropip.install(pyodide.toPy(wheels.map((w) => new URL(w, base).href)));
+  // deps: false, since the build resolved every dependency; nothing is looked up on PyPI.
+  await micropip.install.callKwargs(pyodide.toPy(wheels.map((w) => new URL(w, base).href)), { deps: false });
   micropip.destroy();
   await registerYloftJs(pyodide);
 
@@ -179,6 +183,19 @@ async function start(options) {
     }, 1000);
   }
   maybeReady();
+}
+
+/**
+ * The database name on this origin: apps served under different paths (/todo/, /notes/)
+ * keep separate databases, tab locks and channels even when they use the same name. At
+ * the origin's root the name stays as given (databases made before paths counted).
+ * @param {string} given @param {string} path the app's base path, e.g. "/todo/"
+ */
+async function scopedName(given, path) {
+  if (path === "/") return given;
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(path)));
+  const hex = Array.from(digest.slice(0, 4), (b) => b.toString(16).padStart(2, "0")).join("");
+  return `${given.slice(0, 55)}-${hex}`;
 }
 
 /**
@@ -289,7 +306,7 @@ function applyTabStatus(json) {
 function maybeReady() {
   if (state.readyPosted || !(state.tab.writer || state.tab.synced)) return;
   state.readyPosted = true;
-  postMessage({ type: "ready", versions: state.versions, status: { ...state.status } });
+  postMessage({ type: "ready", name: context().name, versions: state.versions, status: { ...state.status } });
 }
 
 /** @param {string} from @param {string | null} to @param {Uint8Array} data @param {any} meta */
@@ -421,6 +438,20 @@ function startAwareness(name) {
 }
 // end relay sync (issue 7) ----------------------------------------------------------
 
+/**
+ * A start-up failure for the page: a Python error (Pyodide's PythonError, whose message
+ * is the traceback) becomes the Python exception's name, its last line and the traceback.
+ * @param {Error & {type?: string}} err
+ */
+function describeFatal(err) {
+  const text = String(err.message ?? err);
+  if (err.name !== "PythonError" || !err.type) return { name: err.name, message: text };
+  const lines = text.trim().split("\n");
+  const last = lines[lines.length - 1] ?? "";
+  const message = last.startsWith(`${err.type}:`) ? last.slice(err.type.length + 1).trim() : last;
+  return { name: err.type, message, traceback: text };
+}
+
 /** @param {unknown} e */
 function reportError(e) {
   const err = /** @type {Error} */ (e);
@@ -460,9 +491,9 @@ self.onmessage = (event) => {
   const msg = event.data;
   if (msg.type === "init") {
     state.queue = start(msg.options ?? {}).catch((e) => {
-      const err = /** @type {Error} */ (e);
+      const err = /** @type {Error & {type?: string}} */ (e);
       setStatus({ error: err.message });
-      postMessage({ type: "fatal", name: err.name, message: String(err.message ?? err) });
+      postMessage({ type: "fatal", ...describeFatal(err) });
     });
   } else if (msg.type === "token") {
     const waiter = tokenWaiters.get(msg.id);

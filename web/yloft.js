@@ -30,6 +30,8 @@ export { DocError, DocProvider, Y };
  *   also sync the database through the relay of this origin (`/relay`), in that space with
  *   that token; `getToken` (instead of or besides `token`) is asked for a new token before
  *   the current one expires and after the relay refused one (docs/auth.md)
+ * @property {boolean} [offline]  register the build's service worker (`sw.js` beside this
+ *   file), which precaches every file of the manifest so the app opens offline (default true)
  */
 
 /**
@@ -290,11 +292,46 @@ export class Database extends EventTarget {
 }
 
 /**
+ * Show why the app could not start, in the page: an error panel with the error's name,
+ * message and Python traceback (a syntax error in the app module, a `setup()` that
+ * raised, a missing file), and `<html data-yloft="error">` for tests. Apps call it from
+ * their start-up's catch: `main().catch(showErrorPanel)`.
+ * @param {unknown} error
+ */
+export function showErrorPanel(error) {
+  const err = /** @type {{name?: string, message?: string, traceback?: string}} */ (error ?? {});
+  console.error("yloft could not start:", error);
+  let panel = document.getElementById("yloft-error");
+  if (!panel) {
+    panel = document.createElement("section");
+    panel.id = "yloft-error";
+    panel.setAttribute("role", "alert");
+    panel.style.cssText = "margin:1rem;padding:1rem;border:2px solid #c92a2a;background:#fff5f5;color:#2b0000";
+    document.body.prepend(panel);
+  }
+  const title = document.createElement("h2");
+  title.textContent = "This app could not start";
+  const what = document.createElement("p");
+  what.textContent = `${err.name ?? "Error"}: ${err.message ?? String(error)}`; // text, never HTML
+  const trace = document.createElement("pre");
+  trace.style.cssText = "white-space:pre-wrap;overflow:auto";
+  trace.textContent = err.traceback ?? "";
+  panel.replaceChildren(title, what, ...(err.traceback ? [trace] : []));
+  panel.hidden = false;
+  document.documentElement.dataset.yloft = "error";
+}
+
+/**
  * Start an engine worker and resolve once Python, yloft and the store are ready.
  * @param {ConnectOptions} [options]
  * @returns {Promise<Database>}
  */
 export function connect(options = {}) {
+  if (options.offline !== false && "serviceWorker" in navigator) {
+    // The app works without it too: a refusal (e.g. a blocked context) is only logged.
+    navigator.serviceWorker.register(new URL("./sw.js", import.meta.url))
+      .catch((e) => console.warn("yloft: no offline cache:", e));
+  }
   const url = new URL("./engine-worker.js", import.meta.url);
   const worker = new Worker(url, { type: "module", name: `yloft:${options.name ?? "default"}` });
   return new Promise((resolve, reject) => {
@@ -305,7 +342,7 @@ export function connect(options = {}) {
         options.onProgress?.(msg.loaded, msg.total);
       } else if (msg.type === "ready") {
         worker.removeEventListener("message", onMessage);
-        resolve(new Database(worker, msg, options.name ?? "default"));
+        resolve(new Database(worker, msg, msg.name ?? options.name ?? "default"));
       } else if (msg.type === "fatal") {
         worker.removeEventListener("message", onMessage);
         worker.terminate();
@@ -314,7 +351,7 @@ export function connect(options = {}) {
     };
     worker.addEventListener("message", onMessage);
     worker.addEventListener("error", (event) => reject(new Error(`engine worker failed: ${event.message}`)));
-    const { onProgress, relay, ...plain } = options;
+    const { onProgress, offline, relay, ...plain } = options;
     const getToken = relay?.getToken;
     if (relay) {
       const { getToken: _fn, ...relayPlain } = relay;  // functions cannot cross to the worker

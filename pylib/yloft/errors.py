@@ -24,7 +24,10 @@ catch one type. Each message says what went wrong *and what to do about it*.
      │    └── ReadOnlyQueryError           SQL given to query/subscribe would write
      ├── TransactionAbortedError          an earlier write of this atomic() block failed
      ├── DurabilityError(OSError)         the on_commit hook failed after COMMIT
-     └── CallbackError                    a subscriber or on_update callback raised
+     ├── CallbackError                    a subscriber or on_update callback raised
+     └── AppError                         an app folder cannot be scaffolded or built
+          ├── AppNotFoundError(FileNotFoundError)  the folder holds no yloft app
+          └── DependencyError              a dependency has no wheel Pyodide can load
 """
 
 from __future__ import annotations
@@ -131,3 +134,23 @@ class CallbackError(YloftError):
     def __init__(self, message: str, errors: list[BaseException]) -> None:
         super().__init__(message)
         self.errors = errors
+
+
+class AppError(YloftError):
+    """An app folder cannot be scaffolded, built or served (``yloft new/build/serve``)."""
+
+
+class AppNotFoundError(AppError, FileNotFoundError):
+    """The folder holds no yloft app: the message names the missing file or setting."""
+
+
+class DependencyError(AppError):
+    """A dependency of the app cannot run in the browser's Pyodide.
+
+    Attributes:
+        package: the requirement that was refused (e.g. ``"numpy"``).
+    """
+
+    def __init__(self, package: str, message: str) -> None:
+        super().__init__(message)
+        self.package = package

@@ -1,6 +1,6 @@
 """Durable storage for Pyodide's sqlite3 (web/storage.js) in real Chromium.
 
-The tests drive web/storage-lab.html, whose worker loads bare Pyodide, mounts storage and
+The tests drive bench/web/storage-lab.html, whose worker loads bare Pyodide, mounts storage and
 runs SQLite from Python. Profiles are on disk (``launch_persistent_context``): closing a
 normal Playwright context would discard its OPFS, and we want what a user's disk keeps.
 Committed rows are reported to the test only after the commit hook ran and
@@ -14,7 +14,6 @@ import contextlib
 import random
 import shutil
 import sqlite3
-import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -43,19 +42,13 @@ def payload(i: int, nbytes: int = NBYTES) -> bytes:
 def lab_url() -> Iterator[str]:
     """The lab page, web/ modules and the Pyodide runtime, served from a private copy.
 
-    A private copy keeps these tests independent of web/dist/ being rebuilt meanwhile.
+    A private copy keeps these tests independent of a rebuild meanwhile.
     """
-    build.ensure_node_modules()
-    root = Path(tempfile.mkdtemp(prefix="yloft-storage-lab-"))
-    for src in build.web_sources():
-        shutil.copy2(src, root / src.name)
-    (root / "pyodide").mkdir()
-    for name in build.PYODIDE_FILES:
-        shutil.copy2(build.NODE_MODULES / "pyodide" / name, root / "pyodide" / name)
+    root = build.lab_root()
     server = build.make_server(0, root)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/storage-lab.html"
+    yield f"http://127.0.0.1:{server.server_address[1]}/bench/web/storage-lab.html"
     server.shutdown()
     server.server_close()
     shutil.rmtree(root, ignore_errors=True)
@@ -394,7 +387,7 @@ def test_quota_error_fails_the_transaction_and_keeps_data(launch: Launcher, lab_
     lab = Lab(ctx, lab_url)
     lab.open("opfs", extraFiles=["blob.bin"])
     lab.call("commitLoop", start=0, n=5)
-    origin = lab_url.split("/storage-lab.html")[0]
+    origin = lab_url.split("/bench/web/")[0]
     cdp = ctx.new_cdp_session(lab.page)
     cdp.send("Storage.overrideQuotaForOrigin", {"origin": origin, "quotaSize": 3_000_000})
 

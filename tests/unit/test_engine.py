@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from yloft.browser import Engine
 from yloft.crdt import Doc, Text
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "web" / "app"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "examples" / "notes"))
 
 import notes_app
 

@@ -1,7 +1,7 @@
 // The notes app's UI. All data work happens in Python (notes_app) in the engine worker;
 // this file only renders rows and forwards what the person does. Everything the user
 // typed is rendered with textContent, never as HTML.
-import { connect, Y } from "./yloft.js";
+import { connect, showErrorPanel, Y } from "./yloft.js";
 import { mountBody } from "./note-body.js";
 import { bindTextInput } from "./text-input.js";
 
@@ -144,11 +144,6 @@ function showStatus(status) {
   } else {
     patch($("warning"), { hidden: true });
   }
-}
-
-// Precache this build for offline use (web/sw.js); the app works without it too.
-if ("serviceWorker" in navigator) {
-  navigator.serviceWorker.register("sw.js").catch((e) => console.warn("no offline cache:", e));
 }
 
 const params = new URLSearchParams(location.search);
@@ -434,7 +429,8 @@ async function main() {
 
 main().catch((e) => {
   const err = /** @type {Error} */ (e);
+  $("loading").hidden = true;
   $("error").textContent = `yloft could not start: ${err.name}: ${err.message}`;
   $("error").hidden = false;
-  document.documentElement.dataset.yloft = "error";
+  showErrorPanel(err); // the Python traceback, and data-yloft="error"
 });

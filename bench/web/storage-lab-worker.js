@@ -4,12 +4,14 @@
 // Messages from the page: {id, method, args}; replies {id, ok, value | error}.
 // While commitLoop runs it also posts {type: "committed", i} after each durable commit.
 
-import { mountStorage } from "./storage.js";
+import { mountStorage } from "../../web/storage.js";
 
-const base = new URL("./", self.location.href);
+// Served from a copy of the repository layout: /web/ (runtime), /bench/web/ (this lab),
+// /pyodide/ (the runtime files); see build.lab_root().
+const base = new URL("../../", self.location.href);
 /** @type {any} */
 let pyodide = null;
-/** @type {Map<string, import("./storage.js").Storage>} */
+/** @type {Map<string, import("../../web/storage.js").Storage>} */
 const mounts = new Map();
 
 // The Python side: one SQLite connection per mount, one row per transaction.

@@ -1,0 +1,71 @@
+"""The browser runtime that ships inside the ``yloft`` package (``yloft/runtime/``).
+
+``python3 build.py build`` fills that folder in a checkout (Node and npm are needed
+there, and only there, to bundle Yjs and the editor); the wheel carries it as package
+data, so an app developer needs Python and pip only. It holds:
+
+- the runtime's ES modules (``engine-worker.js``, ``yloft.js``, storage adapters,
+  ``sw.js``, ``doc-provider.js``, ``text-input.js``, ...), copied from ``web/``;
+- ``vendor/yjs.mjs`` and ``vendor/editor.mjs``, the prebuilt Yjs and CodeMirror bundles;
+- ``pyodide/``, the pinned Pyodide runtime files;
+- ``wheels/``, the wheels Pyodide needs before anything else (micropip, packaging);
+- ``templates/notes/``, the notes example for ``yloft new --template notes`` (not part
+  of a bundle).
+
+The yloft wheel the browser installs is made here from the installed package itself
+(:func:`write_browser_wheel`), without the build tooling and this folder.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .. import __version__
+from ..errors import AppError
+from .wheel import package_files, write_wheel
+
+PACKAGE = Path(__file__).resolve().parent.parent
+RUNTIME = PACKAGE / "runtime"
+PYODIDE_FILES = (
+    "pyodide.mjs",
+    "pyodide.asm.mjs",
+    "pyodide.asm.wasm",
+    "python_stdlib.zip",
+    "pyodide-lock.json",
+)
+# Fetched with fetch() while Pyodide starts: what the loading bar counts.
+RUNTIME_FETCHED = ("pyodide.asm.wasm", "python_stdlib.zip", "pyodide-lock.json")
+# Parts of the yloft package that only CPython tooling uses: left out of the browser wheel.
+NOT_IN_BROWSER = frozenset({"runtime", "app", "cli.py", "__main__.py", "testing.py"})
+
+
+def runtime_dir() -> Path:
+    """The runtime folder; raises :class:`AppError` when this yloft has none."""
+    missing = [f"pyodide/{n}" for n in PYODIDE_FILES if not (RUNTIME / "pyodide" / n).is_file()]
+    missing += [n for n in ("engine-worker.js", "yloft.js", "sw.js", "vendor/yjs.mjs")
+                if not (RUNTIME / n).is_file()]  # fmt: skip
+    if missing:
+        raise AppError(
+            f"this yloft installation has no browser runtime ({RUNTIME} lacks "
+            f"{', '.join(missing[:3])}): install yloft from its wheel, or in a checkout of "
+            "the yloft repository run `python3 build.py build` first"
+        )
+    return RUNTIME
+
+
+def runtime_files() -> dict[str, Path]:
+    """Every runtime file by its path in a bundle (``"pyodide/pyodide.mjs"``: source)."""
+    root = runtime_dir()
+    return {
+        p.relative_to(root).as_posix(): p
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+        and not p.name.startswith(".")
+        and p.relative_to(root).parts[0] != "templates"
+    }
+
+
+def write_browser_wheel(dest: Path) -> Path:
+    """Write the yloft wheel for the browser's Pyodide into ``dest`` and return its path."""
+    files = package_files(PACKAGE, "yloft", NOT_IN_BROWSER)
+    return write_wheel(dest, "yloft", __version__, files, "yloft for the browser's Pyodide")
