@@ -18,17 +18,10 @@ from websockets.sync.client import ClientConnection, connect
 from yloft.errors import ProtocolError
 from yloft.sync import protocol as p
 from yloft.sync import ysync
+from yloft_relay.docdiff import valid_update
 
 REAL = text_update("a real update with some text in it")
 PROBE = p.encode(p.Push(1, "probe", "p", REAL))
-
-
-def valid_update(update: bytes) -> bool:
-    try:
-        pycrdt.get_state(update)
-    except Exception:
-        return False
-    return True
 
 
 def expected_space(frame: bytes) -> int | str:
