@@ -22,6 +22,7 @@ import { mountStorage } from "./storage.js";
 import { TabChannel, tryWriterLock, waitWriterLock } from "./tabs.js";
 import { TabOutbox, holdTabLock, pushMsgId } from "./tab-outbox.js";
 import { countFetchedBytes } from "./fetch-progress.js";
+import { TokenRequests, openAwareness } from "./worker-links.js";
 
 
 /** This tab's view of tab sync (`engine.tab_status()`). */
@@ -77,6 +78,8 @@ const state = {
   estimatedAt: 0,
   /** @type {TabOutbox | null} this replica's unacknowledged changes, kept in IndexedDB */
   outbox: null,
+  /** relay tokens asked of the page */
+  tokens: new TokenRequests(),
 };
 
 /** The start-up context (Pyodide, names); only after `start()` has set it. */
@@ -143,7 +146,7 @@ async function start(options) {
   state.ctx = { pyodide, name, force: /** @type {any} */ (options.storage), app: options.app ?? "" };
   state.glue = pyodide.pyimport("yloft.browser.worker");
   state.versions = JSON.parse(state.glue.versions());
-  startAwareness(name);
+  state.awarenessChannel = openAwareness(name, () => state.relay);
   holdTabLock(name, tabId);
   state.outbox = await TabOutbox.open(name).catch((e) => {
     console.error("yloft: no IndexedDB outbox; a closed tab's unsaved edits can be lost", e);
@@ -361,20 +364,7 @@ async function startRelay() {
     onAwareness: (/** @type {string} */ collection, /** @type {string} */ docId, /** @type {Uint8Array} */ payload) =>
       state.awarenessChannel?.postMessage({ kind: "update", collection, docId, payload, from: "relay" }),
     onOnline: () => state.awarenessChannel?.postMessage({ kind: "announce", collection: "", docId: "", from: "relay" }),
-    getToken: state.relayOptions.renew ? askPageForToken : undefined,
-  });
-}
-
-/** @type {Map<number, {resolve: (token: string) => void, reject: (e: Error) => void}>} */
-const tokenWaiters = new Map();
-let tokenRequests = 0;
-
-/** The page's `relay.getToken()` (connect() answers "get-token" with "token"). */
-function askPageForToken() {
-  return new Promise((resolve, reject) => {
-    const id = ++tokenRequests;
-    tokenWaiters.set(id, { resolve, reject });
-    postMessage({ type: "get-token", id });
+    getToken: state.relayOptions.renew ? () => state.tokens.ask() : undefined,
   });
 }
 
@@ -421,21 +411,6 @@ function queueDocUpdate(msg) {
   state.queue = state.queue.then(applyDocUpdates).catch(reportError);
 }
 
-// presence (awareness) -------------------------------------------------------------
-// Pages exchange presence among themselves on a BroadcastChannel; every engine worker
-// listens too, and the one holding the relay socket carries it to other devices.
-
-/** @param {string} name the database name (one channel per app database) */
-function startAwareness(name) {
-  state.awarenessChannel = new BroadcastChannel(`yloft-awareness:${name}`);
-  state.awarenessChannel.onmessage = (event) => {
-    const m = event.data;
-    if (!state.relay || m?.from === "relay" || m?.kind !== "update") return;
-    if (typeof m.collection === "string" && typeof m.docId === "string" && m.payload instanceof Uint8Array) {
-      state.relay.sendAwareness(m.collection, m.docId, m.payload);
-    }
-  };
-}
 // end relay sync (issue 7) ----------------------------------------------------------
 
 /**
@@ -496,10 +471,7 @@ self.onmessage = (event) => {
       postMessage({ type: "fatal", ...describeFatal(err) });
     });
   } else if (msg.type === "token") {
-    const waiter = tokenWaiters.get(msg.id);
-    tokenWaiters.delete(msg.id);
-    if (msg.error) waiter?.reject(new Error(msg.error));
-    else waiter?.resolve(msg.token);
+    state.tokens.answer(msg);
   } else if (msg.type === "doc-update") {
     if (!state.engine) {
       postMessage({ type: "doc-saved", link: msg.link, seq: msg.seq, ok: false, error: { name: "Error", message: "the engine is not ready" } });
