@@ -183,3 +183,27 @@ def test_relay_capacity_step_passes_only_when_all_synced_delivered_and_fast() ->
     assert not bench_relay.passes({**ok, "synced": 99})
     assert not bench_relay.passes({**ok, "delivered_ratio": 0.99})
     assert not bench_relay.passes({**ok, "p99_ms": None})
+
+
+def test_store_figures_publish_the_cold_cache_edits() -> None:
+    edit = {"yloft_s": 2e-4, "floor_s": 1e-4}
+    raw = {
+        "docs": 100,
+        "create": {"yloft_s": 1.0, "crdt_only_s": 0.5, "floor_s": 0.4},
+        "query": {"yloft_s": 1e-3, "plain_tuples_s": 5e-4},
+        "size": {"yloft_db_bytes": 300, "floor_db_bytes": 200, "yjs_state_bytes": 100,
+                 "column_bytes": 50},
+        "edit_sync_full": edit, "edit_sync_normal": edit,
+        "edit_sync_full_cold": {**edit, "yloft_s": 5e-3},
+        "edit_sync_normal_cold": {**edit, "yloft_s": 4e-3},
+    }  # fmt: skip
+    comps = {c["id"]: c for c in figures.store(raw)}
+    cold = comps["store.edit_sync_full_cold"]
+    assert (
+        "cold cache" in cold["title"]
+        and "cold cache" in comps["store.edit_sync_normal_cold"]["title"]
+    )
+    assert cold["subjects"][0]["ratio"] == pytest.approx(50.0)
+    assert "cold" not in comps["store.edit_sync_full"]["title"]
+    older = {k: v for k, v in raw.items() if not k.endswith("_cold")}
+    assert not any(c["id"].endswith("_cold") for c in figures.store(older))
