@@ -167,7 +167,13 @@ def machine_info() -> dict[str, Any]:
 def run_bench(bench: Bench, quick: bool) -> dict[str, Any]:
     """Run one script; its comparisons, or the reason it produced none."""
     script = HERE / bench.script
-    entry: dict[str, Any] = {"title": bench.title, "script": f"bench/{bench.script}"}
+    entry: dict[str, Any] = {
+        "title": bench.title,
+        "script": f"bench/{bench.script}",
+        # when and on what code this benchmark ran (a --only run replaces just its entry)
+        "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "git_commit": capture(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"]),
+    }
     if not script.exists():
         entry["error"] = f"bench/{bench.script} does not exist"
         return entry
