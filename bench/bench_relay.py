@@ -1,7 +1,8 @@
 """Relay benchmarks: fan-out under load beside two other Yjs servers, and catch-up size.
 
     .venv/bin/python bench/bench_relay.py [--seconds 60] [--only yloft,node,pycrdt]
-                                          [--skip-load] [--skip-catchup]
+                                          [--skip-load] [--skip-capacity] [--skip-catchup]
+                                          [--capacity-step-s 4] [--capacity-trials 8]
 
 Load: one Node load generator (bench/bench_relay_load.mjs) drives 100 raw y-websocket
 clients in 10 rooms, each sending 5 small updates per second, against
@@ -12,9 +13,28 @@ one after the other in the same run. Reported: delivered updates/s and share of 
 expected, p50/p99 end-to-end latency (sender's clock = receiver's clock: one process),
 and the server's resident memory (peak and at the end, from /proc).
 
+pycrdt-websocket is started with its 10 rooms already created (bench_relay_pycrdt.py
+says why): in 0.16.5 a room that several clients join at the same instant is started
+twice without a lock and every joiner after the first waits forever, which once showed
+as 0 % delivered. Pre-creating the rooms, rather than staggering the joins for that
+server only, keeps the clients' behaviour the same for all three servers (all 100 join
+at once) and measures the forwarding, not the race.
+
+Capacity: the same 100 clients in 10 rooms at a rising rate per client, each step a fresh
+server and a short run (--capacity-step-s, then 1 s to drain): doubling from 5
+updates/s per client while a step passes (halving if the first fails), then bisecting
+(geometric middle) between the last pass and the first failure, --capacity-trials steps
+in all. A step passes when every client synced, at least 99.9 % of the updates were
+delivered and latency p99 is at most 100 ms. Reported: the highest passing rate, as
+updates sent per second by all clients (each one delivered to the 9 others in its room).
+The load generator is one Node process on the same machine (2 cores here), so at high
+rates it competes with the server for the CPU: the figure is a ceiling of this set-up
+for each server, measured the same way for all three.
+
 Catch-up: a device synced 1,000 documents, then missed 10,000 updates to them (10 each);
 it reconnects with its last seq. Reported: time to caught-up and bytes received, beside
-the minimal size of the diffs (pycrdt ``get_update(doc, device_state)`` per document).
+the sum over documents of the Yjs diff a per-document sync would send (pycrdt
+``doc.get_update(device_state)`` of each document against the state the device had).
 
 Writes bench/results/relay.json.
 """
@@ -42,6 +62,10 @@ from websockets.asyncio.client import ClientConnection, connect
 from yloft.sync import protocol as p
 
 ROOT = Path(__file__).resolve().parent.parent
+ROOMS, CLIENTS = 10, 10  # 10 rooms of 10 clients: 100 clients
+BASE_RATE = 5.0  # updates/s per client of the fixed load
+P99_LIMIT_MS = 100.0  # capacity: the highest rate whose latency p99 stays at or below this
+MIN_DELIVERED = 0.999  # capacity: share of the updates a passing step must deliver
 RESULTS = ROOT / "bench" / "results"
 PY = sys.executable
 NODE = shutil.which("node") or "node"
@@ -124,7 +148,7 @@ class Server:
 
 
 def start_server(name: str, port: int, db: Path) -> tuple[Server, list[str]]:
-    rooms = range(10)
+    rooms = range(ROOMS)
     if name == "yloft":
         cmd = [PY, "-m", "yloft_relay", "--port", str(port), "--db", str(db),
                "--tokens", "bench=t", "--log-level", "WARNING"]  # fmt: skip
@@ -135,7 +159,9 @@ def start_server(name: str, port: int, db: Path) -> tuple[Server, list[str]]:
         srv = Server(name, [NODE, str(script)], "running", {"HOST": "127.0.0.1", "PORT": str(port)})
         urls = [f"ws://127.0.0.1:{port}/room{i}" for i in rooms]
     elif name == "pycrdt":
-        cmd = [PY, str(ROOT / "bench" / "bench_relay_pycrdt.py"), str(port)]
+        # Rooms created before anyone joins: see the docstring and bench_relay_pycrdt.py.
+        cmd = [PY, str(ROOT / "bench" / "bench_relay_pycrdt.py"), str(port),
+               *(f"/room{i}" for i in rooms)]  # fmt: skip
         srv = Server(name, cmd, "listening", {})
         urls = [f"ws://127.0.0.1:{port}/room{i}" for i in rooms]
     else:
@@ -143,20 +169,23 @@ def start_server(name: str, port: int, db: Path) -> tuple[Server, list[str]]:
     return srv, urls
 
 
-def run_load(name: str, seconds: int, tmp: Path) -> dict[str, Any]:
+def run_load(
+    name: str, seconds: float, tmp: Path, rate: float = BASE_RATE, drain: float = 5
+) -> dict[str, Any]:
     port = free_port()
-    srv, urls = start_server(name, port, tmp / f"{name}.db")
+    srv, urls = start_server(name, port, tmp / f"{name}-{rate:g}.db")
     try:
         idle_kib = rss_kib(srv.proc.pid)
         cpu0 = cpu_s(srv.proc.pid)
-        cfg = {"rooms": urls, "clients": 10, "rate": 5, "seconds": seconds, "drain": 5}
+        cfg = {"rooms": urls, "clients": CLIENTS, "rate": rate, "seconds": seconds,
+               "drain": drain, "syncTimeout": 15}  # fmt: skip
         try:
             out = subprocess.run(
                 [NODE, str(ROOT / "bench" / "bench_relay_load.mjs"), json.dumps(cfg)],
                 cwd=ROOT,
                 capture_output=True,
                 text=True,
-                timeout=seconds + 180,
+                timeout=seconds + drain + 180,
             )
         except subprocess.TimeoutExpired:
             return {"error": "load generator timed out", "delivered": 0}
@@ -171,6 +200,67 @@ def run_load(name: str, seconds: int, tmp: Path) -> dict[str, Any]:
         return result
     finally:
         srv.stop()
+
+
+# ------------------------------------------------------------------ capacity
+
+
+def passes(r: dict[str, Any]) -> bool:
+    """A capacity step passes: all synced, (nearly) all delivered, p99 within the limit."""
+    p99 = r.get("p99_ms")
+    return (
+        r.get("synced") == r.get("clients")
+        and r.get("delivered_ratio", 0) >= MIN_DELIVERED
+        and p99 is not None
+        and p99 <= P99_LIMIT_MS
+    )
+
+
+def next_rate(steps: list[dict[str, Any]]) -> float | None:
+    """The per-client rate of the next capacity step, or None when the search is done.
+
+    Doubling from BASE_RATE while every step passed (halving while every step failed),
+    then the geometric middle of the highest pass and the lowest failure.
+    """
+    if not steps:
+        return BASE_RATE
+    ok = [s["rate"] for s in steps if s["pass"]]
+    bad = [s["rate"] for s in steps if not s["pass"]]
+    if not bad:
+        return max(ok) * 2
+    if not ok:
+        lowest = min(bad)
+        return lowest / 2 if lowest > BASE_RATE / 64 else None
+    lo, hi = max(ok), min(r for r in bad if r > max(ok))
+    return (lo * hi) ** 0.5 if hi / lo > 1.1 else None
+
+
+def capacity(name: str, step_s: float, trials: int, tmp: Path) -> dict[str, Any]:
+    """Search the highest rate that passes; every step on a fresh server."""
+    steps: list[dict[str, Any]] = []
+    while len(steps) < trials:
+        rate = next_rate(steps)
+        if rate is None:
+            break
+        r = run_load(name, step_s, tmp, rate=rate, drain=1)
+        step = {"rate": rate, "pass": passes(r), **{k: r.get(k) for k in (
+            "synced", "clients", "sent", "delivered_ratio", "p50_ms", "p99_ms",
+            "server_cpu_s")}}  # fmt: skip
+        step["sent_per_s"] = (r.get("sent") or 0) / step_s
+        steps.append(step)
+        print(f"  capacity {name:7s} {rate * CLIENTS * ROOMS:8.0f}/s offered:"
+              f" {'pass' if step['pass'] else 'FAIL'} (delivered"
+              f" {100 * (r.get('delivered_ratio') or 0):.1f} %, p99 {r.get('p99_ms') or 0:.1f} ms)",
+              flush=True)  # fmt: skip
+    best = max((s for s in steps if s["pass"]), key=lambda s: s["rate"], default=None)
+    return {
+        "steps": steps,
+        "step_s": step_s,
+        "best_rate_per_client": best["rate"] if best else 0.0,
+        # what the clients really sent at that step (timers drift at high rates)
+        "sent_per_s": best["sent_per_s"] if best else 0.0,
+        "found": bool(best) and any(not s["pass"] for s in steps),
+    }
 
 
 # ------------------------------------------------------------------ catch-up
@@ -289,9 +379,14 @@ def main() -> None:
     ap.add_argument("--seconds", type=int, default=60)
     ap.add_argument("--only", default="yloft,node,pycrdt")
     ap.add_argument("--skip-load", action="store_true")
+    ap.add_argument("--skip-capacity", action="store_true")
     ap.add_argument("--skip-catchup", action="store_true")
+    ap.add_argument("--capacity-step-s", type=float, default=4.0)
+    ap.add_argument("--capacity-trials", type=int, default=8)
     args = ap.parse_args()
-    results: dict[str, Any] = {"load": {}, "seconds": args.seconds}
+    results: dict[str, Any] = {"load": {}, "seconds": args.seconds, "clients": ROOMS * CLIENTS,
+                               "rooms": ROOMS, "rate": BASE_RATE,
+                               "pycrdt_rooms": "created before the clients join"}  # fmt: skip
     if not args.skip_load:
         with tempfile.TemporaryDirectory() as tmp:
             for name in args.only.split(","):
@@ -319,6 +414,18 @@ def main() -> None:
                 "p50_ratio": y["p50_ms"] / n["p50_ms"],
             }
             print("yloft vs node:", results["yloft_vs_node"], flush=True)
+    if not args.skip_capacity:
+        results["capacity"] = {"p99_limit_ms": P99_LIMIT_MS, "min_delivered": MIN_DELIVERED,
+                               "servers": {}}  # fmt: skip
+        with tempfile.TemporaryDirectory() as tmp:
+            for name in args.only.split(","):
+                print(f"capacity: {name} …", flush=True)
+                cap = capacity(name, args.capacity_step_s, args.capacity_trials, Path(tmp))
+                results["capacity"]["servers"][name] = cap
+                print(f"  {name:7s} highest passing rate: {cap['sent_per_s']:.0f} updates/s"
+                      f" sent ({cap['best_rate_per_client']:g}/s per client)"
+                      f"{'' if cap['found'] else ', no failing step reached'}",
+                      flush=True)  # fmt: skip
     if not args.skip_catchup:
         print("catch-up …", flush=True)
         c = asyncio.run(catchup_bench())
@@ -326,7 +433,8 @@ def main() -> None:
         print(
             f"  missed {c['missed_updates']} updates on {c['documents']} docs: "
             f"{c['catchup_s']:.2f} s, {c['catchup_bytes']} bytes in {c['catchup_entries']} "
-            f"entries vs minimal diff {c['minimal_diff_bytes']} (x{c['bytes_ratio']:.2f}); "
+            f"entries vs per-document Yjs diffs {c['minimal_diff_bytes']}"
+            f" (x{c['bytes_ratio']:.2f}); "
             f"fresh device {c['fresh_device_bytes']} bytes vs full state "
             f"{c['full_state_bytes']} (x{c['fresh_bytes_ratio']:.2f})"
             f" in {c['fresh_device_s']:.2f} s",

@@ -77,7 +77,9 @@ SUITE = [
           [], ["--keys", "30", "--sustain", "5", "--cycles", "20"], "typing.json",
           figures.typing),
     Bench("relay", "Relay (comparison 5)", "bench_relay.py",
-          ["--seconds", "60"], ["--seconds", "4"], "relay.json", figures.relay, browser=False),
+          ["--seconds", "60", "--capacity-step-s", "3", "--capacity-trials", "7"],
+          ["--seconds", "4", "--capacity-step-s", "1", "--capacity-trials", "1"], "relay.json",
+          figures.relay, browser=False),
     Bench("relay_cluster", "Relay cluster on PostgreSQL", "bench_relay_cluster.py",
           ["--seconds", "20"], ["--seconds", "4", "--rates", "5"], "relay_cluster.json",
           figures.relay_cluster, browser=False),
@@ -165,7 +167,13 @@ def machine_info() -> dict[str, Any]:
 def run_bench(bench: Bench, quick: bool) -> dict[str, Any]:
     """Run one script; its comparisons, or the reason it produced none."""
     script = HERE / bench.script
-    entry: dict[str, Any] = {"title": bench.title, "script": f"bench/{bench.script}"}
+    entry: dict[str, Any] = {
+        "title": bench.title,
+        "script": f"bench/{bench.script}",
+        # when and on what code this benchmark ran (a --only run replaces just its entry)
+        "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "git_commit": capture(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"]),
+    }
     if not script.exists():
         entry["error"] = f"bench/{bench.script} does not exist"
         return entry
