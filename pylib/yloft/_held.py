@@ -13,6 +13,7 @@ import logging
 import sqlite3
 from typing import TYPE_CHECKING
 
+from ._updates import BAD_UPDATE
 from .crdt._fast import new_doc
 from .errors import InvalidIdError, MalformedUpdateError
 
@@ -47,7 +48,7 @@ def hold(
         if data is None:
             raise TypeError(f"not {type(update).__name__}")
         new_doc().apply_update(data)
-    except (ValueError, TypeError) as exc:
+    except (*BAD_UPDATE, TypeError) as exc:
         raise MalformedUpdateError(
             f"update for {collection}/{doc_id} is not a valid Yjs v1 update ({exc}); "
             "pass bytes from get_update()/Doc.get_update() or a Yjs peer"

@@ -10,6 +10,11 @@ from __future__ import annotations
 from .crdt import get_update
 from .errors import MalformedUpdateError
 
+#: What applying untrusted update bytes raises: ``ValueError("Cannot decode update")`` on
+#: both engines, and on pycrdt ``RuntimeError("Cannot apply update: ...")`` for bytes that
+#: decode but do not integrate, raised after part of them went in: the Doc must be dropped.
+BAD_UPDATE = (ValueError, RuntimeError)
+
 
 def _varuint(data: bytes, pos: int) -> tuple[int, int]:
     value = 0

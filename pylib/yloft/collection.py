@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._cached import DEFERRED, MINTED, CachedDoc
 from ._ids import check_id, new_id
-from ._updates import covers
+from ._updates import BAD_UPDATE, covers
 from .crdt import Doc
 from .crdt._fast import new_doc, write_map
 from .errors import (
@@ -165,7 +165,7 @@ class Collection:
         rebuild = entry.incomplete and entry.key is not None
         try:
             (Doc() if rebuild else entry.doc).apply_update(data)
-        except ValueError as exc:
+        except BAD_UPDATE as exc:  # the Doc may hold part of it: forgotten, SQLite holds the truth
             entry.updates.clear()
             writer.forget(ident)
             raise MalformedUpdateError(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -22,6 +23,9 @@ from yloft import (
     YloftError,
 )
 from yloft.crdt import Doc, Map, Text
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "conformance"))
+import crdt_cases
 
 FIELDS = {"title": Field("meta.title", str, index=True), "body": Field("body", str, fts=True)}
 
@@ -146,3 +150,50 @@ def test_garbage_for_a_document_holding_pending_structs(store: Store) -> None:
     assert store.dump() == before
     notes.apply_update("p", updates[0], origin="peer")
     assert notes.row("p")["body"] == "one two "  # type: ignore[index]
+
+
+def _flip(data: bytes, edits: list[tuple[int, int]]) -> bytes:
+    out = bytearray(data)
+    for index, value in edits:
+        out[index % len(out)] = value
+    return bytes(out)
+
+
+# crdt_cases.sample_doc's update with two bytes changed: pycrdt raises
+# RuntimeError("Cannot apply update: ...") after part of it went into the Doc
+# (tests/unit/test_crdt_bad_input.py). The store must refuse it whole.
+SAMPLE = crdt_cases.sample_doc().get_update()
+HALF_APPLIED = _flip(SAMPLE, [(2, 0), (21, 2)])
+
+
+def test_an_update_pycrdt_half_applies_is_refused_whole(store: Store) -> None:
+    notes = store.collection("notes")
+    notes.apply_update("s", SAMPLE, origin="peer")
+    before = store.dump()
+    with pytest.raises(MalformedUpdateError, match="not a valid Yjs v1 update"):
+        notes.apply_update("s", HALF_APPLIED, origin="peer")
+    assert store.dump() == before
+    assert notes.get("s").get_update() == SAMPLE
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(edits=st.lists(st.tuples(st.integers(0, 999), st.integers(0, 255)), min_size=1, max_size=3))
+def test_corrupted_real_updates_are_applied_whole_or_refused_whole(
+    store: Store, edits: list[tuple[int, int]]
+) -> None:
+    notes = store.collection("notes")
+    if "s" not in notes.ids():
+        notes.apply_update("s", SAMPLE, origin="peer")
+    before = store.dump()
+    try:
+        notes.apply_update("s", _flip(SAMPLE, edits), origin="fuzz")
+    except MalformedUpdateError:
+        assert store.dump() == before
+    with notes.edit("s") as live:  # still editable, and the row follows the document
+        live.get("meta", type=Map)["title"] = "after"
+        live.get("body", type=Text).insert(0, "b")
+    doc = notes.get("s")
+    assert notes.row("s")["title"] == "after"  # type: ignore[index]
+    assert notes.row("s")["body"] == str(doc.get("body", type=Text))  # type: ignore[index]
