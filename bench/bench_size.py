@@ -11,6 +11,8 @@ to both. Measured after the notes and again after the edits:
 - y-indexeddb: the bytes of the updates it stores;
 - on disk: the profile's ``File System`` (OPFS) and ``IndexedDB`` folders (while the
   browser runs, and after it closed for the final state);
+- where yloft's bytes go: its database file copied out of the profile and read with
+  CPython's sqlite3 ``dbstat`` (bytes per table, indexes counted with their table);
 - the baseline: the documents' compacted Yjs state (``encodeStateAsUpdate``), the least
   any store of these documents must keep.
 Then (issue 16) the store is exported to a file and imported into an empty store: the
@@ -23,6 +25,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
+import sqlite3
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -35,6 +40,41 @@ BASE = "compacted Yjs state"
 COPY = "floor: copy the database file"
 
 
+def table_bytes(folder: Path) -> dict[str, int]:
+    """Bytes per table (its indexes included) of the largest SQLite file under ``folder``.
+
+    Chromium keeps OPFS files as plain files in the profile, so CPython's sqlite3 reads a
+    copy of yloft's database with the ``dbstat`` table: where the bytes go.
+    """
+    files = [f for f in folder.rglob("*") if f.is_file() and f.stat().st_size >= 100]
+    dbs = [f for f in files if f.read_bytes()[:16] == b"SQLite format 3\x00"]
+    if not dbs:
+        return {}
+    with tempfile.TemporaryDirectory() as tmp:
+        copy = Path(tmp) / "copy.db"
+        shutil.copyfile(max(dbs, key=lambda f: f.stat().st_size), copy)
+        con = sqlite3.connect(copy)
+        try:
+            owner = dict(con.execute("SELECT name, tbl_name FROM sqlite_schema"))
+            out: dict[str, int] = {}
+            for name, size in con.execute("SELECT name, SUM(pgsize) FROM dbstat GROUP BY name"):
+                table = owner.get(name, name)
+                out[table] = out.get(table, 0) + int(size)
+        finally:
+            con.close()
+    return dict(sorted(out.items(), key=lambda kv: -kv[1]))
+
+
+def breakdown_note(tables: dict[str, int]) -> str:
+    """The report's line saying where yloft's bytes go."""
+    total = sum(tables.values()) or 1
+    parts = [f"{name} {size / 1e6:.1f} MB ({100 * size / total:.0f} %)"
+             for name, size in tables.items() if size / total >= 0.01]  # fmt: skip
+    return "yloft's database by table (dbstat, indexes counted with their table): " + (
+        ", ".join(parts) if parts else "not measured"
+    )
+
+
 def measure(lab: BenchBrowser, n: int) -> dict[str, Any]:
     pages = lab.call("py", "db_pages", [])
     sizes = lab.call("yidbSizes", {"prefix": "s", "n": n})
@@ -45,6 +85,7 @@ def measure(lab: BenchBrowser, n: int) -> dict[str, Any]:
         "yidb": sizes,
         "disk_opfs_bytes": lab.profile_bytes("File System"),
         "disk_indexeddb_bytes": lab.profile_bytes("IndexedDB"),
+        "yloft_table_bytes": table_bytes(lab.profile / "Default" / "File System"),
     }
 
 
@@ -91,9 +132,11 @@ def main() -> None:
     final = {**after_edits, **closed}
     comparisons = [
         comp("size.notes", f"Bytes for {n:,} notes (Chromium)", "bytes", BASE,
-             subjects(after_notes), note="measured while the browser runs", floors=[BASE]),
+             subjects(after_notes), floors=[BASE], note="measured while the browser runs. "
+             + breakdown_note(after_notes["yloft_table_bytes"])),
         comp("size.edits", f"Bytes after {edits:,} more edits (Chromium)", "bytes", BASE,
-             subjects(final), note="on-disk folders measured after the browser closed",
+             subjects(final), note="on-disk folders measured after the browser closed. "
+             + breakdown_note(after_edits["yloft_table_bytes"]),
              floors=[BASE]),
         comp("size.export", f"Export file of {n:,} notes after the edits (Chromium)", "bytes",
              BASE, {"yloft export file": moved["file_bytes"], **{

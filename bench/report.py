@@ -36,6 +36,8 @@ CRDT_OPS = {
     "apply_update_100k": "`Doc().apply_update()` of that update (per call)",
     "apply_small_updates": "one-character remote edit applied to a replica of that document "
     "(per update, 200 updates)",
+    "apply_small_updates_warm": "the same after the first update, when the replica's "
+    "vetting copy exists (per update, 199 updates)",
     "text_iadd_txn": '10,000 times `with doc.transaction(): text += "x"`',
 }
 
@@ -154,6 +156,36 @@ def table_rows(c: dict[str, Any]) -> list[str]:
     return rows
 
 
+# Issue 17's rows: (comparison id, yloft subject, compared with, aim in "times worse").
+AIMS = [
+    ("crdt.apply_small_updates", "yloft.crdt in Pyodide", "JS Yjs", 3.0),
+    ("crdt.map_sets", "yloft.crdt in Pyodide", "JS Yjs", 3.0),
+    ("writes.edit", "yloft (OPFS)", "JS Yjs + y-indexeddb", 1.0),
+    ("tabs.throughput", "yloft 3 tabs (1 writer)", "y-indexeddb 3 tabs", 1.0),
+    ("tabs.latency_p99", "yloft writer->follower", "y-indexeddb+BroadcastChannel", 3.0),
+    ("relay.p99_ms", "yloft relay", "@y/websocket-server", 1.5),
+    ("size.notes", "yloft OPFS files", "y-indexeddb stored updates", 1.5),
+]
+
+
+def aims_rows(run: dict[str, Any]) -> list[str]:
+    """One line per AIMS row: the figure of this run beside its aim."""
+    found = {c["id"]: c for e in run["benches"].values() for c in e.get("comparisons", [])}
+    rows = []
+    for cid, mine, other, aim in AIMS:
+        c = found.get(cid)
+        subjects = {s["name"]: s["median"] for s in c["subjects"]} if c else {}
+        if not subjects.get(mine) or not subjects.get(other):
+            rows.append(f"| {cid} | {mine} vs {other} | not measured | ≤ {aim:g}x | — |")
+            continue
+        ratio = subjects[mine] / subjects[other]
+        worse = 1 / ratio if c and c["better"] == "higher" else ratio
+        met = "met" if worse <= aim else "missed"
+        rows.append(f"| {c['title'] if c else cid} | {mine} vs {other} | {worse:.3g}x "
+                    f"| ≤ {aim:g}x | {met} |")  # fmt: skip
+    return rows
+
+
 def render(run: dict[str, Any], chart_dir: Path, link_prefix: str) -> str:
     """The Markdown report; writes the charts into ``chart_dir``."""
     chart_dir.mkdir(parents=True, exist_ok=True)
@@ -211,6 +243,11 @@ def render(run: dict[str, Any], chart_dir: Path, link_prefix: str) -> str:
     if worst_floor:
         g, what = max(worst_floor)
         lines += [f"**Largest gap to a floor**: {what}: {g:.3g} times."]
+    lines += ["", "## Where yloft trailed, beside its aims (issue 17)", "",
+              "*Times worse* as above; the aim is the most it may be. The causes of a "
+              "missed aim are measured in docs/performance.md.", "",
+              "| comparison | subjects | times worse | aim | |", "|---|---|---|---|---|",
+              *aims_rows(run)]  # fmt: skip
     lines += ["", "## Reading these numbers", "", *CAVEATS]
     failed = {n: e["error"] for n, e in run["benches"].items() if "error" in e}
     if failed:

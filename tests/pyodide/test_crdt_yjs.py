@@ -137,3 +137,29 @@ def test_shadow_copy_follows_local_and_remote_changes() -> None:
     b.apply_update(a.get_update(b.get_state()))
     assert bytes(_js.shadow_state(b._ydoc).to_bytes()) == b.get_state()
     assert b.get("m", type=Map).to_py() == {"x": 1.0, "y": 2.0, "z": 3.0, "w": 4.0, "v": 5.0}
+
+
+@run_in_pyodide
+def test_shadow_copy_mirrors_what_an_observer_writes_during_a_remote_update() -> None:
+    # applyChecked's own transaction is not mirrored (the copy has it already); a
+    # change an observer makes in reaction to it is its own transaction, and must be.
+    from yloft.crdt import Doc, Map, Text
+    from yloft.crdt._yjs import _js
+
+    a, b = Doc(client_id=1), Doc(client_id=2)
+    a["m"] = Map({"x": 1})
+    b["t"] = Text("local")
+    b.apply_update(a.get_update())  # the shadow exists from here on
+    counter = b.get("t", type=Text)
+    sub = b.observe(lambda e: counter.insert(0, "+") if len(str(counter)) < 8 else None)
+    a["m"]["y"] = 2
+    b.apply_update(a.get_update(b.get_state()))
+    assert str(counter).startswith("+")
+    assert bytes(_js.shadow_state(b._ydoc).to_bytes()) == b.get_state()
+    b.unobserve(sub)
+    # The copy is exact: an update built on the observer's write is taken.
+    a.apply_update(b.get_update(a.get_state()))
+    a.get("t", type=Text).insert(0, "A")
+    b.apply_update(a.get_update(b.get_state()))
+    assert str(b.get("t", type=Text)) == str(a.get("t", type=Text))
+    assert bytes(_js.shadow_state(b._ydoc).to_bytes()) == b.get_state()

@@ -231,3 +231,18 @@ def test_crdt_doc_table_is_regenerated_between_its_markers(tmp_path: Path) -> No
     nomark.write_text("no markers\n")
     assert not report.write_crdt_doc(raw, "x", "y", nomark)
     assert nomark.read_text() == "no markers\n"
+
+
+def test_issue_17_rows_stand_beside_their_aims(tmp_path: Path) -> None:
+    small = figures.comp("crdt.apply_small_updates", "CRDT apply small updates (Node)", "ms",
+                         "JS Yjs", {"yloft.crdt in Pyodide": [0.05], "JS Yjs": [0.01]})  # fmt: skip
+    tabs = figures.comp("tabs.throughput", "Durable edits/s", "edits/s", "y-indexeddb 3 tabs",
+                        {"yloft 3 tabs (1 writer)": [300.0], "y-indexeddb 3 tabs": [200.0]},
+                        better="higher")  # fmt: skip
+    run = run_with({"crdt": {"title": "CRDT", "comparisons": [small, tabs]}})
+    md = report.render(run, tmp_path / "charts", "charts/")
+    section = md.split("## Where yloft trailed")[1].split("## Reading")[0]
+    assert "| yloft.crdt in Pyodide vs JS Yjs | 5x | ≤ 3x | missed |" in section
+    assert "| yloft 3 tabs (1 writer) vs y-indexeddb 3 tabs | 0.667x | ≤ 1x | met |" in section
+    assert "| relay.p99_ms | yloft relay vs @y/websocket-server | not measured |" in section
+    assert section.count("\n| ") == len(report.AIMS) + 1  # header + one line per aim

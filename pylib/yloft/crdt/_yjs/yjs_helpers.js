@@ -157,6 +157,10 @@ export function helpers(Y) {
   // extra apply of the update (not of the document) and the shadow's memory.
   /** @type {WeakMap<YDoc, Shadow>} */
   const shadows = new WeakMap();
+  // The origin of applyChecked's own Yjs transaction: its 'update' event carries only
+  // what the shadow was just given, so the listener skips it (re-applying it cost
+  // ~4x a bare apply). Python sees this origin as None (only int tokens map back).
+  const VETTED = Object.freeze({ vetted: true });
   /**
    * @param {any} e anything thrown
    * @returns {string}
@@ -182,10 +186,15 @@ export function helpers(Y) {
     if (sh === undefined) {
       const copy = new Y.Doc({ gc: doc.gc });
       Y.applyUpdate(copy, Y.encodeStateAsUpdate(doc));
-      /** @param {Uint8Array} u */
-      const listener = (u) => {
-        // Every committed change is mirrored; remote ones are already in the copy
-        // (applyChecked gave them to it first), so re-applying them is a no-op.
+      /**
+       * @param {Uint8Array} u
+       * @param {unknown} origin
+       */
+      const listener = (u, origin) => {
+        // Every committed change is mirrored, except applyChecked's own transaction:
+        // the copy already holds it. (A transaction an observer opens during it has
+        // another origin and is mirrored.)
+        if (origin === VETTED) return;
         try {
           Y.applyUpdate(copy, u);
         } catch (e) {
@@ -256,7 +265,7 @@ export function helpers(Y) {
     const error = updateError(doc, update);
     if (error !== undefined) return error;
     const clientID = doc.clientID;
-    Y.applyUpdate(doc, update);
+    Y.applyUpdate(doc, update, VETTED); // inside an open transaction, its origin stays
     if (doc._transaction === null) doc.clientID = clientID;
     return undefined;
   };
