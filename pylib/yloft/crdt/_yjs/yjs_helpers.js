@@ -19,7 +19,7 @@
 /** @typedef {{insert?: string, delete?: number, retain?: number}} DeltaOp counts in UTF-8 bytes */
 /** @typedef {{ascii: boolean}} TextState */
 /** @typedef {"t" | "m" | "a"} RootLetter a root's type in fastHelpers' read spec */
-/** @typedef {{copy: YDoc, listener: (update: Uint8Array) => void}} Shadow */
+/** @typedef {{copy: YDoc, listener: (update: Uint8Array, origin: unknown) => void}} Shadow */
 
 /**
  * The Yjs engine's helpers: transactions across Python calls, value kinds, UTF-8 text
