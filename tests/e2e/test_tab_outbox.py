@@ -131,3 +131,29 @@ def test_kept_changes_belong_to_live_tabs_until_their_lock_goes(
         assert applied == [2, [["A", 2], ["A", 3]], 0]
         assert b.evaluate("() => ob.pushMsgId(new Uint8Array([4, 0xac, 0x02, 7]))") == 300
         assert b.evaluate("() => ob.pushMsgId(new Uint8Array([6, 1]))") == 0
+
+
+def test_acks_in_a_row_drop_in_one_transaction_and_never_a_later_keep(
+    context: BrowserContext, base_url: str
+) -> None:
+    with blank_pages(context, base_url, 1) as (a,):
+        left = a.evaluate(
+            """async () => {
+                 for (const i of [1, 2, 3]) await box.keep('A', i, new Uint8Array([4, i]));
+                 const first = box.dropThrough('A', 1);
+                 const widened = box.dropThrough('A', 2);   // waits behind: one delete
+                 const put = box.keep('A', 4, new Uint8Array([4, 4]));
+                 const after = box.dropThrough('A', 4);     // after the put, not merged
+                 await Promise.all([first, widened, put, after]);
+                 const rest = await box.orphans('nobody-holds-this');
+                 return [first === widened, widened === after, rest.map((p) => p.msgId)]; }"""
+        )
+        assert left == [True, False, []]
+        kept = a.evaluate(
+            """async () => {
+                 await box.keep('B', 1, new Uint8Array([4, 1]));
+                 await box.keep('B', 2, new Uint8Array([4, 2]));
+                 await box.dropThrough('B', 1);
+                 return (await box.orphans('x')).map((p) => [p.tab, p.msgId]); }"""
+        )
+        assert kept == [["B", 2]]
