@@ -169,6 +169,33 @@ def start_server(name: str, port: int, db: Path) -> tuple[Server, list[str]]:
     return srv, urls
 
 
+def commit_times(port: int) -> dict[str, Any]:
+    """yloft's own account of its durable commits (its /metrics): how many batches, the
+    mean commit (fsync included) and the share of commits within each bucket."""
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as r:
+            text = r.read().decode()
+    except OSError as exc:
+        return {"error": str(exc)}
+    count = total = 0.0
+    buckets: dict[str, float] = {}
+    for line in text.splitlines():
+        if line.startswith("yloft_relay_commit_seconds_count"):
+            count = float(line.split()[-1])
+        elif line.startswith("yloft_relay_commit_seconds_sum"):
+            total = float(line.split()[-1])
+        elif line.startswith("yloft_relay_commit_seconds_bucket"):
+            le = line.split('le="')[1].split('"')[0]
+            buckets[le] = float(line.split()[-1])
+    pushes = next((float(x.split()[-1]) for x in text.splitlines()
+                   if x.startswith("yloft_relay_pushes_total")), 0.0)  # fmt: skip
+    return {"batches": count, "pushes": pushes, "mean_ms": 1000 * total / count if count else None,
+            "within_ms": {str(1000 * float(le)) if le != "+Inf" else "inf": n / count
+                          for le, n in buckets.items()} if count else {}}  # fmt: skip
+
+
 def run_load(
     name: str, seconds: float, tmp: Path, rate: float = BASE_RATE, drain: float = 5
 ) -> dict[str, Any]:
@@ -197,6 +224,8 @@ def run_load(
         result["rss_peak_mib"] = max(srv.samples, default=0) / 1024
         result["rss_end_mib"] = rss_kib(srv.proc.pid) / 1024
         result["alive"] = srv.proc.poll() is None
+        if name == "yloft":
+            result["commits"] = commit_times(port)
         return result
     finally:
         srv.stop()
