@@ -267,7 +267,11 @@ def relay(raw: dict[str, Any]) -> list[dict[str, Any]]:
             if base in have and len(have) > 1:
                 out.append(comp(f"relay.{key}", title, unit, base, have, better=better,
                                 note=note))  # fmt: skip
-    cap = raw.get("capacity", {}).get("servers", {})
+    searched = raw.get("capacity", {}).get("servers", {})
+    # A server that failed its first step has no capacity figure (0 is not a rate it
+    # sustained): it is named in the note, and without the baseline there is no row.
+    cap = {k: v for k, v in searched.items() if v.get("sent_per_s")}
+    below = [names[k] for k in searched if k not in cap]
     if "node" in cap and len(cap) > 1:
         limit = raw["capacity"].get("p99_limit_ms", 100)
         step_s = cap["node"]["step_s"]
@@ -278,6 +282,8 @@ def relay(raw: dict[str, Any]) -> list[dict[str, Any]]:
                 "steps on a fresh server, doubling then bisecting")  # fmt: skip
         if unfound:
             note += f"; no failing step reached for {', '.join(unfound)} (a lower bound)"
+        if below:
+            note += f"; {', '.join(below)} failed even the first step (no figure)"
         out.append(comp("relay.capacity", f"Relay capacity: highest rate with p99 ≤ {limit:g} ms",
                         "updates/s", names["node"],
                         {names[k]: v["sent_per_s"] for k, v in cap.items()}, better="higher",

@@ -153,6 +153,22 @@ def test_relay_capacity_is_higher_is_better_against_node(tmp_path: Path) -> None
     assert f"{row} 11.4 | 0.0875 |" in md
 
 
+def test_a_server_that_failed_its_first_capacity_step_has_no_figure() -> None:
+    # The quick smoke run once had @y/websocket-server fail its only 1 s step on a busy
+    # machine: a 0 baseline made every ratio infinite and the run "missing figures".
+    raw = relay_raw()
+    raw["capacity"]["servers"]["pycrdt"] = capacity_run(0.0, found=True)
+    comps = figures.relay(raw)
+    cap = {c["id"]: c for c in comps}["relay.capacity"]
+    assert [s["name"] for s in cap["subjects"]] == ["yloft relay", "@y/websocket-server"]
+    assert "pycrdt-websocket failed even the first step (no figure)" in cap["note"]
+    assert figures.missing(comps) == []
+    raw["capacity"]["servers"]["node"] = capacity_run(0.0, found=True)
+    comps = figures.relay(raw)
+    assert "relay.capacity" not in {c["id"] for c in comps}
+    assert figures.missing(comps) == []
+
+
 def test_relay_capacity_search_doubles_then_bisects() -> None:
     import bench_relay
 
