@@ -7,10 +7,8 @@
 import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { format } from "node:util";
-import { loadPyodide } from "pyodide";
 import * as Y from "yjs";
-import * as yloftJs from "../pylib/yloft/crdt/_yjs/yjs_helpers.js";
-import * as yloftText from "../pylib/yloft/crdt/_yjs/yjs_text.js";
+import { loadBenchPyodide } from "./pyodide_node.mjs";
 
 const root = path.resolve(process.argv[2] ?? ".");
 const rounds = Number(process.argv[3] ?? 7);
@@ -18,23 +16,7 @@ const chunks = Number(process.argv[4] ?? 10); // heap measurement: chunks of 10,
 const log = (...a) => process.stderr.write(format(...a) + "\n");
 console.log = log; // keep stdout for the result
 
-const pyodide = await loadPyodide({ stdout: log, stderr: log });
-pyodide.registerJsModule("yjs", Y);
-pyodide.registerJsModule("yloft_js", { ...yloftJs, ...yloftText }); // yloft.crdt's JS side
-for (const dir of ["pylib", "bench"]) {
-  const where = path.join(root, dir);
-  pyodide.FS.mkdirTree(where);
-  pyodide.FS.mount(pyodide.FS.filesystems.NODEFS, { root: where }, where);
-}
-pyodide.globals.set("ROOT", root);
-await pyodide.runPythonAsync(`
-import sys
-sys.dont_write_bytecode = True
-sys.path[:0] = [ROOT + "/pylib", ROOT + "/bench"]
-import bench_crdt
-import yloft.crdt
-assert yloft.crdt.ENGINE == "yjs", yloft.crdt.ENGINE
-`);
+const pyodide = await loadBenchPyodide(root, { stdout: log, stderr: log });
 const py = pyodide.globals.get("bench_crdt");
 
 const N = 10000;

@@ -12,29 +12,14 @@
 // Prints one JSON object. Used for docs/performance.md; not part of bench/run.py.
 import path from "node:path";
 import { performance } from "node:perf_hooks";
-import { loadPyodide } from "pyodide";
 import * as Y from "yjs";
 import * as yloftJs from "../pylib/yloft/crdt/_yjs/yjs_helpers.js";
-import * as yloftText from "../pylib/yloft/crdt/_yjs/yjs_text.js";
+import { loadBenchPyodide } from "./pyodide_node.mjs";
 
 const root = path.resolve(process.argv[2] ?? ".");
 const rounds = Number(process.argv[3] ?? 7);
-const pyodide = await loadPyodide();
-pyodide.registerJsModule("yjs", Y);
-pyodide.registerJsModule("yloft_js", { ...yloftJs, ...yloftText });
-for (const dir of ["pylib", "bench"]) {
-  const where = path.join(root, dir);
-  pyodide.FS.mkdirTree(where);
-  pyodide.FS.mount(pyodide.FS.filesystems.NODEFS, { root: where }, where);
-}
-pyodide.globals.set("ROOT", root);
-await pyodide.runPythonAsync(`
-import sys
-sys.dont_write_bytecode = True
-sys.path[:0] = [ROOT + "/pylib", ROOT + "/bench"]
-import bench_crdt
-bench_crdt.build_big_doc()
-`);
+const pyodide = await loadBenchPyodide(root);
+await pyodide.runPythonAsync("bench_crdt.build_big_doc()");
 const py = pyodide.globals.get("bench_crdt");
 const small = py.small_updates();
 const big = py.BIG.get_update().toJs();
