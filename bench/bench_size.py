@@ -40,6 +40,12 @@ BASE = "compacted Yjs state"
 COPY = "floor: copy the database file"
 
 
+def head(path: Path) -> bytes:
+    """A file's first 16 bytes (where SQLite writes its magic string)."""
+    with path.open("rb") as f:
+        return f.read(16)
+
+
 def table_bytes(folder: Path) -> dict[str, int]:
     """Bytes per table (its indexes included) of the largest SQLite file under ``folder``.
 
@@ -47,7 +53,7 @@ def table_bytes(folder: Path) -> dict[str, int]:
     copy of yloft's database with the ``dbstat`` table: where the bytes go.
     """
     files = [f for f in folder.rglob("*") if f.is_file() and f.stat().st_size >= 100]
-    dbs = [f for f in files if f.read_bytes()[:16] == b"SQLite format 3\x00"]
+    dbs = [f for f in files if head(f) == b"SQLite format 3\x00"]
     if not dbs:
         return {}
     with tempfile.TemporaryDirectory() as tmp:
