@@ -73,14 +73,19 @@ class RelayProcess:
     def log_text(self) -> str:
         return "".join(self.lines)
 
-    def wait_log(self, needle: str, timeout: float = 20) -> str:
+    def wait_log(self, *needles: str, count: int = 1, timeout: float = 20) -> str:
+        """The log once one of ``needles`` is in it ``count`` times.
+
+        The relay writes a line before it closes a connection, but the thread that reads
+        its pipe may run later on a busy machine: never assert on ``log_text()`` at once.
+        """
         end = time.monotonic() + timeout
         while time.monotonic() < end:
             text = self.log_text()
-            if needle in text:
+            if any(text.count(n) >= count for n in needles):
                 return text
             time.sleep(0.05)
-        raise AssertionError(f"{needle!r} not in relay log:\n{self.log_text()}")
+        raise AssertionError(f"{needles!r} not {count}x in relay log:\n{self.log_text()}")
 
     def alive(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
