@@ -7,8 +7,8 @@ from collections.abc import Callable
 
 from ._cached import CachedDoc
 from ._feed import floor
-from ._updates import covers
 from .crdt import merge_updates
+from .crdt._fast import covered
 
 
 def compact(con: sqlite3.Connection, cached: CachedDoc) -> None:
@@ -28,8 +28,7 @@ def compact(con: sqlite3.Connection, cached: CachedDoc) -> None:
     if not rows:
         return
     parts = ([snapshot] if snapshot is not None else []) + [d for _, d in rows]
-    state = cached.doc.get_state()
-    if all(covers(state, part) for part in parts):
+    if covered(cached.doc.get_state(), parts):
         new_snapshot = cached.doc.get_update()
     else:  # some structs wait for missing dependencies: keep them, merged
         new_snapshot = merge_updates(*parts)

@@ -809,4 +809,43 @@ def case_store_fast_paths() -> None:
     assert doc.get("_own", type=Map).to_py() == {"t": 1.5, "flag": True}
 
 
+def case_store_covered() -> None:
+    """``covered(state, updates)`` (compaction's one-call check) agrees with a diff per
+    update: False as soon as one update holds a struct the state has not integrated."""
+    from yloft.crdt._fast import covered
+
+    src = Doc()
+    updates: list[bytes] = []
+    src.observe(lambda e: updates.append(e.update))
+    text = src.get("body", type=Text)
+    for i, word in enumerate(["one ", "two ", "three"]):
+        text.insert(len(str(text)), word)
+        src.get("meta", type=Map)["n"] = i
+    other = Doc()
+    other.get("body", type=Text).insert(0, "elsewhere")
+
+    def one_by_one(state: bytes, parts: list[bytes]) -> bool:
+        return all(get_update(u, state)[0] == 0 for u in parts)
+
+    replica = Doc()
+    replica.apply_update(updates[0])
+    replica.apply_update(updates[3])  # waits for updates 1 and 2: pending
+    state = replica.get_state()
+    cases = [
+        [],
+        [updates[0]],
+        [updates[0], updates[1]],  # updates[1] not integrated
+        [updates[3]],  # pending: held, not integrated
+        [src.get_update()],
+        [other.get_update()],
+        [updates[0], other.get_update()],
+    ]
+    got = [covered(state, parts) for parts in cases]
+    assert got == [one_by_one(state, parts) for parts in cases]
+    assert got == [True, True, False, False, False, False, False]
+    full = src.get_state()
+    assert covered(full, updates) and covered(full, [src.get_update(), *updates])
+    assert not covered(full, [*updates, other.get_update()])
+
+
 CASES = sorted(name for name in globals() if name.startswith("case_"))

@@ -412,5 +412,21 @@ export function fastHelpers(Y) {
     const map = doc.getMap(name);
     for (const [k, v] of Object.entries(JSON.parse(items))) map.set(k, v);
   };
-  return { read, write };
+  /**
+   * Whether a document with state vector `state` holds every struct of each update:
+   * the diff of each against the state has no struct groups (its first varuint is 0).
+   * @param {Uint8Array} state
+   * @param {Uint8Array} packed the updates, one after the other
+   * @param {number[]} ends where each update ends in `packed`
+   * @returns {boolean}
+   */
+  const covered = (state, packed, ends) => {
+    let start = 0;
+    for (const end of ends) {
+      if (Y.diffUpdate(packed.subarray(start, end), state)[0] !== 0) return false;
+      start = end;
+    }
+    return true;
+  };
+  return { read, write, covered };
 }
