@@ -10,7 +10,11 @@ Headless Chromium (Debian's, build.CHROMIUM_FLAGS), one on-disk profile per subj
   the callback in the other page, on the pages' shared clock (performance.timeOrigin +
   now()), so it includes page → worker → Python commit → BroadcastChannel → the other
   tab's worker → apply → live query → page. Directions: writer → follower,
-  follower → writer, follower → follower.
+  follower → writer, follower → follower. Each direction (and the baseline) first makes
+  --warmup edits that are not counted, as the other benches run a warm-up round: the
+  first edits after the tabs open pay one-off costs (the engine's first use of each code
+  path, a document's first vetting copy in each tab), which showed as runs of 40-80 ms
+  at the start of the first direction only and set its p99.
 - the same path with plain Yjs in the same run: y-indexeddb persists the update, a
   BroadcastChannel carries it, the other tab applies it and its observer fires
   (bench/tabs/yidb-tab.js, bundled with esbuild).
@@ -195,6 +199,7 @@ def serve(directory: Path) -> tuple[http.server.ThreadingHTTPServer, str]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--edits", type=int, default=1000)
+    ap.add_argument("--warmup", type=int, default=100, help="edits per direction, not counted")
     ap.add_argument("--throughput", type=int, default=200, help="edits per tab")
     ap.add_argument("--takeovers", type=int, default=6)
     args = ap.parse_args()
@@ -212,7 +217,7 @@ def main() -> None:
         check=True, cwd=ROOT,
     )  # fmt: skip
     yidb_server, yidb_url = serve(tmp)
-    results: dict[str, Any] = {"edits": args.edits}
+    results: dict[str, Any] = {"edits": args.edits, "warmup": args.warmup}
     with sync_playwright() as pw:
         # Profiles on disk, as a person's browser has them: in an incognito context
         # (Playwright's new_context) OPFS lives in memory, where every write costs
@@ -239,14 +244,16 @@ def main() -> None:
         ctx2 = profile()
         y1, y2 = open_yidb(ctx2, yidb_url), open_yidb(ctx2, yidb_url)
         runs = {
-            "yloft writer->follower": lambda p: latency(w, f1, args.edits, p, yidb=False),
-            "yloft follower->writer": lambda p: latency(f1, w, args.edits, p, yidb=False),
-            "yloft follower->follower": lambda p: latency(f1, f2, args.edits, p, yidb=False),
-            "y-indexeddb+BroadcastChannel": lambda p: latency(y1, y2, args.edits, p, yidb=True),
+            "yloft writer->follower": lambda p, n: latency(w, f1, n, p, yidb=False),
+            "yloft follower->writer": lambda p, n: latency(f1, w, n, p, yidb=False),
+            "yloft follower->follower": lambda p, n: latency(f1, f2, n, p, yidb=False),
+            "y-indexeddb+BroadcastChannel": lambda p, n: latency(y1, y2, n, p, yidb=True),
         }
         lat: dict[str, dict[str, float]] = {}
         for i, (label, run) in enumerate(runs.items()):
-            values = run(f"L{i}-")
+            if args.warmup:
+                run(f"W{i}-", args.warmup)  # not counted (see the docstring)
+            values = run(f"L{i}-", args.edits)
             lat[label] = summary(values)
             got = lat[label]
             p50, p99 = got["p50_ms"], got["p99_ms"]

@@ -106,6 +106,8 @@ def tabs(raw: dict[str, Any]) -> list[dict[str, Any]]:
     out = []
     for key, label in (("p50_ms", "p50"), ("p99_ms", "p99")):
         note = f"percentiles over {raw['edits']:,} awaited edits per direction"
+        if raw.get("warmup"):
+            note += f", after {raw['warmup']:,} warm-up edits not counted"
         out.append(comp(f"tabs.latency_{label}", f"Tab-to-tab latency {label} (Chromium)", "ms",
                         base, {k: v[key] for k, v in lat.items()}, note=note))  # fmt: skip
     tp = raw["throughput_edits_per_s"]
