@@ -40,6 +40,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -236,10 +237,15 @@ def main() -> None:
         assert w.evaluate("() => window.db.status.writer")
         nid = w.evaluate("() => window.db.call('create_note', 'bench', 'body')")
         for p in (w, f1, f2):
-            p.wait_for_function(
+            # Polled from here: wait_for_function takes an async predicate's promise as true.
+            deadline = time.monotonic() + 60
+            while not p.evaluate(
                 "([id]) => window.db.query('SELECT 1 FROM notes WHERE id = ?', [id])"
-                ".then((r) => r.length === 1)", arg=[nid], polling=50,
-            )  # fmt: skip
+                ".then((r) => r.length === 1)", [nid],
+            ):  # fmt: skip
+                if time.monotonic() > deadline:
+                    raise RuntimeError("the bench note did not reach every tab in 60 s")
+                p.wait_for_timeout(50)
             p.evaluate("([id]) => { window.bench_note = id; }", [nid])
         ctx2 = profile()
         y1, y2 = open_yidb(ctx2, yidb_url), open_yidb(ctx2, yidb_url)

@@ -7,6 +7,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,27 @@ def open_app(context: BrowserContext, url: str, name: str) -> Page:
     if page.get_attribute("html", "data-yloft") != "ready":
         pytest.fail(page.text_content("#error") or "the app did not start")
     return page
+
+
+def wait_until(
+    page: Page, predicate: str, arg: Any = None, timeout: float = 60_000, polling: float = 100
+) -> Any:
+    """Evaluate ``predicate`` (a JS function, may be async) in ``page`` every ``polling``
+    ms until it returns a truthy value, which is returned; fail after ``timeout`` ms.
+
+    Not ``page.wait_for_function``: that takes the promise an async predicate returns as
+    a truthy value and stops at once, whatever it resolves to. ``evaluate`` awaits it.
+    A hang guard for things that must happen, never a timing assertion.
+    """
+    deadline = time.monotonic() + timeout / 1000
+    while True:
+        value = page.evaluate(predicate, arg)
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            waited = f"{timeout / 1000:.0f} s"
+            raise AssertionError(f"timed out after {waited}: {predicate} is {value!r}")
+        page.wait_for_timeout(polling)
 
 
 def call(page: Page, fn: str, *args: Any) -> Any:

@@ -23,7 +23,7 @@ from typing import Any
 
 import pycrdt
 import pytest
-from apppage import READY, call, open_app
+from apppage import READY, call, open_app, wait_until
 from playwright.sync_api import Browser, BrowserContext, Page
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -227,7 +227,8 @@ def test_two_devices_two_tabs_typing_at_once_lose_nothing(
         assert at == sorted(at)
     # A word typed in the editor is found by full-text search on both devices.
     for p in (a1, b1):
-        p.wait_for_function(
+        wait_until(
+            p,
             "async ([q, id]) => (await window.db.call('search_notes', q)).some((h) => h.id === id)",
             arg=["bb07", nid],
         )

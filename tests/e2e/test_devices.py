@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from apppage import READY, call, open_app
+from apppage import READY, call, open_app, wait_until
 from playwright.sync_api import Page
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -35,7 +35,8 @@ def wait_sync(page: Page, state: str, outbox: int | None = None) -> None:
 
 
 def wait_rows(page: Page, ids: set[str]) -> None:
-    page.wait_for_function(
+    wait_until(
+        page,
         "async (ids) => { const r = await window.db.query('SELECT id FROM notes', []);"
         " const have = new Set(r.map((x) => x.id)); return ids.every((i) => have.has(i)); }",
         arg=sorted(ids),
@@ -87,17 +88,20 @@ def test_two_devices_converge_after_one_was_offline(device: Any, relay_url: str)
     wait_sync(b, "online", 0)
     wait_rows(a, {n1, n2, n3, n4})
     wait_rows(b, {n1, n2, n3, n4})
-    a.wait_for_function(
+    wait_until(
+        a,
         "async (id) => (await window.db.query('SELECT done FROM notes WHERE id = ?', [id]))[0].done"
         " === 1",
         arg=n2,
     )
-    b.wait_for_function(
+    wait_until(
+        b,
         "async (id) => (await window.db.query('SELECT title FROM notes WHERE id = ?', [id]))[0]"
         ".title === 'from A, renamed'",
         arg=n1,
     )
-    a.wait_for_function(
+    wait_until(
+        a,
         "async (id) => (await window.db.query('SELECT body FROM notes WHERE id = ?', [id]))[0]"
         ".body === 'B changed this while offline'",
         arg=n1,
@@ -176,7 +180,8 @@ def test_replica_tab_edits_sync_and_take_over_opens_the_socket(device: Any, rela
     from_b = call(b, "create_note", "from B after the take-over", "reaches A2")
     wait_rows(a2, {from_replica, from_b})
     wait_sync(b, "online", 0)
-    b.wait_for_function(
+    wait_until(
+        b,
         "async (n) => (await window.db.query('SELECT count(*) AS n FROM notes', []))[0].n === n",
         arg=len(notes(a2)),
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from apppage import call, open_app
+from apppage import call, open_app, wait_until
 from playwright.sync_api import BrowserContext, Page
 
 STORED = """async () => {
@@ -36,8 +36,8 @@ def test_clear_local_data_with_three_tabs_leaves_nothing(
     tabs = [open_app(context, url, f"t{i}") for i in range(3)]
     call(tabs[0], "create_note", "private", "to be signed out")
     call(tabs[1], "create_note", "also private", "from a replica")
-    tabs[2].wait_for_function(
-        "() => window.db.query('SELECT 1 FROM notes', []).then(r => r.length === 2)"
+    wait_until(
+        tabs[2], "() => window.db.query('SELECT 1 FROM notes', []).then((r) => r.length === 2)"
     )
     assert any("notes.db" in s or "yloft-fs" in s for s in tabs[0].evaluate(STORED))
     # Without a relay every note exists only here: refused, and it says how many.

@@ -11,7 +11,7 @@ import contextlib
 from collections.abc import Iterator
 from typing import Any
 
-from apppage import open_app
+from apppage import open_app, wait_until
 from playwright.sync_api import BrowserContext, Error, Page
 
 BLANK = "<!doctype html><meta charset=utf-8><title>outbox</title>"
@@ -58,7 +58,8 @@ def test_a_crashed_replicas_unsaved_edit_reaches_the_next_writer_tabs_and_relay(
     writer.evaluate("(sql) => { window.long = window.db.query(sql, []); }", LONG_QUERY)
     replica.evaluate("() => { window.pending = window.db.call('create_note', 'kept', 'x'); }")
     replica.wait_for_function("() => window.db.status.unsaved >= 1", polling=100)
-    other.wait_for_function(
+    wait_until(
+        other,
         """() => new Promise((resolve) => {
              const req = indexedDB.open('yloft-outbox:notes', 1);
              req.onsuccess = () => {
@@ -73,20 +74,20 @@ def test_a_crashed_replicas_unsaved_edit_reaches_the_next_writer_tabs_and_relay(
     crash(replica)
     crash(writer)  # it dies before it ever handled the replica's change
     other.wait_for_function("() => window.db.status.writer === true", timeout=60_000)
-    other.wait_for_function(
+    wait_until(
+        other,
         """() => window.db.query("SELECT 1 FROM notes WHERE title = 'kept'", [])
              .then((r) => r.length === 1)""",
-        polling=200,
     )
     other.wait_for_function("() => window.db.status.sync === 'online'", polling=200)
     other.wait_for_function("() => window.db.status.outbox === 0", polling=200)
     assert kept(other) == 0  # saved, then forgotten
     # Another device gets it from the relay.
     away = open_app(device(), url, "away")
-    away.wait_for_function(
+    wait_until(
+        away,
         """() => window.db.query("SELECT 1 FROM notes WHERE title = 'kept'", [])
              .then((r) => r.length === 1)""",
-        polling=200,
     )
 
 
@@ -117,11 +118,11 @@ def test_kept_changes_belong_to_live_tabs_until_their_lock_goes(
                  await box.keep('A', 2, new Uint8Array([4, 2, 9]));
                  await box.keep('A', 3, new Uint8Array([4, 3, 9])); }"""
         )
-        a.wait_for_function("() => ob.liveTabs('lab').then((t) => t.has('A'))")
+        wait_until(a, "() => ob.liveTabs('lab').then((t) => t.has('A'))")
         assert b.evaluate("() => box.orphans('lab').then((o) => o.length)") == 0
         a.evaluate("() => box.dropThrough('A', 1)")  # acknowledged up to 1
         a.close()  # the tab goes: its lock is released, its kept changes are orphans
-        b.wait_for_function("() => box.orphans('lab').then((o) => o.length === 2)")
+        wait_until(b, "() => box.orphans('lab').then((o) => o.length === 2)")
         applied = b.evaluate(
             """async () => { const seen = [];
                  const n = await box.recover('lab', (tab, f) => seen.push([tab, f[1]]),

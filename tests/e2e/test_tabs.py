@@ -9,6 +9,7 @@ import random
 from typing import Any
 
 import pytest
+from apppage import wait_until
 from playwright.sync_api import BrowserContext, Error, Page
 
 from yloft.crdt import Doc, Text
@@ -42,12 +43,12 @@ def call(page: Page, name: str, *args: Any) -> Any:
 
 def wait_rows(page: Page, expected: Any, timeout: float = 20_000) -> None:
     """Wait until the tab's rows equal ``expected`` (via its own query)."""
-    page.wait_for_function(
+    wait_until(
+        page,
         """([sql, want]) => window.db.query(sql, []).then(
                (r) => JSON.stringify(r) === JSON.stringify(want))""",
         arg=[ROWS, expected],
         timeout=timeout,
-        polling=100,
     )
 
 
@@ -192,11 +193,11 @@ def test_chaos_writer_closed_or_crashed_while_every_tab_edits(
     expected = titles(live[0])
     assert saved <= expected, f"saved but missing: {sorted(saved - expected)[:10]}"
     for p in live:
-        p.wait_for_function(
+        wait_until(
+            p,
             "([n]) => window.db.query('SELECT count(*) AS n FROM notes', [])"
             ".then((r) => r[0].n === n)",
             arg=[len(expected)],
-            polling=100,
         )
         assert titles(p) == expected
         assert status(p)["unsaved"] == 0
@@ -215,10 +216,12 @@ def test_a_tab_opened_while_others_edit_catches_up_then_stays_live(
     a, b = open_tab(context, base_url), open_tab(context, base_url)
     start_loop(a, "a", 20)
     start_loop(b, "b", 20)
-    a.wait_for_timeout(500)
-    c = open_tab(context, base_url)
-    # Everything saved before c was ready is in c, without a reload.
+    wait_until(a, "() => window.saved.length >= 3")
+    wait_until(b, "() => window.saved.length >= 3")
+    # Saved (durable in the writer) before c opened, so in c once it is ready, without a
+    # reload. Read before opening c: a title saved while c was reading could be on its way.
     before = set(a.evaluate("() => window.saved")) | set(b.evaluate("() => window.saved"))
+    c = open_tab(context, base_url)
     assert before and before <= titles(c)
     c.evaluate(
         """() => { window.seen = new Set();
@@ -250,11 +253,10 @@ def test_stuck_writer_keeps_follower_edits_shown_and_unsaved_until_it_answers(
     )
     b.evaluate("() => { window.pending = window.db.call('create_note', 'while stuck', ''); }")
     # Shown in b at once (its replica), counted as unsaved, and flagged as stalled.
-    b.wait_for_function(
-        "() => window.db.query(\"SELECT 1 FROM notes WHERE title = 'while stuck'\", [])"
+    wait_until(
+        b, "() => window.db.query(\"SELECT 1 FROM notes WHERE title = 'while stuck'\", [])"
         ".then((r) => r.length === 1)",
-        polling=100,
-    )
+    )  # fmt: skip
     b.wait_for_function(
         "() => window.db.status.writerStalled && window.db.status.unsaved >= 1", polling=100
     )
