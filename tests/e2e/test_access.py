@@ -75,7 +75,7 @@ def test_get_token_renews_an_expiring_token_and_sync_resumes(
     device: Any, signed_relay: tuple[str, Path]
 ) -> None:
     """connect({relay: {getToken}}): the notes app's ?tokenUrl= asks an endpoint (here a
-    Playwright route) for tokens. The first lasts 3 s; renewing it fails once, so the relay
+    Playwright route) for tokens. The first lasts 6 s; renewing it fails once, so the relay
     closes the link at expiry (4401); the next request succeeds and sync resumes."""
     base, secret = signed_relay
     key = load_key(f"k1={secret}", private=True)
@@ -86,7 +86,8 @@ def test_get_token_renews_an_expiring_token_and_sync_resumes(
         if len(calls) == 2:
             route.fulfill(status=503, body="try again")
             return
-        lifetime = 3 if len(calls) == 1 else 600
+        # 6 s: the status listener below must be in place before it expires, on a slow machine.
+        lifetime = 6 if len(calls) == 1 else 600
         token = issue(key, "writer", {"demo": space_claim()}, expires_in=lifetime)
         route.fulfill(status=200, body=token, headers={"Cache-Control": "no-store"})
 

@@ -135,6 +135,7 @@ def test_many_commits_survive_reload(force: str, launch: Launcher, lab_url: str)
     lab = Lab(ctx, lab_url)
     assert lab.open(force) == force
     lab.call("commitLoop", start=0, n=400)
+    lab.wait_committed(400)  # each is reported through an exposed function, not awaited
     assert len(lab.committed) == 400
     lab.page.close()
 

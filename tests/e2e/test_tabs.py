@@ -63,7 +63,8 @@ def test_two_tabs_one_writer_edits_flow_both_ways(context: BrowserContext, base_
     assert status(a)["writer"] is True and status(b)["writer"] is False
     assert status(b)["storage"] == "opfs"
     nid = call(b, "create_note", "from b", "hello")
-    assert status(b)["unsaved"] == 0
+    # Saved: the status message follows the reply (a separate message from the worker).
+    wait_until(b, "() => window.db.status.unsaved === 0")
     wait_rows(a, rows(b))
     call(a, "update_note", nid, None, "hello world")
     wait_rows(b, rows(a))
@@ -130,7 +131,8 @@ def test_three_tabs_converge_to_the_reference_merge(context: BrowserContext, bas
     final = rows(tabs[0])
     for t in tabs[1:]:
         wait_rows(t, final)
-    assert all(status(t)["unsaved"] == 0 for t in tabs)
+    for t in tabs:
+        wait_until(t, "() => window.db.status.unsaved === 0")
     # Reference: merge every tab's copy of each document on CPython (pycrdt).
     for row in final:
         ref = Doc()
@@ -190,7 +192,7 @@ def test_chaos_writer_closed_or_crashed_while_every_tab_edits(
                 saved.update(stop_loop(p))
     for p in live:
         assert p.evaluate("() => window.failed ?? []") == []
-    expected = titles(live[0])
+    expected = titles(wait_for_writer(live))  # the writer holds every acknowledged edit
     assert saved <= expected, f"saved but missing: {sorted(saved - expected)[:10]}"
     for p in live:
         wait_until(
@@ -200,7 +202,7 @@ def test_chaos_writer_closed_or_crashed_while_every_tab_edits(
             arg=[len(expected)],
         )
         assert titles(p) == expected
-        assert status(p)["unsaved"] == 0
+        wait_until(p, "() => window.db.status.unsaved === 0")
     assert len(saved) > 20
     for p in live:
         p.close()

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import psycopg
+import pycrdt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from relaykit import open_ws
@@ -120,6 +121,22 @@ def dump_log(relay: RelayProcess) -> list[tuple[object, ...]]:
         finally:
             conn2.close()
     return sorted(out, key=repr)
+
+
+def log_state(relay: RelayProcess) -> tuple[list[tuple[object, ...]], dict[str, bytes]]:
+    """What the relay holds, unchanged by compaction: each document's merged Yjs state
+    (its log rows applied in seq order) and every other row byte for byte.
+
+    For "nothing was stored" checks on a relay that compacts: compaction may merge a
+    document's rows at any moment, which changes ``dump_log`` but not this.
+    """
+    rows = dump_log(relay)
+    docs: dict[str, pycrdt.Doc[Any]] = {}
+    for row in sorted((r for r in rows if r[0] == "log"), key=lambda r: int(str(r[2]))):
+        _, space, _seq, collection, doc_id, data = row
+        doc = docs.setdefault(f"{space}/{collection}/{doc_id}", pycrdt.Doc())
+        doc.apply_update(bytes(data))  # type: ignore[call-overload]
+    return [r for r in rows if r[0] != "log"], {k: d.get_update() for k, d in docs.items()}
 
 
 async def hello_and_collect(

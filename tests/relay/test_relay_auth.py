@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pycrdt
 import pytest
-from authkit import Keys, claims_for, collect, dump_log, forge, hello_and_collect
+from authkit import Keys, claims_for, collect, dump_log, forge, hello_and_collect, log_state
 from conftest import RelayProcess
 from relaykit import TEAM, Session, open_ws, run, text_update
 from websockets.asyncio.client import connect
@@ -95,7 +95,7 @@ def test_bad_tokens_are_refused_before_any_data(auth_relay: RelayProcess, keys: 
         s = await Session.open(auth_relay.url, TEAM, "owner")
         await s.push(1, "notes", "n1", text_update("private text"))
         assert await s.recv() == p.Ack(1, 1)
-        before = dump_log(auth_relay)
+        before = log_state(auth_relay)
         for name, (token, code) in cases.items():
             got_code, got = await hello_and_collect(auth_relay.url, "team", token)
             assert (name, got_code, got) == (name, code, [])  # not even a WELCOME
@@ -103,7 +103,7 @@ def test_bad_tokens_are_refused_before_any_data(auth_relay: RelayProcess, keys: 
             with pytest.raises(InvalidStatus) as info:
                 await connect(room)
             assert (name, info.value.response.status_code) == (name, 401 if code == 4401 else 403)
-        assert dump_log(auth_relay) == before
+        assert log_state(auth_relay) == before
 
     run(main())
     auth_relay.wait_log("unknown", "not one this relay has")
@@ -129,14 +129,14 @@ def test_read_only_receives_everything_but_its_push_closes_1008(
         # A viewer may announce presence, but not write.
         await viewer.ws.send(p.encode(p.Awareness("notes", "n1", b"\x01\x08\x01\x02{}")))
         assert isinstance(await owner.recv(), p.Awareness)
-        before = dump_log(auth_relay)
+        before = log_state(auth_relay)
         await viewer.push(1, "notes", "n1", text_update("vandalism"))
         code, got = await collect(viewer.ws, 20)
         assert (code, got) == (1008, [])
         # A duplicate push goes through the writer queue and stores nothing: a barrier.
         await owner.push(2, "notes", "n1", text_update("live"))
         assert await next_ack(owner) == p.Ack(2, 0)
-        assert dump_log(auth_relay) == before
+        assert log_state(auth_relay) == before
 
     run(main())
     auth_relay.wait_log("may not write there (read-only)")
@@ -194,13 +194,13 @@ def test_a_document_out_of_scope_never_appears_even_after_compaction(
         assert ids == [SHOWN, SHOWN]
         assert [await next_ack(owner), await next_ack(owner)] == [p.Ack(21, 21), p.Ack(22, 22)]
         # Writing to (or announcing presence on) the hidden document closes with 1008.
-        before = dump_log(auth_relay)
+        before = log_state(auth_relay)
         await ws.send(p.encode(p.Push(1, "notes", HIDDEN, text_update("overwrite"))))
         code, got = await collect(ws, 20)
         assert code == 1008 and not any(_names_hidden(f) for f in got)
         await owner.push(22, "notes", SHOWN, b"\x00\x00")  # barrier: a duplicate, not stored
         assert await next_ack(owner) == p.Ack(22, 0)
-        assert dump_log(auth_relay) == before
+        assert log_state(auth_relay) == before
         # Its y-websocket room is refused at the handshake; the visible one opens.
         with pytest.raises(InvalidStatus) as info:
             await connect(auth_relay.room_url("team", "notes", HIDDEN, token))
@@ -215,7 +215,7 @@ def test_an_expired_token_closes_the_live_connection_with_4401(
     auth_relay: RelayProcess, keys: Keys
 ) -> None:
     async def main() -> None:
-        token = keys.token("es", expires_in=3)
+        token = keys.token("es", expires_in=8)  # room to connect on a slow machine
         s = await Session.open(auth_relay.url, ("team", token), "short")
         # ACCESS carries the token's own expiry (its exp claim), not a time of the relay's.
         payload = token.split(".")[1]
@@ -320,7 +320,7 @@ def test_a_stock_y_websocket_client_gets_the_same_rules(
         await a.stop()
         # ... but its first update closes it with 1008, and nothing is stored.
         assert await next_ack(owner) == p.Ack(3, 3)
-        before = dump_log(auth_relay)
+        before = log_state(auth_relay)
         b = await NodePeer.start(auth_relay, "n1", viewer, append=" vandal")
         assert await b.next() == {"event": "synced", "body": "hello world"}
         assert (await b.next())["event"] == "body"  # its own local edit
@@ -328,7 +328,7 @@ def test_a_stock_y_websocket_client_gets_the_same_rules(
         await b.stop()
         await owner.push(3, "notes", "n1", b"\x00\x00")  # barrier: a duplicate, not stored
         assert await next_ack(owner) == p.Ack(3, 0)
-        assert dump_log(auth_relay) == before
+        assert log_state(auth_relay) == before
         # Scoped to notes/n1: that room opens and takes edits, the hidden one is refused.
         c = await NodePeer.start(auth_relay, "n1", scoped, append="!")
         assert await c.next() == {"event": "synced", "body": "hello world"}
@@ -341,7 +341,7 @@ def test_a_stock_y_websocket_client_gets_the_same_rules(
         assert closed["event"] == "close" and closed["body"] == "", closed  # HTTP 403
         await d.stop()
         # Expiry closes a live room connection with 4401.
-        e = await NodePeer.start(auth_relay, "n1", keys.token("es", write=False, expires_in=3))
+        e = await NodePeer.start(auth_relay, "n1", keys.token("es", write=False, expires_in=8))
         assert (await e.next())["event"] == "synced"
         assert (await e.next())["code"] == 4401
         await e.stop()

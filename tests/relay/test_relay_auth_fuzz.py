@@ -8,7 +8,7 @@ import json
 import time
 
 import pytest
-from authkit import Keys, b64, claims_for, dump_log, forge
+from authkit import Keys, b64, claims_for, forge, log_state
 from conftest import RelayProcess
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -112,7 +112,7 @@ def test_forged_tokens_and_their_frames_never_reach_the_log(
         await s.close()
 
     run(seed())
-    before = dump_log(relay)
+    before = log_state(relay)
     bases = base_tokens(keys)
     outcomes: dict[str, int] = {}
 
@@ -144,7 +144,7 @@ def test_forged_tokens_and_their_frames_never_reach_the_log(
     except BaseException:
         print(relay.log_text()[-20000:])
         raise
-    assert dump_log(relay) == before, "something reached the log"
+    assert log_state(relay) == before, "something reached the log"
     # The attempts covered both refusal at the door and refusal of a write.
     assert outcomes.get("refused 1008", 0) > 100 and outcomes.get("admitted 1008", 0) > 10, outcomes
     assert outcomes.get("refused 4401", 0) > 0 and outcomes.get("refused 403", 0) > 100, outcomes

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from authkit import Keys, dump_log, hello_and_collect
+from authkit import Keys, hello_and_collect, log_state
 from conftest import RelayProcess
 from relaykit import TEAM, Session, run, text_update
 from websockets.asyncio.client import connect
@@ -67,7 +67,7 @@ def test_the_hook_decides_on_every_process(hooked: list[RelayProcess], keys: Key
         await owner.push(2, "notes", "n1", text_update("for everyone"))
         assert [await owner.recv(), await owner.recv()] == [p.Ack(1, 1), p.Ack(2, 2)]
         for i, relay in enumerate(hooked):
-            before = dump_log(relay)
+            before = log_state(relay)
             # An opaque token the hook understands: read-only.
             vic = await Session.open(relay.url, ("team", "viewer:vic"), f"vic{i}")
             assert vic.access == p.Access(False, 0)
@@ -94,7 +94,7 @@ def test_the_hook_decides_on_every_process(hooked: list[RelayProcess], keys: Key
                 except Exception as exc:
                     code = getattr(getattr(exc, "rcvd", None), "code", -1)
             assert code == 1008
-            assert dump_log(relay) == before
+            assert log_state(relay) == before
             await alice.close()
 
     run(main())

@@ -238,6 +238,14 @@ def test_hostile_frames_never_reach_the_log(relay_factory: type[RelayProcess]) -
         space.close()
         room.close()
     assert space.closes.get(1002, 0) > 100 and space.closes.get(1003, 0) > 50, space.closes
+
+    async def barrier() -> None:  # a room update is stored without a reply: wait for it
+        s = await Session.open(relay.url, TEAM, "fuzzer")
+        await s.ws.send(PROBE)  # a duplicate: acked after every write queued before it
+        assert await s.recv() == p.Ack(1, 0)
+        await s.close()
+
+    run(barrier())
     # Exactly the accepted updates reached the log, byte for byte; nothing else did.
     after = rows(relay.db)
     new = sorted((r[2], r[3], r[4]) for r in after if r not in before)

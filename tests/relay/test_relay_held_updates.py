@@ -55,7 +55,7 @@ def test_a_later_declaration_gets_the_whole_collection(relay: RelayProcess, tmp_
             nid = newer.collection("notes").create()
             await s2.wait_idle()
             await until(lambda: device.collection("notes").ids() == [nid])
-            await until(lambda: s1.client.last_seq >= s2.client.acked)
+            await until(lambda: s1.client.last_seq >= s2.client.last_seq)
         assert device.collections() == ["notes"]  # version 1 never declared tasks
 
     run(main())
