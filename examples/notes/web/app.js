@@ -164,9 +164,15 @@ async function main() {
   $("yloft-version").textContent = db.versions.yloft;
   $("sqlite-version").textContent = db.versions.sqlite;
   $("python-version").textContent = db.versions.python;
-  // Only the page can ask for persistent storage (the worker cannot), so ask here.
-  const persisted = await navigator.storage?.persist?.().catch(() => false) ?? false;
+  // Only the page can ask for persistent storage (the worker cannot), so ask here, but
+  // never wait for the answer: Firefox shows a permission prompt and the promise stays
+  // pending until the person answers it (the app hung at start there, issue 26).
+  let persisted = false;
   const show = () => showStatus({ ...db.status, persisted: persisted || db.status.persisted });
+  navigator.storage?.persist?.().then((granted) => {
+    persisted = Boolean(granted);
+    show();
+  }, () => {});
   show();
   db.addEventListener("status", show);
 
