@@ -341,6 +341,23 @@ def ensure_chromium() -> str:
     return found
 
 
+def ensure_firefox() -> str:
+    """Return the path of Debian's firefox-esr, installing it with apt-get if missing
+    (tests/e2e/test_firefox.py drives it with puppeteer-core, DESIGN.md §6)."""
+    found = shutil.which("firefox-esr")
+    if found:
+        return found
+    log("firefox-esr is missing: installing Debian's package")
+    sudo = [] if os.geteuid() == 0 else ["sudo"]
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    run(*sudo, "apt-get", "update", "-q", env=env)
+    run(*sudo, "apt-get", "install", "-y", "-q", "firefox-esr", env=env)
+    found = shutil.which("firefox-esr")
+    if not found:
+        raise SystemExit("apt-get installed firefox-esr but it is not on PATH")
+    return found
+
+
 def ensure_postgresql() -> None:
     """Install Debian's postgresql (server binaries for the relay cluster tests) if missing."""
     if Path(PG_BIN, "initdb").exists():
@@ -357,6 +374,7 @@ def ensure_postgresql() -> None:
 def test(pytest_args: list[str]) -> None:
     build()
     ensure_chromium()
+    ensure_firefox()
     ensure_postgresql()
     bin_ = VENV / "bin"
     run(bin_ / "ruff", "check", ".")
