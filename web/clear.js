@@ -7,6 +7,7 @@
 // (`yloft-outbox:<name>`) and the relay cursors saved for it (`yloft-relay`).
 
 import { IdbVolume } from "./idb-fs.js";
+import { outboxDatabase } from "./names.js";
 
 /** @param {IDBRequest} req @returns {Promise<any>} */
 function done(req) {
@@ -74,6 +75,6 @@ async function removeRelayCursors(name) {
 export async function clearStoredData(name, path = "/yloft") {
   await removeOpfsFiles(name, path);
   await IdbVolume.removeFiles(`yloft-fs:${path}`, `${name}.db`);
-  await done(indexedDB.deleteDatabase(`yloft-outbox:${name}`));
+  await done(indexedDB.deleteDatabase(outboxDatabase(name)));
   await removeRelayCursors(name);
 }

@@ -12,11 +12,15 @@
 // The page's edits go to the engine worker as Yjs updates (the worker commits the
 // keystrokes that arrived meanwhile in one transaction: typing never waits for storage);
 // changes from anywhere else (another tab, another device, the app's Python) come back
-// as updates applied with the provider as the transaction origin. Presence travels on a
-// BroadcastChannel between the app's tabs; the engine worker that holds the relay
-// socket carries it to other devices and y-websocket rooms.
+// as updates applied with the provider as the transaction origin. The page's own edits
+// also go at once, page to page, to the same document's providers in the app's other
+// tabs (a BroadcastChannel, as y-indexeddb apps do), without waiting for the engine;
+// "saved" still means durable in the engine. Presence travels on a BroadcastChannel
+// between the app's tabs; the engine worker that holds the relay socket carries it to
+// other devices and y-websocket rooms.
 
 import * as Y from "./vendor/yjs.mjs";
+import { awarenessChannel, docsChannel } from "./names.js";
 
 /**
  * @typedef {object} DocHost what a provider needs from the Database (yloft.js)
@@ -86,12 +90,21 @@ export class DocProvider extends Y.ObservableV2 {
     this._onUpdate = (update, origin) => {
       if (origin === this || this.destroyed) return;
       this.unsaved += 1;
+      this.peers.postMessage({ collection, id, update });
       if (!this.link) this.early.push(update);
       else this._send(update);
     };
     this.doc.on("update", this._onUpdate);
+    /** the same document's providers in other pages: edits go to them at once */
+    this.peers = new BroadcastChannel(docsChannel(host.name));
+    this.peers.onmessage = (event) => {
+      const m = event.data;
+      if (!this.destroyed && m?.collection === collection && m.id === id && m.update instanceof Uint8Array) {
+        Y.applyUpdate(this.doc, m.update, this);
+      }
+    };
 
-    this.channel = new BroadcastChannel(`yloft-awareness:${host.name}`);
+    this.channel = new BroadcastChannel(awarenessChannel(host.name));
     this.channel.onmessage = (event) => this._onPresence(event.data);
     /** @param {{added: number[], updated: number[], removed: number[]}} change @param {any} origin */
     this._onAwareness = ({ added, updated, removed }, origin) => {
@@ -219,6 +232,7 @@ export class DocProvider extends Y.ObservableV2 {
     this.awareness.destroy();
     globalThis.removeEventListener?.("pagehide", this._onPageHide);
     this.channel.close();
+    this.peers.close();
     if (this.link) {
       this.host.providers.delete(this.link);
       this.host.request("doc_close", [this.link]).catch(() => {});

@@ -1,18 +1,26 @@
-// A replica tab's changes that the writer tab has not acknowledged yet, kept in
+// A tab's writes that the engine (the writer tab's worker) has not answered yet, kept in
 // IndexedDB so that a tab closed or crashed right after an edit loses nothing.
 //
 //   const outbox = await TabOutbox.open("notes");
 //   holdTabLock("notes", tabId);                 // this tab is alive while it holds it
-//   outbox.keep(tabId, msgId, pushFrame);         // a follower, for each PUSH it sends
-//   outbox.dropThrough(tabId, acked);             // the writer acknowledged up to acked
-//   for (const o of await outbox.orphans("notes")) ...   // the writer: dead tabs' PUSHes
+//   outbox.keep(tabId, seq, entry);               // each write it sends to the engine
+//   outbox.dropThrough(tabId, answered);          // every write up to it was answered
+//   for (const o of await outbox.orphans("notes")) ...   // the writer: dead tabs' writes
 //
 // A tab's liveness is a Web Lock it holds for its worker's life (`yloft-tab:<db>:<id>`):
-// the browser releases it when the tab closes or its renderer crashes, so a PUSH kept
-// by a tab whose lock is gone will never be resent by it, and the writer applies it
-// (a PUSH the writer already had changes nothing: Yjs updates are idempotent).
+// the browser releases it when the tab closes or its renderer crashes, so a write kept
+// by a tab whose lock is gone will never be resent by it, and the writer runs it. That
+// is safe whether or not the engine already had it: a call runs once per (tab, seq)
+// (yloft.browser.once), and a document update applied twice changes nothing.
+
+import { outboxDatabase, tabLock, tabLockPrefix } from "./names.js";
 
 const STORE = "pushes";
+
+/**
+ * @typedef {{kind: "call", method: string, args: any[]}
+ *   | {kind: "doc", collection: string, docId: string, update: Uint8Array}} KeptEntry
+ */
 
 /** @param {IDBRequest | IDBTransaction} req @returns {Promise<any>} */
 function done(req) {
@@ -27,20 +35,24 @@ function done(req) {
   });
 }
 
-/** @param {string} name */
-function tabLockPrefix(name) {
-  return `yloft-tab:${name}:`;
-}
-
 /**
  * Hold this tab's liveness lock until the worker ends.
  * @param {string} name  the database name
  * @param {string} tabId
+ * @returns {Promise<void>} resolves once the lock is held (the tab counts as alive)
  */
 export function holdTabLock(name, tabId) {
-  navigator.locks
-    .request(tabLockPrefix(name) + tabId, () => new Promise(() => {}))
-    .catch((e) => console.error("yloft: tab lock request failed", e));
+  return new Promise((resolve) => {
+    navigator.locks
+      .request(tabLock(name, tabId), () => {
+        resolve();
+        return new Promise(() => {});
+      })
+      .catch((e) => {
+        console.error("yloft: tab lock request failed", e);
+        resolve();
+      });
+  });
 }
 
 /**
@@ -54,7 +66,7 @@ export async function liveTabs(name) {
   return new Set(held.map((l) => l.name ?? "").filter((n) => n.startsWith(prefix)).map((n) => n.slice(prefix.length)));
 }
 
-/** @typedef {{tab: string, msgId: number, frame: Uint8Array}} KeptPush */
+/** @typedef {{tab: string, msgId: number, entry: KeptEntry}} KeptPush */
 
 export class TabOutbox {
   /** @param {IDBDatabase} db */
@@ -71,8 +83,12 @@ export class TabOutbox {
    * @returns {Promise<TabOutbox>}
    */
   static async open(name) {
-    const req = indexedDB.open(`yloft-outbox:${name}`, 1);
-    req.onupgradeneeded = () => req.result.createObjectStore(STORE, { keyPath: ["tab", "msgId"] });
+    const req = indexedDB.open(outboxDatabase(name), 2);
+    req.onupgradeneeded = () => {
+      // Version 1 kept replica PUSH frames (the design before one engine per browser).
+      if (req.result.objectStoreNames.contains(STORE)) req.result.deleteObjectStore(STORE);
+      req.result.createObjectStore(STORE, { keyPath: ["tab", "msgId"] });
+    };
     return new TabOutbox(await done(req));
   }
 
@@ -87,24 +103,24 @@ export class TabOutbox {
   }
 
   /**
-   * Keep a PUSH frame until the writer acknowledges it.
-   * @param {string} tab @param {number} msgId @param {Uint8Array} frame
+   * Keep a write until the engine answers it.
+   * @param {string} tab @param {number} msgId the write's seq @param {KeptEntry} entry
    * @returns {Promise<unknown>} resolves once it is stored
    */
-  keep(tab, msgId, frame) {
+  keep(tab, msgId, entry) {
     this.queuedDrop = null; // a later drop must run after this put
-    this.last = this.last.then(() => this._run("readwrite", (s) => s.put({ tab, msgId, frame })));
+    this.last = this.last.then(() => this._run("readwrite", (s) => s.put({ tab, msgId, entry })));
     return this.last;
   }
 
   /**
-   * Forget a tab's PUSHes up to `msgId` (acknowledged), or all of them.
+   * Forget a tab's writes up to `msgId` (answered), or all of them.
    *
    * Cheaper than a keep, and safely so: a drop asked for while the previous one for the
    * same tab still waits at the end of the queue widens that one (one IndexedDB
    * transaction for a run of acks), and drops do not wait for the disk (relaxed
-   * durability). A drop lost in a crash leaves acknowledged PUSHes behind, which the
-   * next writer applies again: that changes nothing (Yjs updates are idempotent).
+   * durability). A drop lost in a crash leaves answered writes behind, which the next
+   * writer runs again: that changes nothing (calls run once, updates are idempotent).
    * @param {string} tab @param {number} [msgId]
    * @returns {Promise<unknown>}
    */
@@ -125,7 +141,7 @@ export class TabOutbox {
   }
 
   /**
-   * The PUSHes kept by tabs of `name` that are no longer alive, oldest first per tab.
+   * The writes kept by tabs of `name` that are no longer alive.
    * @param {string} name
    * @returns {Promise<KeptPush[]>}
    */
@@ -139,11 +155,11 @@ export class TabOutbox {
   }
 
   /**
-   * The writer's part: apply what dead tabs kept (`apply(tab, frame)`, as if the tab had
-   * sent it: the writer then answers and broadcasts it), wait until that is durable
-   * (`durable()`), then forget it. A refused frame is logged and forgotten.
+   * The writer's part: run what dead tabs kept (`apply(tab, seq, entry)`, as if the tab
+   * had sent it), oldest first per tab, wait until that is durable (`durable()`), then
+   * forget it. A refused entry is logged and forgotten.
    * @param {string} name
-   * @param {(tab: string, frame: Uint8Array) => void} apply
+   * @param {(tab: string, seq: number, entry: KeptEntry) => void} apply
    * @param {() => Promise<void>} durable
    * @returns {Promise<number>} how many kept changes were applied
    */
@@ -153,7 +169,7 @@ export class TabOutbox {
     kept.sort((a, b) => (a.tab === b.tab ? a.msgId - b.msgId : a.tab < b.tab ? -1 : 1));
     for (const p of kept) {
       try {
-        apply(p.tab, p.frame);
+        apply(p.tab, p.msgId, p.entry);
       } catch (e) {
         console.error(`yloft: a kept change of closed tab ${p.tab} was refused`, e);
       }
@@ -166,20 +182,4 @@ export class TabOutbox {
   close() {
     this.db.close();
   }
-}
-
-/**
- * The msg_id of a PUSH frame of yloft.sync.protocol (type 4), or 0 for other frames.
- * @param {Uint8Array} frame
- */
-export function pushMsgId(frame) {
-  if (frame[0] !== 4) return 0;
-  let value = 0;
-  let shift = 0;
-  for (let i = 1; i < frame.length && i < 10; i++) {
-    value += (frame[i] & 0x7f) * 2 ** shift;
-    if (frame[i] < 0x80) return value;
-    shift += 7;
-  }
-  return 0;
 }

@@ -2,6 +2,8 @@
 // the page (connect({relay: {getToken}})) and presence (awareness) between this app's
 // pages and the relay. Both are I/O only; the worker owns when they run.
 
+import { awarenessChannel } from "./names.js";
+
 /** Relay tokens asked of the page: `ask()` posts "get-token", `answer(msg)` settles it. */
 export class TokenRequests {
   constructor() {
@@ -36,7 +38,7 @@ export class TokenRequests {
  *   the relay sync while this worker holds it, else null
  */
 export function openAwareness(name, relay) {
-  const channel = new BroadcastChannel(`yloft-awareness:${name}`);
+  const channel = new BroadcastChannel(awarenessChannel(name));
   channel.onmessage = (event) => {
     const m = event.data;
     const sync = relay();

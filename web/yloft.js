@@ -9,12 +9,14 @@
 //   const provider = db.doc("notes", id);   // a page-side Y.Doc, synced both ways
 //   db.status;  // {storage: "opfs" | "idb" | "memory", persisted, unsaved, error, writer, tab}
 //
-// Several tabs may open the same database: one of them (status.writer) owns the durable
-// database, the others keep a live replica and forward their edits to it (web/tabs.js,
-// yloft.sync.tabs). A call's promise resolves once its changes are durable.
+// Several tabs may open the same database: one of them (status.writer) runs the engine
+// (Pyodide and the store); the others load no Python and forward every request to it
+// (engine-client.js, engine-host.js). A call's promise resolves once its changes are
+// durable, in whichever tab it was made.
 
 import * as Y from "./vendor/yjs.mjs";
 import { DocError, DocProvider } from "./doc-provider.js";
+import { controlChannel, writerLock } from "./names.js";
 
 // The one Yjs build the page shares with the engine and the editor bundle: import Yjs
 // from here (`import { Y } from "./yloft.js"`), never a second copy.
@@ -40,10 +42,10 @@ export { DocError, DocProvider, Y };
  * @property {boolean} persisted whether the browser granted persistent storage
  * @property {number} unsaved    requests running plus own changes not yet durable
  * @property {string | null} error  the last storage or engine error, if any
- * @property {boolean} writer    whether this tab owns the durable database (tab sync)
+ * @property {boolean} writer    whether this tab runs the engine (holds the database)
  * @property {string} tab        this tab's id among the open tabs
  * @property {boolean} writerStalled  this tab has unsaved changes and the writer tab has not
- *   acknowledged anything for 3 s (it may be frozen); the changes are kept and shown
+ *   answered anything for 3 s (it may be busy or frozen); the changes are kept
  * @property {"online" | "syncing" | "offline"} [sync]  relay sync state (with `relay` only)
  * @property {number} [outbox]   own changes the relay has not acknowledged yet
  * @property {number} [lastSeq]  the relay's change feed position this device holds
@@ -89,7 +91,7 @@ export class Database extends EventTarget {
     this.closed = false;
     worker.addEventListener("message", (event) => this.onMessage(event.data));
     /** Messages between the pages of this database (sign-out closes them all). */
-    this.control = new BroadcastChannel(`yloft-control:${name}`);
+    this.control = new BroadcastChannel(controlChannel(name));
     this.control.onmessage = (event) => {
       if (event.data?.kind === "clear") this.closeAs("cleared");
     };
@@ -124,7 +126,7 @@ export class Database extends EventTarget {
     this.closeAs("cleared");
     const { clearStoredData } = await import("./clear.js");
     // Granted once no engine of this database runs (the writer's lock is released).
-    await navigator.locks.request(`yloft-writer:${this.name}`, () => clearStoredData(this.name));
+    await navigator.locks.request(writerLock(this.name), () => clearStoredData(this.name));
     return { discarded: unsynced };
   }
 

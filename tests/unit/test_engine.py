@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from yloft.browser import Engine
@@ -191,3 +191,113 @@ def test_export_and_import_files_through_the_engine(engine: Engine, tmp_path: Pa
         assert fail(other, "export_rows", "notes", "xml")["name"] == "ArchiveError"
     finally:
         other.close()
+
+
+# -- calls from tabs run once (yloft.browser.once) ---------------------------------------
+
+
+def send(engine: Engine, tab: str, seq: int, ack: int, method: str, *args: Any) -> Any:
+    request = json.dumps({"method": method, "args": list(args)})
+    return json.loads(engine.handle(request, tab, seq, ack))
+
+
+def count(engine: Engine) -> int:
+    return int(ask(engine, "query", "SELECT count(*) AS n FROM notes", [])[0]["n"])
+
+
+def test_a_call_resent_to_the_next_writer_runs_once(tmp_path: Path) -> None:
+    """The writer commits a tab's call and dies before replying; the tab resends it to
+    the next writer (another engine on the same file), which answers from the record."""
+    path = str(tmp_path / "notes.db")
+    first = Engine.open(path, app="notes_app")
+    made = send(first, "tab-b", 1, 0, "call", "create_note", "once", "")
+    first.close()  # the reply is lost with the writer tab
+    second = Engine.open(path, app="notes_app")
+    again = send(second, "tab-b", 1, 0, "call", "create_note", "once", "")
+    assert again == made and made["ok"]
+    assert count(second) == 1
+    # The next call of that tab runs; other tabs' numbers are their own.
+    assert send(second, "tab-b", 2, 1, "call", "create_note", "two", "")["ok"]
+    assert send(second, "tab-c", 1, 0, "call", "create_note", "three", "")["ok"]
+    assert count(second) == 3
+    # Confirmed replies are dropped; a late duplicate still does not run again.
+    assert send(second, "tab-b", 1, 2, "call", "create_note", "once", "")["value"] is None
+    assert count(second) == 3
+    second.close()
+
+
+def test_reads_and_failed_calls_leave_no_record(engine: Engine) -> None:
+    nid = send(engine, "t", 1, 0, "call", "create_note", "a", "alpha")["value"]
+    hits = send(engine, "t", 2, 1, "call", "search_notes", "alpha")
+    assert [h["id"] for h in hits["value"]] == [nid]
+    # A call that wrote nothing may run again (no commit was spent recording it).
+    assert send(engine, "t", 2, 1, "call", "search_notes", "alpha") == hits
+    bad = send(engine, "t", 3, 2, "call", "update_note", "no-such-id", "x", None, None)
+    assert bad["ok"] is False and count(engine) == 1
+    record = json.loads(engine.store.sync_cursor("tab-calls") or "{}")
+    assert record == {"t": {"hi": 1, "r": {"1": json.dumps({"ok": True, "value": nid})}}}
+    assert engine.forget_tabs(["t", "never-seen"]) == 1
+    assert json.loads(engine.store.sync_cursor("tab-calls") or "{}") == {}
+
+
+def test_a_call_that_raises_after_writing_keeps_nothing(tmp_path: Path) -> None:
+    """A numbered call runs in one transaction: a failure rolls its writes back."""
+    import types
+
+    from yloft import Store
+
+    app = types.ModuleType("failing_app")
+
+    def setup(store: Store) -> None:
+        app.notes = store.collection("notes", {})  # type: ignore[attr-defined]
+
+    def create_then_fail() -> None:
+        app.notes.create()  # type: ignore[attr-defined]
+        raise ValueError("refused after writing")
+
+    app.setup = setup  # type: ignore[attr-defined]
+    app.create_then_fail = create_then_fail  # type: ignore[attr-defined]
+    engine = Engine(Store(str(tmp_path / "f.db")), app)
+    bad = send(engine, "t", 1, 0, "call", "create_then_fail")
+    assert bad["ok"] is False and bad["error"]["name"] == "ValueError"
+    assert count(engine) == 0 and engine.store.sync_cursor("tab-calls") is None
+    engine.close()
+
+
+@settings(deadline=None, max_examples=40)
+@given(st.lists(st.tuples(st.integers(1, 6), st.booleans()), min_size=1, max_size=25))
+def test_any_order_of_sends_resends_and_writer_deaths_runs_each_call_once(
+    plan: list[tuple[int, bool]],
+) -> None:
+    """A tab sends calls 1..n in order, resending from its oldest unanswered call after
+    each writer death (a new engine on the same file): each call's note exists once."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = str(Path(tmp) / "notes.db")
+        engine = Engine.open(path, app="notes_app")
+        answered: dict[int, Any] = {}
+        next_seq, ack = 1, 0
+        for batch, dies in plan:
+            for seq in range(ack + 1, next_seq + batch):
+                reply = send(engine, "tab", seq, ack, "call", "create_note", f"n{seq}", "")
+                if not dies:
+                    answered.setdefault(seq, reply)
+            next_seq += batch
+            if dies:  # every reply of this batch is lost; the tab resends them
+                engine.close()
+                engine = Engine.open(path, app="notes_app")
+            else:
+                ack = next_seq - 1
+        titles = [r["title"] for r in ask(engine, "query", "SELECT title FROM notes", [])]
+        # Every call was sent at least once and committed exactly once.
+        assert sorted(titles) == sorted(f"n{s}" for s in range(1, next_seq))
+        assert all(r["ok"] for r in answered.values())
+        engine.close()
+
+
+def test_records_of_closed_tabs_are_forgotten(engine: Engine) -> None:
+    for tab in ("a", "b", "c"):
+        assert send(engine, tab, 1, 0, "call", "create_note", tab, "")["ok"]
+    assert engine.forget_tabs_except(json.dumps(["b"])) == 2
+    assert set(json.loads(engine.store.sync_cursor("tab-calls") or "{}")) == {"b"}

@@ -100,10 +100,20 @@ class PageDocs:
             UnknownLinkError: the link is not open.
             MalformedUpdateError: the bytes are not a Yjs update (nothing is stored).
         """
-        ident = self._ident(link)
-        self._source = link
+        collection, doc_id = self._ident(link)
+        self.apply_to(collection, doc_id, update, int(link))
+
+    def apply_to(self, collection: str, doc_id: str, update: bytes, source: int = 0) -> None:
+        """Commit a page's update to ``collection/doc_id``; every open link but
+        ``source`` gets it (a tab's kept update, resent to a new writer, has no link).
+
+        Raises:
+            UnknownCollectionError: no collection of that name is declared.
+            MalformedUpdateError: the bytes are not a Yjs update (nothing is stored).
+        """
+        self._source = source or None
         try:
-            self.store.apply_update(ident[0], ident[1], update)
+            self.store.apply_update(collection, doc_id, update)
         finally:
             self._source = None
 
@@ -118,18 +128,6 @@ class PageDocs:
             if not links:
                 del self._by_doc[ident]
         return True
-
-    def move_to(self, store: Store) -> None:
-        """Follow the engine onto another store (a tab taking over as the writer).
-
-        Every open link gets the document's whole state from the new store, which may
-        hold changes the old one had not seen (applying it twice changes nothing).
-        """
-        self._remove_hook()
-        self.store = store
-        self._remove_hook = store.on_update(self._on_update)
-        for link, (collection, doc_id) in list(self._links.items()):
-            self._push(link, store.get_update(collection, doc_id))
 
     def detach(self) -> None:
         """Stop watching the store and forget every link."""

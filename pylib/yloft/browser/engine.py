@@ -25,10 +25,14 @@ from typing import Any
 from .. import archive
 from ..errors import ArchiveError, YloftError
 from ..store import Store
-from ..sync.tabs import Send, TabSync
 from .documents import PageDocs, Push
+from .once import Once
 
 Notify = Callable[[int, list[dict[str, Any]]], None]
+
+WRITES = frozenset({"call", "import"})
+"""Methods whose numbered requests run once (:mod:`.once`); the others only read, or
+(subscriptions, document links) are bound to the engine they were made on."""
 
 
 class AppFunctionError(YloftError):
@@ -59,8 +63,8 @@ class Engine:
         self.notify = notify
         self._subscriptions: dict[int, Any] = {}
         self._next_sub = 1
-        self.tabs: TabSync | None = None
         self.docs = PageDocs(store, push_doc or _drop)
+        self.once = Once(store, '{"ok": true, "value": null}')
         self._setup_app()
 
     def _setup_app(self) -> None:
@@ -88,16 +92,28 @@ class Engine:
 
     # ------------------------------------------------------------------ requests
 
-    def handle(self, request: str) -> str:
-        """Run one JSON request ``{"method", "args"}``; reply ``{"ok", "value"|"error"}``."""
+    def handle(self, request: str, tab: str = "", seq: int = 0, ack: int = 0) -> str:
+        """Run one JSON request ``{"method", "args"}``; reply ``{"ok", "value"|"error"}``.
+
+        A write (``call``, ``import``) numbered ``seq > 0`` by tab ``tab`` runs at most
+        once, in one transaction, however often it is sent (:mod:`.once`): a tab resends
+        what a crashed writer tab never answered. ``ack``: the tab has the replies of all
+        its writes up to that number.
+        """
         try:
             msg = json.loads(request)
             method = getattr(self, "rpc_" + str(msg["method"]), None)
             if method is None:
                 raise AppFunctionError(f"unknown engine method {msg['method']!r}")
+            args = msg.get("args", [])
         except Exception as exc:
             return _error_reply(exc)
-        return self._run(method, *msg.get("args", []))
+        if seq > 0 and msg["method"] in WRITES:
+            try:
+                return self.once.run(tab, int(seq), int(ack), lambda: _ok_reply(method(*args)))
+            except Exception as exc:
+                return _error_reply(exc)
+        return self._run(method, *args)
 
     def doc_update(self, link: int, update: bytes) -> str:
         """Commit an update the page made to a linked document (see :mod:`.documents`).
@@ -106,17 +122,22 @@ class Engine:
         """
         return self._run(self.docs.apply, link, update)
 
+    def doc_apply(self, collection: str, doc_id: str, update: bytes, link: int = 0) -> str:
+        """Commit a page document's update named by document, not link (a tab's kept
+        update, sent again to a new writer); ``link``, if still open, is not echoed."""
+        return self._run(self.docs.apply_to, collection, doc_id, update, link)
+
+    def forget_tabs(self, tabs: list[str]) -> int:
+        """Drop the once-records of tabs that are closed for good (:meth:`Once.forget`)."""
+        return self.once.forget(set(tabs))
+
+    def forget_tabs_except(self, live: str) -> int:
+        """Drop the once-records of every tab not in ``live`` (a JSON list of tab ids)."""
+        return self.once.forget(self.once.tabs() - set(json.loads(live)))
+
     def _run(self, method: Callable[..., Any], *args: Any) -> str:
         try:
-            tabs = self.tabs
-            pushed = tabs.pushed if tabs is not None else 0
-            value = method(*args)
-            reply: dict[str, Any] = {"ok": True, "value": to_json(value)}
-            if tabs is not None and not tabs.is_leader and tabs.pushed > max(pushed, tabs.acked):
-                # This request changed data: shown here already, saved once the writer
-                # tab acknowledged its last change. Reads never wait.
-                reply["await_ack"] = tabs.pushed
-            return json.dumps(reply)
+            return _ok_reply(method(*args))
         except Exception as exc:
             return _error_reply(exc)
 
@@ -203,71 +224,8 @@ class Engine:
             )
         return fn(*args)
 
-    # ------------------------------------------------------------------ tabs
-
-    def start_tabs(self, tab_id: str, send: Send, *, leader: bool, log_id: str = "") -> str:
-        """Join the tabs of this app: as the writer (``leader``) or as a replica.
-
-        ``send(to, frame)`` carries frames to the other tabs (``to`` None: every tab).
-        Returns :meth:`tab_status`.
-        """
-        self.tabs = TabSync(self.store, tab_id, send, log_id=log_id)
-        if leader:
-            self.tabs.lead()
-        else:
-            self.tabs.hello()
-        return self.tab_status()
-
-    def tab_receive(self, sender: str, frame: bytes, direct: bool = False) -> str:
-        """Handle one frame from another tab; returns :meth:`tab_status`."""
-        if self.tabs is None:
-            raise YloftError("start_tabs() was not called; the engine is not in tab sync")
-        self.tabs.receive(sender, frame, direct=direct)
-        return self.tab_status()
-
-    def tab_hello(self) -> None:
-        """Follower: ask the writer tab for a catch-up again (it may not have answered)."""
-        if self.tabs is not None and not self.tabs.is_leader:
-            self.tabs.hello()
-
-    def tab_status(self) -> str:
-        """JSON: ``{writer, leader, synced, unsaved, acked, pushed, last_seq}``."""
-        return json.dumps(self.tabs.status() if self.tabs is not None else {"writer": True})
-
-    def take_over(self, path: str, log_id: str | None = None, **store_options: Any) -> int:
-        """Become the writer: open the durable store at ``path`` and move onto it.
-
-        The unacknowledged outbox of this tab is applied to it, live queries move to it
-        (their callbacks run if their rows differ there), and the replica is closed.
-        Returns how many outbox entries were applied.
-        """
-        if self.tabs is None:
-            raise YloftError("start_tabs() was not called; the engine is not in tab sync")
-        durable = Store(path, **store_options)
-        old = self.store
-        try:
-            self.store = durable
-            self._setup_app()
-            applied = self.tabs.take_over(durable, log_id)
-        except BaseException:
-            self.store = old
-            self._setup_app()
-            durable.close()
-            raise
-        self.docs.move_to(durable)
-        moved = list(self._subscriptions.items())
-        for sub_id, sub in moved:
-            sub.close()
-            new = self._subscribe(sub_id, sub.sql, sub.params)
-            if new.result != sub.result and self.notify is not None:
-                self.notify(sub_id, to_json(new.result))
-        old.close()
-        return applied
-
     def close(self) -> None:
         self.docs.detach()
-        if self.tabs is not None:
-            self.tabs.close()
         for sub in self._subscriptions.values():
             sub.close()
         self._subscriptions.clear()
@@ -276,6 +234,10 @@ class Engine:
 
 def _drop(link: int, update: bytes) -> None:
     """The default ``push_doc``: no page is listening."""
+
+
+def _ok_reply(value: Any) -> str:
+    return json.dumps({"ok": True, "value": to_json(value)})
 
 
 def _error_reply(exc: Exception) -> str:

@@ -44,16 +44,9 @@ def open_engine(
     )
 
 
-def start_tabs(engine: Engine, tab_id: str, post: Any, leader: bool, log_id: str) -> str:
-    """Join tab sync; frames leave as ``post(to, Uint8Array)``."""
-    return engine.start_tabs(
-        tab_id, lambda to, frame: post(to, to_js(frame)), leader=leader, log_id=log_id
-    )
-
-
-def receive(engine: Engine, sender: str, data: Any, direct: bool) -> str:
-    """A tab frame (``Uint8Array``) from another tab."""
-    return engine.tab_receive(sender, data.to_bytes(), direct)
+def handle(engine: Engine, request: str, tab: str, seq: int, ack: int) -> str:
+    """A request of the page of tab ``tab`` (this one or another); see ``Engine.handle``."""
+    return engine.handle(request, tab, int(seq), int(ack))
 
 
 def doc_update(engine: Engine, link: int, data: Any) -> str:
@@ -61,6 +54,6 @@ def doc_update(engine: Engine, link: int, data: Any) -> str:
     return engine.doc_update(int(link), data.to_bytes())
 
 
-def take_over(engine: Engine, path: str, log_id: str, flush: Any, pragmas: str) -> int:
-    """Become the writer tab on the durable database at ``path``."""
-    return engine.take_over(path, log_id, on_commit=flush, pragmas=json.loads(pragmas))
+def doc_apply(engine: Engine, collection: str, doc_id: str, data: Any, link: int) -> str:
+    """A page document's update (``Uint8Array``) named by document (see ``Engine.doc_apply``)."""
+    return engine.doc_apply(collection, doc_id, data.to_bytes(), int(link))

@@ -1,0 +1,78 @@
+// Loading the Python side of the engine: the self-hosted Pyodide, then yloft, the app's
+// module and its locked dependencies with micropip, all from this origin. Only the tab
+// that runs the engine (the writer) ever calls it.
+//
+//   const manifest = await fetchManifest(base);
+//   const { pyodide, glue, versions } = await bootPython(manifest, base, "notes_app", onProgress);
+
+import * as Y from "./vendor/yjs.mjs";
+import { countFetchedBytes } from "./fetch-progress.js";
+
+/**
+ * The build's manifest (every file with its hash; `build` names the build).
+ * @param {URL} base the folder of the app's files
+ * @returns {Promise<any>}
+ */
+export async function fetchManifest(base) {
+  return (await fetch(new URL("manifest.json", base))).json();
+}
+
+/**
+ * @param {any} manifest
+ * @param {URL} base
+ * @param {string} app  the app's Python module ("" for none)
+ * @param {(loaded: number, total: number) => void} onProgress  runtime bytes fetched
+ * @returns {Promise<{pyodide: any, glue: any, versions: {yloft: string, sqlite: string, python: string}}>}
+ */
+export async function bootPython(manifest, base, app, onProgress) {
+  const appWheel = app ? manifest.apps[app] : null;
+  if (app && !appWheel) throw new Error(`no app module ${app} in this build`);
+  // yloft, the app and the dependencies locked at build time: all from this origin.
+  const wheels = [manifest.yloft_wheel, ...(appWheel ? [appWheel] : []), ...(manifest.dependencies ?? [])];
+  const counted = [...manifest.runtime, ...manifest.pyodide_wheels, ...wheels];
+  const total = counted.reduce((sum, f) => sum + manifest.files[f].size, 0);
+  countFetchedBytes((loaded) => onProgress(Math.min(loaded, total), total));
+  onProgress(0, total);
+
+  const { loadPyodide } = await import(new URL("pyodide/pyodide.mjs", base).href);
+  const pyodide = await loadPyodide({ indexURL: new URL("pyodide/", base).href });
+  pyodide.registerJsModule("yjs", Y);
+  await pyodide.loadPackage(manifest.pyodide_wheels.map((/** @type {string} */ w) => new URL(w, base).href));
+  const micropip = pyodide.pyimport("micropip");
+  // deps: false, since the build resolved every dependency; nothing is looked up on PyPI.
+  await micropip.install.callKwargs(pyodide.toPy(wheels.map((w) => new URL(w, base).href)), { deps: false });
+  micropip.destroy();
+  await registerYloftJs(pyodide);
+  const glue = pyodide.pyimport("yloft.browser.worker");
+  return { pyodide, glue, versions: JSON.parse(glue.versions()) };
+}
+
+/**
+ * yloft.crdt's JS side ships in the wheel (yloft/crdt/_yjs/yjs_helpers.js and
+ * yjs_text.js): import both from the installed package and register them as `yloft_js`.
+ * @param {any} pyodide
+ */
+async function registerYloftJs(pyodide) {
+  const dir = pyodide.runPython(
+    "import importlib.util as u; u.find_spec('yloft').submodule_search_locations[0]") + "/crdt/_yjs/";
+  const modules = await Promise.all(["yjs_helpers.js", "yjs_text.js"].map((file) => {
+    const source = pyodide.FS.readFile(dir + file, { encoding: "utf8" });
+    return import(URL.createObjectURL(new Blob([source], { type: "text/javascript" })));
+  }));
+  pyodide.registerJsModule("yloft_js", Object.assign({}, ...modules));
+}
+
+/**
+ * A start-up failure for the page: a Python error (Pyodide's PythonError, whose message
+ * is the traceback) becomes the Python exception's name, its last line and the traceback.
+ * @param {Error & {type?: string}} err
+ * @returns {{name: string, message: string, traceback?: string}}
+ */
+export function describeFatal(err) {
+  const text = String(err?.message ?? err);
+  if (err?.name !== "PythonError" || !err.type) return { name: err?.name ?? "Error", message: text };
+  const lines = text.trim().split("\n");
+  const last = lines[lines.length - 1] ?? "";
+  const message = last.startsWith(`${err.type}:`) ? last.slice(err.type.length + 1).trim() : last;
+  return { name: err.type, message, traceback: text };
+}
