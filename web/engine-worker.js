@@ -155,7 +155,8 @@ async function scopedName(given, path) {
 /** @type {any} */ (self).yloftTabs = () => ({
   status: worker.client?.status(),
   engine: Boolean(worker.host),
-  python: Boolean(worker.host),
+  // whether this worker fetched the Python runtime at all (resource timing does not lie)
+  python: performance.getEntriesByType("resource").some((e) => e.name.includes("pyodide.asm")),
   pending: worker.client?.pending.size ?? 0,
   ready: worker.client?.ready ?? false,
 });

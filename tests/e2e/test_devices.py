@@ -158,14 +158,17 @@ def test_bad_token_shows_error_and_keeps_local_data(device: Any, relay_url: str)
 
 
 def test_replica_tab_edits_sync_and_take_over_opens_the_socket(device: Any, relay_url: str) -> None:
-    """One socket per browser: the writer tab's. A replica's edits still reach B."""
+    """One socket per browser: the writer tab's. Another tab's edits still reach B."""
     url = relay_url + "?space=demo&token=demo"
     a_ctx = device()
     a1 = open_app(a_ctx, url, "A1")
     wait_sync(a1, "online", 0)
     a2 = open_app(a_ctx, url, "A2")
     assert a2.evaluate("() => window.db.status.writer") is False
-    assert a2.evaluate("() => window.db.status.sync") is None  # replicas hold no socket
+    # One socket per browser, the engine's: a2's worker runs no engine, but shows the
+    # device's sync state as every tab does.
+    assert a2.workers[0].evaluate("() => self.yloftTabs().engine") is False
+    assert a2.evaluate("() => window.db.status.sync") == "online"
     b = open_app(device(), url, "B")
     wait_sync(b, "online", 0)
 
