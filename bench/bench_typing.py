@@ -160,6 +160,18 @@ class Lab:
                 ctx.close()
 
 
+def bundle_baseline(folder: Path, page: str = "index.html") -> Path:
+    """The baseline editor page in ``folder`` (as ``page``, beside its esbuild bundle)."""
+    shutil.copy(ROOT / "bench" / "typing" / "baseline.html", folder / page)
+    subprocess.run(
+        [ROOT / "node_modules" / ".bin" / "esbuild", "--bundle", "--format=esm", "--minify",
+         "--log-level=warning", f"--outfile={folder / 'baseline.bundle.js'}",
+         str(ROOT / "bench" / "typing" / "baseline.js")],
+        check=True, cwd=ROOT,
+    )  # fmt: skip
+    return folder / page
+
+
 def open_note(ctx: BrowserContext, url: str, nid: str | None) -> tuple[Page, str]:
     """A notes app tab with note ``nid`` open in the editor (created when None)."""
     page = ctx.new_page()
@@ -263,13 +275,7 @@ def main() -> None:
 
     dist = build.build()
     tmp = Path(tempfile.mkdtemp(prefix="bench-typing-"))
-    shutil.copy(ROOT / "bench" / "typing" / "baseline.html", tmp / "index.html")
-    subprocess.run(
-        [ROOT / "node_modules" / ".bin" / "esbuild", "--bundle", "--format=esm", "--minify",
-         "--log-level=warning", f"--outfile={tmp / 'baseline.bundle.js'}",
-         str(ROOT / "bench" / "typing" / "baseline.js")],
-        check=True, cwd=ROOT,
-    )  # fmt: skip
+    bundle_baseline(tmp)
     base_server, base_url = serve(tmp)
     relay_port, node_port = free_port(), free_port()
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT / "relay"), str(ROOT / "pylib")]))
