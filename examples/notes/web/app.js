@@ -248,6 +248,18 @@ async function main() {
     return li;
   }
 
+  // The list shows the newest notes a page at a time: with 10,000 notes, rendering (and
+  // re-sending at every change) all of them cost a tab hundreds of MB and every edit
+  // seconds. "Show more" adds a page.
+  const PAGE = 200;
+  let shown = PAGE;
+
+  /** @param {number} total how many notes match */
+  function showMore(total) {
+    const more = $("more");
+    patch(more, { hidden: total <= listRows.length, textContent: `Show more (${listRows.length} of ${total})` });
+  }
+
   async function refreshList() {
     stopList?.();
     const q = $("search").value.trim();
@@ -255,15 +267,17 @@ async function main() {
     if (q) {
       // Live search: re-run the search whenever any note changes.
       stopList = db.subscribe("SELECT max(updated_at) AS t, count(*) AS n FROM notes", [], async () => {
-        const hits = await db.call("search_notes", q);
-        listRows = hits.filter((/** @type {any} */ r) => !openOnly || !r.done);
+        const hits = (await db.call("search_notes", q)).filter((/** @type {any} */ r) => !openOnly || !r.done);
+        listRows = hits.slice(0, shown);
         renderList();
+        showMore(hits.length);
       });
     } else {
       const where = openOnly ? "WHERE done = 0" : "";
       stopList = db.subscribe(
-        `SELECT id, title, done, tags, updated_at FROM notes ${where} ORDER BY updated_at DESC`, [],
-        (rows) => { listRows = rows; renderList(); });
+        `SELECT id, title, done, tags, updated_at, (SELECT count(*) FROM notes ${where}) AS total
+         FROM notes ${where} ORDER BY updated_at DESC LIMIT ?`, [shown],
+        (rows) => { listRows = rows; renderList(); showMore(rows[0]?.total ?? 0); });
     }
   }
 
@@ -396,8 +410,9 @@ async function main() {
     await select(id);
     $("title").focus();
   });
-  $("search").addEventListener("input", refreshList);
-  $("open-only").addEventListener("change", refreshList);
+  $("search").addEventListener("input", () => { shown = PAGE; refreshList(); });
+  $("open-only").addEventListener("change", () => { shown = PAGE; refreshList(); });
+  $("more").addEventListener("click", () => { shown += PAGE; refreshList(); });
 
   // Export and import (issue 16): one file with every note, merged back in on import.
   $("export").addEventListener("click", async () => {
