@@ -81,6 +81,7 @@ export class EngineHost {
       }
     }
     const storage = this.storage;
+    performance.mark("yloft:mounted");
     this.setStatus({ storage: storage.kind, persisted: storage.persisted });
     const pragmas = JSON.stringify(storage.pragmas ?? { journal_mode: "truncate" });
     this.engine = glue.open_engine(storage.dbPath, this.o.app,
@@ -90,6 +91,7 @@ export class EngineHost {
         this.deliver(this.linkOwner.get(link), { kind: "doc", link, update: copy });
       },
       storage.flush, pragmas);
+    performance.mark("yloft:opened");
     const requests = new BroadcastChannel(engineChannel(this.o.name));
     requests.onmessage = (event) => {
       const msg = event.data;

@@ -159,6 +159,8 @@ async function scopedName(given, path) {
   python: performance.getEntriesByType("resource").some((e) => e.name.includes("pyodide.asm")),
   pending: worker.client?.pending.size ?? 0,
   ready: worker.client?.ready ?? false,
+  // start-up stages (ms since the worker started): boot.js and engine-host.js marks
+  marks: Object.fromEntries(performance.getEntriesByType("mark").map((m) => [m.name, Math.round(m.startTime)])),
 });
 
 self.onmessage = (event) => {
