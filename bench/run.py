@@ -98,6 +98,9 @@ SUITE = [
     Bench("storage", "OPFS storage configurations vs raw OPFS (Chromium)", "bench_storage.py",
           ["--rounds", "5", "--commits", "300"], ["--rounds", "1", "--commits", "30"],
           "storage.json", figures.storage),
+    Bench("app_tabs", "The notes app in several tabs, 10,000 notes (issue 24)",
+          "bench_app_tabs.py", ["--notes", "10000", "--rounds", "3"], ["--quick"],
+          "app_tabs.json", figures.app_tabs),
 ]  # fmt: skip
 
 
