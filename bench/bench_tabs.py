@@ -9,12 +9,15 @@ Headless Chromium (Debian's, build.CHROMIUM_FLAGS), one on-disk profile per subj
   live query callback sees it. Measured from just before the call in the editing page to
   the callback in the other page, on the pages' shared clock (performance.timeOrigin +
   now()), so it includes page → worker → Python commit → BroadcastChannel → the other
-  tab's worker → apply → live query → page. Directions: writer → follower,
+  engine's worker → apply → live query → page. Directions: writer → follower,
   follower → writer, follower → follower. Each direction (and the baseline) first makes
   --warmup edits that are not counted, as the other benches run a warm-up round: the
   first edits after the tabs open pay one-off costs (the engine's first use of each code
   path, a document's first vetting copy in each tab), which showed as runs of 40-80 ms
   at the start of the first direction only and set its p99.
+- page documents (``db.doc``), the path typing takes: one tab's provider changes its
+  Y.Doc (awaited until "saved": durable in the engine), the same document's provider in
+  the other tab sees it (page to page, before the engine has stored it).
 - the same path with plain Yjs in the same run: y-indexeddb persists the update, a
   BroadcastChannel carries it, the other tab applies it and its observer fires
   (bench/tabs/yidb-tab.js, bundled with esbuild).
@@ -69,6 +72,36 @@ YLOFT_WATCH = """([id]) => {
   window.db.subscribe("SELECT title FROM notes WHERE id = ?", [id], (rows) => {
     const t = at();
     for (const r of rows) if (!(r.title in window.seen)) window.seen[r.title] = t;
+  });
+}"""
+
+# The same path for page documents (db.doc): an edit of the provider's Y.Doc in one tab
+# (awaited until "saved", i.e. durable in the engine) to the same document's provider
+# in the other tab, which gets it page to page (as the baseline's BroadcastChannel does).
+YLOFT_DOC_LATENCY = """async ([id, n, prefix]) => {
+  const at = () => performance.timeOrigin + performance.now();
+  const p = window.benchDoc ??= window.db.doc("notes", id);
+  await p.whenSynced;
+  const m = p.doc.getMap("bench");
+  const sent = [];
+  for (let i = 0; i < n; i++) {
+    const saved = new Promise((resolve) => p.once("saved", resolve));
+    sent.push(at());
+    m.set("v", `${prefix}${i}`);
+    await saved;
+  }
+  return sent;
+}"""
+
+YLOFT_DOC_WATCH = """async ([id]) => {
+  const at = () => performance.timeOrigin + performance.now();
+  const p = window.benchDoc ??= window.db.doc("notes", id);
+  await p.whenSynced;
+  window.seen = {};
+  const m = p.doc.getMap("bench");
+  p.doc.on("update", () => {
+    const v = m.get("v");
+    if (v !== undefined && !(v in window.seen)) window.seen[v] = at();
   });
 }"""
 
@@ -127,14 +160,16 @@ def open_yidb(context: BrowserContext, url: str, ready: str = "window.bench.read
     return page
 
 
-def latency(src: Page, dst: Page, n: int, prefix: str, *, yidb: bool) -> list[float]:
+def latency(
+    src: Page, dst: Page, n: int, prefix: str, *, yidb: bool, doc: bool = False
+) -> list[float]:
     if yidb:
         sent = src.evaluate(YIDB_LATENCY, ["n1", n, prefix])
         seen = dst.evaluate("() => Object.fromEntries(window.bench.seen)")
     else:
         nid = src.evaluate("() => window.bench_note")
-        dst.evaluate(YLOFT_WATCH, [nid])
-        sent = src.evaluate(YLOFT_LATENCY, [nid, n, prefix])
+        dst.evaluate(YLOFT_DOC_WATCH if doc else YLOFT_WATCH, [nid])
+        sent = src.evaluate(YLOFT_DOC_LATENCY if doc else YLOFT_LATENCY, [nid, n, prefix])
         dst.wait_for_function("([t]) => t in window.seen", arg=[f"{prefix}{n - 1}"], polling=50)
         seen = dst.evaluate("() => window.seen")
     out = [seen[f"{prefix}{i}"] - t for i, t in enumerate(sent) if f"{prefix}{i}" in seen]
@@ -253,6 +288,11 @@ def main() -> None:
             "yloft writer->follower": lambda p, n: latency(w, f1, n, p, yidb=False),
             "yloft follower->writer": lambda p, n: latency(f1, w, n, p, yidb=False),
             "yloft follower->follower": lambda p, n: latency(f1, f2, n, p, yidb=False),
+            "yloft doc writer->follower": lambda p, n: latency(w, f1, n, p, yidb=False, doc=True),
+            "yloft doc follower->writer": lambda p, n: latency(f1, w, n, p, yidb=False, doc=True),
+            "yloft doc follower->follower": lambda p, n: latency(
+                f1, f2, n, p, yidb=False, doc=True
+            ),
             "y-indexeddb+BroadcastChannel": lambda p, n: latency(y1, y2, n, p, yidb=True),
         }
         lat: dict[str, dict[str, float]] = {}

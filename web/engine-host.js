@@ -24,6 +24,7 @@ import { liveTabs } from "./tab-outbox.js";
 import { engineChannel, tabChannel, tabsChannel } from "./names.js";
 import { TokenRequests, openAwareness } from "./worker-links.js";
 
+const WRITES = new Set(["call", "import"]); // numbered requests that run once (yloft.browser.once)
 const SWEEP_MS = 2000; // how often closed tabs' live queries, documents and kept writes are handled
 
 export class EngineHost {
@@ -54,8 +55,8 @@ export class EngineHost {
     this.subOwner = new Map();
     /** @type {Map<number, string>} document link -> the tab that opened it */
     this.linkOwner = new Map();
-    /** @type {Map<string, {from: string, plink: number, link: number, collection: string, docId: string, updates: Uint8Array[], seq: number}>} */
-    this.docPending = new Map();
+    /** @type {[string, any][]} requests that arrived while the engine was busy */
+    this.inbox = [];
     /** @type {Map<string, BroadcastChannel>} */
     this.toTab = new Map();
     this.broadcast = new BroadcastChannel(tabsChannel(o.name));
@@ -132,46 +133,78 @@ export class EngineHost {
 
   /** A request of a tab. @param {string} from @param {any} msg */
   receive(from, msg) {
-    if (msg.kind === "hello") this.deliver(from, this.welcome());
-    else if (msg.kind === "call") this.run(() => this.handle(from, msg));
-    else if (msg.kind === "doc-update") this.queueDoc(from, msg);
+    if (msg.kind === "hello") {
+      this.deliver(from, this.welcome());
+      return;
+    }
+    if (msg.kind !== "call" && msg.kind !== "doc-update") return;
+    this.inbox.push([from, msg]);
+    if (this.inbox.length === 1) this.run(() => this.drain());
   }
 
-  /** @param {string} from @param {{id: number, method: string, args: any[], seq?: number, ack?: number}} msg */
-  async handle(from, msg) {
+  /**
+   * Everything that arrived while the engine was busy, in arrival order (each tab's
+   * writes run in the order it sent them, which the once-records rely on), in runs:
+   * consecutive numbered write calls share one transaction and one flush (group commit,
+   * `Engine.handle_writes`), consecutive page-document updates one commit per document.
+   */
+  async drain() {
+    const items = this.inbox;
+    this.inbox = [];
+    /** @type {[string, any][]} what to deliver once durable */
+    const out = [];
+    for (let i = 0; i < items.length;) {
+      const kind = items[i][1].kind;
+      const write = (/** @type {any} */ m) => m.kind === "call" && m.seq > 0 && WRITES.has(m.method);
+      let j = i + 1;
+      if (kind === "doc-update") while (j < items.length && items[j][1].kind === "doc-update") j++;
+      else if (write(items[i][1])) while (j < items.length && write(items[j][1])) j++;
+      const run = items.slice(i, j);
+      if (kind === "doc-update") this.applyDocs(run, out);
+      else if (run.length > 1) this.handleWrites(run, out);
+      else this.handle(run[0][0], run[0][1], out);
+      i = j;
+    }
+    await this.durable();
+    for (const [tab, msg] of out) this.deliver(tab, msg);
+  }
+
+  /** @param {string} from @param {{id: number, method: string, args: any[], seq?: number, ack?: number}} msg @param {[string, any][]} out */
+  handle(from, msg, out) {
     const request = JSON.stringify({ method: msg.method, args: msg.args });
     const reply = JSON.parse(this.o.python.glue.handle(this.engine, request, from, msg.seq ?? 0, msg.ack ?? 0));
     if (reply.ok && msg.method === "subscribe") this.subOwner.set(reply.value.id, from);
     else if (reply.ok && msg.method === "doc_open") this.linkOwner.set(reply.value.link, from);
     else if (msg.method === "unsubscribe") this.subOwner.delete(msg.args[0]);
     else if (msg.method === "doc_close") this.linkOwner.delete(msg.args[0]);
-    await this.durable();
-    this.deliver(from, { kind: "reply", id: msg.id, ...reply });
+    out.push([from, { kind: "reply", id: msg.id, ...reply }]);
   }
 
-  /** @param {string} from @param {any} msg */
-  queueDoc(from, msg) {
-    const key = `${from}\n${msg.plink}`;
-    const batch = this.docPending.get(key)
-      ?? { from, plink: msg.plink, link: msg.link, collection: msg.collection, docId: msg.docId, updates: /** @type {Uint8Array[]} */ ([]), seq: 0 };
-    batch.updates.push(msg.update);
-    batch.seq = Math.max(batch.seq, msg.seq);
-    batch.link = msg.link || batch.link;
-    const first = this.docPending.size === 0;
-    this.docPending.set(key, batch);
-    if (first) this.run(() => this.applyDocUpdates());
+  /** @param {[string, any][]} run numbered write calls @param {[string, any][]} out */
+  handleWrites(run, out) {
+    const batch = run.map(([tab, m]) => ({ request: JSON.stringify({ method: m.method, args: m.args }), tab, seq: m.seq, ack: m.ack ?? 0 }));
+    const replies = JSON.parse(this.o.python.glue.handle_writes(this.engine, JSON.stringify(batch)));
+    run.forEach(([tab, m], k) => out.push([tab, { kind: "reply", id: m.id, ...replies[k] }]));
   }
 
   /**
-   * Apply the page documents' updates that arrived since the last run, one commit per
-   * document however many keystrokes they hold (typing never waits for storage).
+   * Page documents' updates: the keystrokes of one document merged into one commit
+   * (typing never waits for storage).
+   * @param {[string, any][]} run @param {[string, any][]} out
    */
-  async applyDocUpdates() {
-    const batches = [...this.docPending.values()];
-    this.docPending.clear();
-    /** @type {[string, any][]} */
-    const out = [];
-    for (const b of batches) {
+  applyDocs(run, out) {
+    /** @type {Map<string, {from: string, plink: number, link: number, collection: string, docId: string, updates: Uint8Array[], seq: number}>} */
+    const docs = new Map();
+    for (const [from, msg] of run) {
+      const key = `${from}\n${msg.plink}`;
+      const b = docs.get(key)
+        ?? { from, plink: msg.plink, link: msg.link, collection: msg.collection, docId: msg.docId, updates: /** @type {Uint8Array[]} */ ([]), seq: 0 };
+      b.updates.push(msg.update);
+      b.seq = Math.max(b.seq, msg.seq);
+      b.link = msg.link || b.link;
+      docs.set(key, b);
+    }
+    for (const b of docs.values()) {
       try {
         const update = b.updates.length === 1 ? b.updates[0] : Y.mergeUpdates(b.updates);
         const link = this.linkOwner.get(b.link) === b.from ? b.link : 0;
@@ -182,8 +215,6 @@ export class EngineHost {
         out.push([b.from, { kind: "doc-saved", plink: b.plink, seq: b.seq, ok: false, error: { name: err.name, message: err.message } }]);
       }
     }
-    await this.durable();
-    for (const [tab, msg] of out) this.deliver(tab, msg);
   }
 
   /**

@@ -85,14 +85,23 @@ class LiveQueries:
         return len(self._subs)
 
     def notify(self, written: Iterable[str]) -> list[BaseException]:
-        """Re-run subscriptions that read any of ``written``; return callback errors."""
+        """Re-run subscriptions that read any of ``written``; return callback errors.
+
+        Subscriptions with the same SQL and parameters (the same list open in several
+        tabs) share one run of the query per commit.
+        """
         written = frozenset(written)
         errors: list[BaseException] = []
+        ran: dict[tuple[str, str], tuple[Rows, frozenset[str]]] = {}
         for sub in list(self._subs):
             if sub.closed or not (sub.tables & written):
                 continue
+            key = (sub.sql, repr(sub.params))
             try:
-                rows, tables = self._run(sub.sql, sub.params)
+                if key in ran:  # each subscriber gets rows of its own to keep
+                    rows, tables = [dict(r) for r in ran[key][0]], ran[key][1]
+                else:
+                    rows, tables = ran[key] = self._run(sub.sql, sub.params)
             except Exception as exc:  # the query itself broke (e.g. a dropped column)
                 errors.append(exc)
                 continue

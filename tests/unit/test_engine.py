@@ -301,3 +301,34 @@ def test_records_of_closed_tabs_are_forgotten(engine: Engine) -> None:
         assert send(engine, tab, 1, 0, "call", "create_note", tab, "")["ok"]
     assert engine.forget_tabs_except(json.dumps(["b"])) == 2
     assert set(json.loads(engine.store.sync_cursor("tab-calls") or "{}")) == {"b"}
+
+
+def test_a_batch_of_writes_commits_once_and_a_failing_one_changes_nothing_else(
+    tmp_path: Path,
+) -> None:
+    commits: list[int] = []
+    engine = Engine.open(
+        str(tmp_path / "n.db"), app="notes_app", on_commit=lambda: commits.append(1)
+    )
+    nid = ask(engine, "call", "create_note", "first", "")
+    commits.clear()
+
+    def item(tab: str, seq: int, *args: Any) -> dict[str, Any]:
+        return {"request": json.dumps({"method": "call", "args": list(args)}),
+                "tab": tab, "seq": seq, "ack": seq - 1}  # fmt: skip
+
+    batch = [
+        item("a", 1, "create_note", "from a", ""),
+        item("b", 1, "update_note", "no-such-note", "x"),  # fails: nothing of it is kept
+        item("c", 1, "update_note", nid, "renamed"),
+    ]
+    replies = json.loads(engine.handle_writes(json.dumps(batch)))
+    assert [r["ok"] for r in replies] == [True, False, True]
+    assert len(commits) == 1  # one durable commit for the three
+    titles = {r["title"] for r in ask(engine, "query", "SELECT title FROM notes", [])}
+    assert titles == {"from a", "renamed"}
+    # Resent (the writer died before answering): answered from the records, not run again.
+    again = json.loads(engine.handle_writes(json.dumps(batch)))
+    assert again[0] == replies[0] and again[2] == replies[2]
+    assert count(engine) == 2
+    engine.close()

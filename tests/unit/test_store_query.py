@@ -200,3 +200,27 @@ def test_subscription_context_manager(store: Store) -> None:
     assert len(calls) == 1
     with pytest.raises(TypeError):
         store.subscribe("SELECT 1", (), "not callable")  # type: ignore[arg-type]
+
+
+def test_the_same_live_query_in_several_subscriptions_runs_once_per_commit() -> None:
+    """The same list open in several tabs costs one query per commit, not one per tab."""
+    from yloft.live import LiveQueries
+
+    runs: list[str] = []
+    state = {"n": 1}
+
+    def run(sql: str, params: Any) -> Any:
+        runs.append(sql)
+        return [{"n": state["n"], "p": list(params)}], frozenset({"t"})
+
+    live = LiveQueries(run)
+    got: list[Any] = []
+    subs = [live.add("SELECT n FROM t WHERE p = ?", [1], got.append) for _ in range(3)]
+    other = live.add("SELECT n FROM t WHERE p = ?", [2], got.append)
+    runs.clear()
+    state["n"] = 2
+    assert live.notify({"t"}) == []
+    assert len(runs) == 2  # one per distinct (sql, params), not four
+    assert [r[0]["n"] for r in got] == [2, 2, 2, 2]
+    got[0][0]["n"] = 99  # a callback that changes its rows changes nobody else's
+    assert subs[1].result[0]["n"] == 2 and other.result[0]["p"] == [2]

@@ -17,18 +17,20 @@ import base64
 import dataclasses
 import importlib
 import json
+import logging
 import traceback
 from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
 from .. import archive
-from ..errors import ArchiveError, YloftError
+from ..errors import ArchiveError, CallbackError, YloftError
 from ..store import Store
 from .documents import PageDocs, Push
 from .once import Once
 
 Notify = Callable[[int, list[dict[str, Any]]], None]
+_log = logging.getLogger(__name__)
 
 WRITES = frozenset({"call", "import"})
 """Methods whose numbered requests run once (:mod:`.once`); the others only read, or
@@ -114,6 +116,30 @@ class Engine:
             except Exception as exc:
                 return _error_reply(exc)
         return self._run(method, *args)
+
+    def handle_writes(self, batch: str) -> str:
+        """Run several tabs' numbered writes in one transaction: one commit, one flush.
+
+        ``batch`` is a JSON list of ``{"request", "tab", "seq", "ack"}`` (each as for
+        :meth:`handle`, every one a numbered ``call`` or ``import``); the reply is the
+        JSON list of their replies, in order. Each write still runs once and all or
+        nothing (its own savepoint, :mod:`.once`); a failing one changes nothing of the
+        others. Group commit: the writes that queued up while the engine was busy (the
+        tabs' awaited edits) share the durable commit instead of paying one each.
+        """
+        items = json.loads(batch)
+        replies: list[str] = []
+        try:
+            with self.store.atomic():
+                for item in items:
+                    replies.append(
+                        self.handle(item["request"], item["tab"], item["seq"], item["ack"])
+                    )
+        except CallbackError as exc:  # after the COMMIT: the writes are saved
+            _log.error("a live query or update hook raised after a batch of writes: %r", exc)
+        except Exception as exc:  # the COMMIT itself failed: nothing of the batch is saved
+            replies = [_error_reply(exc)] * len(items)
+        return "[" + ",".join(replies) + "]"
 
     def doc_update(self, link: int, update: bytes) -> str:
         """Commit an update the page made to a linked document (see :mod:`.documents`).

@@ -49,6 +49,11 @@ def handle(engine: Engine, request: str, tab: str, seq: int, ack: int) -> str:
     return engine.handle(request, tab, int(seq), int(ack))
 
 
+def handle_writes(engine: Engine, batch: str) -> str:
+    """Several tabs' numbered writes in one transaction (see ``Engine.handle_writes``)."""
+    return engine.handle_writes(batch)
+
+
 def doc_update(engine: Engine, link: int, data: Any) -> str:
     """A page document's update (``Uint8Array``); the reply is JSON as ``Engine.handle``'s."""
     return engine.doc_update(int(link), data.to_bytes())
