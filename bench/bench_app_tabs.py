@@ -27,7 +27,8 @@ navigation start (performance.timeOrigin). Each round, with only the writer tab 
   median;
 - baseline of the reload, same profile, same origin, same pyodide/ files: the tab goes
   to bench/app_tabs/bare.html, a worker loads Pyodide and answers a first sqlite3
-  query (in memory), timed from that page's navigation start; then back to the app.
+  query (in memory), timed from that page's navigation start; then back to the app
+  (that load, and the writer's start-up marks of both loads, are recorded too).
 
 Baselines of memory, idle CPU (and, for reference, of a tab's opening), same steps in
 their own profiles: the CodeMirror + y-codemirror.next + y-indexeddb page of
@@ -100,6 +101,15 @@ PARTS = """() => ({
 IMPORT = """async (url) => {
   const report = await window.db.importFile(await (await fetch(url)).blob());
   return report.documents;
+}"""
+
+# The writer's start-up marks (web/engine-worker.js, boot.js, engine-host.js), moved
+# from the worker's clock to the page's: ms from the page's navigation start.
+WRITER_MARKS = """(pageOrigin) => {
+  if (!self.yloftTabs) return null;
+  const shift = performance.timeOrigin - pageOrigin;
+  const marks = Object.entries(self.yloftTabs().marks);
+  return Object.fromEntries(marks.map(([k, v]) => [k, Math.round(v + shift)]));
 }"""
 
 WORDS = ["milk", "bread", "call", "plan", "garden", "letter", "meeting", "idea", "river",
@@ -314,6 +324,7 @@ def notes_round(p: Profile, args: argparse.Namespace, r: int) -> dict[str, Any]:
     p.tab1.reload()
     out: dict[str, Any] = {"writer_reload_ms": round(p.usable(p.tab1), 1)}
     out["writer_ready_ms"] = p.tab1.evaluate("() => window.__readyAt")
+    out["writer_marks_ms"] = writer_marks(p.tab1)
     out.update(extra_tabs(p, args.tabs, args.idle, lambda pages: calls(pages, args.calls, r)))
     got = bare(p)
     out["bare_ms"] = round(got["navigation_to_result_ms"], 1)
@@ -321,7 +332,19 @@ def notes_round(p: Profile, args: argparse.Namespace, r: int) -> dict[str, Any]:
     if r < args.rounds:  # back to the app: the next round starts with its writer open
         p.tab1.goto(p.url)
         out["writer_after_bare_ms"] = round(p.usable(p.tab1), 1)
+        out["writer_after_bare_marks_ms"] = writer_marks(p.tab1)
     return out
+
+
+def writer_marks(page: Page) -> dict[str, int] | None:
+    """Where the writer's load went (None when the build sets no marks)."""
+    origin = page.evaluate("() => performance.timeOrigin")
+    for worker in page.workers:
+        with contextlib.suppress(Exception):
+            marks = worker.evaluate(WRITER_MARKS, origin)
+            if marks:
+                return dict(marks)
+    return None
 
 
 def median(values: list[float]) -> float:
