@@ -2,20 +2,11 @@
 // module and its locked dependencies (their wheels unpacked into site-packages), all
 // from this origin. Only the tab that runs the engine (the writer) ever calls it.
 //
-//   const manifest = await fetchManifest(base);
+//   const manifest = await (await fetch(new URL("manifest.json", base))).json();
 //   const { pyodide, glue, versions } = await bootPython(manifest, base, "notes_app", onProgress);
 
 import * as Y from "./vendor/yjs.mjs";
 import { countFetchedBytes } from "./fetch-progress.js";
-
-/**
- * The build's manifest (every file with its hash; `build` names the build).
- * @param {URL} base the folder of the app's files
- * @returns {Promise<any>}
- */
-export async function fetchManifest(base) {
-  return (await fetch(new URL("manifest.json", base))).json();
-}
 
 /**
  * @param {any} manifest
@@ -74,19 +65,4 @@ async function registerYloftJs(pyodide) {
     return import(URL.createObjectURL(new Blob([source], { type: "text/javascript" })));
   }));
   pyodide.registerJsModule("yloft_js", Object.assign({}, ...modules));
-}
-
-/**
- * A start-up failure for the page: a Python error (Pyodide's PythonError, whose message
- * is the traceback) becomes the Python exception's name, its last line and the traceback.
- * @param {Error & {type?: string}} err
- * @returns {{name: string, message: string, traceback?: string}}
- */
-export function describeFatal(err) {
-  const text = String(err?.message ?? err);
-  if (err?.name !== "PythonError" || !err.type) return { name: err?.name ?? "Error", message: text };
-  const lines = text.trim().split("\n");
-  const last = lines[lines.length - 1] ?? "";
-  const message = last.startsWith(`${err.type}:`) ? last.slice(err.type.length + 1).trim() : last;
-  return { name: err.type, message, traceback: text };
 }

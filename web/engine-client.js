@@ -200,6 +200,7 @@ export class EngineClient {
     this.rebind();
     if (!this.ready) {
       this.ready = true;
+      performance.mark("yloft:ready");
       this.post({ type: "ready", versions: welcome.versions, status: this.status() });
     }
     this.publish();
@@ -349,4 +350,19 @@ function decodeBytes(value) {
   const out = new Uint8Array(text.length);
   for (let i = 0; i < text.length; i++) out[i] = text.charCodeAt(i);
   return out;
+}
+
+/**
+ * A start-up failure for the page: a Python error (Pyodide's PythonError, whose message
+ * is the traceback) becomes the Python exception's name, its last line and the traceback.
+ * @param {Error & {type?: string}} err
+ * @returns {{name: string, message: string, traceback?: string}}
+ */
+export function describeFatal(err) {
+  const text = String(err?.message ?? err);
+  if (err?.name !== "PythonError" || !err.type) return { name: err?.name ?? "Error", message: text };
+  const lines = text.trim().split("\n");
+  const last = lines[lines.length - 1] ?? "";
+  const message = last.startsWith(`${err.type}:`) ? last.slice(err.type.length + 1).trim() : last;
+  return { name: err.type, message, traceback: text };
 }

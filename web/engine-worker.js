@@ -21,9 +21,10 @@
 //                {type: "doc-update", link, seq, update}   a page document's own edit
 //                {type: "token", id, token | error}
 
-import { bootPython, describeFatal, fetchManifest } from "./boot.js";
-import { EngineClient } from "./engine-client.js";
-import { EngineHost } from "./engine-host.js";
+// Only what every tab needs is imported here; a tab that becomes the writer imports the
+// engine's modules (boot.js, engine-host.js, storage, Yjs) then: a client tab never
+// loads or parses them.
+import { EngineClient, describeFatal } from "./engine-client.js";
 import { engineChannel, tabChannel, tabsChannel } from "./names.js";
 import { TabOutbox, holdTabLock } from "./tab-outbox.js";
 import { tryWriterLock, waitWriterLock } from "./tabs.js";
@@ -34,7 +35,7 @@ const tabId = crypto.randomUUID();
 const worker = {
   /** @type {EngineClient | null} */
   client: null,
-  /** @type {EngineHost | null} */
+  /** @type {import("./engine-host.js").EngineHost | null} */
   host: null,
   name: "",
   /** @type {any} */
@@ -57,13 +58,18 @@ async function start(options) {
   const name = await scopedName(given, base.pathname);
   worker.name = name;
   worker.options = options;
-  worker.manifest = await fetchManifest(base);
-  // Alive (for the writer's sweep) before anything is sent.
-  await holdTabLock(name, tabId);
-  const outbox = await TabOutbox.open(name).catch((e) => {
-    console.error("yloft: no IndexedDB outbox; a closed tab's unanswered writes can be lost", e);
-    return null;
-  });
+  // Independent start-up steps at once: the build's manifest, this tab's liveness lock
+  // (held before anything is sent, for the writer's sweep), its outbox.
+  const [manifest, , outbox] = await Promise.all([
+    fetch(new URL("manifest.json", base)).then((res) => res.json()),
+    holdTabLock(name, tabId),
+    TabOutbox.open(name).catch((e) => {
+      console.error("yloft: no IndexedDB outbox; a closed tab's unanswered writes can be lost", e);
+      return null;
+    }),
+  ]);
+  worker.manifest = manifest;
+  performance.mark("yloft:started");
   const client = new EngineClient({
     tab: tabId,
     build: worker.manifest.build,
@@ -84,7 +90,9 @@ async function start(options) {
   new BroadcastChannel(tabChannel(name, tabId)).onmessage = fromEngine;
   new BroadcastChannel(tabsChannel(name)).onmessage = fromEngine;
 
-  if (await tryWriterLock(name)) {
+  const writer = await tryWriterLock(name);
+  performance.mark("yloft:role");
+  if (writer) {
     await becomeWriter();
   } else {
     requests.postMessage({ kind: "hello", from: tabId });
@@ -110,6 +118,7 @@ function welcome(msg, requests) {
 async function becomeWriter() {
   const client = /** @type {EngineClient} */ (worker.client);
   worker.becoming = true;
+  const [{ bootPython }, { EngineHost }] = await Promise.all([import("./boot.js"), import("./engine-host.js")]);
   const base = new URL("./", self.location.href);
   const python = await bootPython(worker.manifest, base, worker.options.app ?? "",
     (loaded, total) => postMessage({ type: "progress", loaded, total }));

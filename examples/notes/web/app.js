@@ -2,7 +2,8 @@
 // this file only renders rows and forwards what the person does. Everything the user
 // typed is rendered with textContent, never as HTML.
 import { connect, showErrorPanel, Y } from "./yloft.js";
-import { mountBody } from "./note-body.js";
+// The editor (CodeMirror) loads when the first note opens, not before the list shows.
+const editorModule = () => import("./note-body.js");
 import { bindTextInput } from "./text-input.js";
 
 /** @param {string} id */
@@ -309,15 +310,17 @@ async function main() {
     /** @type {(() => void)[]} */
     const cleanups = [];
     open = { provider, destroy: () => { for (const f of cleanups.splice(0)) f(); provider.destroy(); } };
+    /** @type {typeof import("./note-body.js").mountBody} */
+    let mountBody;
     try {
-      await provider.whenSynced;
+      [, { mountBody }] = await Promise.all([provider.whenSynced, editorModule()]);
     } catch (e) {
       const err = /** @type {Error} */ (e);
       $("saved").textContent = `Cannot open this note: ${err.name}: ${err.message}`;
       return;
     }
     if (open?.provider !== provider) return; // another note was chosen meanwhile
-    cleanups.push(...mountNote(provider));
+    cleanups.push(...mountNote(provider, mountBody));
     $("editor").hidden = false;
     stopNote = db.subscribe("SELECT id FROM notes WHERE id = ?", [id], (rows) => {
       if (rows.length === 0 && selected === id) select(null);
@@ -327,8 +330,9 @@ async function main() {
   /**
    * Bind the editor's fields to the note's document; returns what undoes it.
    * @param {import("./yloft.js").DocProvider} provider
+   * @param {typeof import("./note-body.js").mountBody} mountBody
    */
-  function mountNote(provider) {
+  function mountNote(provider, mountBody) {
     const doc = provider.doc;
     const meta = doc.getMap("meta");
     upgradeTitle(doc);
