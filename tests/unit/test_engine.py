@@ -82,6 +82,13 @@ def test_errors_carry_the_python_exception_name(engine: Engine) -> None:
 def test_bytes_results_are_tagged(engine: Engine) -> None:
     rows = ask(engine, "query", "SELECT x'00ff' AS b", [])
     assert rows == [{"b": {"$bytes": "AP8="}}]
+    # Live queries too, on their first rows and on every change.
+    sql = "SELECT title, CAST(title AS BLOB) AS raw, count(*) AS n FROM notes GROUP BY title"
+    sub = ask(engine, "subscribe", sql, [])
+    assert sub["rows"] == []
+    ask(engine, "call", "create_note", "hi", "")
+    last = engine.pushed[-1]  # type: ignore[attr-defined]
+    assert last == (sub["id"], [{"title": "hi", "raw": {"$bytes": "aGk="}, "n": 1}])
 
 
 def test_data_survives_reopening(tmp_path: Path) -> None:
