@@ -148,8 +148,19 @@ def setup() -> None:
 
 
 def web_sources() -> list[Path]:
-    """The browser runtime's hand-written ES modules (top level of web/)."""
-    return sorted(p for p in (ROOT / "web").iterdir() if p.is_file() and p.suffix == ".js")
+    """The browser runtime's hand-written ES modules: web/ and its folders (page/, worker/,
+    worker/storage/), not web/vendor/ (esbuild's entry points)."""
+    web = ROOT / "web"
+    return sorted(p for p in web.rglob("*.js")
+                  if p.is_file() and p.relative_to(web).parts[0] != "vendor")  # fmt: skip
+
+
+def copy_web_sources(dest: Path) -> None:
+    """Copy web_sources() into ``dest``, keeping their folders (relative imports)."""
+    for src in web_sources():
+        target = dest / src.relative_to(ROOT / "web")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(src, target)
 
 
 def build_runtime() -> Path:
@@ -172,8 +183,7 @@ def build_runtime() -> Path:
         shutil.rmtree(RUNTIME)
     for sub in ("pyodide", "wheels", "vendor"):
         (RUNTIME / sub).mkdir(parents=True)
-    for src in web_sources():
-        shutil.copy2(src, RUNTIME / src.name)
+    copy_web_sources(RUNTIME)
     for name in PYODIDE_FILES:
         shutil.copy2(NODE_MODULES / "pyodide" / name, RUNTIME / "pyodide" / name)
     for whl in wheels_src.glob("*.whl"):
@@ -246,9 +256,7 @@ def lab_root() -> Path:
     modules under web/, the lab under bench/web/, Pyodide under pyodide/ (tests, bench)."""
     ensure_node_modules()
     root = Path(tempfile.mkdtemp(prefix="yloft-storage-lab-"))
-    (root / "web").mkdir()
-    for src in web_sources():
-        shutil.copy2(src, root / "web" / src.name)
+    copy_web_sources(root / "web")
     (root / "bench" / "web").mkdir(parents=True)
     for name in ("storage-lab.html", "storage-lab-worker.js"):
         shutil.copy2(ROOT / "bench" / "web" / name, root / "bench" / "web" / name)

@@ -13,7 +13,13 @@ from typing import Any
 
 from hatchling.builders.hooks.plugin.interface import BuildHookInterface
 
-REQUIRED = ("engine-worker.js", "yloft.js", "sw.js", "vendor/yjs.mjs", "pyodide/pyodide.asm.wasm")
+REQUIRED = (
+    "worker/engine-worker.js",
+    "yloft.js",
+    "sw.js",
+    "vendor/yjs.mjs",
+    "pyodide/pyodide.asm.wasm",
+)
 
 
 class CustomBuildHook(BuildHookInterface):  # type: ignore[type-arg]

@@ -103,7 +103,7 @@ IMPORT = """async (url) => {
   return report.documents;
 }"""
 
-# The writer's start-up marks (web/engine-worker.js, boot.js, engine-host.js), moved
+# The writer's start-up marks (web/worker/engine-worker.js, boot.js, engine-host.js), moved
 # from the worker's clock to the page's: ms from the page's navigation start.
 WRITER_MARKS = """(pageOrigin) => {
   if (!self.yloftTabs) return null;

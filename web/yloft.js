@@ -15,7 +15,7 @@
 // durable, in whichever tab it was made.
 
 import * as Y from "./vendor/yjs.mjs";
-import { DocError, DocProvider } from "./doc-provider.js";
+import { DocError, DocProvider } from "./page/doc-provider.js";
 import { controlChannel, writerLock } from "./names.js";
 
 // The one Yjs build the page shares with the engine and the editor bundle: import Yjs
@@ -124,7 +124,7 @@ export class Database extends EventTarget {
     }
     this.control.postMessage({ kind: "clear" });
     this.closeAs("cleared");
-    const { clearStoredData } = await import("./clear.js");
+    const { clearStoredData } = await import("./page/clear.js");
     // Granted once no engine of this database runs (the writer's lock is released).
     await navigator.locks.request(writerLock(this.name), () => clearStoredData(this.name));
     return { discarded: unsynced };
@@ -334,7 +334,7 @@ export function connect(options = {}) {
     navigator.serviceWorker.register(new URL("./sw.js", import.meta.url))
       .catch((e) => console.warn("yloft: no offline cache:", e));
   }
-  const url = new URL("./engine-worker.js", import.meta.url);
+  const url = new URL("./worker/engine-worker.js", import.meta.url);
   const worker = new Worker(url, { type: "module", name: `yloft:${options.name ?? "default"}` });
   return new Promise((resolve, reject) => {
     /** @param {MessageEvent} event */

@@ -7,7 +7,7 @@
 
 import * as Y from "yjs";
 import { IndexeddbPersistence } from "y-indexeddb";
-import { mountStorage } from "../../web/storage.js";
+import { mountStorage } from "../../web/worker/storage/storage.js";
 
 const base = new URL("./", self.location.href);
 /** @type {any} */
@@ -31,7 +31,7 @@ async function loadPython(/** @type {{bare?: boolean}} */ { bare = false } = {})
     const micropip = pyodide.pyimport("micropip");
     await micropip.install(pyodide.toPy([new URL(manifest.yloft_wheel, base).href]));
     micropip.destroy();
-    // yloft.crdt's JS side ships in the wheel: import it from there (see web/engine-worker.js).
+    // yloft.crdt's JS side ships in the wheel: import it from there (see web/worker/boot.js).
     const dir = pyodide.runPython(
       "import importlib.util as u; u.find_spec('yloft').submodule_search_locations[0]") + "/crdt/_yjs/";
     const modules = await Promise.all(["yjs_helpers.js", "yjs_text.js"].map((file) => import(

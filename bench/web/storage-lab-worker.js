@@ -1,17 +1,18 @@
 // Storage diagnostics worker (tests and bench only; the app never loads it). It loads
-// bare Pyodide, mounts storage with web/storage.js and runs SQLite from Python on it.
+// bare Pyodide, mounts storage with web/worker/storage/storage.js and runs SQLite from
+// Python on it.
 //
 // Messages from the page: {id, method, args}; replies {id, ok, value | error}.
 // While commitLoop runs it also posts {type: "committed", i} after each durable commit.
 
-import { mountStorage } from "../../web/storage.js";
+import { mountStorage } from "../../web/worker/storage/storage.js";
 
-// Served from a copy of the repository layout: /web/ (runtime), /bench/web/ (this lab),
-// /pyodide/ (the runtime files); see build.lab_root().
+// Served from a copy of the repository layout: /web/ (runtime, its folders kept),
+// /bench/web/ (this lab), /pyodide/ (the runtime files); see build.lab_root().
 const base = new URL("../../", self.location.href);
 /** @type {any} */
 let pyodide = null;
-/** @type {Map<string, import("../../web/storage.js").Storage>} */
+/** @type {Map<string, import("../../web/worker/storage/storage.js").Storage>} */
 const mounts = new Map();
 
 // The Python side: one SQLite connection per mount, one row per transaction.

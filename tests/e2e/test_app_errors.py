@@ -8,6 +8,7 @@ keep separate databases. The apps are scaffolded (``yloft new``) and built with
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 import tempfile
 import threading
@@ -88,6 +89,9 @@ def test_two_apps_under_different_paths_keep_separate_databases(
     a.get_by_label("New item").press_sequentially("only in a")
     a.keyboard.press("Enter")
     expect(a.locator("#items li span")).to_have_text(["only in a"])
+    # Scoped by the app's root path (not the worker's own folder, worker/): the same name
+    # as every earlier build gave it, so its users keep their database.
+    assert a.evaluate("window.db.name") == "todo-" + hashlib.sha256(b"/a/").hexdigest()[:8]
     b = open_app(context, site + "b/", "b")
     assert b.evaluate("window.db.query('SELECT count(*) AS n FROM items')") == [{"n": 0}]
     assert a.evaluate("window.db.status.writer") and b.evaluate("window.db.status.writer")

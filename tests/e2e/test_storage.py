@@ -1,4 +1,4 @@
-"""Durable storage for Pyodide's sqlite3 (web/storage.js) in real Chromium.
+"""Durable storage for Pyodide's sqlite3 (web/worker/storage/storage.js) in real Chromium.
 
 The tests drive bench/web/storage-lab.html, whose worker loads bare Pyodide, mounts storage and
 runs SQLite from Python. Profiles are on disk (``launch_persistent_context``): closing a

@@ -87,7 +87,7 @@ def blank_pages(ctx: BrowserContext, base_url: str, n: int) -> Iterator[list[Pag
         page = ctx.new_page()
         page.goto(url)
         page.evaluate(
-            "async () => { window.ob = await import('./tab-outbox.js');"
+            "async () => { window.ob = await import('./worker/tab-outbox.js');"
             " window.box = await window.ob.TabOutbox.open('lab'); }"
         )
         pages.append(page)

@@ -56,7 +56,7 @@ def test_manifest_lists_every_file_with_size_and_sha256(app_dir: Path, tmp_path:
     sw = (result.out / "sw.js").read_text()
     assert "__YLOFT_BUILD__" not in sw and result.manifest["build"] in sw
     assert result.manifest["apps"] == {"todo_app": "wheels/todo-0.1.0-py3-none-any.whl"}
-    assert {"index.html", "app.js", "yloft.js", "engine-worker.js"} <= set(files)
+    assert {"index.html", "app.js", "yloft.js", "worker/engine-worker.js"} <= set(files)
     # Lab pages and templates are not shipped.
     assert not [n for n in files if "storage-lab" in n or n.startswith("templates/")]
 

@@ -6,8 +6,8 @@
 // IndexedDB volume (`yloft-fs:/yloft`, that database's files only), the tab outbox
 // (`yloft-outbox:<name>`) and the relay cursors saved for it (`yloft-relay`).
 
-import { IdbVolume } from "./idb-fs.js";
-import { outboxDatabase } from "./names.js";
+import { IdbVolume } from "../worker/storage/idb-fs.js";
+import { outboxDatabase } from "../names.js";
 
 /** @param {IDBRequest} req @returns {Promise<any>} */
 function done(req) {

@@ -19,8 +19,8 @@
 // between the app's tabs; the engine worker that holds the relay socket carries it to
 // other devices and y-websocket rooms.
 
-import * as Y from "./vendor/yjs.mjs";
-import { awarenessChannel, docsChannel } from "./names.js";
+import * as Y from "../vendor/yjs.mjs";
+import { awarenessChannel, docsChannel } from "../names.js";
 
 /**
  * @typedef {object} DocHost what a provider needs from the Database (yloft.js)

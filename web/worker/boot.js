@@ -5,7 +5,7 @@
 //   const manifest = await (await fetch(new URL("manifest.json", base))).json();
 //   const { pyodide, glue, versions } = await bootPython(manifest, base, "notes_app", onProgress);
 
-import * as Y from "./vendor/yjs.mjs";
+import * as Y from "../vendor/yjs.mjs";
 import { countFetchedBytes } from "./fetch-progress.js";
 
 /**

@@ -18,10 +18,10 @@
 // Requests run one at a time (`queue`): Python is single-threaded, and each tab's writes
 // run in the order they were sent, which the once-records rely on (yloft.browser.once).
 
-import * as Y from "./vendor/yjs.mjs";
-import { mountStorage } from "./storage.js";
+import * as Y from "../vendor/yjs.mjs";
+import { mountStorage } from "./storage/storage.js";
 import { liveTabs } from "./tab-outbox.js";
-import { engineChannel, tabChannel, tabsChannel } from "./names.js";
+import { engineChannel, tabChannel, tabsChannel } from "../names.js";
 import { TokenRequests, openAwareness } from "./worker-links.js";
 
 const WRITES = new Set(["call", "import"]); // numbered requests that run once (yloft.browser.once)
@@ -45,7 +45,7 @@ export class EngineHost {
     this.since = Date.now();
     /** @type {any} the yloft.browser.Engine (PyProxy) */
     this.engine = null;
-    /** @type {import("./storage.js").Storage | null} */
+    /** @type {import("./storage/storage.js").Storage | null} */
     this.storage = null;
     /** @type {Promise<void>} */
     this.queue = Promise.resolve();

@@ -25,11 +25,14 @@
 // engine's modules (boot.js, engine-host.js, storage, Yjs) then: a client tab never
 // loads or parses them.
 import { EngineClient, describeFatal } from "./engine-client.js";
-import { engineChannel, tabChannel, tabsChannel } from "./names.js";
+import { engineChannel, tabChannel, tabsChannel } from "../names.js";
 import { TabOutbox, holdTabLock } from "./tab-outbox.js";
 import { tryWriterLock, waitWriterLock } from "./tabs.js";
 
 const tabId = crypto.randomUUID();
+// The app's root (where manifest.json, pyodide/ and wheels/ are): this module lives in
+// worker/ below it. The database name is scoped by this path, so it must stay the app's.
+const appRoot = new URL("../", self.location.href);
 
 /** What this worker is: a client always, the engine's host while it holds the writer lock. */
 const worker = {
@@ -54,14 +57,13 @@ async function start(options) {
   if (!/^[A-Za-z0-9_-]{1,64}$/.test(given)) {
     throw new TypeError(`database name ${JSON.stringify(given)}: use 1-64 letters, digits, _ or -`);
   }
-  const base = new URL("./", self.location.href);
-  const name = await scopedName(given, base.pathname);
+  const name = await scopedName(given, appRoot.pathname);
   worker.name = name;
   worker.options = options;
   // Independent start-up steps at once: the build's manifest, this tab's liveness lock
   // (held before anything is sent, for the writer's sweep), its outbox.
   const [manifest, , outbox] = await Promise.all([
-    fetch(new URL("manifest.json", base)).then((res) => res.json()),
+    fetch(new URL("manifest.json", appRoot)).then((res) => res.json()),
     holdTabLock(name, tabId),
     TabOutbox.open(name).catch((e) => {
       console.error("yloft: no IndexedDB outbox; a closed tab's unanswered writes can be lost", e);
@@ -119,8 +121,7 @@ async function becomeWriter() {
   const client = /** @type {EngineClient} */ (worker.client);
   worker.becoming = true;
   const [{ bootPython }, { EngineHost }] = await Promise.all([import("./boot.js"), import("./engine-host.js")]);
-  const base = new URL("./", self.location.href);
-  const python = await bootPython(worker.manifest, base, worker.options.app ?? "",
+  const python = await bootPython(worker.manifest, appRoot, worker.options.app ?? "",
     (loaded, total) => postMessage({ type: "progress", loaded, total }));
   const host = new EngineHost({
     name: worker.name,

@@ -13,7 +13,7 @@
 // is safe whether or not the engine already had it: a call runs once per (tab, seq)
 // (yloft.browser.once), and a document update applied twice changes nothing.
 
-import { outboxDatabase, tabLock, tabLockPrefix } from "./names.js";
+import { outboxDatabase, tabLock, tabLockPrefix } from "../names.js";
 
 const STORE = "pushes";
 

@@ -8,7 +8,7 @@
 // The lock is requested by the engine worker and held until the worker ends, so the
 // browser releases it when the tab closes or its renderer crashes.
 
-import { writerLock } from "./names.js";
+import { writerLock } from "../names.js";
 
 /**
  * Take the writer lock if no other tab holds it; hold it for the worker's life.

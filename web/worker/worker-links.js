@@ -2,7 +2,7 @@
 // the page (connect({relay: {getToken}})) and presence (awareness) between this app's
 // pages and the relay. Both are I/O only; the worker owns when they run.
 
-import { awarenessChannel } from "./names.js";
+import { awarenessChannel } from "../names.js";
 
 /** Relay tokens asked of the page: `ask()` posts "get-token", `answer(msg)` settles it. */
 export class TokenRequests {

@@ -4,8 +4,11 @@
 there, and only there, to bundle Yjs and the editor); the wheel carries it as package
 data, so an app developer needs Python and pip only. It holds:
 
-- the runtime's ES modules (``engine-worker.js``, ``yloft.js``, storage adapters,
-  ``sw.js``, ``doc-provider.js``, ``text-input.js``, ...), copied from ``web/``;
+- the runtime's ES modules, copied from ``web/`` with its folders: ``yloft.js`` (the
+  page API), ``sw.js``, ``text-input.js`` and ``names.js`` at the top, ``page/`` (what
+  runs in the page: ``doc-provider.js``, ``clear.js``), ``worker/`` (the engine worker,
+  ``worker/engine-worker.js``, and its modules) and ``worker/storage/`` (the storage
+  adapters);
 - ``vendor/yjs.mjs`` and ``vendor/editor.mjs``, the prebuilt Yjs and CodeMirror bundles;
 - ``pyodide/``, the pinned Pyodide runtime files;
 - ``wheels/``, the wheels Pyodide needs before anything else (micropip, packaging);
@@ -42,7 +45,7 @@ NOT_IN_BROWSER = frozenset({"runtime", "app", "cli.py", "__main__.py", "testing.
 def runtime_dir() -> Path:
     """The runtime folder; raises :class:`AppError` when this yloft has none."""
     missing = [f"pyodide/{n}" for n in PYODIDE_FILES if not (RUNTIME / "pyodide" / n).is_file()]
-    missing += [n for n in ("engine-worker.js", "yloft.js", "sw.js", "vendor/yjs.mjs")
+    missing += [n for n in ("worker/engine-worker.js", "yloft.js", "sw.js", "vendor/yjs.mjs")
                 if not (RUNTIME / n).is_file()]  # fmt: skip
     if missing:
         raise AppError(

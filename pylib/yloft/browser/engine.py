@@ -1,6 +1,6 @@
 """The engine a browser worker drives: one Store, one app module, JSON in and out.
 
-The engine worker (``web/engine-worker.js``) creates one :class:`Engine` and passes
+The engine worker (``web/worker/engine-worker.js``) creates one :class:`Engine` and passes
 every request from the page to :meth:`Engine.handle` as a JSON string; the reply is a
 JSON string too. Keeping the boundary to strings means no JS proxy is created per call,
 and this module needs no ``js`` import, so it is tested on CPython and in Pyodide alike.

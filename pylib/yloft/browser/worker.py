@@ -1,4 +1,4 @@
-"""The engine worker's Python side (``web/engine-worker.js`` imports this module).
+"""The engine worker's Python side (``web/worker/engine-worker.js`` imports this module).
 
 The only module of yloft that converts JS values: JS callbacks are wrapped so Python
 hands them plain values (a JSON string, a ``Uint8Array`` made with ``to_js``), and JS

@@ -1,6 +1,6 @@
 """Relay sync driven from the browser's engine worker (the socket is a JS WebSocket).
 
-The engine worker's ``web/relay-sync.js`` owns the WebSocket, reconnects with
+The engine worker's ``web/worker/relay-sync.js`` owns the WebSocket, reconnects with
 backoff and keeps a copy of the cursor in IndexedDB; this module owns the store side. The
 boundary is bytes and str: JS calls :meth:`BrowserRelaySync.opened`,
 :meth:`~BrowserRelaySync.receive` and :meth:`~BrowserRelaySync.closed`, and
