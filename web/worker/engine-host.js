@@ -18,11 +18,12 @@
 // Requests run one at a time (`queue`): Python is single-threaded, and each tab's writes
 // run in the order they were sent, which the once-records rely on (yloft.browser.once).
 
-import * as Y from "../vendor/yjs.mjs";
 import { mountStorage } from "./storage/storage.js";
 import { liveTabs } from "./tab-outbox.js";
 import { engineChannel, tabChannel, tabsChannel } from "../names.js";
-import { TokenRequests, openAwareness } from "./worker-links.js";
+import { applyDocs } from "./page-docs.js";
+import { RelayRole } from "./relay-role.js";
+import { WriterStatus } from "./writer-status.js";
 
 const WRITES = new Set(["call", "import"]); // numbered requests that run once (yloft.browser.once)
 const SWEEP_MS = 2000; // how often closed tabs' live queries, documents and kept writes are handled
@@ -49,8 +50,12 @@ export class EngineHost {
     this.storage = null;
     /** @type {Promise<void>} */
     this.queue = Promise.resolve();
-    /** @type {Record<string, any>} the writer's part of db.status */
-    this.status = { storage: "starting", persisted: false, error: null };
+    /** the writer's part of db.status, announced to every tab at each change */
+    this.status = new WriterStatus((status) => {
+      const msg = { kind: "status", status };
+      this.o.deliverLocal(msg);
+      this.broadcast.postMessage(msg);
+    });
     /** @type {Map<number, string>} live query id -> the tab that made it */
     this.subOwner = new Map();
     /** @type {Map<number, string>} document link -> the tab that opened it */
@@ -60,12 +65,7 @@ export class EngineHost {
     /** @type {Map<string, BroadcastChannel>} */
     this.toTab = new Map();
     this.broadcast = new BroadcastChannel(tabsChannel(o.name));
-    /** @type {any} the RelaySync of relay-sync.js */
-    this.relay = null;
-    this.relayHoldsAll = false;
-    this.estimatedAt = 0;
-    this.tokens = new TokenRequests();
-    this.awareness = openAwareness(o.name, () => this.relay);
+    this.relay = new RelayRole(o.name);
   }
 
   /** Mount storage, open the store with the app, listen to the tabs, start the relay. */
@@ -83,7 +83,7 @@ export class EngineHost {
     }
     const storage = this.storage;
     performance.mark("yloft:mounted");
-    this.setStatus({ storage: storage.kind, persisted: storage.persisted });
+    this.status.set({ storage: storage.kind, persisted: storage.persisted });
     const pragmas = JSON.stringify(storage.pragmas ?? { journal_mode: "truncate" });
     this.engine = glue.open_engine(storage.dbPath, this.o.app,
       (/** @type {number} */ sub, /** @type {string} */ rows) => this.deliver(this.subOwner.get(sub), { kind: "rows", sub, rows: JSON.parse(rows) }),
@@ -99,15 +99,18 @@ export class EngineHost {
       if (msg && typeof msg.from === "string") this.receive(msg.from, msg);
     };
     this.broadcast.postMessage(this.welcome());
-    void this.refreshEstimate();
+    void this.status.refreshEstimate();
     setInterval(() => this.run(() => this.sweep()), SWEEP_MS);
     this.run(() => this.sweep());
-    await this.startRelay();
+    if (this.o.relay) {
+      const host = { setStatus: (/** @type {Record<string, any>} */ c) => this.status.set(c), run: (/** @type {() => any} */ fn) => this.run(fn), storage: this.storage };
+      await this.relay.start(this.o.python.pyodide, this.engine, this.o.relay, host);
+    }
   }
 
   welcome() {
     const { o } = this;
-    return { kind: "welcome", writer: o.tab, since: this.since, build: o.build, versions: o.python.versions, status: { ...this.status } };
+    return { kind: "welcome", writer: o.tab, since: this.since, build: o.build, versions: o.python.versions, status: { ...this.status.value } };
   }
 
   /** @param {() => any} fn  Python work, after everything queued before it */
@@ -160,7 +163,7 @@ export class EngineHost {
       if (kind === "doc-update") while (j < items.length && items[j][1].kind === "doc-update") j++;
       else if (write(items[i][1])) while (j < items.length && write(items[j][1])) j++;
       const run = items.slice(i, j);
-      if (kind === "doc-update") this.applyDocs(run, out);
+      if (kind === "doc-update") applyDocs(this.o.python.glue, this.engine, this.linkOwner, run, out);
       else if (run.length > 1) this.handleWrites(run, out);
       else this.handle(run[0][0], run[0][1], out);
       i = j;
@@ -188,43 +191,13 @@ export class EngineHost {
   }
 
   /**
-   * Page documents' updates: the keystrokes of one document merged into one commit
-   * (typing never waits for storage).
-   * @param {[string, any][]} run @param {[string, any][]} out
-   */
-  applyDocs(run, out) {
-    /** @type {Map<string, {from: string, plink: number, link: number, collection: string, docId: string, updates: Uint8Array[], seq: number}>} */
-    const docs = new Map();
-    for (const [from, msg] of run) {
-      const key = `${from}\n${msg.plink}`;
-      const b = docs.get(key)
-        ?? { from, plink: msg.plink, link: msg.link, collection: msg.collection, docId: msg.docId, updates: /** @type {Uint8Array[]} */ ([]), seq: 0 };
-      b.updates.push(msg.update);
-      b.seq = Math.max(b.seq, msg.seq);
-      b.link = msg.link || b.link;
-      docs.set(key, b);
-    }
-    for (const b of docs.values()) {
-      try {
-        const update = b.updates.length === 1 ? b.updates[0] : Y.mergeUpdates(b.updates);
-        const link = this.linkOwner.get(b.link) === b.from ? b.link : 0;
-        const reply = JSON.parse(this.o.python.glue.doc_apply(this.engine, b.collection, b.docId, update, link));
-        out.push([b.from, { kind: "doc-saved", plink: b.plink, seq: b.seq, ok: reply.ok, error: reply.error }]);
-      } catch (e) {
-        const err = /** @type {Error} */ (e);
-        out.push([b.from, { kind: "doc-saved", plink: b.plink, seq: b.seq, ok: false, error: { name: err.name, message: err.message } }]);
-      }
-    }
-  }
-
-  /**
    * Wait until the commits so far are stored. The commit hook (storage.flush, called by
    * the store after each COMMIT) is the one durability point; this only waits for it to
    * settle (IndexedDB completes asynchronously) and rethrows its failure.
    */
   async durable() {
     await this.storage?.settled();
-    void this.refreshEstimate();
+    void this.status.refreshEstimate();
   }
 
   /**
@@ -256,55 +229,10 @@ export class EngineHost {
     if (this.engine.forget_tabs_except(JSON.stringify([...live]))) await this.durable();
   }
 
-  /** @param {Record<string, any>} changes */
-  setStatus(changes) {
-    const status = this.status;
-    Object.assign(status, changes);
-    // Where copies of the data live: a relay holds everything once it acknowledged the
-    // whole outbox; until then (or with no relay) unpersisted storage is the only copy.
-    if (status.sync === "online" && (status.outbox ?? 0) === 0) this.relayHoldsAll = true;
-    else if ((status.outbox ?? 0) > 0 || status.sync === undefined) this.relayHoldsAll = false;
-    status.onlyHere = status.storage !== "memory" && !status.persisted && !this.relayHoldsAll;
-    const msg = { kind: "status", status: { ...status } };
-    this.o.deliverLocal(msg);
-    this.broadcast.postMessage(msg);
-  }
-
-  /** Storage usage and quota in the status (navigator.storage.estimate), at most every 5 s. */
-  async refreshEstimate() {
-    const now = Date.now();
-    if (now - this.estimatedAt < 5000 || !navigator.storage?.estimate) return;
-    this.estimatedAt = now;
-    try {
-      const { usage, quota } = await navigator.storage.estimate();
-      if (usage !== this.status.usage || quota !== this.status.quota) this.setStatus({ usage, quota });
-    } catch {
-      // an estimate is informative only
-    }
-  }
-
   /** @param {unknown} e */
   reportError(e) {
     const err = /** @type {Error} */ (e);
     console.error("yloft engine:", err);
-    this.setStatus({ error: String(err?.message ?? err) });
-  }
-
-  /** Sync the store with the relay space (only the engine's tab holds the socket). */
-  async startRelay() {
-    const options = this.o.relay;
-    if (!options || this.relay) return;
-    const { startRelaySync } = await import("./relay-sync.js");
-    this.relay = await startRelaySync(this.o.python.pyodide, this.engine, options, {
-      name: this.o.name,
-      setStatus: (/** @type {Record<string, any>} */ changes) => this.setStatus(changes),
-      run: (/** @type {() => any} */ fn) => this.run(fn),
-      beforeSend: () => this.storage?.settled() ?? Promise.resolve(),
-      keepCursor: this.storage?.kind !== "memory",
-      onAwareness: (/** @type {string} */ collection, /** @type {string} */ docId, /** @type {Uint8Array} */ payload) =>
-        this.awareness.postMessage({ kind: "update", collection, docId, payload, from: "relay" }),
-      onOnline: () => this.awareness.postMessage({ kind: "announce", collection: "", docId: "", from: "relay" }),
-      getToken: options.renew ? () => this.tokens.ask() : undefined,
-    });
+    this.status.set({ error: String(err?.message ?? err) });
   }
 }

@@ -182,7 +182,7 @@ self.onmessage = (event) => {
       else postMessage({ type: "fatal", ...error });
     });
   } else if (msg.type === "token") {
-    worker.host?.tokens.answer(msg);
+    worker.host?.relay.tokens.answer(msg);
   } else if (!worker.client) {
     // connect() resolves only after "ready", so a page never sends requests this early.
     if (msg.type === "call") postMessage({ type: "reply", id: msg.id, ok: false, error: { name: "Error", message: "the engine is not ready" } });
