@@ -333,48 +333,42 @@ def serve(port: int, tokens: str, relay_db: Path) -> None:
 PG_BIN = "/usr/lib/postgresql/15/bin"  # Debian's postgresql 15 (tests/relay/pgserver.py)
 
 
-def ensure_chromium() -> str:
-    """Return the path of Debian's chromium, installing it with apt-get if missing."""
-    found = shutil.which("chromium")
-    if found:
-        return found
-    log("chromium is missing: installing Debian's package")
+def apt_install(package: str) -> None:
+    """Install one of Debian's packages with apt-get (sudo unless root)."""
+    log(f"{package} is missing: installing Debian's package")
     sudo = [] if os.geteuid() == 0 else ["sudo"]
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     run(*sudo, "apt-get", "update", "-q", env=env)
-    run(*sudo, "apt-get", "install", "-y", "-q", "chromium", env=env)
-    found = shutil.which("chromium")
+    run(*sudo, "apt-get", "install", "-y", "-q", package, env=env)
+
+
+def ensure_browser(command: str, package: str) -> str:
+    """Return the path of ``command``, installing Debian's ``package`` if it is missing."""
+    found = shutil.which(command)
     if not found:
-        raise SystemExit("apt-get installed chromium but it is not on PATH")
+        apt_install(package)
+        found = shutil.which(command)
+    if not found:
+        raise SystemExit(f"apt-get installed {package} but {command} is not on PATH")
     return found
+
+
+def ensure_chromium() -> str:
+    """Return the path of Debian's chromium, installing it with apt-get if missing."""
+    return ensure_browser("chromium", "chromium")
 
 
 def ensure_firefox() -> str:
     """Return the path of Debian's firefox-esr, installing it with apt-get if missing
     (tests/e2e/test_firefox.py drives it with puppeteer-core, DESIGN.md §6)."""
-    found = shutil.which("firefox-esr")
-    if found:
-        return found
-    log("firefox-esr is missing: installing Debian's package")
-    sudo = [] if os.geteuid() == 0 else ["sudo"]
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    run(*sudo, "apt-get", "update", "-q", env=env)
-    run(*sudo, "apt-get", "install", "-y", "-q", "firefox-esr", env=env)
-    found = shutil.which("firefox-esr")
-    if not found:
-        raise SystemExit("apt-get installed firefox-esr but it is not on PATH")
-    return found
+    return ensure_browser("firefox-esr", "firefox-esr")
 
 
 def ensure_postgresql() -> None:
     """Install Debian's postgresql (server binaries for the relay cluster tests) if missing."""
     if Path(PG_BIN, "initdb").exists():
         return
-    log("postgresql is missing: installing Debian's package")
-    sudo = [] if os.geteuid() == 0 else ["sudo"]
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    run(*sudo, "apt-get", "update", "-q", env=env)
-    run(*sudo, "apt-get", "install", "-y", "-q", "postgresql", env=env)
+    apt_install("postgresql")
     if not Path(PG_BIN, "initdb").exists():
         raise SystemExit(f"apt-get installed postgresql but {PG_BIN}/initdb is missing")
 
