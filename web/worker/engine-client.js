@@ -60,6 +60,8 @@ export class EngineClient {
     this.seq = 0;
     /** @type {Set<number>} numbers of the writes not answered yet */
     this.writes = new Set();
+    /** whether the outbox may hold writes of this tab (kept while the engine was elsewhere) */
+    this.kept = false;
     /** @type {Record<string, any>} the writer's status (storage, relay sync, ...) */
     this.writerStatus = { storage: "starting", persisted: false, error: null };
     /** @type {string | null} an error of this tab (another build, ...) */
@@ -81,7 +83,9 @@ export class EngineClient {
   doneWrite(seq) {
     if (!this.writes.delete(seq)) return;
     this.lastProgress = Date.now();
+    if (!this.kept) return; // the engine's own tab keeps nothing: no IndexedDB work per write
     this.outbox?.dropThrough(this.tab, this.answered()).catch((e) => console.error("yloft outbox:", e));
+    if (this.writes.size === 0) this.kept = false; // that drop covers everything kept
   }
 
   /** @param {import("./tab-outbox.js").KeptEntry} entry */
@@ -90,7 +94,10 @@ export class EngineClient {
     if (this.writes.size === 0) this.lastProgress = Date.now();
     this.writes.add(seq);
     // Only a tab whose engine is elsewhere can die with writes the engine never got.
-    if (!this.link?.local) this.outbox?.keep(this.tab, seq, entry).catch((e) => console.error("yloft outbox:", e));
+    if (!this.link?.local && this.outbox) {
+      this.kept = true;
+      this.outbox.keep(this.tab, seq, entry).catch((e) => console.error("yloft outbox:", e));
+    }
     return seq;
   }
 
