@@ -22,7 +22,7 @@ import build
 
 def worker_state(page: Page) -> Any:
     (worker,) = page.workers
-    return worker.evaluate("() => ({...self.yloftTabs(), pyodide: typeof self.pyodide})")
+    return worker.evaluate("() => self.yloftTabs()")
 
 
 def new_note(page: Page, title: str, body: str) -> str:
