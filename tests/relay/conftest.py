@@ -39,6 +39,7 @@ class RelayProcess:
         self.extra = list(extra)
         self.proc: subprocess.Popen[str] | None = None
         self.lines: list[str] = []
+        self.started = False  # listened once: restarts keep the port clients know
 
     @property
     def url(self) -> str:
@@ -48,6 +49,19 @@ class RelayProcess:
         return f"ws://127.0.0.1:{self.port}/relay/yws/{space}/{collection}/{doc_id}?token={token}"
 
     def start(self) -> None:
+        # The port is free_port()'s: another process may take it before the relay binds
+        # it (seen in a run beside other browser tests). On a first start nothing knows
+        # the port yet, so a taken one is replaced; a restart must keep its port.
+        for _ in range(3):
+            if self._launch():
+                return
+            if self.started or "already in use" not in self.log_text():
+                break
+            self.port = free_port()
+        raise RuntimeError("relay did not start:\n" + self.log_text())
+
+    def _launch(self) -> bool:
+        """Start the process; True once it listens (False: it exited or hung, and is gone)."""
         cmd = [sys.executable, "-m", "yloft_relay", "--port", str(self.port)]
         cmd += ["--db", str(self.db), "--tokens", TOKENS, *self.extra]
         env = {**os.environ, "PYTHONUNBUFFERED": "1", **self.env}
@@ -59,9 +73,14 @@ class RelayProcess:
             target=self._pump, args=(self.proc, ready), daemon=True
         )
         self._pump_thread.start()
-        if not ready.wait(30):
-            self.kill9()
-            raise RuntimeError("relay did not start:\n" + "".join(self.lines))
+        deadline = time.monotonic() + 30
+        while not ready.wait(0.1):
+            exited = self.proc.poll() is not None and not self._pump_thread.is_alive()
+            if exited or time.monotonic() > deadline:
+                self.kill9()
+                return False
+        self.started = True
+        return True
 
     def _pump(self, proc: subprocess.Popen[str], ready: threading.Event) -> None:
         assert proc.stdout is not None

@@ -7,6 +7,7 @@ import socket
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import free_port
@@ -72,3 +73,20 @@ def test_a_taken_port_is_one_clear_line(via: str, tmp_path: Path) -> None:
     assert "Traceback" not in out and "serving" not in out and "listening" not in out, out
     lines = [ln for ln in done.stderr.splitlines() if ln.strip()]
     assert len(lines) == 1 and f"port {port}" in lines[0] and "--port N" in lines[0], out
+
+
+def test_a_first_start_on_a_taken_port_moves_to_another(relay_factory: type[Any]) -> None:
+    """free_port() can hand out a port another process takes before the relay binds it:
+    the test relay then starts on another one (a restart keeps its port)."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        relay = relay_factory()
+        relay.port = taken.getsockname()[1]
+        relay.start()
+        assert relay.alive() and relay.port != taken.getsockname()[1]
+        assert "already in use" in relay.log_text()
+        port = relay.port
+        relay.stop()
+        relay.start()
+        assert relay.alive() and relay.port == port
