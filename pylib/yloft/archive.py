@@ -53,7 +53,7 @@ from typing import TYPE_CHECKING, Any
 from .crdt import Doc
 from .errors import ArchiveError, ProtocolError, SchemaError
 from .schema import CollectionSchema, check_collection_name
-from .sync.protocol import Reader, write_bytes, write_str, write_varuint
+from .wire import Reader, write_bytes, write_str, write_varuint
 
 if TYPE_CHECKING:
     from .store import Store

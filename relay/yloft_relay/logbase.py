@@ -24,7 +24,7 @@ from typing import Any, Protocol
 
 from pycrdt import Doc, get_state, get_update, merge_updates
 
-from yloft.sync.protocol import Reader as ProtoReader
+from yloft.wire import Reader as ProtoReader
 
 Row = tuple[int, str, str, bytes]
 """One log row as read back: ``(seq, collection, doc_id, data)``."""

@@ -6,12 +6,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from yloft import wire
 from yloft.errors import ProtocolError, YloftError
 from yloft.sync import protocol as p
 
-u63 = st.integers(0, p.MAX_VARUINT)
+u63 = st.integers(0, wire.MAX_VARUINT)
 small = st.integers(0, 2**40)
-name = st.text(max_size=40).filter(lambda s: len(s.encode()) <= p.MAX_NAME_BYTES)
+name = st.text(max_size=40).filter(lambda s: len(s.encode()) <= wire.MAX_NAME_BYTES)
 blob = st.binary(max_size=200)
 entry = st.builds(p.Entry, small, name, name, blob)
 

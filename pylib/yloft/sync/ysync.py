@@ -18,7 +18,7 @@ import json
 from dataclasses import dataclass
 
 from ..errors import ProtocolError
-from .protocol import Reader, write_bytes, write_varuint
+from ..wire import Reader, write_bytes, write_varuint
 
 KIND_SYNC = 0
 KIND_AWARENESS = 1
