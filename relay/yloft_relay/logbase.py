@@ -6,8 +6,9 @@ A backend (:class:`LogBackend`) stores the relay's log: per-space rows
 :mod:`.pg_log` keeps it in PostgreSQL, shared by any number of relay processes.
 
 What does not depend on the engine lives here: sequence numbers and msg_id dedup
-for a batch (:func:`assign`), what a compaction writes (:func:`squash`), and the
-push/result records.
+for a batch (:func:`assign`), what a compaction writes (:func:`squash`), the
+push/result records and the error a backend raises when its database cannot be
+reached (:class:`StorageUnavailable`).
 
 Example:
     >>> job = PushJob("s", "c1", 1, "notes", "n1", b"\\x00\\x00", None)
@@ -30,6 +31,10 @@ Row = tuple[int, str, str, bytes]
 """One log row as read back: ``(seq, collection, doc_id, data)``."""
 DocKey = tuple[str, str, str]
 """``(space, collection, doc_id)``."""
+
+
+class StorageUnavailable(OSError):
+    """The log's database cannot be reached; the message names it and what to do."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,8 +36,7 @@ from typing import Any
 
 import psycopg
 
-from .logbase import Assigned, DocKey, PushJob, Row, assign, compaction_rows
-from .storage import StorageUnavailable
+from .logbase import Assigned, DocKey, PushJob, Row, StorageUnavailable, assign, compaction_rows
 
 CHANNEL = "yloft_log"
 SCHEMA_LOCK = 0x796C6F66  # advisory lock id: concurrent processes create the schema once

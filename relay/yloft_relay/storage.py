@@ -40,17 +40,22 @@ from collections.abc import Callable
 
 from pycrdt import get_state, merge_updates
 
-from .logbase import Assigned, DocKey, LogBackend, PushJob, Result, Row, squash
+from .logbase import (
+    Assigned,
+    DocKey,
+    LogBackend,
+    PushJob,
+    Result,
+    Row,
+    StorageUnavailable,
+    squash,
+)
 from .sqlite_log import SqliteLog, open_db
 
 __all__ = [
     "PushJob", "Reader", "Result", "StorageUnavailable", "Writer",
     "is_postgres", "open_db", "open_log", "squash",
 ]  # fmt: skip
-
-
-class StorageUnavailable(OSError):
-    """The log's database cannot be reached; the message names it and what to do."""
 
 
 log = logging.getLogger("yloft_relay")
@@ -68,7 +73,7 @@ def open_log(db: str) -> LogBackend:
         StorageUnavailable: PostgreSQL cannot be reached (the message says where).
     """
     if is_postgres(db):
-        from .pg_log import PgLog  # psycopg is the optional extra yloft[postgres]
+        from .pg_log import PgLog  # here only because psycopg is optional: yloft[postgres]
 
         return PgLog(db)
     return SqliteLog(db)
