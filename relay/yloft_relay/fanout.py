@@ -28,8 +28,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from yloft.sync import protocol as p
-from yloft.sync import ysync
 
+from . import ysync
 from .logbase import Result
 
 if TYPE_CHECKING:

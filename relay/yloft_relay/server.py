@@ -40,8 +40,8 @@ from websockets.exceptions import ConnectionClosed
 
 from yloft.errors import ProtocolError
 from yloft.sync import protocol as p
-from yloft.sync import ysync
 
+from . import ysync
 from .auth import CLOSE_REFUSED, Gate, Grant, Refused
 from .config import Limits, TokenBook
 from .docdiff import EMPTY_UPDATE, diff_for, valid_update

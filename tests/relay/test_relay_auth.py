@@ -23,7 +23,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
 from yloft.sync import protocol as p
-from yloft.sync import ysync
+from yloft_relay import ysync
 from yloft_relay.auth import load_key
 from yloft_relay.tokens import issue, space_claim
 

@@ -17,7 +17,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
 
 from yloft.sync import protocol as p
-from yloft.sync import ysync
+from yloft_relay import ysync
 from yloft_relay.auth import KeyRing, Refused, load_key
 
 REAL = text_update("an update that would be stored if the relay let it")

@@ -20,7 +20,7 @@ from relaykit import OTHER, TEAM, Session, docs_from, run, text_of, text_update
 from test_relay_durability import marker, stream
 
 from yloft.sync import protocol as p
-from yloft.sync import ysync
+from yloft_relay import ysync
 
 ROOT = Path(__file__).resolve().parents[2]
 PEER = Path(__file__).with_name("yws_peer.mjs")

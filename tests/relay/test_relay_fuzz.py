@@ -17,7 +17,7 @@ from websockets.sync.client import ClientConnection, connect
 
 from yloft.errors import ProtocolError
 from yloft.sync import protocol as p
-from yloft.sync import ysync
+from yloft_relay import ysync
 from yloft_relay.docdiff import valid_update
 
 REAL = text_update("a real update with some text in it")

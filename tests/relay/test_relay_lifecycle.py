@@ -13,7 +13,7 @@ import pytest
 from conftest import free_port
 from relaykit import TEAM, Session, open_ws, run, text_update
 
-from yloft.sync import ysync
+from yloft_relay import ysync
 from yloft_relay.config import TokenBook
 from yloft_relay.server import Relay, describe
 

@@ -12,8 +12,8 @@ from conftest import RelayProcess
 from relaykit import TEAM, Session, edit, open_store, run, until
 
 from yloft.sync import protocol as p
-from yloft.sync import ysync
 from yloft.sync.websocket import RelaySync
+from yloft_relay import ysync
 
 ROOT = Path(__file__).resolve().parents[2]
 PEER = Path(__file__).with_name("yws_peer.mjs")

@@ -1,7 +1,7 @@
 // The browser side of relay sync: one WebSocket to ws(s)://<origin>/relay per browser
 // (the writer tab's engine worker), reconnected with exponential backoff and jitter,
 // paused while the browser says it is offline. Everything about the protocol, the
-// outbox and the store is Python (yloft.sync.browser); this file only moves bytes,
+// outbox and the store is Python (yloft.browser.relay); this file only moves bytes,
 // keeps the cursor in IndexedDB and reports status.
 //
 // Tokens that expire (docs/auth.md): with `hooks.getToken` a token is fetched before
@@ -52,7 +52,7 @@ export async function startRelaySync(pyodide, engine, options, hooks) {
   const saved = keep ? await loadCursor(key) : "";
   const relay = new RelaySync(url, keep ? key : "", hooks);
   relay.needToken = !token;
-  const mod = pyodide.pyimport("yloft.sync.browser");
+  const mod = pyodide.pyimport("yloft.browser.relay");
   try {
     relay.py = mod.start_js(engine, space, token, saved,
       (/** @type {Uint8Array} */ frame) => relay.send(frame),

@@ -17,8 +17,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from ..errors import ProtocolError
-from ..wire import Reader, write_bytes, write_varuint
+from yloft.errors import ProtocolError
+from yloft.wire import Reader, write_bytes, write_varuint
 
 KIND_SYNC = 0
 KIND_AWARENESS = 1

@@ -33,8 +33,8 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from .client import ONLINE, Change, SyncState
-from .session import RELAY_ORIGIN, RelaySession, parse_state
+from ..sync.client import ONLINE, Change, SyncState
+from ..sync.session import RELAY_ORIGIN, RelaySession, parse_state
 
 if TYPE_CHECKING:
     from ..store import Store

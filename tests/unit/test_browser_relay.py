@@ -1,4 +1,4 @@
-"""yloft.sync.browser on CPython: the engine worker's relay sync against a real relay.
+"""yloft.browser.relay on CPython: the engine worker's relay sync against a real relay.
 
 The browser drives :class:`BrowserRelaySync` from a JS WebSocket; here a blocking
 ``websockets`` client plays that part, frame by frame, against ``python -m yloft_relay``
@@ -24,9 +24,9 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
 from yloft import Field, Store
+from yloft.browser.relay import BrowserRelaySync, outgoing_changes, parse_state
 from yloft.crdt import Map
 from yloft.errors import YloftError
-from yloft.sync.browser import BrowserRelaySync, outgoing_changes, parse_state
 
 ROOT = Path(__file__).resolve().parents[2]
 FIELDS = {"title": Field("m.title", str)}
