@@ -5,7 +5,7 @@
 The notes example's built bundle (build.DIST, copied, served by build.make_server with
 its COOP/COEP headers), headless Chromium (Debian's, build.CHROMIUM_FLAGS), one on-disk
 profile per subject (launch_persistent_context, service workers blocked), all open for
-the whole run. The notes are made on CPython with notes_app and yloft.archive and
+the whole run. The notes are made on CPython with notes_app and yloft.store.archive and
 imported once in the first tab (``db.importFile``), so they sit on OPFS as a person's do.
 A tab is *usable* when ``<html data-yloft="ready">`` and ``#notes`` lists notes; a
 MutationObserver installed before the page's scripts takes the time, from the page's
@@ -122,7 +122,7 @@ def make_notes(n: int) -> bytes:
     sys.path.insert(0, str(build.EXAMPLES / "notes"))
     import notes_app
 
-    from yloft import Store, archive
+    from yloft.store import Store, archive
 
     store = Store(":memory:")
     notes_app.setup(store)

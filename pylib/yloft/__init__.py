@@ -7,7 +7,6 @@ pycrdt) and in the browser (Pyodide, over the JS Yjs library).
 
 from __future__ import annotations
 
-from .collection import Collection
 from .errors import (
     ArchiveError,
     CallbackError,
@@ -27,9 +26,8 @@ from .errors import (
     UnknownCollectionError,
     YloftError,
 )
-from .live import Subscription
 from .schema import Field
-from .store import Store
+from .store import Collection, Store, Subscription
 
 __version__ = "0.1.0"
 

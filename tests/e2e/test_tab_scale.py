@@ -35,7 +35,7 @@ def export_of(n: int) -> bytes:
     sys.path.insert(0, str(ROOT / "examples" / "notes"))
     import notes_app
 
-    from yloft import Store, archive
+    from yloft.store import Store, archive
 
     with Store(":memory:") as store:
         notes_app.setup(store)

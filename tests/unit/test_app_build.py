@@ -68,7 +68,7 @@ def test_wheels_hold_the_app_and_yloft_without_tooling(app_dir: Path, tmp_path: 
         assert zf.read("todo_app.py") == (app_dir / "todo_app.py").read_bytes()
     with zipfile.ZipFile(result.out / result.manifest["yloft_wheel"]) as zf:
         names = zf.namelist()
-    assert "yloft/store.py" in names and "yloft/crdt/_yjs/yjs_helpers.js" in names
+    assert "yloft/store/store.py" in names and "yloft/crdt/_yjs/yjs_helpers.js" in names
     assert not [n for n in names if n.startswith(("yloft/runtime/", "yloft/app/"))]
     assert "yloft/cli.py" not in names and "yloft/testing.py" not in names
 

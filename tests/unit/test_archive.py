@@ -13,8 +13,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from yloft import ArchiveError, Field, Store, archive
+from yloft import ArchiveError, Field, Store
 from yloft.crdt import Doc, Map, Text
+from yloft.store import archive
 
 FIELDS = {
     "title": Field("meta.title", str, index=True),

@@ -9,8 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from yloft import Collection, Field, Store
-from yloft._updates import decode_state
 from yloft.crdt import Array, Doc, Map, Text
+from yloft.store._updates import decode_state
 
 FIELDS = {
     "title": Field("meta.title", str, index=True),

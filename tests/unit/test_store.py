@@ -513,7 +513,7 @@ def test_tombstone_flag_survives_a_savepoint_rollback(store: Store) -> None:
 
 
 def test_new_document_created_meanwhile_by_another_connection(tmp_path: Path) -> None:
-    from yloft._cached import CachedDoc as Entry
+    from yloft.store._cached import CachedDoc as Entry
 
     with Store(tmp_path / "s.db") as a, Store(tmp_path / "s.db") as b:
         na, nb = a.collection("notes", FIELDS), b.collection("notes", FIELDS)

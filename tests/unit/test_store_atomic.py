@@ -13,9 +13,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from yloft import Collection, Field, Store
-from yloft._updates import decode_state
 from yloft.crdt import Map, Text
 from yloft.extract import extract
+from yloft.store._updates import decode_state
 
 FIELDS = {"title": Field("meta.title", str, index=True), "body": Field("body", str, fts=True)}
 

@@ -9,11 +9,12 @@ import pytest
 
 MODULES = [
     "yloft.store",
-    "yloft.collection",
+    "yloft.store.store",
+    "yloft.store.collection",
     "yloft.schema",
     "yloft.extract",
-    "yloft.live",
-    "yloft._updates",
+    "yloft.store.live",
+    "yloft.store._updates",
     "yloft.browser.documents",
     "yloft.sync.session",
 ]

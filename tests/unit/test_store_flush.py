@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from yloft import Field, Store, TransactionAbortedError
-from yloft._updates import decode_state
-from yloft._writer import _MAX_DIRTY
 from yloft.crdt import Doc, Map, Text
 from yloft.extract import extract
+from yloft.store._updates import decode_state
+from yloft.store._writer import _MAX_DIRTY
 
 FIELDS = {
     "title": Field("meta.title", str, index=True),

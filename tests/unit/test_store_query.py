@@ -204,7 +204,7 @@ def test_subscription_context_manager(store: Store) -> None:
 
 def test_the_same_live_query_in_several_subscriptions_runs_once_per_commit() -> None:
     """The same list open in several tabs costs one query per commit, not one per tab."""
-    from yloft.live import LiveQueries
+    from yloft.store.live import LiveQueries
 
     runs: list[str] = []
     state = {"n": 1}

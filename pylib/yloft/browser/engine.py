@@ -23,9 +23,8 @@ from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
-from .. import archive
 from ..errors import ArchiveError, CallbackError, YloftError
-from ..store import Store
+from ..store import Store, archive
 from .documents import PageDocs, Push
 from .once import Once
 

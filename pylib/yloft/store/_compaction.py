@@ -5,10 +5,10 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 
+from ..crdt import merge_updates
+from ..crdt._fast import covered
 from ._cached import CachedDoc
 from ._feed import floor
-from .crdt import merge_updates
-from .crdt._fast import covered
 
 
 def compact(con: sqlite3.Connection, cached: CachedDoc) -> None:

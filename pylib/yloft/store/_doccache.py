@@ -6,10 +6,10 @@ import sqlite3
 from collections import OrderedDict
 from typing import Any
 
+from ..crdt import Doc, merge_updates
+from ..crdt._fast import new_doc
 from ._cached import CachedDoc
 from ._updates import covers
-from .crdt import Doc, merge_updates
-from .crdt._fast import new_doc
 
 Ident = tuple[str, str]
 """A document's identity: (collection, doc_id)."""

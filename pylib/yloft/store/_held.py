@@ -13,9 +13,9 @@ import logging
 import sqlite3
 from typing import TYPE_CHECKING
 
+from ..crdt._fast import new_doc
+from ..errors import InvalidIdError, MalformedUpdateError
 from ._updates import BAD_UPDATE
-from .crdt._fast import new_doc
-from .errors import InvalidIdError, MalformedUpdateError
 
 if TYPE_CHECKING:
     from .collection import Collection

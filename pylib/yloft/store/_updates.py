@@ -7,8 +7,8 @@ Example:
 
 from __future__ import annotations
 
-from .crdt import get_update
-from .errors import MalformedUpdateError
+from ..crdt import get_update
+from ..errors import MalformedUpdateError
 
 #: What applying untrusted update bytes raises: ``ValueError("Cannot decode update")`` on
 #: both engines, and on pycrdt ``RuntimeError("Cannot apply update: ...")`` for bytes that

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from .errors import InvalidIdError
+from ..errors import InvalidIdError
 
 
 def check_id(doc_id: object) -> str:

@@ -48,10 +48,10 @@ import enum
 from contextlib import suppress
 from typing import Any
 
-from .crdt import Doc, merge_updates
-from .crdt._fast import write_map
-from .extract import Roots
-from .schema import RESERVED_ROOT
+from ..crdt import Doc, merge_updates
+from ..crdt._fast import write_map
+from ..extract import Roots
+from ..schema import RESERVED_ROOT
 
 
 class Stage(enum.IntEnum):

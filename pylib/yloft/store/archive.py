@@ -50,10 +50,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .crdt import Doc
-from .errors import ArchiveError, ProtocolError, SchemaError
-from .schema import CollectionSchema, check_collection_name
-from .wire import Reader, write_bytes, write_str, write_varuint
+from ..crdt import Doc
+from ..errors import ArchiveError, ProtocolError, SchemaError
+from ..schema import CollectionSchema, check_collection_name
+from ..wire import Reader, write_bytes, write_str, write_varuint
 
 if TYPE_CHECKING:
     from .store import Store
@@ -280,6 +280,6 @@ def _rows(store: Store, collection: str) -> tuple[list[str], list[tuple[Any, ...
 
 
 def _version() -> str:
-    from . import __version__
+    from .. import __version__
 
     return __version__

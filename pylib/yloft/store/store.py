@@ -29,6 +29,13 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from ..errors import (
+    CallbackError,
+    QueryError,
+    SchemaError,
+    UnknownCollectionError,
+)
+from ..schema import CollectionSchema, check_collection_name
 from . import _feed, _held, _sql, archive
 from ._compaction import compact, compact_through
 from ._doccache import DocCache
@@ -36,14 +43,7 @@ from ._ids import check_id
 from ._migrate import migrate
 from ._writer import LOG_TABLES, Frame, Writer
 from .collection import Collection
-from .errors import (
-    CallbackError,
-    QueryError,
-    SchemaError,
-    UnknownCollectionError,
-)
 from .live import LiveQueries, Rows, Subscription
-from .schema import CollectionSchema, check_collection_name
 
 log = logging.getLogger("yloft.store")
 UpdateHook = Callable[[str, str, bytes, "str | None"], object]

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from ..errors import SchemaError
+from ..extract import Extracted, extract
+from ..schema import CollectionSchema, plan_migration, quote
 from ._rows import sync_row
 from ._writer import Writer
-from .errors import SchemaError
-from .extract import Extracted, extract
-from .schema import CollectionSchema, plan_migration, quote
 
 
 def migrate(writer: Writer, old: CollectionSchema | None, new: CollectionSchema) -> set[str]:

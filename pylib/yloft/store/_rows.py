@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
-from .schema import CollectionSchema, quote
+from ..schema import CollectionSchema, quote
 
 
 class RowSQL:

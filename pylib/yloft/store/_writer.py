@@ -21,16 +21,16 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from ..crdt import merge_updates
+from ..crdt._fast import new_doc, whole_update
+from ..errors import DurabilityError, StoreClosedError, TransactionAbortedError
+from ..extract import field_values
+from ..schema import CollectionSchema
 from ._cached import CREATED, DEFERRED, STORED, WHOLE, CachedDoc
 from ._compaction import compact
 from ._doccache import DocCache, Ident
 from ._rows import RowSQL, sync_row
 from ._updates import covers
-from .crdt import merge_updates
-from .crdt._fast import new_doc, whole_update
-from .errors import DurabilityError, StoreClosedError, TransactionAbortedError
-from .extract import field_values
-from .schema import CollectionSchema
 
 LOG_TABLES = frozenset({"_yloft_docs", "_yloft_updates"})
 _MAX_DIRTY = 512

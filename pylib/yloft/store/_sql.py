@@ -19,8 +19,8 @@ import sqlite3
 from collections.abc import Mapping
 from typing import Any
 
+from ..errors import QueryError, ReadOnlyQueryError
 from ._held import DDL as HELD_DDL
-from .errors import QueryError, ReadOnlyQueryError
 
 #: Version of the internal table layout, stamped in ``PRAGMA user_version``.
 LAYOUT_VERSION = 1

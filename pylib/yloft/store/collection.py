@@ -22,12 +22,9 @@ import time
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
 
-from ._cached import DEFERRED, MINTED, CachedDoc
-from ._ids import check_id, new_id
-from ._updates import BAD_UPDATE, covers
-from .crdt import Doc
-from .crdt._fast import new_doc, write_map
-from .errors import (
+from ..crdt import Doc
+from ..crdt._fast import new_doc, write_map
+from ..errors import (
     DocumentBusyError,
     DocumentDeletedError,
     DocumentNotFoundError,
@@ -35,8 +32,11 @@ from .errors import (
     QueryError,
     SchemaError,
 )
-from .extract import is_deleted, to_python
-from .schema import RESERVED_ROOT, CollectionSchema, quote
+from ..extract import is_deleted, to_python
+from ..schema import RESERVED_ROOT, CollectionSchema, quote
+from ._cached import DEFERRED, MINTED, CachedDoc
+from ._ids import check_id, new_id
+from ._updates import BAD_UPDATE, covers
 
 if TYPE_CHECKING:
     from ._writer import Writer
