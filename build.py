@@ -11,15 +11,15 @@
                                            (bench/run.py: JSON, docs/benchmarks.md)
 
 Every step skips itself when its inputs have not changed (a stamp file holds a hash
-of them), so re-running a command on a set-up machine is quick. This file uses only
-the standard library: it runs with the system python3 and creates .venv/ itself.
+of them), so re-running a command on a set-up machine is quick. Run with the system
+python3, this file creates .venv/ with the standard library alone, then runs the command
+again in .venv's python, where it imports yloft (yloft.app.runtime) like the tests do.
 """
 
 from __future__ import annotations
 
 import argparse
 import errno
-import functools
 import hashlib
 import http.server
 import json
@@ -47,24 +47,6 @@ NODE_MODULES = ROOT / "node_modules"
 # npm tarball, and PyPI's files differ from the lock file's, so we load them by URL).
 PYODIDE_WHEELS = ["micropip==0.11.1", "packaging==26.1"]
 PYODIDE_PYTHON = "3.14"
-# The runtime files Pyodide fetches itself; copied from the npm package.
-PYODIDE_FILES = [
-    "pyodide.mjs",
-    "pyodide.asm.mjs",
-    "pyodide.asm.wasm",
-    "python_stdlib.zip",
-    "pyodide-lock.json",
-]
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 def log(msg: str) -> None:
@@ -110,6 +92,17 @@ def ensure_venv() -> None:
         venv.EnvBuilder(with_pip=True).create(VENV)
     run(VENV_PY, "-m", "pip", "install", "--disable-pip-version-check", "-q", "-e", ".[dev]")
     stamp.write_text(key)
+
+
+# The system python3 only creates .venv/; a command then runs again in .venv's python, where
+# yloft (installed editable) is importable: the Pyodide files copied below, the serving rules
+# and the browser flags the tests and benchmarks use come from yloft.app.runtime.
+if __name__ == "__main__" and Path(sys.prefix).resolve() != VENV.resolve():
+    ensure_venv()
+    os.execv(VENV_PY, [str(VENV_PY), str(ROOT / "build.py"), *sys.argv[1:]])
+
+from yloft.app.runtime import CHROMIUM_FLAGS as CHROMIUM_FLAGS  # noqa: E402 (tests, bench)
+from yloft.app.runtime import PYODIDE_FILES, static_server  # noqa: E402
 
 
 def ensure_node_modules() -> None:
@@ -269,36 +262,10 @@ def lab_root() -> Path:
 # ---------------------------------------------------------------------- serve
 
 
-class StaticHandler(http.server.SimpleHTTPRequestHandler):
-    """Serves a bundle with the headers the app needs and no caching surprises."""
-
-    extensions_map = {  # noqa: RUF012 - the stdlib declares it as a class attribute
-        **http.server.SimpleHTTPRequestHandler.extensions_map,
-        ".mjs": "text/javascript",
-        ".js": "text/javascript",
-        ".wasm": "application/wasm",
-        ".whl": "application/zip",
-        ".json": "application/json",
-    }
-
-    def end_headers(self) -> None:
-        # Cross-origin isolation (SharedArrayBuffer, precise timers) and revalidation.
-        self.send_header("Cross-Origin-Opener-Policy", "same-origin")
-        self.send_header("Cross-Origin-Embedder-Policy", "require-corp")
-        self.send_header("Cache-Control", "no-cache")
-        super().end_headers()
-
-    def log_message(self, format: str, *args: object) -> None:
-        if os.environ.get("YLOFT_HTTP_LOG"):
-            super().log_message(format, *args)
-
-
 def make_server(port: int, root: Path = DIST) -> http.server.ThreadingHTTPServer:
-    """An HTTP server for ``root`` on 127.0.0.1 (port 0 picks a free port)."""
-    handler = functools.partial(StaticHandler, directory=str(root))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
-    server.daemon_threads = True
-    return server
+    """An HTTP server for ``root`` on 127.0.0.1 (port 0 picks a free port), by the rules
+    every server of a bundle follows (yloft.app.runtime: content types, COOP/COEP)."""
+    return static_server(root, port)
 
 
 def serve(port: int, tokens: str, relay_db: Path) -> None:

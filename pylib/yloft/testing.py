@@ -24,7 +24,6 @@ Example::
 from __future__ import annotations
 
 import functools
-import http.server
 import json
 import shutil
 import sys
@@ -38,21 +37,12 @@ import pytest
 from .app.bundle import build_app
 from .app.deps import resolve
 from .app.project import App, load_app
+from .app.runtime import CHROMIUM_FLAGS, static_server
 from .browser.engine import Engine
 from .store import Store
 
 Call = Callable[..., Any]
 READY = "html[data-yloft=ready], html[data-yloft=error]"
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 class AppCallError(Exception):
@@ -108,32 +98,11 @@ def yloft_call(yloft_engine: Engine) -> Call:
     return functools.partial(call_app, yloft_engine)
 
 
-class _Static(http.server.SimpleHTTPRequestHandler):
-    extensions_map = {  # noqa: RUF012 - the stdlib declares it as a class attribute
-        **http.server.SimpleHTTPRequestHandler.extensions_map,
-        ".mjs": "text/javascript",
-        ".js": "text/javascript",
-        ".wasm": "application/wasm",
-        ".whl": "application/zip",
-    }
-
-    def end_headers(self) -> None:
-        self.send_header("Cross-Origin-Opener-Policy", "same-origin")
-        self.send_header("Cross-Origin-Embedder-Policy", "require-corp")
-        self.send_header("Cache-Control", "no-cache")
-        super().end_headers()
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-
 @pytest.fixture(scope="session")
 def yloft_url(yloft_app: App, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     out = tmp_path_factory.mktemp("yloft-build") / "dist"
     build_app(yloft_app.root, out)
-    handler = functools.partial(_Static, directory=str(out))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    server.daemon_threads = True
+    server = static_server(out)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield f"http://127.0.0.1:{server.server_address[1]}/"
     server.shutdown()

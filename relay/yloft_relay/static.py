@@ -5,7 +5,8 @@ requests to ``/relay`` pass; ``/relay/yws/<space>/<collection>/<doc_id>?token=â€
 passes only when the gate admits the token for that document (403 otherwise, 401
 for an expired token, 500 when the ``--auth`` hook failed: refused before any data
 flows); any other upgrade is 404. Plain GETs are answered from ``static_root`` when one
-is given, so ``build.py serve`` hosts the app and the relay on one port.
+is given, so ``build.py serve`` hosts the app and the relay on one port, by the rules
+every server of a bundle follows (``yloft.app.runtime``: content types, headers).
 
 Example:
     >>> parse_yws_path("/relay/yws/team/notes/n%201")
@@ -17,7 +18,6 @@ Example:
 from __future__ import annotations
 
 import logging
-import mimetypes
 from collections.abc import Awaitable, Callable
 from http import HTTPStatus
 from pathlib import Path
@@ -27,6 +27,8 @@ from websockets.asyncio.server import ServerConnection
 from websockets.datastructures import Headers
 from websockets.http11 import Request, Response
 
+from yloft.app.runtime import HEADERS, content_type
+
 from .auth import CLOSE_EXPIRED, Gate, Grant, Refused
 from .metrics import Metrics
 
@@ -34,16 +36,6 @@ log = logging.getLogger("yloft_relay")
 
 SPACE_PATHS = ("/relay", "/relay/")
 YWS_PREFIX = "/relay/yws/"
-TYPES = {
-    ".html": "text/html; charset=utf-8",
-    ".js": "text/javascript",
-    ".mjs": "text/javascript",
-    ".css": "text/css",
-    ".wasm": "application/wasm",
-    ".whl": "application/zip",
-    ".json": "application/json",
-    ".zip": "application/zip",
-}
 
 ProcessRequest = Callable[[ServerConnection, Request], Awaitable[Response | None]]
 
@@ -115,13 +107,9 @@ def _file_response(root: Path, path: str) -> Response:
         body = target.read_bytes()
     except (OSError, ValueError):  # e.g. a name the file system refuses
         return _text(HTTPStatus.NOT_FOUND, "not found")
-    ctype = TYPES.get(target.suffix) or mimetypes.guess_type(target.name)[0]
-    headers = Headers()
-    headers["Content-Type"] = ctype or "application/octet-stream"
+    headers = Headers(HEADERS)
+    headers["Content-Type"] = content_type(target.name)
     headers["Content-Length"] = str(len(body))
-    headers["Cross-Origin-Opener-Policy"] = "same-origin"
-    headers["Cross-Origin-Embedder-Policy"] = "require-corp"
-    headers["Cache-Control"] = "no-cache"
     return Response(200, "OK", headers, body)
 
 

@@ -17,11 +17,27 @@ data, so an app developer needs Python and pip only. It holds:
 
 The yloft wheel the browser installs is made here from the installed package itself
 (:func:`write_browser_wheel`), without the build tooling and this folder.
+
+How a bundle must be served is written here once, for every server that serves one
+(``build.py``'s and the pytest plugin's :func:`static_server`, the relay's ``--static``):
+:data:`CONTENT_TYPES` (:func:`content_type`) and :data:`HEADERS`. So is the list of
+Pyodide's files (:data:`PYODIDE_FILES`) and the flags headless Chromium runs with in
+tests and benchmarks (:data:`CHROMIUM_FLAGS`).
+
+Example:
+    >>> content_type("pyodide/pyodide.asm.wasm"), content_type("README")
+    ('application/wasm', 'application/octet-stream')
+    >>> HEADERS["Cross-Origin-Embedder-Policy"]
+    'require-corp'
 """
 
 from __future__ import annotations
 
-from pathlib import Path
+import functools
+import http.server
+import mimetypes
+import os
+from pathlib import Path, PurePosixPath
 
 from .. import __version__
 from ..errors import AppError
@@ -38,6 +54,35 @@ PYODIDE_FILES = (
 )
 # Fetched with fetch() while Pyodide starts: what the loading bar counts.
 RUNTIME_FETCHED = ("pyodide.asm.wasm", "python_stdlib.zip", "pyodide-lock.json")
+CONTENT_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".js": "text/javascript",
+    ".mjs": "text/javascript",
+    ".css": "text/css",
+    ".wasm": "application/wasm",
+    ".whl": "application/zip",
+    ".json": "application/json",
+    ".zip": "application/zip",
+}
+"""Content-Type by suffix of a bundle's files (any other file: :mod:`mimetypes`' guess)."""
+HEADERS = {
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Cross-Origin-Embedder-Policy": "require-corp",
+    "Cache-Control": "no-cache",
+}
+"""Sent with every file: cross-origin isolation (SharedArrayBuffer, precise timers), and
+revalidation on each load (the service worker, not the HTTP cache, keeps files offline)."""
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+"""Debian's ``chromium`` as the tests and the benchmarks drive it (Playwright)."""
 # Parts of the yloft package that only CPython tooling uses: left out of the browser wheel.
 NOT_IN_BROWSER = frozenset({"runtime", "app", "cli.py", "__main__.py", "testing.py"})
 
@@ -72,3 +117,36 @@ def write_browser_wheel(dest: Path) -> Path:
     """Write the yloft wheel for the browser's Pyodide into ``dest`` and return its path."""
     files = package_files(PACKAGE, "yloft", NOT_IN_BROWSER)
     return write_wheel(dest, "yloft", __version__, files, "yloft for the browser's Pyodide")
+
+
+def content_type(name: str) -> str:
+    """The Content-Type a file named ``name`` is served with."""
+    suffix = PurePosixPath(name).suffix
+    found = CONTENT_TYPES.get(suffix) or mimetypes.guess_type(name)[0]
+    return found or "application/octet-stream"
+
+
+class StaticHandler(http.server.SimpleHTTPRequestHandler):
+    """Serves a folder by :data:`CONTENT_TYPES` and :data:`HEADERS`; logs each request
+    only when the environment variable ``YLOFT_HTTP_LOG`` is set."""
+
+    def guess_type(self, path: str | os.PathLike[str]) -> str:
+        return content_type(os.fspath(path))
+
+    def end_headers(self) -> None:
+        for name, value in HEADERS.items():
+            self.send_header(name, value)
+        super().end_headers()
+
+    def log_message(self, format: str, *args: object) -> None:
+        if os.environ.get("YLOFT_HTTP_LOG"):
+            super().log_message(format, *args)
+
+
+def static_server(root: Path, port: int = 0) -> http.server.ThreadingHTTPServer:
+    """An HTTP server for the folder ``root`` on 127.0.0.1 (port 0: a free one), not yet
+    serving: run its ``serve_forever()`` in a thread, end with ``shutdown()``."""
+    handler = functools.partial(StaticHandler, directory=str(root))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
+    server.daemon_threads = True
+    return server
