@@ -332,7 +332,7 @@ def compaction_effect(tmp: Path, history: int) -> dict[str, Any]:
                 doc.get("meta", type=Map)["title"] = f"title {i} " + "y" * 40
                 doc.get("body", type=Text).insert(0, "z")
             edits.append(time.perf_counter() - t0)
-        store.trim_changes(store.changes()[-1][0])  # a consumer took the feed
+        store.feed.trim(store.feed.changes()[-1][0])  # a consumer took the feed
         store.close()
         store = Store(path, pragmas=pragmas("normal"), cache_size=0)
         notes = store.collection("notes")

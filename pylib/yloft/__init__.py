@@ -7,6 +7,7 @@ pycrdt) and in the browser (Pyodide, over the JS Yjs library).
 
 from __future__ import annotations
 
+from ._version import __version__
 from .errors import (
     ArchiveError,
     CallbackError,
@@ -28,8 +29,6 @@ from .errors import (
 )
 from .schema import Field
 from .store import Collection, Store, Subscription
-
-__version__ = "0.1.0"
 
 __all__ = [
     "ArchiveError",

@@ -105,14 +105,14 @@ def test_a_refusal_shows_in_status_keeps_local_data_and_a_new_token_resumes(
             assert "refused space 'team'" in sync.status["error"]
             nid = store.collection("notes").create()
             edit(store, nid, "written while refused", "kept")
-            await until(lambda: sync.status["outbox"] == len(store.changes_to_send(0)) > 0)
+            await until(lambda: sync.status["outbox"] == len(store.feed.to_send(0)) > 0)
             assert [r["title"] for r in rows(store)] == ["written while refused"]
             tokens.append(keys.token("es"))  # the backend grants access again
             await sync.wait_idle(30)
             assert sync.status["auth"] == "ok" and sync.status["error"] == ""
 
     run(main())
-    changes = len(store.changes_to_send(0))
+    changes = len(store.feed.to_send(0))
     store.close()
     assert sum(1 for r in dump_log(auth_relay) if r[0] == "log") == changes  # all of them
 

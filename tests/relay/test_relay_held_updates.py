@@ -68,7 +68,7 @@ def test_a_later_declaration_gets_the_whole_collection(relay: RelayProcess, tmp_
     for tid in newer.collection("tasks").ids():
         assert upgraded.get_state("tasks", tid) == newer.get_state("tasks", tid)
     # Held updates came from the relay: they are not sent back to it.
-    assert [c for c in upgraded.changes_to_send() if c[1] == "tasks"] == []
+    assert [c for c in upgraded.feed.to_send() if c[1] == "tasks"] == []
     upgraded.close()
     newer.close()
 

@@ -38,9 +38,9 @@ def compacted_size(source: Store, tmp_path: Path) -> int:
     ref_path = tmp_path / "reference.db"
     ref = open_store(ref_path)
     with ref.atomic():
-        for _, coll, doc_id in source.document_seqs():
+        for _, coll, doc_id in source.feed.document_seqs():
             ref.apply_update(coll, doc_id, source.get_update(coll, doc_id), origin="relay")
-    ref.trim_changes(ref.feed_head(), compact=True)
+    ref.feed.trim(ref.feed.head(), compact=True)
     ref.close()
     con = sqlite3.connect(ref_path)
     con.execute("VACUUM")
@@ -65,14 +65,14 @@ def test_ten_thousand_acknowledged_edits_leave_a_database_near_its_compacted_siz
                     for n, nid in enumerate(ids):
                         edit(a, nid, title=f"note {n} v{i}", append=f" w{i}")
             await sa.wait_idle(timeout=120)
-            await until(lambda: sa.client.acked >= a.feed_head() - 100, timeout=60)
+            await until(lambda: sa.client.acked >= a.feed.head() - 100, timeout=60)
             sa.session.trim()  # what the last acknowledgements left
-        assert a.feed_floor() >= a.feed_head() - 100
+        assert a.feed.floor() >= a.feed.head() - 100
         left = a.query("SELECT count(*) AS n FROM notes", ())[0]["n"]
         assert left == 100
 
     run(main(), timeout=300)
-    assert a.changes() == [] or a.changes()[0][0] > a.feed_floor()
+    assert a.feed.changes() == [] or a.feed.changes()[0][0] > a.feed.floor()
     used, reference = file_bytes(a, path), compacted_size(a, tmp_path)
     assert used <= 1.5 * reference, (used, reference)
     # Nothing was lost: a new device gets every note's last title and whole body.
@@ -113,7 +113,7 @@ def test_a_trimmed_device_gives_a_restored_relay_whole_documents(
             await sa.wait_idle()
             await until(lambda: sa.client.outbox_size == 0)
             sa.session.trim()
-            assert a.feed_floor() > 2 and a.changes_to_send(0) == []
+            assert a.feed.floor() > 2 and a.feed.to_send(0) == []
             relay.stop()
             for suffix in ("", "-wal", "-shm"):
                 Path(str(db) + suffix).unlink(missing_ok=True)

@@ -65,7 +65,7 @@ def test_export_then_import_into_an_empty_store_gives_the_same_data(tmp_path: Pa
     with Store(tmp_path / "a.db") as a:
         ids = fill(a)
         a.export_to(tmp_path / "a.yloft")
-        docs = [(c, d) for _, c, d in a.document_seqs()]
+        docs = [(c, d) for _, c, d in a.feed.document_seqs()]
         before = {t: rows(a, t) for t in ("notes", "folders")}
         updates = {(c, d): a.get_update(c, d) for c, d in docs}
     with Store(tmp_path / "b.db") as b:
@@ -89,10 +89,10 @@ def test_importing_the_same_file_again_writes_nothing(tmp_path: Path) -> None:
         a.export_to(tmp_path / "a.yloft")
     with Store(tmp_path / "b.db") as b:
         b.import_from(tmp_path / "a.yloft")
-        dump, head = b.dump(), b.feed_head()
+        dump, head = b.dump(), b.feed.head()
         report = b.import_from(tmp_path / "a.yloft")
         assert report.changed == 0 and report.collections_declared == ()
-        assert b.feed_head() == head
+        assert b.feed.head() == head
         assert b.dump() == dump
 
 
@@ -144,10 +144,10 @@ def refused_unchanged(tmp_path: Path, data: bytes, match: str) -> None:
     with Store(tmp_path / "target.db") as b:
         if not b.collections():
             fill(b)
-        dump, head = b.dump(), b.feed_head()
+        dump, head = b.dump(), b.feed.head()
         with pytest.raises(ArchiveError, match=match):
             b.import_from(path)
-        assert b.dump() == dump and b.feed_head() == head
+        assert b.dump() == dump and b.feed.head() == head
 
 
 @settings(

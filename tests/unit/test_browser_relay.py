@@ -261,6 +261,6 @@ def test_a_refused_update_in_a_batch_is_skipped_and_the_rest_applies(tmp_path: P
     assert sync.refused_updates == 1
     rows = store.query("SELECT id, title FROM notes ORDER BY id")
     assert rows == [{"id": "a" * 32, "title": "one"}, {"id": "c" * 32, "title": "two"}]
-    assert store.changes(local_only=True) == []  # relay updates are not sent back
+    assert store.feed.changes(local_only=True) == []  # relay updates are not sent back
     sync.close()
     store.close()

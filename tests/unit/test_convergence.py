@@ -130,7 +130,7 @@ def test_any_schedule_converges(
         elif kind == "delete":
             colls[i].delete(ids[x])
         elif kind == "deliver":  # a random selection of i's feed, in any order, repeats
-            feed = stores[i].changes()
+            feed = stores[i].feed.changes()
             for pick in arg:
                 if feed:
                     _, _, doc_id, update = feed[pick % len(feed)]
@@ -144,7 +144,7 @@ def test_any_schedule_converges(
     # Final exchange: every store's whole feed to every other store, newest first
     # (maximally out of order). The last store in the order has everything by then.
     for i in final_order:
-        feed = stores[i].changes()
+        feed = stores[i].feed.changes()
         for k in range(STORES):
             if k != i:
                 for _, _, doc_id, update in reversed(feed):
@@ -153,7 +153,7 @@ def test_any_schedule_converges(
     # Re-delivering everything changes nothing.
     before = [s.dump() for s in stores]
     for i in range(STORES):
-        for _, _, doc_id, update in stores[i].changes():
+        for _, _, doc_id, update in stores[i].feed.changes():
             colls[(i + 1) % STORES].apply_update(doc_id, update, origin=f"s{i}")
     assert [s.dump() for s in stores] == before
     for s in stores:

@@ -241,10 +241,10 @@ def test_reads_and_failed_calls_leave_no_record(engine: Engine) -> None:
     assert send(engine, "t", 2, 1, "call", "search_notes", "alpha") == hits
     bad = send(engine, "t", 3, 2, "call", "update_note", "no-such-id", "x", None, None)
     assert bad["ok"] is False and count(engine) == 1
-    record = json.loads(engine.store.sync_cursor("tab-calls") or "{}")
+    record = json.loads(engine.store.feed.cursor("tab-calls") or "{}")
     assert record == {"t": {"hi": 1, "r": {"1": json.dumps({"ok": True, "value": nid})}}}
     assert engine.forget_tabs(["t", "never-seen"]) == 1
-    assert json.loads(engine.store.sync_cursor("tab-calls") or "{}") == {}
+    assert json.loads(engine.store.feed.cursor("tab-calls") or "{}") == {}
 
 
 def test_a_call_that_raises_after_writing_keeps_nothing(tmp_path: Path) -> None:
@@ -267,7 +267,7 @@ def test_a_call_that_raises_after_writing_keeps_nothing(tmp_path: Path) -> None:
     engine = Engine(Store(str(tmp_path / "f.db")), app)
     bad = send(engine, "t", 1, 0, "call", "create_then_fail")
     assert bad["ok"] is False and bad["error"]["name"] == "ValueError"
-    assert count(engine) == 0 and engine.store.sync_cursor("tab-calls") is None
+    assert count(engine) == 0 and engine.store.feed.cursor("tab-calls") is None
     engine.close()
 
 
@@ -307,7 +307,7 @@ def test_records_of_closed_tabs_are_forgotten(engine: Engine) -> None:
     for tab in ("a", "b", "c"):
         assert send(engine, tab, 1, 0, "call", "create_note", tab, "")["ok"]
     assert engine.forget_tabs_except(json.dumps(["b"])) == 2
-    assert set(json.loads(engine.store.sync_cursor("tab-calls") or "{}")) == {"b"}
+    assert set(json.loads(engine.store.feed.cursor("tab-calls") or "{}")) == {"b"}
 
 
 def test_a_batch_of_writes_commits_once_and_a_failing_one_changes_nothing_else(

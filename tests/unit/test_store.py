@@ -114,10 +114,10 @@ def test_redelivery_records_nothing(store: Store) -> None:
     notes = store.collection("notes", FIELDS)
     nid = fill(store, "a", "b")
     update = notes.get_update(nid)
-    before = store.changes()
+    before = store.feed.changes()
     notes.apply_update(nid, update, origin="relay")
     notes.apply_update(nid, update, origin="relay")
-    assert store.changes() == before
+    assert store.feed.changes() == before
 
 
 def test_out_of_order_updates_are_kept_until_they_apply(tmp_path: Path) -> None:
@@ -173,7 +173,7 @@ def test_edit_that_raises_saves_nothing(store: Store) -> None:
 def test_edit_is_one_update_and_not_reentrant(store: Store) -> None:
     notes = store.collection("notes", FIELDS)
     nid = fill(store, "x", "y")
-    n = len(store.changes())
+    n = len(store.feed.changes())
     with notes.edit(nid) as doc:
         doc.get("meta", type=Map)["title"] = "1"
         doc.get("meta", type=Map)["title"] = "2"
@@ -182,7 +182,7 @@ def test_edit_is_one_update_and_not_reentrant(store: Store) -> None:
             pass
         with pytest.raises(DocumentBusyError):
             notes.apply_update(nid, b"\x00\x00")
-    assert len(store.changes()) == n + 1
+    assert len(store.feed.changes()) == n + 1
 
 
 def test_edits_outside_a_block_are_not_trusted(store: Store) -> None:
@@ -222,10 +222,10 @@ def test_compaction_bounds_the_log(tmp_path: Path) -> None:
         ).fetchone()[0]
         assert snap_seq > 0 and pending < 10
         # The feed still holds every update until it is trimmed...
-        assert len(s.changes()) == 97
-        last = s.changes()[-1][0]
-        s.trim_changes(last)
-        assert s.changes() == []
+        assert len(s.feed.changes()) == 97
+        last = s.feed.changes()[-1][0]
+        s.feed.trim(last)
+        assert s.feed.changes() == []
         # ...and trimming frees the rows compaction already folded.
         rows = s._con.execute("SELECT count(*) FROM _yloft_updates").fetchone()[0]
         assert rows == pending
@@ -262,7 +262,7 @@ def test_changes_feed_and_origins(store: Store) -> None:
     remote: Doc = Doc()
     remote.get("meta", type=Map)["title"] = "remote"
     notes.apply_update("peer-doc", remote.get_update(), origin="relay")
-    feed = store.changes()
+    feed = store.feed.changes()
     assert [seq for seq, *_ in feed] == sorted(seq for seq, *_ in feed)
     assert [(c, d) for _, c, d, _ in feed] == [
         ("notes", nid),
@@ -271,10 +271,10 @@ def test_changes_feed_and_origins(store: Store) -> None:
     ]
     assert [u for *_, u in feed] == [u for _, _, u, _ in seen]
     assert [o for *_, o in seen] == [None, None, "relay"]
-    local = store.changes(local_only=True)
+    local = store.feed.changes(local_only=True)
     assert [d for _, _, d, _ in local] == [nid, nid]
-    assert store.changes(since=feed[0][0]) == feed[1:]
-    assert store.changes(limit=1) == feed[:1]
+    assert store.feed.changes(since=feed[0][0]) == feed[1:]
+    assert store.feed.changes(limit=1) == feed[:1]
     remove()
     fill(store, "after", "x")
     assert len(seen) == 3
@@ -285,7 +285,7 @@ def test_feed_replays_into_another_store(tmp_path: Path) -> None:
         for i in range(5):
             fill(a, f"t{i}", f"body {i}")
         b.collection("notes", FIELDS)
-        for _, coll, doc_id, update in a.changes():
+        for _, coll, doc_id, update in a.feed.changes():
             b.apply_update(coll, doc_id, update, origin="a")
         assert a.query("SELECT * FROM notes ORDER BY id", ()) == b.query(
             "SELECT * FROM notes ORDER BY id", ()
@@ -371,7 +371,7 @@ def test_closed_store_refuses_work(tmp_path: Path) -> None:
     s.close()
     s.close()
     assert s.closed
-    for call in (notes.create, lambda: s.query("SELECT 1", ()), s.changes):
+    for call in (notes.create, lambda: s.query("SELECT 1", ()), s.feed.changes):
         with pytest.raises(StoreClosedError):
             call()
 

@@ -128,7 +128,7 @@ def test_nested_atomic_blocks_keep_rows_true(ops: list[Any], fail_outer: bool, c
     # document and row (log rows merged per document must lose nothing).
     replica = Store(":memory:")
     copies = replica.collection("notes", FIELDS)
-    for _, _, doc_id, update in store.changes():
+    for _, _, doc_id, update in store.feed.changes():
         copies.apply_update(doc_id, update)
     for doc_id, _ in stored:
         assert decode_state(copies.get_state(doc_id)) == decode_state(notes.get_state(doc_id))

@@ -14,6 +14,8 @@ MODULES = [
     "yloft.schema",
     "yloft.extract",
     "yloft.store.live",
+    "yloft.store.feed",
+    "yloft.store.archive",
     "yloft.store._updates",
     "yloft.browser.documents",
     "yloft.sync.session",

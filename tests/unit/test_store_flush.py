@@ -172,7 +172,7 @@ def test_a_document_changed_after_its_edit_block_keeps_columns_true(tmp_path: Pa
         assert {k: notes.row(nid)[k] for k in FIELDS} == extract(copy, notes.schema).values  # type: ignore[index]
     replica = Store(":memory:")
     copies = replica.collection("notes", FIELDS)
-    for _, _, nid, update in store.changes():
+    for _, _, nid, update in store.feed.changes():
         copies.apply_update(nid, update)
     for nid in (old, fresh):
         assert decode_state(copies.get_state(nid)) == decode_state(notes.get_state(nid))
@@ -187,13 +187,13 @@ def test_reads_inside_a_transaction_see_its_writes(tmp_path: Path) -> None:
     with store.atomic():
         nid = notes.create()
         assert notes.get(nid).get("_yloft", type=Map)["created_at"] > 0  # runs its txn
-        assert len(store.changes()) == 1
+        assert len(store.feed.changes()) == 1
         with notes.edit(nid) as doc:
             _write(doc, "x", "words here")
         assert [r["id"] for r in notes.search("words")] == [nid]
         assert store.query("SELECT title FROM notes", ()) == [{"title": "x"}]
         assert len(notes) == 1 and notes.ids() == [nid]
-    changes = store.changes()
+    changes = store.feed.changes()
     assert len(changes) == 2 and {c[2] for c in changes} == {nid}
     store.close()
 
@@ -218,7 +218,7 @@ def test_log_rows_keep_origins_apart(tmp_path: Path) -> None:
     assert origins == [None, "relay", None]
     replica = Store(":memory:")
     copies = replica.collection("notes", FIELDS)
-    for _, _, doc_id, update in store.changes(local_only=True):
+    for _, _, doc_id, update in store.feed.changes(local_only=True):
         copies.apply_update(doc_id, update)
     row = copies.row(nid)
     assert row is not None and row["title"] == "mine" and row["body"] == "local words"

@@ -36,7 +36,7 @@ def test_the_cursor_commits_with_the_updates_it_covers(tmp_path: Path) -> None:
     before = len(commits)
     session.receive(p.encode(p.Catchup(entries, 2, True)))
     assert len(commits) - before == 1  # the updates and the cursor: one transaction
-    saved = json.loads(store.sync_cursor("relay:team") or "{}")
+    saved = json.loads(store.feed.cursor("relay:team") or "{}")
     assert (saved["relay_id"], saved["last_seq"]) == ("relay-a", 2)
     assert sorted(r["title"] for r in store.query("SELECT title FROM notes")) == ["n0", "n1"]
     store.close()
@@ -49,7 +49,7 @@ def test_a_failed_apply_moves_no_cursor(tmp_path: Path, monkeypatch: pytest.Monk
     session.connect()
     session.receive(p.encode(p.Welcome("relay-a", 0)))
     session.receive(p.encode(p.Catchup((), 0, True)))
-    stored = store.sync_cursor("relay:team")
+    stored = store.feed.cursor("relay:team")
 
     def broken(*args: object, **kwargs: object) -> None:
         raise TransactionAbortedError("disk full")
@@ -59,7 +59,7 @@ def test_a_failed_apply_moves_no_cursor(tmp_path: Path, monkeypatch: pytest.Monk
     with pytest.raises(TransactionAbortedError):
         session.receive(p.encode(p.Update(p.Entry(1, "notes", nid, update))))
     assert session.client.last_seq == 0  # asks for seq 1 again after reconnecting
-    assert store.sync_cursor("relay:team") == stored
+    assert store.feed.cursor("relay:team") == stored
     store.close()
 
 
@@ -93,7 +93,7 @@ def test_changes_to_send_leave_out_the_relays_own_updates() -> None:
         notes.apply_update(nid, update, origin="relay")
         tab_id, tab_update = remote_update("from a replica tab")
         notes.apply_update(tab_id, tab_update, origin="tab:b")
-        sent = {doc_id for _, _, doc_id, _ in store.changes_to_send()}
+        sent = {doc_id for _, _, doc_id, _ in store.feed.to_send()}
         assert sent == {mine, tab_id}
         assert RelaySession.sends(None) and RelaySession.sends("tab:b")
         assert not RelaySession.sends("relay")

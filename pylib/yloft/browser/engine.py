@@ -202,7 +202,7 @@ class Engine:
 
     def rpc_document_count(self) -> int:
         """How many documents this database holds (deleted ones too)."""
-        return len(self.store.document_seqs())
+        return len(self.store.feed.document_seqs())
 
     def rpc_export(self) -> bytes:
         """The whole store as an export file (:mod:`yloft.archive`): ``db.exportFile()``."""

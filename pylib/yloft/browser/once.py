@@ -58,7 +58,7 @@ class Once:
         self.answered = answered
 
     def _records(self) -> dict[str, Any]:
-        raw = self.store.sync_cursor(CURSOR)
+        raw = self.store.feed.cursor(CURSOR)
         try:
             records = json.loads(raw) if raw else {}
         except ValueError:  # never written by yloft; start afresh rather than fail every call
@@ -76,15 +76,15 @@ class Once:
         if seq <= int(record.get("hi", 0)):
             return str(replies.get(str(seq), self.answered))
         with self.store.atomic():
-            head = self.store.feed_head()
+            head = self.store.feed.head()
             reply = fn()
-            if self.store.feed_head() != head:
+            if self.store.feed.head() != head:
                 records = self._records()
                 mine = records.get(tab) or {}
                 kept = {k: v for k, v in (mine.get("r") or {}).items() if int(k) > ack}
                 kept[str(seq)] = reply
                 records[tab] = {"hi": seq, "r": kept}
-                self.store.save_sync_cursor(CURSOR, json.dumps(records))
+                self.store.feed.save_cursor(CURSOR, json.dumps(records))
         return reply
 
     def forget(self, tabs: set[str]) -> int:
@@ -94,7 +94,7 @@ class Once:
         if gone:
             for t in gone:
                 del records[t]
-            self.store.save_sync_cursor(CURSOR, json.dumps(records))
+            self.store.feed.save_cursor(CURSOR, json.dumps(records))
         return len(gone)
 
     def tabs(self) -> set[str]:

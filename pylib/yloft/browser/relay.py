@@ -49,8 +49,8 @@ TRIM_EVERY = 256
 
 
 def outgoing_changes(store: Store, since: int) -> list[Change]:
-    """The store's changes to send after ``since`` (:meth:`Store.changes_to_send`)."""
-    return store.changes_to_send(since)
+    """The store's changes to send after ``since`` (``store.feed.to_send``)."""
+    return store.feed.to_send(since)
 
 
 class BrowserRelaySync:

@@ -21,19 +21,27 @@ stage          meaning
 ``STORED``     the document has its ``_yloft_docs`` row (``key``).
 =============  ===================================================================
 
-Transitions (every other move is a bug):
+Transitions (every other move is a bug). Each is a method of :class:`CachedDoc`, the
+only code that assigns ``stage``, and only the write path (``_writer``, ``_writeout``)
+calls them:
 
-=============================  ==========================  ===============
-from                           event                       to
-=============================  ==========================  ===============
-(none)                         ``Collection.create()``     ``DEFERRED``
-(none)                         ``apply_update`` (new id)   ``UNKNOWN``
-(none)                         loaded from SQLite          ``STORED``
-``DEFERRED``                   an unobserved ``edit()``    ``WHOLE``
-``DEFERRED``                   :meth:`CachedDoc.be_born`   ``MINTED``
-``WHOLE``                      :meth:`CachedDoc.settle`    ``MINTED``
-``DEFERRED/WHOLE/MINTED/UNK.`` the write-out inserts the row   ``STORED``
-=============================  ==========================  ===============
+============================  ======================================  ============
+from                          event (method)                          to
+============================  ======================================  ============
+(none)                        ``create()`` (:meth:`~CachedDoc.created`)  ``DEFERRED``
+(none)                        ``apply_update`` of a new id            ``UNKNOWN``
+(none)                        loaded from SQLite                      ``STORED``
+``DEFERRED``/``MINTED``       an unobserved ``edit()``                ``WHOLE``
+                              (:meth:`~CachedDoc.changed_whole`)
+``DEFERRED``                  an observed ``edit()`` carried the      ``MINTED``
+                              creation (:meth:`~CachedDoc.carried_birth`)
+``DEFERRED``                  :meth:`~CachedDoc.be_born`              ``MINTED``
+``WHOLE``                     :meth:`~CachedDoc.settle`               ``MINTED``
+any                           rebuilt without a row: the new object   the same
+                              keeps the stage (:meth:`~CachedDoc.inherit`)
+``DEFERRED/WHOLE/MINTED/UNK.`` the write-out wrote its row            ``STORED``
+                              (:meth:`~CachedDoc.stored`)
+============================  ======================================  ============
 
 Besides its stage, a cached document knows two facts about its *content* (not
 stages: any stage can have them): ``incomplete`` — the Doc holds structs waiting
@@ -52,6 +60,7 @@ from ..crdt import Doc, merge_updates
 from ..crdt._fast import write_map
 from ..extract import Roots
 from ..schema import RESERVED_ROOT
+from ._updates import covers
 
 
 class Stage(enum.IntEnum):
@@ -161,6 +170,33 @@ class CachedDoc:
         self.unsaved.clear()
         self.stage = WHOLE
 
+    def carried_birth(self) -> None:
+        """DEFERRED → MINTED: an edit's update carried the deferred creation (:meth:`stamp`)."""
+        if self.stage is DEFERRED:
+            self.stage = MINTED
+
+    def stamp(self, now: float) -> None:
+        """Inside an edit's CRDT transaction: ``updated_at``, and a deferred ``created_at``."""
+        times = {"updated_at": now}
+        if self.stage is DEFERRED:  # create() deferred its transaction to this edit
+            times["created_at"] = self.born_at
+        write_map(self.doc, RESERVED_ROOT, times)
+
+    def stored(self) -> None:
+        """→ STORED: the write-out wrote the document's rows."""
+        self.stage = STORED
+
+    def inherit(self, old: CachedDoc) -> None:
+        """This object replaces ``old`` (rebuilt from SQLite): take over what it recorded.
+
+        Its unsaved updates and creation time; without a row, its stage too.
+        """
+        self.unsaved = old.unsaved
+        self.born_at = old.born_at
+        if self.key is None:
+            self.stage = old.stage
+        self.undeleted = old.stage is DEFERRED  # still empty: no tombstone
+
     def observe(self) -> None:
         """Start collecting each transaction's update into ``updates``."""
         self.settle()
@@ -187,6 +223,18 @@ class CachedDoc:
         update = self.take()
         assert update is not None
         return update
+
+    def applied(self, data: bytes) -> bytes | None:
+        """After a peer's update ``data`` was applied to the Doc: the update to record.
+
+        None when it changed nothing (a re-delivery to a stored document). An update
+        whose structs wait for dependencies leaves the Doc ``incomplete``.
+        """
+        observed = self.take()
+        self.incomplete = not covers(self.doc.get_state(), data)
+        if observed is None and not self.incomplete and self.key is not None:
+            return None
+        return data if self.incomplete else observed or data
 
     def take(self) -> bytes | None:
         """The update(s) emitted since the last call, merged; None when none."""

@@ -66,6 +66,35 @@ class DocCache:
             else:
                 break
 
+    def fetch(self, ident: Ident, *, keep: bool) -> tuple[CachedDoc | None, bool]:
+        """(the document, loaded from SQLite just now); (None, False) when it has no row.
+
+        A cached Doc changed outside an edit block (its observer collected updates) is
+        dropped and loaded again. ``keep``: a loaded document enters the cache.
+        """
+        cached = self.get(ident)
+        if cached is not None and cached.updates:
+            self.evict(ident)
+            cached = None
+        if cached is not None:
+            return cached, False
+        key = self.key_of(*ident)
+        if key is None:
+            return None, False
+        cached = self.load(key)
+        if keep:
+            self.remember(ident, cached)
+        return cached, True
+
+    def rolled_back(self) -> None:
+        """After ROLLBACK TO a savepoint: rows and tombstones are read again when needed."""
+        for cached in self.docs.values():
+            cached.row = None
+            row = self.con.execute(
+                "SELECT deleted FROM _yloft_docs WHERE key = ?", (cached.key,)
+            ).fetchone()
+            cached.deleted = bool(row[0]) if row else False
+
     def key_of(self, collection: str, doc_id: str) -> int | None:
         """The document's ``_yloft_docs`` key, or None when it has no row."""
         row = self.con.execute(

@@ -11,25 +11,13 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from ..crdt._fast import new_doc
 from ..errors import InvalidIdError, MalformedUpdateError
 from ._updates import BAD_UPDATE
 
-if TYPE_CHECKING:
-    from .collection import Collection
-
 log = logging.getLogger("yloft.store")
-
-DDL = (
-    "CREATE TABLE IF NOT EXISTS _yloft_held ("
-    " seq INTEGER PRIMARY KEY AUTOINCREMENT,"
-    " collection TEXT NOT NULL,"
-    " id TEXT NOT NULL,"
-    " origin TEXT,"
-    " data BLOB NOT NULL)"
-)
 
 Held = tuple[int, str, bytes, "str | None"]
 """A held update: (seq, doc_id, update, origin)."""
@@ -79,16 +67,22 @@ def all_held(con: sqlite3.Connection) -> list[tuple[str, str, bytes, str | None]
     return [(str(c), str(i), bytes(d), o) for c, i, d, o in rows.fetchall()]
 
 
-def apply_to(coll: Collection, con: sqlite3.Connection) -> None:
-    """Apply (inside the caller's transaction) and forget what was held for ``coll``."""
-    waiting = held(con, coll.name)
+class Apply(Protocol):
+    """How a declared collection applies an update (``Collection.apply_update``)."""
+
+    def __call__(self, doc_id: str, update: bytes, *, origin: str | None = None) -> None: ...
+
+
+def apply_to(con: sqlite3.Connection, collection: str, apply: Apply) -> None:
+    """Apply (inside the caller's transaction) and forget what was held for ``collection``."""
+    waiting = held(con, collection)
     for _, doc_id, update, origin in waiting:
         try:
-            coll.apply_update(doc_id, update, origin=origin)
+            apply(doc_id, update, origin=origin)
         except (MalformedUpdateError, InvalidIdError) as exc:  # checked when held: rare
-            log.error("held update for %s/%s refused: %s", coll.name, doc_id, exc)
+            log.error("held update for %s/%s refused: %s", collection, doc_id, exc)
     if waiting:
         con.execute(
             "DELETE FROM _yloft_held WHERE collection = ? AND seq <= ?",
-            (coll.name, waiting[-1][0]),
+            (collection, waiting[-1][0]),
         )

@@ -8,7 +8,7 @@ from typing import Any
 from ..errors import SchemaError
 from ..extract import Extracted, extract
 from ..schema import CollectionSchema, plan_migration, quote
-from ._rows import sync_row
+from ._rows import RowSQL, sync_row
 from ._writer import Writer
 
 
@@ -63,10 +63,11 @@ def _backfill(writer: Writer, schema: CollectionSchema, columns: Sequence[str] |
         "SELECT key, id FROM _yloft_docs WHERE collection = ? AND deleted = 0 ORDER BY key",
         (schema.name,),
     ).fetchall()
+    sql = RowSQL(schema)
     for key, doc_id in docs:
         extracted = extract(writer.cache.load(key).doc, schema)
         if columns is None:
-            sync_row(con, writer.row_sql(schema), key, _row_of(doc_id, extracted), ())
+            sync_row(con, sql, key, _row_of(doc_id, extracted), ())
         elif not extracted.deleted:
             sets = ", ".join(f"{quote(c)} = ?" for c in columns)
             con.execute(

@@ -10,7 +10,7 @@ Internal tables (all prefixed ``_yloft_``):
 - ``_yloft_updates(seq, doc, origin, data)``: the update log and change feed; a
   document's state is its snapshot plus its updates with ``seq > snap_seq``.
 - ``_yloft_held(seq, collection, id, origin, data)``: updates for collections not
-  declared yet (see ``_held``).
+  declared yet (``_held`` reads and writes it).
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..errors import QueryError, ReadOnlyQueryError
-from ._held import DDL as HELD_DDL
 
 #: Version of the internal table layout, stamped in ``PRAGMA user_version``.
 LAYOUT_VERSION = 1
@@ -50,7 +49,12 @@ INTERNAL_DDL = (
     " origin TEXT,"
     " data BLOB NOT NULL)",
     "CREATE INDEX IF NOT EXISTS _yloft_updates_doc ON _yloft_updates (doc, seq)",
-    HELD_DDL,
+    "CREATE TABLE IF NOT EXISTS _yloft_held ("
+    " seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " collection TEXT NOT NULL,"
+    " id TEXT NOT NULL,"
+    " origin TEXT,"
+    " data BLOB NOT NULL)",
 )
 
 INTERNAL_TABLES = frozenset({"_yloft_meta", "_yloft_docs", "_yloft_updates", "_yloft_held"})

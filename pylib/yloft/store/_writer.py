@@ -1,14 +1,19 @@
-"""The store's write path: transactions, recording writes, the write-out, compaction.
+"""The store's write path: transactions, recording writes, and a collection's verbs.
 
 :class:`Writer` is the one owner of writing to the store's SQLite connection. A write
 (``edit``, ``apply_update``, ``delete``, ``create``, a migration) runs inside
 :meth:`Writer.transaction` — BEGIN IMMEDIATE at the outermost level, a SAVEPOINT
 inside it — and *records* each changed document (:meth:`Writer.persist`): its update
-waits in memory (``CachedDoc.unsaved``) and the **write-out** (:meth:`Writer.write_recorded`)
-writes the pending documents in batches — log rows, ``_yloft_docs`` rows, collection
-rows and FTS entries — before the next read (:meth:`Writer.settled`, the one "write out
-before a read" rule) or the COMMIT. A document created and edited in one ``atomic()``
-so costs one log row and one extraction.
+waits in memory (``CachedDoc.unsaved``) and the **write-out** (:meth:`Writer.write_recorded`,
+``_writeout``) writes the pending documents in batches — log rows, ``_yloft_docs`` rows,
+collection rows and FTS entries — before the next read (:meth:`Writer.settled`, the one
+"write out before a read" rule) or the COMMIT. A document created and edited in one
+``atomic()`` so costs one log row and one extraction.
+
+A Collection uses the Writer through its verbs only: ``create``, ``open`` / ``commit``
+/ ``abort`` (an edit block), ``apply``, ``delete``, ``read``, ``settled``, ``check_open``.
+Every stage move of a cached document happens on the write path (here and in
+``_writeout``), through CachedDoc's transition methods.
 
 After COMMIT the ``on_commit`` hook runs — in the browser the storage layer's flush,
 the durability point — then ``after_commit`` (update hooks, live queries).
@@ -17,26 +22,32 @@ the durability point — then ``after_commit`` (update hooks, live queries).
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from ..crdt import merge_updates
-from ..crdt._fast import new_doc, whole_update
-from ..errors import DurabilityError, StoreClosedError, TransactionAbortedError
-from ..extract import field_values
-from ..schema import CollectionSchema
-from ._cached import CREATED, DEFERRED, STORED, WHOLE, CachedDoc
-from ._compaction import compact
+from ..crdt import Doc
+from ..crdt._fast import new_doc, write_map
+from ..errors import (
+    DocumentBusyError,
+    DocumentDeletedError,
+    DocumentNotFoundError,
+    DurabilityError,
+    MalformedUpdateError,
+    StoreClosedError,
+    TransactionAbortedError,
+)
+from ..extract import is_deleted
+from ..schema import RESERVED_ROOT, CollectionSchema
+from ._cached import DEFERRED, CachedDoc
 from ._doccache import DocCache, Ident
-from ._rows import RowSQL, sync_row
-from ._updates import covers
+from ._ids import check_id, new_id
+from ._updates import BAD_UPDATE
+from ._writeout import Event, WriteOut
 
 LOG_TABLES = frozenset({"_yloft_docs", "_yloft_updates"})
 _MAX_DIRTY = 512
-#: How many documents of a written-out batch enter the cache (a bulk import keeps only
-#: its newest few; each insertion into the LRU costs).
-_BATCH_CACHED = 32
 
 
 class Frame:
@@ -46,7 +57,7 @@ class Frame:
 
     def __init__(self) -> None:
         self.touched: set[Ident] = set()
-        self.events: list[tuple[str, str, bytes, str | None]] = []
+        self.events: list[Event] = []
         self.written: set[str] = set()
 
     def merge(self, child: Frame) -> None:
@@ -55,12 +66,26 @@ class Frame:
         self.written |= child.written
 
 
+class Opened:
+    """A document open in an edit block, inside its CRDT transaction (:meth:`Writer.open`)."""
+
+    __slots__ = ("doc", "doc_id", "entry", "ident", "schema", "txn", "whole")
+    doc: Doc[Any]
+    doc_id: str
+    entry: CachedDoc
+    ident: Ident
+    schema: CollectionSchema
+    txn: Any
+    whole: bool
+
+
 class Writer:
     """Owns the write transaction, the documents recorded in it, and their write-out.
 
     Args:
         con: the store's connection (manual transactions).
         cache: the store's document cache.
+        out: the write-out of the same connection and cache.
         on_commit: the durability hook, called after each COMMIT.
         after_commit: called with the committed outermost frame (hooks, live queries).
     """
@@ -69,16 +94,15 @@ class Writer:
         self,
         con: sqlite3.Connection,
         cache: DocCache,
+        out: WriteOut,
         on_commit: Callable[[], object] | None,
         after_commit: Callable[[Frame], None],
     ) -> None:
         self.con = con
         self.cache = cache
+        self.out = out
         self.on_commit = on_commit
         self.after_commit = after_commit
-        #: Compaction limits: log rows since the snapshot, and their bytes.
-        self.max_log_entries = 200
-        self.max_log_bytes = 256 * 1024
         self.closed = False
         self.frames: list[Frame] = []
         # Documents recorded in the open transaction whose updates, row and FTS entry
@@ -86,12 +110,18 @@ class Writer:
         self.dirty: dict[Ident, tuple[CollectionSchema, CachedDoc]] = {}
         # A failed write-out poisons the open transaction: (error, frame depth).
         self.failed: tuple[BaseException, int] | None = None
-        self._row_sqls: dict[CollectionSchema, RowSQL] = {}
         self._tables_of: dict[CollectionSchema, frozenset[str]] = {}
 
     def check_open(self) -> None:
         if self.closed:
             raise StoreClosedError("this Store is closed; open a new Store(path)")
+
+    def close(self) -> None:
+        """Close the connection (idempotent)."""
+        if not self.closed:
+            self.closed = True
+            self.cache.clear()
+            self.con.close()
 
     def settled(self) -> sqlite3.Connection:
         """The connection, once every write of the open transaction is in SQLite.
@@ -104,6 +134,11 @@ class Writer:
         return self.con
 
     # -- transactions ---------------------------------------------------------------
+
+    @property
+    def in_transaction(self) -> bool:
+        """True inside :meth:`transaction`."""
+        return bool(self.frames)
 
     @contextmanager
     def transaction(self) -> Iterator[Frame]:
@@ -151,13 +186,7 @@ class Writer:
             self.dirty.clear()
             if self.failed is not None and self.failed[1] >= depth:
                 self.failed = None  # the failed writes were inside the savepoint
-            # Rows written inside the savepoint (also by migrations) were rolled back.
-            for cached in self.cache.docs.values():
-                cached.row = None
-                row = con.execute(
-                    "SELECT deleted FROM _yloft_docs WHERE key = ?", (cached.key,)
-                ).fetchone()
-                cached.deleted = bool(row[0]) if row else False
+            self.cache.rolled_back()  # also rows written by migrations
             raise
         self.frames.pop()
         con.execute(f"RELEASE {name}")
@@ -182,7 +211,161 @@ class Writer:
                 "block (its transaction is rolled back) and retry it"
             ) from exc
 
+    # -- a collection's verbs ---------------------------------------------------------
+
+    def create(self, schema: CollectionSchema) -> str:
+        """Record a new empty document of ``schema``'s collection; its id.
+
+        The creation transaction is deferred: an edit() in the same write transaction
+        carries it (one CRDT transaction, one log row), otherwise the write-out before
+        the next read or the COMMIT runs it alone.
+        """
+        self.check_open()
+        doc_id = new_id()
+        cached = CachedDoc.created(new_doc(), time.time())
+        if not self.frames:
+            with self.transaction():
+                self._record(schema, (schema.name, doc_id), cached)
+        else:
+            self.check_failed()
+            self._record(schema, (schema.name, doc_id), cached)
+        return doc_id
+
+    def open(self, schema: CollectionSchema, doc_id: object) -> Opened:
+        """Open a document for an edit block: ONE CRDT transaction until commit or abort."""
+        self.check_failed()
+        it = Opened()
+        it.schema, it.doc_id = schema, check_id(doc_id)
+        it.ident = ident = (schema.name, it.doc_id)
+        self._not_editing(ident, "already open in an edit block; finish that first")
+        recorded = self.recorded(ident)
+        if recorded is not None and not recorded.updates:
+            entry = recorded  # written in this transaction (what _require would find)
+        else:
+            entry = self._require(*ident, keep=True, raw=True)
+        if not entry.undeleted and is_deleted(entry.doc, entry.roots):
+            raise DocumentDeletedError(
+                f"document {it.doc_id!r} of {schema.name!r} was deleted; create a new one"
+            )
+        # A document created in this write transaction and not written out yet goes
+        # unobserved: its update is then its whole state (see CachedDoc.observer).
+        it.whole = entry.observer is None and recorded is not None
+        if it.whole:
+            entry.settle()  # what to go back to if this block fails
+        else:
+            entry.observe()
+        it.entry, it.doc = entry, entry.doc
+        self.cache.editing.add(ident)
+        it.txn = txn = entry.doc.transaction()
+        try:
+            txn.__enter__()
+        except BaseException:
+            self.cache.editing.discard(ident)
+            raise
+        return it
+
+    def commit(self, it: Opened) -> None:
+        """An edit block ran to its end: timestamps in its transaction, then its update."""
+        entry = it.entry
+        try:
+            try:
+                entry.stamp(time.time())
+            except BaseException as error:
+                it.txn.__exit__(type(error), error, error.__traceback__)
+                raise
+            it.txn.__exit__(None, None, None)
+        except BaseException:
+            self._drop(it)
+            raise
+        self.cache.editing.discard(it.ident)
+        entry.carried_birth()  # the creation is in this edit's update
+        if it.whole:
+            # Recorded in this very frame (a new frame writes out every recorded document
+            # first): only the update changes, to the Doc's whole state.
+            if self.failed is not None:
+                self.forget(it.ident)
+                self.check_failed()
+            entry.changed_whole()
+            return
+        update = entry.take()
+        if update is not None:
+            self.persist(it.schema, it.doc_id, entry, update, None)
+
+    def abort(self, it: Opened, exc_type: Any, exc: Any, tb: Any) -> None:
+        """An edit block raised: nothing of it is kept (pycrdt cannot roll back)."""
+        try:
+            it.txn.__exit__(exc_type, exc, tb)
+        finally:
+            self._drop(it)
+
+    def _drop(self, it: Opened) -> None:
+        self.cache.editing.discard(it.ident)
+        it.entry.updates.clear()
+        self.forget(it.ident)
+
+    def apply(self, schema: CollectionSchema, doc_id: str, data: bytes, origin: str | None) -> None:
+        """Merge a peer's update (checked bytes) into a document; creates it if unknown."""
+        name = schema.name
+        ident = (name, doc_id)
+        self._not_editing(ident, "open in an edit block; apply updates after it")
+        entry = self.find(name, doc_id, keep=True)
+        if entry is not None and entry.incomplete and ident in self.dirty:
+            self.write_recorded()  # an incomplete Doc is rebuilt from SQLite (below)
+            entry = self.find(name, doc_id, keep=True)
+        if entry is None:
+            entry = CachedDoc(None, new_doc())
+        # A Doc holding structs that wait for dependencies is rebuilt, not patched
+        # (see CachedDoc.incomplete); the bytes are then checked on a scratch Doc first.
+        rebuild = entry.incomplete and entry.key is not None
+        try:
+            (Doc() if rebuild else entry.doc).apply_update(data)
+        except BaseException as exc:  # the Doc may hold part of it: SQLite holds the truth
+            entry.updates.clear()
+            self.forget(ident)
+            if isinstance(exc, BAD_UPDATE):
+                raise MalformedUpdateError(
+                    f"update for {name}/{doc_id} is not a valid Yjs v1 update ({exc}); "
+                    "pass bytes from get_update()/Doc.get_update() or a Yjs peer"
+                ) from exc
+            raise
+        if rebuild and entry.key is not None:
+            entry = self.cache.load(entry.key, data)
+            self.cache.remember(ident, entry)
+            self.persist(schema, doc_id, entry, data, origin)
+            return
+        update = entry.applied(data)
+        if update is not None:  # None: a re-delivery, nothing new
+            self.persist(schema, doc_id, entry, update, origin)
+
+    def delete(self, schema: CollectionSchema, doc_id: str) -> None:
+        """Write a tombstone into the document (nothing when it has one)."""
+        self._not_editing((schema.name, doc_id), "open in an edit block; delete it after the block")
+        entry = self._require(schema.name, doc_id, keep=True)
+        if is_deleted(entry.doc):
+            return
+        write_map(entry.doc, RESERVED_ROOT, {"deleted": True, "updated_at": time.time()})
+        update = entry.take()
+        assert update is not None
+        self.persist(schema, doc_id, entry, update, None)
+
+    def read(self, collection: str, doc_id: str) -> Doc[Any]:
+        """The document's Doc as it stands (read it, do not change it)."""
+        return self._require(collection, doc_id, keep=False).doc
+
     # -- finding documents ------------------------------------------------------------
+
+    def _not_editing(self, ident: Ident, what: str) -> None:
+        if ident in self.cache.editing:
+            raise DocumentBusyError(f"document {ident[1]!r} is {what}")
+
+    def _require(self, collection: str, doc_id: str, *, keep: bool, raw: bool = False) -> CachedDoc:
+        entry = self.find(collection, doc_id, keep=keep, raw=raw)
+        if entry is None:
+            raise DocumentNotFoundError(
+                f"collection {collection!r} has no document {doc_id!r}; create() it or "
+                "apply_update() a peer's update first"
+            )
+        return entry
 
     def recorded(self, ident: Ident) -> CachedDoc | None:
         """The document as recorded in the open transaction (not written out yet), or None."""
@@ -210,21 +393,9 @@ class Writer:
                     dirty.unsaved.append((dirty.be_born(), None))
                 dirty.observe()
             return dirty
-        cached = cache.get(ident)
-        if cached is not None and cached.updates:
-            # The cached Doc was changed outside an edit block: reload from disk.
-            cache.evict(ident)
-            cached = None
-        if cached is not None:
-            if not raw:
-                cached.observe()
-            return cached
-        key = cache.key_of(collection, doc_id)
-        if key is None:
-            return None
-        cached = cache.load(key)
-        if keep:
-            cache.remember(ident, cached)
+        cached, loaded = cache.fetch(ident, keep=keep)
+        if cached is not None and not raw and not loaded:
+            cached.observe()
         return cached
 
     # -- recording writes -------------------------------------------------------------
@@ -257,22 +428,6 @@ class Writer:
         cached.unsaved.append((update, origin))
         self._record(schema, ident, cached)
 
-    def persist_new(self, schema: CollectionSchema, doc_id: str, cached: CachedDoc) -> None:
-        """Record a ``create()``d document whose creation transaction is deferred."""
-        if not self.frames:
-            with self.transaction():
-                self.persist_new(schema, doc_id, cached)
-            return
-        self.check_failed()
-        self._record(schema, (schema.name, doc_id), cached)
-
-    def persist_whole(self, ident: Ident, cached: CachedDoc) -> None:
-        """An unobserved document recorded in this very frame changed (edit's exit)."""
-        if self.failed is not None:
-            self.forget(ident)
-            self.check_failed()
-        cached.changed_whole()
-
     def _record(self, schema: CollectionSchema, ident: Ident, cached: CachedDoc) -> None:
         """Mark a document as written in the open transaction (written out later)."""
         dirty = self.dirty
@@ -299,32 +454,14 @@ class Writer:
             self.cache.evict(ident)
             return
         schema, cached = known
-        fresh = self._rebuilt(cached)
+        fresh = self.out.rebuilt(cached)
         self.dirty[ident] = (schema, fresh)
         self.cache.remember(ident, fresh)
-
-    def _rebuilt(self, cached: CachedDoc) -> CachedDoc:
-        """``cached`` rebuilt from SQLite plus its recorded (unsaved) updates only."""
-        cached.settle()
-        extra = _merged([u for u, _ in cached.unsaved]) if cached.unsaved else None
-        if cached.key is not None:
-            fresh = self.cache.load(cached.key, extra)
-        else:
-            fresh = CachedDoc(None, new_doc(), epoch=self.cache.epoch)
-            fresh.stage = cached.stage
-            if extra is not None:
-                fresh.doc.apply_update(extra)
-                fresh.incomplete = not covers(fresh.doc.get_state(), extra)
-                fresh.updates.clear()
-        fresh.unsaved = cached.unsaved
-        fresh.born_at = cached.born_at
-        fresh.undeleted = cached.stage is DEFERRED  # still empty: no tombstone
-        return fresh
 
     # -- the write-out ---------------------------------------------------------------
 
     def write_recorded(self, keep: int = 0) -> None:
-        """Write the recorded documents of the open transaction to SQLite.
+        """Write the recorded documents of the open transaction to SQLite (``_writeout``).
 
         Oldest first (rows go in in rowid order, which keeps B-tree pages full) until
         at most ``keep`` remain recorded, in batches (one ``executemany`` per kind of
@@ -343,143 +480,8 @@ class Writer:
         dirty.clear()
         dirty.update(items[cut:])
         try:
-            self._write_batch(batch)
+            self.out.write(batch, self.frames[-1].events)
         except BaseException as exc:
             self.failed = (exc, len(self.frames))
             self.cache.evict({ident for _, ident, _ in batch})
             raise
-
-    def _write_batch(self, batch: list[tuple[CollectionSchema, Ident, CachedDoc]]) -> None:
-        """Append the documents' recorded updates to the log; rows and FTS in step."""
-        con = self.con
-        docs: list[tuple[CollectionSchema, Ident, CachedDoc, bool]] = []
-        top = -1
-        replaced: list[Ident] = []  # cached objects to drop
-        for schema, ident, cached in batch:
-            if cached.updates:  # changed outside an edit block: keep recorded updates only
-                cached = self._rebuilt(cached)
-                replaced.append(ident)
-            if cached.stage is DEFERRED:
-                cached.unsaved.append((cached.be_born(), None))
-            new = cached.key is None
-            if new:
-                if cached.stage in CREATED:  # a fresh random id: nobody else can have it
-                    if top < 0:
-                        top = con.execute(
-                            "SELECT coalesce(max(key), 0) FROM _yloft_docs"
-                        ).fetchone()[0]
-                    top += 1
-                    cached.key = top
-                else:
-                    cached, new = self._insert_doc(ident, cached, top)
-                    top = -1 if top < 0 else max(top, cached.key or 0)
-                    if not new:
-                        replaced.append(ident)
-            docs.append((schema, ident, cached, new))
-        self._write_docs(docs)
-        # The newest documents enter the cache; an object replaced on the way leaves it.
-        self.cache.evict(set(replaced))
-        newest = min(self.cache.size, _BATCH_CACHED)
-        for _, ident, cached, _ in docs[-newest:] if newest else ():
-            self.cache.remember(ident, cached)
-
-    def _write_docs(self, docs: list[tuple[CollectionSchema, Ident, CachedDoc, bool]]) -> None:
-        con = self.con
-        minted_rows: list[tuple[int, str, str, int]] = []
-        log: list[tuple[int, str | None, bytes]] = []
-        events = self.frames[-1].events
-        inserts: dict[RowSQL, list[tuple[Any, ...]]] = {}
-        to_compact: list[CachedDoc] = []
-        epoch = self.cache.epoch
-        for schema, ident, cached, new in docs:
-            key = cached.key
-            assert key is not None
-            batch_insert = new and cached.stage in CREATED
-            for data, origin in _log_rows(cached, new):
-                log.append((key, origin, data))
-                events.append((ident[0], ident[1], data, origin))
-                cached.log_count += 1
-                cached.log_bytes += len(data)
-            cached.unsaved.clear()
-            values, created, updated, deleted = field_values(cached.doc, schema)
-            if batch_insert:
-                minted_rows.append((key, ident[0], ident[1], 1 if deleted else 0))
-                cached.deleted = deleted
-            elif deleted != cached.deleted:
-                con.execute("UPDATE _yloft_docs SET deleted = ? WHERE key = ?", (int(deleted), key))
-                cached.deleted = deleted
-            cached.stage = STORED
-            sql = self.row_sql(schema)
-            row = () if deleted else (ident[1], *values, created, updated)
-            if cached.row == () and row:
-                cached.row = row
-                inserts.setdefault(sql, []).append((key, *row))
-            else:
-                cached.row = sync_row(con, sql, key, row, cached.row)
-            # The Doc was just read whole: the next edit() need not look for a
-            # tombstone unless the Doc changes first (CachedDoc.take() clears this).
-            cached.undeleted = not deleted
-            cached.epoch = epoch  # in step with the database as of this write
-            if cached.log_count >= self.max_log_entries or cached.log_bytes >= self.max_log_bytes:
-                to_compact.append(cached)
-        if minted_rows:
-            con.executemany(
-                "INSERT INTO _yloft_docs (key, collection, id, deleted) VALUES (?, ?, ?, ?)",
-                minted_rows,
-            )
-        con.executemany("INSERT INTO _yloft_updates (doc, origin, data) VALUES (?, ?, ?)", log)
-        for sql, rows in inserts.items():
-            sql.insert_many(con, rows)
-        for cached in to_compact:
-            compact(con, cached)
-
-    def _insert_doc(self, ident: Ident, cached: CachedDoc, top: int) -> tuple[CachedDoc, bool]:
-        """Give a new document its ``_yloft_docs`` row; (cached, still new).
-
-        ``top`` is the highest key handed out in this batch so far (-1: none).
-        """
-        try:
-            cur = self.con.execute(
-                "INSERT INTO _yloft_docs (key, collection, id) VALUES (?, ?, ?)",
-                (None if top < 0 else top + 1, *ident),
-            )
-            cached.key = int(cur.lastrowid or 0)
-            return cached, True
-        except sqlite3.IntegrityError:  # created meanwhile by another connection
-            found = self.cache.key_of(*ident)
-            assert found is not None
-            fresh = self.cache.load(found, _merged([u for u, _ in cached.unsaved]))
-            fresh.unsaved = cached.unsaved
-            return fresh, False
-
-    def row_sql(self, schema: CollectionSchema) -> RowSQL:
-        sql = self._row_sqls.get(schema)
-        if sql is None:
-            sql = self._row_sqls[schema] = RowSQL(schema)
-        return sql
-
-
-def _merged(updates: list[bytes]) -> bytes:
-    """One update equal to ``updates`` applied in any order."""
-    return updates[0] if len(updates) == 1 else merge_updates(*updates)
-
-
-def _log_rows(cached: CachedDoc, new: bool) -> list[tuple[bytes, str | None]]:
-    """The log rows of a document's recorded updates: (update, origin) each."""
-    if cached.stage is WHOLE:  # a document born in this transaction, unobserved
-        return [(whole_update(cached.doc), None)]
-    unsaved = cached.unsaved
-    if not unsaved:
-        return []
-    origin = unsaved[0][1]
-    if new and not cached.incomplete and all(o == origin for _, o in unsaved):
-        # A document born in this transaction: its whole state is the update.
-        return [(unsaved[0][0] if len(unsaved) == 1 else cached.doc.get_update(), origin)]
-    rows = []  # one log row per run of updates with the same origin
-    run: list[bytes] = []
-    for i, (update, origin) in enumerate(unsaved):
-        run.append(update)
-        if i + 1 == len(unsaved) or unsaved[i + 1][1] != origin:
-            rows.append((_merged(run), origin))
-            run = []
-    return rows

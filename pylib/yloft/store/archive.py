@@ -46,17 +46,19 @@ import json
 import os
 import tempfile
 import time
+from collections.abc import Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
+from .._version import __version__
 from ..crdt import Doc
 from ..errors import ArchiveError, ProtocolError, SchemaError
 from ..schema import CollectionSchema, check_collection_name
 from ..wire import Reader, write_bytes, write_str, write_varuint
-
-if TYPE_CHECKING:
-    from .store import Store
+from .collection import Collection
+from .feed import Feed
 
 MAGIC = b"\x89yloft-export\r\n\x1a\n"
 FORMAT_VERSION = 1
@@ -93,6 +95,24 @@ class ImportReport:
     changed: int
     held: int
     collections_declared: tuple[str, ...]
+
+
+class ArchiveStore(Protocol):
+    """What export and import use of a :class:`yloft.Store` (this module sits below it)."""
+
+    feed: Feed
+
+    def atomic(self) -> AbstractContextManager[None]: ...
+    def collections(self) -> list[str]: ...
+    def collection(self, name: str, fields: Mapping[str, Any] | None = None) -> Collection: ...
+    def get_update(self, collection: str, doc_id: str, state: bytes | None = None) -> bytes: ...
+    def held_updates(self) -> list[tuple[str, str, bytes]]: ...
+    def hold_update(
+        self, collection: str, doc_id: str, update: bytes, *, origin: str | None = None
+    ) -> None: ...
+    def apply_update(
+        self, collection: str, doc_id: str, update: bytes, *, origin: str | None = None
+    ) -> None: ...
 
 
 # ------------------------------------------------------------------ the file format
@@ -172,25 +192,25 @@ def decode(data: bytes) -> Archive:
 # ------------------------------------------------------------------ stores
 
 
-def snapshot(store: Store) -> Archive:
+def snapshot(store: ArchiveStore) -> Archive:
     """Everything of ``store`` that an export carries, read in one consistent view."""
     with store.atomic():  # one read transaction: no write lands between the reads
         schemas = {name: store.collection(name).schema for name in store.collections()}
         records = [
             Record(coll, doc_id, store.get_update(coll, doc_id))
-            for _, coll, doc_id in store.document_seqs()
+            for _, coll, doc_id in store.feed.document_seqs()
         ]
         records += [Record(c, i, u, held=True) for c, i, u in store.held_updates()]
-    meta = {"yloft": _version(), "exported_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+    meta = {"yloft": __version__, "exported_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
     return Archive(meta, schemas, tuple(records))
 
 
-def encode_store(store: Store) -> bytes:
+def encode_store(store: ArchiveStore) -> bytes:
     """The export file of ``store``, as bytes."""
     return encode(snapshot(store))
 
 
-def import_bytes(store: Store, data: bytes) -> ImportReport:
+def import_bytes(store: ArchiveStore, data: bytes) -> ImportReport:
     """Merge an export file into ``store``, all or nothing.
 
     Collections the store has not declared are declared as the file describes them;
@@ -212,7 +232,7 @@ def import_bytes(store: Store, data: bytes) -> ImportReport:
             ) from exc
     declared = set(store.collections())
     new = tuple(sorted(set(archive.schemas) - declared))
-    before = store.feed_head()
+    before = store.feed.head()
     with store.atomic():
         for name in new:
             store.collection(name, dict(archive.schemas[name].fields))
@@ -221,7 +241,7 @@ def import_bytes(store: Store, data: bytes) -> ImportReport:
                 store.hold_update(rec.collection, rec.doc_id, rec.update)
             else:
                 store.apply_update(rec.collection, rec.doc_id, rec.update)
-    changed = len({(coll, doc_id) for _, coll, doc_id, _ in store.changes(before)})
+    changed = len({(coll, doc_id) for _, coll, doc_id, _ in store.feed.changes(before)})
     held = sum(1 for r in archive.records if r.held)
     return ImportReport(len(archive.records) - held, changed, held, new)
 
@@ -244,7 +264,7 @@ def write_file(path: str | os.PathLike[str], data: bytes) -> None:
 # ------------------------------------------------------------------ columns
 
 
-def rows_csv(store: Store, collection: str) -> str:
+def rows_csv(store: ArchiveStore, collection: str) -> str:
     """A collection's rows (id, declared columns, timestamps) as CSV with a header."""
     cols, rows = _rows(store, collection)
     buf = io.StringIO()
@@ -266,20 +286,14 @@ def _csv_cell(value: Any) -> Any:
     return value
 
 
-def rows_json(store: Store, collection: str) -> str:
+def rows_json(store: ArchiveStore, collection: str) -> str:
     """A collection's rows as a JSON array of objects (list fields as lists)."""
     cols, rows = _rows(store, collection)
     return json.dumps([dict(zip(cols, row, strict=True)) for row in rows], ensure_ascii=False)
 
 
-def _rows(store: Store, collection: str) -> tuple[list[str], list[tuple[Any, ...]]]:
+def _rows(store: ArchiveStore, collection: str) -> tuple[list[str], list[tuple[Any, ...]]]:
     coll = store.collection(collection)
     cols = coll.schema.columns()
     rows = [coll.row(doc_id) for doc_id in coll.ids()]
     return cols, [tuple(row[c] for c in cols) for row in rows if row is not None]
-
-
-def _version() -> str:
-    from .. import __version__
-
-    return __version__

@@ -21,7 +21,6 @@ Example:
 
 from __future__ import annotations
 
-import logging
 import os
 import sqlite3
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -36,18 +35,18 @@ from ..errors import (
     UnknownCollectionError,
 )
 from ..schema import CollectionSchema, check_collection_name
-from . import _feed, _held, _sql, archive
-from ._compaction import compact, compact_through
+from . import _held, _sql, archive
+from ._compaction import compact
 from ._doccache import DocCache
 from ._ids import check_id
 from ._migrate import migrate
+from ._writeout import WriteOut
 from ._writer import LOG_TABLES, Frame, Writer
 from .collection import Collection
+from .feed import Feed
 from .live import LiveQueries, Rows, Subscription
 
-log = logging.getLogger("yloft.store")
 UpdateHook = Callable[[str, str, bytes, "str | None"], object]
-Change = _feed.Change
 
 _READ_TAG = "\n-- yloft:read"
 
@@ -88,7 +87,10 @@ class Store:
         self._collections: dict[str, Collection] = {}
         self._read_tables: dict[str, frozenset[str]] = {}
         self._cache = DocCache(self._con, cache_size)
-        self._writer = Writer(self._con, self._cache, on_commit, self._announce)
+        self._out = WriteOut(self._con, self._cache)
+        self._writer = Writer(self._con, self._cache, self._out, on_commit, self._announce)
+        #: The change feed and sync cursors (:class:`~yloft.store.feed.Feed`).
+        self.feed = Feed(self._con, self._writer)
         self.max_log_entries = max_log_entries
         self.max_log_bytes = max_log_bytes
         try:
@@ -114,10 +116,7 @@ class Store:
 
     def close(self) -> None:
         """Close the database (idempotent)."""
-        if not self._writer.closed:
-            self._writer.closed = True
-            self._cache.clear()
-            self._con.close()
+        self._writer.close()
 
     def __enter__(self) -> Store:
         return self
@@ -133,20 +132,20 @@ class Store:
     @property
     def max_log_entries(self) -> int:
         """Compact a document once this many updates are stored since its snapshot."""
-        return self._writer.max_log_entries
+        return self._out.max_log_entries
 
     @max_log_entries.setter
     def max_log_entries(self, value: int) -> None:
-        self._writer.max_log_entries = value
+        self._out.max_log_entries = value
 
     @property
     def max_log_bytes(self) -> int:
         """Compact a document once its updates since its snapshot reach this size."""
-        return self._writer.max_log_bytes
+        return self._out.max_log_bytes
 
     @max_log_bytes.setter
     def max_log_bytes(self, value: int) -> None:
-        self._writer.max_log_bytes = value
+        self._out.max_log_bytes = value
 
     @property
     def cache_size(self) -> int:
@@ -201,11 +200,11 @@ class Store:
         existing = self._collections.get(name)
         if existing is not None and existing.schema == schema:
             return existing
-        coll = Collection(self, schema, self._writer)
+        coll = Collection(schema, self._writer)
         self._collections[name] = coll
         if _held.held(self._con, name):  # updates that waited for this declaration
             with self._writer.transaction():
-                _held.apply_to(coll, self._con)
+                _held.apply_to(self._con, name, coll.apply_update)
         return coll
 
     def hold_update(
@@ -303,7 +302,7 @@ class Store:
     @property
     def in_transaction(self) -> bool:
         """True inside :meth:`atomic` or while a write is running."""
-        return bool(self._writer.frames)
+        return self._writer.in_transaction
 
     def _announce(self, frame: Frame) -> None:
         """After a COMMIT made durable by the writer: update hooks, then live queries."""
@@ -332,91 +331,6 @@ class Store:
             if cached is not None and cached.key is not None:
                 compact(self._con, cached)
                 frame.written |= LOG_TABLES
-
-    # -- change feed and sync bookkeeping (the SQL lives in _feed) ------------------
-
-    def changes(
-        self, since: int = 0, *, local_only: bool = False, limit: int | None = None
-    ) -> list[Change]:
-        """Updates committed to this store after ``since``, in commit order.
-
-        Each item is ``(seq, collection, doc_id, update)``. ``local_only`` keeps only
-        updates made by this store's own edits (``apply_update`` without an origin
-        counts as local too); updates applied with an ``origin`` are left out.
-
-        Example:
-            >>> from yloft import Field
-            >>> store = Store(":memory:")
-            >>> notes = store.collection("notes", {"t": Field("m.t", str)})
-            >>> nid = notes.create()
-            >>> [(c, d == nid) for _, c, d, _ in store.changes()]
-            [('notes', True)]
-            >>> store.close()
-        """
-        con = self._settled()
-        if local_only:
-            return _feed.local(con, since, limit)
-        return _feed.changes(con, since, limit=limit)
-
-    def changes_to_send(self, since: int = 0, *, limit: int | None = None) -> list[Change]:
-        """The updates after ``since`` that a relay must get from this store.
-
-        Everything except what the relay itself delivered (origin ``"relay"``): the
-        store's own edits and those its replica tabs pushed (origin ``"tab:…"``).
-
-        Example:
-            >>> store = Store(":memory:")
-            >>> notes = store.collection("notes", {})
-            >>> mine = notes.create()
-            >>> notes.apply_update("x" * 32, notes.get_update(mine), origin="relay")
-            >>> [d == mine for _, _, d, _ in store.changes_to_send()]
-            [True]
-            >>> store.close()
-        """
-        return _feed.to_send(self._settled(), since, limit)
-
-    def feed_floor(self) -> int:
-        """The seq at or below which :meth:`changes` returns nothing (trimmed)."""
-        return _feed.floor(self._settled())
-
-    def feed_head(self) -> int:
-        """The newest seq of the change feed (0 for a new store)."""
-        return _feed.head(self._settled())
-
-    def document_seqs(self) -> list[tuple[int, str, str]]:
-        """``(newest seq, collection, doc_id)`` of every stored document, oldest first."""
-        return _feed.doc_seqs(self._settled())
-
-    def sync_cursor(self, name: str) -> str | None:
-        """The sync cursor saved under ``name`` with :meth:`save_sync_cursor`, or None."""
-        return _feed.cursor(self._settled(), name)
-
-    def save_sync_cursor(self, name: str, value: str) -> None:
-        """Save a sync cursor; inside :meth:`atomic` it commits with the updates it covers.
-
-        Example:
-            >>> store = Store(":memory:")
-            >>> with store.atomic():
-            ...     store.save_sync_cursor("relay:team", '{"last_seq": 3}')
-            >>> store.sync_cursor("relay:team")
-            '{"last_seq": 3}'
-            >>> store.close()
-        """
-        with self._writer.transaction():
-            _feed.save_cursor(self._con, name, value)
-
-    def trim_changes(self, upto: int, *, compact: bool = False) -> None:
-        """Say that feed entries up to ``upto`` were consumed; frees their space.
-
-        Entries at or below ``upto`` are no longer returned by :meth:`changes`; the
-        log rows that compaction already folded into snapshots are deleted. With
-        ``compact``, documents with rows at or below ``upto`` are compacted first.
-        """
-        with self._writer.transaction() as frame:
-            if compact:
-                compact_through(self._con, self._writer.find, upto)
-            _feed.trim(self._con, upto)
-            frame.written |= LOG_TABLES
 
     def on_update(self, hook: UpdateHook) -> Callable[[], None]:
         """Call ``hook(collection, doc_id, update, origin)`` after each committed update.

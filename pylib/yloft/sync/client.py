@@ -55,7 +55,7 @@ class Received:
         frames: frames to send to the relay.
         reset: the relay's log is not the one we synced with before (new or
             restored relay): the adapter must feed *all* local changes again
-            (``add_local(store.changes(0, local_only=True))``).
+            (``add_local(store.feed.changes(0, local_only=True))``).
         cursor_moved: ``last_seq`` or ``acked`` changed: persist :meth:`RelayClient.state`
             after the updates are applied.
         awareness: presence messages from other clients.

@@ -34,7 +34,7 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from ..errors import TransactionAbortedError, UnknownCollectionError, YloftError
-from ..store._feed import RELAY_ORIGIN
+from ..store.feed import RELAY_ORIGIN
 from . import protocol as p
 from .client import RelayClient, SyncState
 
@@ -115,7 +115,7 @@ class RelaySession:
         """Trim the store's change feed (compacting) once this many acknowledged
         entries are above its floor; None keeps the feed (see :meth:`trim`)."""
         self.key = f"relay:{space}"
-        saved = store.sync_cursor(self.key)
+        saved = store.feed.cursor(self.key)
         if saved is not None:
             state = parse_state(saved)
         self.client = RelayClient.from_state(space, token, state or SyncState(uuid.uuid4().hex))
@@ -186,11 +186,11 @@ class RelaySession:
         trimmed entries too.
         """
         store = self.store
-        if since >= store.feed_floor():
-            return list(store.changes_to_send(since))
+        if since >= store.feed.floor():
+            return list(store.feed.to_send(since))
         return [
             (seq, coll, doc_id, store.get_update(coll, doc_id))
-            for seq, coll, doc_id in store.document_seqs()
+            for seq, coll, doc_id in store.feed.document_seqs()
             if seq > since
         ]
 
@@ -203,9 +203,9 @@ class RelaySession:
         trimmed.
         """
         acked, store = self.client.acked, self.store
-        if store.closed or acked - store.feed_floor() < max(every, 1):
+        if store.closed or acked - store.feed.floor() < max(every, 1):
             return False
-        store.trim_changes(min(acked, store.feed_head()), compact=True)
+        store.feed.trim(min(acked, store.feed.head()), compact=True)
         return True
 
     # ------------------------------------------------------------------ state
@@ -218,7 +218,7 @@ class RelaySession:
         """
         state = self.client.state()
         if state != self._stored and not self.store.closed:
-            self.store.save_sync_cursor(self.key, json.dumps(state.__dict__))
+            self.store.feed.save_cursor(self.key, json.dumps(state.__dict__))
             self._stored = state
 
     def state_json(self) -> str:
@@ -227,9 +227,9 @@ class RelaySession:
 
     def has_unsent(self) -> bool:
         """True while a change to send is not acknowledged by the relay."""
-        if self.client.outbox_size or self.client.queued < self.store.feed_floor():
+        if self.client.outbox_size or self.client.queued < self.store.feed.floor():
             return True
-        return bool(self.store.changes_to_send(self.client.queued, limit=1))
+        return bool(self.store.feed.to_send(self.client.queued, limit=1))
 
     def status(self) -> dict[str, Any]:
         """``{"state": "online"|"offline"|"syncing", "outbox": n, "last_seq": n,
