@@ -182,9 +182,17 @@ class CachedDoc:
             times["created_at"] = self.born_at
         write_map(self.doc, RESERVED_ROOT, times)
 
-    def stored(self) -> None:
-        """→ STORED: the write-out wrote the document's rows."""
+    def stored(self, deleted: bool, epoch: int) -> None:
+        """→ STORED: the write-out wrote the document's rows, read from the whole Doc.
+
+        So the next ``edit()`` need not look for a tombstone unless the Doc changes
+        first (:meth:`take` clears ``undeleted``), and the Doc is in step with the
+        database as of this write (``epoch``).
+        """
         self.stage = STORED
+        self.deleted = deleted
+        self.undeleted = not deleted
+        self.epoch = epoch
 
     def inherit(self, old: CachedDoc) -> None:
         """This object replaces ``old`` (rebuilt from SQLite): take over what it recorded.

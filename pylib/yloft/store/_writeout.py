@@ -122,11 +122,9 @@ class WriteOut:
             values, created, updated, deleted = field_values(cached.doc, schema)
             if batch_insert:
                 minted_rows.append((key, ident[0], ident[1], 1 if deleted else 0))
-                cached.deleted = deleted
             elif deleted != cached.deleted:
                 con.execute("UPDATE _yloft_docs SET deleted = ? WHERE key = ?", (int(deleted), key))
-                cached.deleted = deleted
-            cached.stored()
+            cached.stored(deleted, epoch)
             sql = self.row_sql(schema)
             row = () if deleted else (ident[1], *values, created, updated)
             if cached.row == () and row:
@@ -134,10 +132,6 @@ class WriteOut:
                 inserts.setdefault(sql, []).append((key, *row))
             else:
                 cached.row = sync_row(con, sql, key, row, cached.row)
-            # The Doc was just read whole: the next edit() need not look for a
-            # tombstone unless the Doc changes first (CachedDoc.take() clears this).
-            cached.undeleted = not deleted
-            cached.epoch = epoch  # in step with the database as of this write
             if cached.log_count >= self.max_log_entries or cached.log_bytes >= self.max_log_bytes:
                 to_compact.append(cached)
         if minted_rows:

@@ -152,14 +152,12 @@ def decode(data: bytes) -> Archive:
         )
     if len(data) < len(MAGIC) + DIGEST_BYTES + 1:
         raise ArchiveError("the export file is truncated; export it again")
-    body, digest = data[:-DIGEST_BYTES], data[-DIGEST_BYTES:]
-    if hashlib.sha256(body).digest() != digest:
+    if hashlib.sha256(memoryview(data)[:-DIGEST_BYTES]).digest() != data[-DIGEST_BYTES:]:
         raise ArchiveError(
             "the export file is damaged or truncated (its SHA-256 checksum does not "
             "match); nothing was imported: use an intact copy"
         )
-    r = Reader(body)
-    r.pos = len(MAGIC)
+    r = Reader(data[len(MAGIC) : -DIGEST_BYTES])
     try:
         version = r.read_varuint()
         if version != FORMAT_VERSION:

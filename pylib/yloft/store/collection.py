@@ -95,7 +95,7 @@ class Collection:
             'x'
             >>> store.close()
         """
-        return _Edit(self, doc_id)
+        return _Edit(self._writer, self.schema, doc_id)
 
     def apply_update(self, doc_id: str, update: bytes, *, origin: str | None = None) -> None:
         """Merge a peer's Yjs v1 update; creates the document if unknown.
@@ -219,18 +219,19 @@ class Collection:
 class _Edit:
     """The context manager of :meth:`Collection.edit` (a class: it runs per write)."""
 
-    __slots__ = ("coll", "doc_id", "opened")
+    __slots__ = ("doc_id", "opened", "schema", "writer")
 
-    def __init__(self, coll: Collection, doc_id: str) -> None:
-        self.coll = coll
+    def __init__(self, writer: Writer, schema: CollectionSchema, doc_id: str) -> None:
+        self.writer = writer
+        self.schema = schema
         self.doc_id = doc_id
 
     def __enter__(self) -> Doc[Any]:
-        self.opened: Opened = self.coll._writer.open(self.coll.schema, self.doc_id)
+        self.opened: Opened = self.writer.open(self.schema, self.doc_id)
         return self.opened.doc
 
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
         if exc_type is None:
-            self.coll._writer.commit(self.opened)
+            self.writer.commit(self.opened)
         else:
-            self.coll._writer.abort(self.opened, exc_type, exc, tb)
+            self.writer.abort(self.opened, exc_type, exc, tb)
