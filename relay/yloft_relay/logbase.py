@@ -7,8 +7,8 @@ A backend (:class:`LogBackend`) stores the relay's log: per-space rows
 
 What does not depend on the engine lives here: sequence numbers and msg_id dedup
 for a batch (:func:`assign`), what a compaction writes (:func:`squash`), the
-push/result records and the error a backend raises when its database cannot be
-reached (:class:`StorageUnavailable`).
+push/result records, one connection per thread (:class:`PerThread`) and the error a
+backend raises when its database cannot be reached (:class:`StorageUnavailable`).
 
 Example:
     >>> job = PushJob("s", "c1", 1, "notes", "n1", b"\\x00\\x00", None)
@@ -19,9 +19,10 @@ Example:
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Generic, Protocol, TypeVar
 
 from pycrdt import Doc, get_state, get_update, merge_updates
 
@@ -141,6 +142,62 @@ class LogBackend(Protocol):
 
     def close(self) -> None:
         """Close every connection."""
+
+
+C = TypeVar("C")
+
+
+class PerThread(Generic[C]):
+    """One connection per thread; :meth:`close_all` closes every one (``close()``).
+
+    A connection is kept until :meth:`drop` (its thread's, after a failure) or
+    :meth:`close_all`; one whose thread has ended is closed when another is added.
+    After :meth:`close_all` each thread opens a new one on its next use.
+    """
+
+    def __init__(self, close: Callable[[C], None]) -> None:
+        self._close = close
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._open: list[tuple[threading.Thread, C]] = []
+        self._generation = 0
+
+    def current(self) -> C | None:
+        """This thread's connection, or None (none yet, dropped or closed since)."""
+        entry: tuple[int, C] | None = getattr(self._local, "entry", None)
+        if entry is None or entry[0] != self._generation:
+            return None
+        return entry[1]
+
+    def add(self, conn: C) -> C:
+        """Keep ``conn`` as this thread's connection; return it."""
+        with self._lock:
+            ended = [c for t, c in self._open if not t.is_alive()]
+            self._open = [(t, c) for t, c in self._open if t.is_alive()]
+            self._open.append((threading.current_thread(), conn))
+            self._local.entry = (self._generation, conn)
+        for old in ended:
+            self._close(old)
+        return conn
+
+    def drop(self) -> None:
+        """Close and forget this thread's connection."""
+        conn = self.current()
+        self._local.entry = None
+        if conn is None:
+            return
+        with self._lock:
+            self._open = [(t, c) for t, c in self._open if c is not conn]
+        self._close(conn)
+
+    def close_all(self) -> None:
+        """Close every thread's connection."""
+        with self._lock:
+            conns = [c for _t, c in self._open]
+            self._open = []
+            self._generation += 1
+        for conn in conns:
+            self._close(conn)
 
 
 def compaction_rows(found: list[tuple[int, bytes]]) -> tuple[int, bytes] | None:

@@ -36,7 +36,16 @@ from typing import Any
 
 import psycopg
 
-from .logbase import Assigned, DocKey, PushJob, Row, StorageUnavailable, assign, compaction_rows
+from .logbase import (
+    Assigned,
+    DocKey,
+    PerThread,
+    PushJob,
+    Row,
+    StorageUnavailable,
+    assign,
+    compaction_rows,
+)
 
 CHANNEL = "yloft_log"
 SCHEMA_LOCK = 0x796C6F66  # advisory lock id: concurrent processes create the schema once
@@ -107,7 +116,7 @@ class PgLog:
     def __init__(self, url: str) -> None:
         self.url = url
         self.relay_id = open_schema(url)
-        self._local = threading.local()
+        self._conns: PerThread[psycopg.Connection[Any]] = PerThread(psycopg.Connection.close)
         self._lock = threading.Lock()
         self._retry_at = 0.0
         self._backoff = 0.1
@@ -115,7 +124,7 @@ class PgLog:
     # ------------------------------------------------------- connections
 
     def _conn(self) -> psycopg.Connection[Any]:
-        conn: psycopg.Connection[Any] | None = getattr(self._local, "conn", None)
+        conn = self._conns.current()
         if conn is not None and not conn.closed:
             return conn
         with self._lock:
@@ -131,14 +140,10 @@ class PgLog:
             raise
         with self._lock:
             self._backoff = 0.1
-        self._local.conn = conn
-        return conn
+        return self._conns.add(conn)
 
     def _drop(self) -> None:
-        conn: psycopg.Connection[Any] | None = getattr(self._local, "conn", None)
-        self._local.conn = None
-        if conn is not None:
-            conn.close()
+        self._conns.drop()
 
     def _read(self, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
         try:
@@ -256,16 +261,19 @@ class PgLog:
         return int(rows[0][0])
 
     def since(self, space: str, last_seq: int) -> tuple[list[Row], int]:
-        # The head first, then rows up to it: head H committed means every seq <= H
-        # committed before it (the counter row lock), so the two agree without a
-        # snapshot; rows committed after the head was read wait for the next read.
-        head = self.heads([space])[space]
+        # The head and the rows up to it in ONE statement, so one snapshot: head H
+        # committed means every seq <= H committed with or before it (the counter row
+        # lock). Read in two statements, a compaction committed in between could move
+        # rows <= H into a merged row past H, which the second would leave out.
         rows = self._read(
-            "SELECT seq, collection, doc_id, data FROM yloft_log"
-            " WHERE space=%s AND seq>%s AND seq<=%s ORDER BY seq",
-            (space, last_seq, head),
+            "SELECT h.head, l.seq, l.collection, l.doc_id, l.data FROM"
+            " (SELECT coalesce(max(head), 0) AS head FROM yloft_spaces WHERE space=%s) h"
+            " LEFT JOIN yloft_log l ON l.space=%s AND l.seq>%s AND l.seq<=h.head"
+            " ORDER BY l.seq",
+            (space, space, last_seq),
         )
-        return [(int(s), c, d, bytes(u)) for s, c, d, u in rows], head
+        found = [(int(s), c, d, bytes(u)) for _h, s, c, d, u in rows if s is not None]
+        return found, int(rows[0][0])
 
     def heads(self, spaces: list[str]) -> dict[str, int]:
         found = dict(
@@ -282,4 +290,4 @@ class PgLog:
         return [bytes(r[0]) for r in rows]
 
     def close(self) -> None:
-        self._drop()
+        self._conns.close_all()

@@ -16,14 +16,13 @@ Example:
 from __future__ import annotations
 
 import sqlite3
-import threading
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from .logbase import Assigned, DocKey, PushJob, Row, assign, compaction_rows
+from .logbase import Assigned, DocKey, PerThread, PushJob, Row, assign, compaction_rows
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
@@ -93,15 +92,10 @@ class SqliteLog:
         self.relay_id = open_db(path)
         self._heads = _Lru(10_000)
         self._clients = _Lru(100_000)
-        self._local = threading.local()
-        self._wconn: sqlite3.Connection | None = None
+        self._conns: PerThread[sqlite3.Connection] = PerThread(sqlite3.Connection.close)
 
     def _conn(self) -> sqlite3.Connection:
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = connect(self.path)
-            self._local.conn = conn
-        return conn
+        return self._conns.current() or self._conns.add(connect(self.path))
 
     def _head(self, space: str) -> int:
         head = self._heads.get(space)
@@ -202,7 +196,4 @@ class SqliteLog:
         return [bytes(r[0]) for r in rows]
 
     def close(self) -> None:
-        conn = getattr(self._local, "conn", None)
-        if conn is not None:
-            conn.close()
-            self._local.conn = None
+        self._conns.close_all()
