@@ -39,7 +39,7 @@ import mimetypes
 import os
 from pathlib import Path, PurePosixPath
 
-from .. import __version__
+from .._version import __version__
 from ..errors import AppError
 from .wheel import package_files, write_wheel
 

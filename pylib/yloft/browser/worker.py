@@ -20,7 +20,7 @@ except ImportError as exc:  # CPython
         "yloft.browser.worker runs inside Pyodide's engine worker; on CPython use Engine"
     ) from exc
 
-from .. import __version__
+from .._version import __version__
 from .engine import Engine
 
 

@@ -22,26 +22,24 @@ stage          meaning
 =============  ===================================================================
 
 Transitions (every other move is a bug). Each is a method of :class:`CachedDoc`, the
-only code that assigns ``stage``, and only the write path (``_writer``, ``_writeout``)
-calls them:
+only code that assigns ``stage``; only the write path (``_writer``, ``_writeout``) calls
+them (docs/store.md has the same table):
 
-============================  ======================================  ============
-from                          event (method)                          to
-============================  ======================================  ============
-(none)                        ``create()`` (:meth:`~CachedDoc.created`)  ``DEFERRED``
-(none)                        ``apply_update`` of a new id            ``UNKNOWN``
-(none)                        loaded from SQLite                      ``STORED``
-``DEFERRED``/``MINTED``       an unobserved ``edit()``                ``WHOLE``
-                              (:meth:`~CachedDoc.changed_whole`)
-``DEFERRED``                  an observed ``edit()`` carried the      ``MINTED``
-                              creation (:meth:`~CachedDoc.carried_birth`)
-``DEFERRED``                  :meth:`~CachedDoc.be_born`              ``MINTED``
-``WHOLE``                     :meth:`~CachedDoc.settle`               ``MINTED``
-any                           rebuilt without a row: the new object   the same
-                              keeps the stage (:meth:`~CachedDoc.inherit`)
-``DEFERRED/WHOLE/MINTED/UNK.`` the write-out wrote its row            ``STORED``
-                              (:meth:`~CachedDoc.stored`)
-============================  ======================================  ============
+======================  ==============================================  ============
+from                    event (method)                                  to
+======================  ==============================================  ============
+(none)                  ``create()`` (:meth:`~CachedDoc.created`)       ``DEFERRED``
+(none)                  ``apply_update`` of a new id                    ``UNKNOWN``
+(none)                  loaded from SQLite                              ``STORED``
+``DEFERRED/MINTED``     an unobserved ``edit()`` (``changed_whole``)    ``WHOLE``
+``DEFERRED``            an observed ``edit()`` carried the creation     ``MINTED``
+                        (:meth:`~CachedDoc.carried_birth`)
+``DEFERRED``            :meth:`~CachedDoc.be_born`                      ``MINTED``
+``WHOLE``               :meth:`~CachedDoc.settle`                       ``MINTED``
+any, without a row      rebuilt: the new object keeps it (``inherit``)  the same
+``DEFERRED/WHOLE/``     the write-out wrote its row                     ``STORED``
+``MINTED/UNKNOWN``      (:meth:`~CachedDoc.stored`)
+======================  ==============================================  ============
 
 Besides its stage, a cached document knows two facts about its *content* (not
 stages: any stage can have them): ``incomplete`` — the Doc holds structs waiting

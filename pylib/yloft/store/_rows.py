@@ -19,7 +19,6 @@ class RowSQL:
     def __init__(self, schema: CollectionSchema) -> None:
         self.table = table = quote(schema.name)
         self.columns = cols = schema.columns()
-        self.fields = schema.field_names()
         names = ", ".join(quote(c) for c in cols)
         self.select = f"SELECT {names} FROM {table} WHERE rowid = ?"
         self.insert = (

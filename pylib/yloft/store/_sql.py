@@ -57,8 +57,6 @@ INTERNAL_DDL = (
     " data BLOB NOT NULL)",
 )
 
-INTERNAL_TABLES = frozenset({"_yloft_meta", "_yloft_docs", "_yloft_updates", "_yloft_held"})
-
 
 def connect(path: str, pragmas: Mapping[str, str | int] | None) -> sqlite3.Connection:
     """Open the write connection in manual-transaction mode and apply pragmas.
