@@ -4,15 +4,19 @@
     .venv/bin/python bench/import_graph.py --root /tmp/old  # another checkout (git worktree)
 
 Built with grimp (it comes with import-linter, pinned in pyproject's dev extra), imports
-under ``if TYPE_CHECKING:`` included: they are dependencies of the code too. For each
-package and for both together it prints:
+under ``if TYPE_CHECKING:`` included: they are dependencies of the code too. Two views:
 
-- *modules*: modules and packages (``__init__``) in the package;
-- *arrows*: direct imports from one module of the package to another (A → B once,
-  however often A imports B);
-- *layers*: the number of modules on the longest import chain, a loop counted as one
-  module (the depth of the graph with each loop collapsed);
-- *loops*: the strongly connected components of more than one module.
+- *modules*: every module and package (``__init__``) is a node;
+- *folders*: what a package's folder shows, each direct child of ``yloft`` or
+  ``yloft_relay`` one node (``yloft.store``, ``yloft.crdt`` ... with everything in them).
+
+For each package, and for both together, it prints:
+
+- *nodes*: modules (or folder entries);
+- *arrows*: direct imports from one node to another (A → B once, however often);
+- *layers*: the number of nodes on the longest import chain, a loop counted as one
+  node (the depth of the graph with each loop collapsed);
+- *loops*: the strongly connected components of more than one node.
 
 docs/architecture.md ("Import graph") holds the figures before and after issue 25.
 """
@@ -89,14 +93,28 @@ def figures(edges: dict[str, set[str]]) -> dict[str, object]:
     }
 
 
-def report(root: Path | None) -> dict[str, dict[str, object]]:
-    """Figures for each package, and for both together (arrows between them included)."""
+def _folders(edges: dict[str, set[str]]) -> dict[str, set[str]]:
+    """The graph with everything under a package's direct child squashed into it."""
+
+    def top(module: str) -> str:
+        return ".".join(module.split(".")[:2])
+
+    out: dict[str, set[str]] = {}
+    for m, ws in edges.items():
+        out.setdefault(top(m), set()).update(top(w) for w in ws)
+    return {m: ws - {m} for m, ws in out.items()}
+
+
+def report(root: Path | None) -> dict[str, dict[str, dict[str, object]]]:
+    """view -> package (or "both") -> figures; arrows between the packages count in "both"."""
     edges = _graph(root)
-    out = {}
-    for pkg in PACKAGES:
-        mine = {m for m in edges if m == pkg or m.startswith(pkg + ".")}
-        out[pkg] = figures({m: edges[m] & mine for m in mine})
-    out["both"] = figures(edges)
+    out: dict[str, dict[str, dict[str, object]]] = {}
+    for view, graph in (("modules", edges), ("folders", _folders(edges))):
+        out[view] = {}
+        for pkg in PACKAGES:
+            mine = {m for m in graph if m == pkg or m.startswith(pkg + ".")}
+            out[view][pkg] = figures({m: graph[m] & mine for m in mine})
+        out[view]["both"] = figures(graph)
     return out
 
 
@@ -109,11 +127,16 @@ def main() -> None:
     if args.json:
         print(json.dumps(result, indent=1))
         return
-    print("| package | modules | arrows | layers | loops |")
-    print("|---|---|---|---|---|")
-    for name, fig in result.items():
-        loops = "; ".join(" ↔ ".join(comp) for comp in fig["loops"]) or "none"  # type: ignore[attr-defined]
-        print(f"| {name} | {fig['modules']} | {fig['arrows']} | {fig['layers']} | {loops} |")
+    print("| view | package | nodes | arrows | layers | loops |")
+    print("|---|---|---|---|---|---|")
+    for view, packages in result.items():
+        for name, fig in packages.items():
+            loops = fig["loops"]
+            assert isinstance(loops, list)
+            text = "; ".join(" ↔ ".join(comp) for comp in loops) or "none"
+            print(
+                f"| {view} | {name} | {fig['modules']} | {fig['arrows']} | {fig['layers']} | {text} |"
+            )
 
 
 if __name__ == "__main__":

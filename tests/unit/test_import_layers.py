@@ -61,7 +61,7 @@ def test_the_contracts_cover_both_packages_and_loops() -> None:
 def test_no_loop_outside_crdt_yjs_in_the_whole_graph() -> None:
     code = (
         "import json, sys; sys.path.insert(0, sys.argv[1]); import import_graph as g; "
-        "print(json.dumps(g.report(None)['both']['loops']))"
+        "print(json.dumps(g.report(None)['modules']['both']['loops']))"
     )
     run = subprocess.run(
         [sys.executable, "-c", code, str(ROOT / "bench")],
