@@ -46,17 +46,25 @@ export { DocError, DocProvider, Y };
  * @property {string} tab        this tab's id among the open tabs
  * @property {boolean} writerStalled  this tab has unsaved changes and the writer tab has not
  *   answered anything for 3 s (it may be busy or frozen); the changes are kept
- * @property {"online" | "syncing" | "offline"} [sync]  relay sync state (with `relay` only)
- * @property {number} [outbox]   own changes the relay has not acknowledged yet
- * @property {number} [lastSeq]  the relay's change feed position this device holds
- * @property {string | null} [syncError]  why relay sync stopped (e.g. a refused token)
+ * @property {RelayStatus} [relay]  relay sync (only when connect() was given `relay`)
  * @property {boolean} [onlyHere]  the data exists only on this device: storage is not
  *   persisted (the browser may evict it) and no relay holds a copy of everything
  * @property {number} [usage]    bytes this origin stores (navigator.storage.estimate())
  * @property {number} [quota]    bytes it may store
- * @property {"read-write" | "read-only"} [access]  what the relay lets this device do
- * @property {"ok" | "refused" | "expired" | ""} [auth]  the relay's last word on the token
- * @property {number} [expiresAt]  when the token expires (unix seconds, 0 = never)
+ */
+
+/**
+ * Relay sync's status: the sync session's SyncStatus (yloft.sync.session), the same shape
+ * CPython's RelaySync.status reports.
+ * @typedef {object} RelayStatus
+ * @property {"online" | "syncing" | "offline"} state  caught up / catching up / no link
+ * @property {number} outbox     own changes the relay has not acknowledged yet
+ * @property {number} last_seq   the relay's change feed position this device holds
+ * @property {"read-write" | "read-only"} access  what the relay lets this device do
+ * @property {"ok" | "refused" | "expired" | ""} auth  the relay's last word on the token
+ * @property {string} error      why the last link ended when it was not a plain
+ *   disconnection (a refused or expired token, an error close); "" once welcomed again
+ * @property {number} expires_at  when the token expires (unix seconds, 0 = never)
  */
 
 /** An error raised by Python (or the engine), with the Python exception's name. */
@@ -110,9 +118,9 @@ export class Database extends EventTarget {
     const s = this.status;
     // With a relay: what it has not acknowledged (the writer's outbox, a replica's own
     // unsaved edits). Without one: every document exists only on this device.
-    const relay = s.sync !== undefined || s.outbox !== undefined;
+    const relay = s.relay !== undefined;
     const unsynced = relay
-      ? (s.outbox ?? 0) + (s.writer ? 0 : s.unsaved)
+      ? (s.relay?.outbox ?? 0) + (s.writer ? 0 : s.unsaved)
       : await this.request("document_count", []);
     if (unsynced > 0 && !discardUnsynced) {
       throw new EngineError({

@@ -97,7 +97,7 @@ def test_get_token_renews_an_expiring_token_and_sync_resumes(
     page = open_app(ctx, base + "?space=demo&tokenUrl=/test-token", "renewing")
     page.evaluate(
         "() => { window.seenAuth = [];"
-        " window.db.addEventListener('status', (e) => window.seenAuth.push(e.detail.auth)); }"
+        " window.db.addEventListener('status', (e) => window.seenAuth.push(e.detail.relay?.auth)); }"
     )
     wait_sync(page, "online")
     first = call(page, "create_note", "Before expiry", "from the renewing device")
@@ -110,5 +110,5 @@ def test_get_token_renews_an_expiring_token_and_sync_resumes(
     mine = call(page, "create_note", "Also after renewal", "nothing lost")
     wait_rows(owner, {first, later, mine})
     wait_sync(page, "online", 0)
-    assert page.evaluate("() => window.db.status.auth") == "ok"
+    assert page.evaluate("() => window.db.status.relay.auth") == "ok"
     assert {r["id"] for r in notes(page)} >= {first, later, mine}

@@ -168,7 +168,7 @@ def test_replica_tab_edits_sync_and_take_over_opens_the_socket(device: Any, rela
     # One socket per browser, the engine's: a2's worker runs no engine, but shows the
     # device's sync state as every tab does.
     assert a2.workers[0].evaluate("() => self.yloftTabs().engine") is False
-    assert a2.evaluate("() => window.db.status.sync") == "online"
+    assert a2.evaluate("() => window.db.status.relay.state") == "online"
     b = open_app(device(), url, "B")
     wait_sync(b, "online", 0)
 

@@ -66,8 +66,8 @@ def test_a_crashed_tabs_unanswered_call_reaches_the_next_writer_tabs_and_relay(
         """() => window.db.query("SELECT 1 FROM notes WHERE title = 'kept'", [])
              .then((r) => r.length === 1)""",
     )
-    other.wait_for_function("() => window.db.status.sync === 'online'", polling=200)
-    other.wait_for_function("() => window.db.status.outbox === 0", polling=200)
+    other.wait_for_function("() => window.db.status.relay?.state === 'online'", polling=200)
+    other.wait_for_function("() => window.db.status.relay.outbox === 0", polling=200)
     assert kept(other) == 0  # saved, then forgotten
     # Another device gets it from the relay.
     away = open_app(device(), url, "away")

@@ -17,11 +17,11 @@ from yloft.sync.websocket import RelaySync
 def test_two_stores_converge_after_offline_edits(relay: RelayProcess, tmp_path: Path) -> None:
     a, b = open_store(tmp_path / "a.db"), open_store(tmp_path / "b.db")
 
-    def sync(store: Store, name: str) -> RelaySync:
-        return RelaySync(store, relay.url, *TEAM, state_path=tmp_path / f"{name}.sync.json")
+    def sync(store: Store) -> RelaySync:
+        return RelaySync(store, relay.url, *TEAM)
 
     async def main() -> None:
-        sa, sb = sync(a, "a"), sync(b, "b")
+        sa, sb = sync(a), sync(b)
         async with sa, sb:
             await sa.wait_online()
             await sb.wait_online()
@@ -38,7 +38,7 @@ def test_two_stores_converge_after_offline_edits(relay: RelayProcess, tmp_path: 
             edit(a, a.collection("notes").create(), f"a{i}", f"body a{i}")
             edit(b, b.collection("notes").create(), f"b{i}", f"body b{i}")
         assert rows(a) != rows(b)
-        sa, sb = sync(a, "a"), sync(b, "b")  # restarted devices: cursor from the state file
+        sa, sb = sync(a), sync(b)  # restarted devices: the cursor the store keeps
         assert sa.client.last_seq > 0 and sa.client.acked > 0
         async with sa, sb:
             await until(lambda: sa.status["outbox"] == 0 and sb.status["outbox"] == 0)
@@ -85,11 +85,12 @@ def test_wrong_token_is_reported_as_auth_error(relay: RelayProcess, tmp_path: Pa
     store = open_store(tmp_path / "a.db")
 
     async def main() -> None:
-        sync = RelaySync(store, relay.url, "team", "not-the-token", max_backoff=0.2)
+        sync = RelaySync(store, relay.url, "team", "not-the-token")
         async with sync:
-            await until(lambda: sync.last_error is not None)
+            await until(lambda: sync.stopped)  # a wrong token does not fix itself: no retry
             assert isinstance(sync.last_error, AuthError)
-            assert sync.status["state"] == "offline"
+            assert sync.status["state"] == "offline" and sync.status["auth"] == "refused"
+            assert "refused space 'team'" in sync.status["error"] and sync.connects == 1
 
     run(main())
     store.close()
@@ -129,23 +130,22 @@ def test_a_replaced_relay_log_gets_everything_again(
     a = open_store(tmp_path / "a.db")
     for i in range(5):
         edit(a, a.collection("notes").create(), f"n{i}", "text")
-    state = tmp_path / "a.sync.json"
 
-    async def sync_to(relay: RelayProcess, store: Store, state_path: Path | None) -> RelaySync:
-        sync = RelaySync(store, relay.url, *TEAM, state_path=state_path)
+    async def sync_to(relay: RelayProcess, store: Store) -> RelaySync:
+        sync = RelaySync(store, relay.url, *TEAM)
         await sync.start()
         await sync.wait_idle()
         return sync
 
     async def main() -> None:
-        s = await sync_to(first, a, state)
+        s = await sync_to(first, a)
         await s.stop()
         first.stop()
         second = relay_factory(db=tmp_path / "fresh.db")  # same port is not needed
         second.start()
-        s = await sync_to(second, a, state)  # the cursor names the old relay's log
+        s = await sync_to(second, a)  # the cursor names the old relay's log
         b = open_store(tmp_path / "b.db")
-        t = await sync_to(second, b, None)
+        t = await sync_to(second, b)
         await until(lambda: rows(b) == rows(a) and len(rows(b)) == 5)
         await s.stop()
         await t.stop()

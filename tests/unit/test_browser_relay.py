@@ -24,9 +24,10 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
 from yloft import Field, Store
-from yloft.browser.relay import BrowserRelaySync, outgoing_changes, parse_state
+from yloft.browser.relay import BrowserRelaySync, outgoing_changes
 from yloft.crdt import Map
 from yloft.errors import YloftError
+from yloft.sync.session import parse_state
 
 ROOT = Path(__file__).resolve().parents[2]
 FIELDS = {"title": Field("m.title", str)}
@@ -55,16 +56,15 @@ def relay(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 class Device:
     """A store plus the part relay-sync.js plays: one socket, frames in and out."""
 
-    def __init__(self, path: Path, url: str, token: str = "secret", state: str = "") -> None:
+    def __init__(self, path: Path, url: str, token: str = "secret") -> None:
         self.store = Store(path)
         self.notes = self.store.collection("notes", FIELDS)
         self.url = url
         self.out: list[bytes] = []
         self.ws: ClientConnection | None = None
         self.stack = contextlib.ExitStack()
-        self.sync = BrowserRelaySync(
-            self.store, "team", token, self.out.append, state=parse_state(state)
-        )
+        self.sync = BrowserRelaySync(self.store, "team", token, self.out.append)
+        self.decision = ""
 
     def connect(self) -> None:
         self.stack.close()
@@ -75,7 +75,7 @@ class Device:
         self.stack.close()
         self.ws = None
         self.out.clear()  # what was not written is still in the outbox
-        self.sync.closed(1000, "")
+        self.decision = self.sync.closed(1000, "").action
 
     def pump(self, until: Callable[[], bool], timeout: float = 30) -> None:
         """Write what Python sent and feed what the relay sends until ``until()``."""
@@ -94,7 +94,7 @@ class Device:
                 code = exc.rcvd.code if exc.rcvd is not None else 1006
                 reason = exc.rcvd.reason if exc.rcvd is not None else ""
                 self.ws = None
-                self.sync.closed(code, reason)
+                self.decision = self.sync.closed(code, reason).action
                 return
             assert isinstance(frame, bytes)
             self.sync.receive(frame)
@@ -129,16 +129,15 @@ def test_two_devices_converge_after_offline_edits(relay: str, tmp_path: Path) ->
         b.pump(lambda: b.rows() == a.rows())
 
         b.disconnect()
-        assert b.sync.status()["sync"] == "offline"
+        assert b.sync.status()["state"] == "offline" and b.decision == "retry"
         b.edit(shared, "b offline")
         made_on_b = [b.notes.create() for _ in range(5)]
         assert b.sync.status()["outbox"] == len(outgoing_changes(b.store, b.sync.client.acked))
         made_on_a = [a.notes.create() for _ in range(5)]
         a.pump(a.idle)
 
-        state = b.sync.state_json()  # a restarted worker resumes from the saved cursor
-        b.sync.close()
-        b.sync = BrowserRelaySync(b.store, "team", "secret", b.out.append, state=parse_state(state))
+        b.sync.close()  # a restarted worker resumes from the cursor the store keeps
+        b.sync = BrowserRelaySync(b.store, "team", "secret", b.out.append)
         assert b.sync.client.last_seq > 0 and b.sync.status()["outbox"] > 0
         b.connect()
         b.pump(b.idle)
@@ -188,8 +187,9 @@ def test_bad_token_is_refused_and_local_data_kept(relay: str, tmp_path: Path) ->
         dev.connect()
         dev.pump(lambda: dev.ws is None)  # the relay closes the socket
         status = dev.sync.status()
-        assert dev.sync.refused and status["sync"] == "offline"
-        assert "refused space 'team'" in status["syncError"] and "token" in status["syncError"]
+        assert status["auth"] == "refused" and status["state"] == "offline"
+        assert "refused space 'team'" in status["error"] and "token" in status["error"]
+        assert dev.decision == "stop"  # a wrong token does not fix itself (no getToken)
         assert status["outbox"] == len(outgoing_changes(dev.store, 0)) > 0
         assert dev.store.dump() == before
     finally:
@@ -217,8 +217,10 @@ def test_state_round_trip_and_fresh_device() -> None:
     store = Store(":memory:")
     try:
         sync = BrowserRelaySync(store, "team", "t", lambda f: None)
-        again = parse_state(sync.state_json())
-        assert again == sync.client.state()
+        sync.client.last_seq = 7  # as if a catch-up moved it
+        sync.session.save_cursor()
+        again = parse_state(store.feed.cursor("relay:team") or "")
+        assert again == sync.client.state() and again.last_seq == 7
         assert parse_state("").client_id != parse_state("").client_id
         sync.close()
     finally:
@@ -244,7 +246,7 @@ def test_a_refused_update_in_a_batch_is_skipped_and_the_rest_applies(tmp_path: P
     store = Store(tmp_path / "d.db")
     store.collection("notes", FIELDS)
     sent: list[bytes] = []
-    sync = BrowserRelaySync(store, "team", "secret", sent.append, state=parse_state(""))
+    sync = BrowserRelaySync(store, "team", "secret", sent.append)
     sync.opened()
     peers = []
     for title in ("one", "two"):

@@ -30,14 +30,17 @@ export class RelayRole {
     const { startRelaySync } = await import("./relay-sync.js");
     const { storage } = host;
     this.relay = await startRelaySync(pyodide, engine, options, {
-      name: this.name,
       setStatus: host.setStatus,
       run: host.run,
       beforeSend: () => storage?.settled() ?? Promise.resolve(),
-      keepCursor: storage?.kind !== "memory",
-      onAwareness: (/** @type {string} */ collection, /** @type {string} */ docId, /** @type {Uint8Array} */ payload) =>
+      onAwareness: (
+        /** @type {string} */ collection,
+        /** @type {string} */ docId,
+        /** @type {Uint8Array} */ payload,
+      ) =>
         this.awareness.postMessage({ kind: "update", collection, docId, payload, from: "relay" }),
-      onOnline: () => this.awareness.postMessage({ kind: "announce", collection: "", docId: "", from: "relay" }),
+      onOnline: () =>
+        this.awareness.postMessage({ kind: "announce", collection: "", docId: "", from: "relay" }),
       getToken: options.renew ? () => this.tokens.ask() : undefined,
     });
   }

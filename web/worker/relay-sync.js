@@ -1,35 +1,42 @@
 // The browser side of relay sync: one WebSocket to ws(s)://<origin>/relay per browser
-// (the writer tab's engine worker), reconnected with exponential backoff and jitter,
-// paused while the browser says it is offline. Everything about the protocol, the
-// outbox and the store is Python (yloft.browser.relay); this file only moves bytes,
-// keeps the cursor in IndexedDB and reports status.
+// (the writer tab's engine worker). This file only moves bytes and runs timers: the
+// protocol, the outbox, the store, what a close means (retry after a delay, renew the
+// token, stop), when to renew a token, the backoff and the status are the Python
+// session's (yloft.browser.relay over yloft.sync.session), asked through the JsRelaySync
+// proxy. What stays here is what only a browser has: the socket, `getToken` (the page's),
+// durability before sending (`beforeSend`) and the browser's own offline state.
 //
-// Tokens that expire (docs/auth.md): with `hooks.getToken` a token is fetched before
-// connecting when none was given, shortly before the relay's ACCESS frame says it
+// Tokens that expire (docs/auth.md): with `hooks.getToken` the session asks for a token
+// before connecting when none was given, shortly before the relay's ACCESS frame says it
 // expires (the socket is then reopened with the new one), after a 4401 (expired) and
-// after a refusal (1008 before WELCOME, retried with backoff). Without it a refusal
-// stops syncing, as a wrong token does not fix itself. Local data is never touched.
+// after a refusal (1008 before WELCOME). Without it a refusal stops syncing, as a wrong
+// token does not fix itself. Local data is never touched.
 //
 //   const relay = await startRelaySync(pyodide, engine, {space: "demo", token: "demo"}, {
-//     name: "notes", setStatus, run: (fn) => queue = queue.then(fn), beforeSend });
+//     setStatus, run: (fn) => queue = queue.then(fn), beforeSend });
 //   relay.stop();
 
-const MIN_BACKOFF_MS = 250;
-const MAX_BACKOFF_MS = 10000;
+import { CloseCode } from "./close-codes.js";
+
+const ONLINE_POLL_MS = 500;
 
 /**
  * @typedef {object} RelayHooks
- * @property {string} name  the database name (the cursor is kept per database and space)
- * @property {(changes: Record<string, any>) => void} setStatus  the worker's status
+ * @property {(changes: Record<string, any>) => void} setStatus  the worker's status (this
+ *   file sets its `relay` field: the session's SyncStatus)
  * @property {(fn: () => any) => Promise<void>} run  run Python work in the worker's queue
  * @property {() => Promise<void>} [beforeSend]  resolves once local writes are durable
- * @property {boolean} [keepCursor]  false when the store does not survive a reload (memory):
- *   the cursor is then neither loaded nor saved, so a reload catches up from the start
  * @property {(collection: string, docId: string, payload: Uint8Array) => void} [onAwareness]
  *   presence from other devices (a y-protocols awareness update for one document)
  * @property {() => void} [onOnline]  the relay welcomed us (caught up): presence can be
  *   announced again (the relay dropped this device's presence when the link went down)
  * @property {() => Promise<string>} [getToken]  a new token for this space (asks the page)
+ */
+
+/**
+ * @typedef {object} Decision  what the session says to do after a close
+ * @property {"retry" | "renew" | "stop"} action
+ * @property {number} delay  seconds to wait first
  */
 
 /**
@@ -42,23 +49,32 @@ const MAX_BACKOFF_MS = 10000;
 export async function startRelaySync(pyodide, engine, options, hooks) {
   const { space } = options;
   const token = options.token ?? "";
-  if (typeof space !== "string" || !space || typeof token !== "string" || (!token && !hooks.getToken)) {
+  if (
+    typeof space !== "string" ||
+    !space ||
+    typeof token !== "string" ||
+    (!token && !hooks.getToken)
+  ) {
     throw new TypeError("relay: pass {space, token} (strings) or {space, getToken} to connect()");
   }
   const origin = new URL(self.location.href);
-  const url = options.url ?? `${origin.protocol === "https:" ? "wss:" : "ws:"}//${origin.host}/relay`;
-  const key = `${hooks.name}:${space}`;
-  const keep = hooks.keepCursor !== false;
-  const saved = keep ? await loadCursor(key) : "";
-  const relay = new RelaySync(url, keep ? key : "", hooks);
-  relay.needToken = !token;
+  const scheme = origin.protocol === "https:" ? "wss:" : "ws:";
+  const relay = new RelaySync(options.url ?? `${scheme}//${origin.host}/relay`, hooks);
   const mod = pyodide.pyimport("yloft.browser.relay");
   try {
-    relay.py = mod.start_js(engine, space, token, saved,
+    relay.py = mod.start_js(
+      engine,
+      space,
+      token,
+      Boolean(hooks.getToken),
       (/** @type {Uint8Array} */ frame) => relay.send(frame),
       () => relay.refresh(),
-      (/** @type {string} */ collection, /** @type {string} */ docId, /** @type {Uint8Array} */ payload) =>
-        hooks.onAwareness?.(collection, docId, payload.slice()));
+      (
+        /** @type {string} */ collection,
+        /** @type {string} */ docId,
+        /** @type {Uint8Array} */ payload,
+      ) => hooks.onAwareness?.(collection, docId, payload.slice()),
+    );
   } finally {
     mod.destroy();
   }
@@ -68,10 +84,9 @@ export async function startRelaySync(pyodide, engine, options, hooks) {
 }
 
 class RelaySync {
-  /** @param {string} url @param {string} key @param {RelayHooks} hooks */
-  constructor(url, key, hooks) {
+  /** @param {string} url @param {RelayHooks} hooks */
+  constructor(url, hooks) {
     this.url = url;
-    this.key = key;
     this.hooks = hooks;
     /** @type {any} the JsRelaySync PyProxy, destroyed in stop() */
     this.py = null;
@@ -80,27 +95,28 @@ class RelaySync {
     /** @type {Uint8Array[]} frames Python sent, written once local writes are durable */
     this.pending = [];
     this.flushing = false;
-    this.attempt = 0;
     this.stopped = false;
     this.connects = 0;
-    /** @type {ReturnType<typeof setTimeout> | undefined} */
+    /** @type {ReturnType<typeof setTimeout> | undefined} the next connection attempt */
     this.timer = undefined;
-    this.saveScheduled = false;
+    /** @type {ReturnType<typeof setTimeout> | undefined} the token's renewal */
+    this.renewTimer = undefined;
     /** whether the relay has welcomed the current socket and it is caught up */
     this.online = false;
-    /** ask hooks.getToken before the next connection */
-    this.needToken = false;
     this.fetching = false;
-    /** the socket is being reopened with a renewed token: reconnect at once */
-    this.renewing = false;
-    /** @type {ReturnType<typeof setTimeout> | undefined} */
-    this.renewTimer = undefined;
     this.wasOnline = self.navigator.onLine !== false;
-    this.onOnline = () => { this.attempt = 0; this.connect(); };
+    // Platform only: the browser's own offline state. No connection is tried while it
+    // is offline, and coming back online connects at once with the shortest backoff.
+    this.onOnline = () => {
+      this.hooks.run(() => {
+        this.py?.reset_backoff();
+        this.connect();
+      });
+    };
     this.onOffline = () => {
       // Offline (also as emulated by DevTools) leaves an open socket silently stalled,
       // and close() would wait for a closing handshake that cannot happen: drop it now.
-      if (this.ws) this.drop(this.ws, 1006, "the browser went offline");
+      if (this.ws) this.drop(this.ws, CloseCode.ABNORMAL_CLOSURE, "the browser went offline");
     };
     self.addEventListener("online", this.onOnline);
     self.addEventListener("offline", this.onOffline);
@@ -111,21 +127,24 @@ class RelaySync {
       this.wasOnline = online;
       if (online) this.onOnline();
       else this.onOffline();
-    }, 500);
+    }, ONLINE_POLL_MS);
   }
 
   connect() {
     clearTimeout(this.timer);
-    if (this.stopped || this.ws || this.fetching) return;
+    if (this.stopped || this.ws || this.fetching || !this.py) return;
     if (self.navigator.onLine === false) {
-      this.refresh();  // offline: wait for the "online" event
+      this.refresh(); // offline: wait for the "online" event
       return;
     }
-    if (this.needToken && this.hooks.getToken) {
-      this.fetchToken().then(() => this.connect(), (e) => {
-        console.warn("yloft relay: getToken failed, retrying", e);
-        this.retry();
-      });
+    if (this.py.needs_token()) {
+      this.fetchToken().then(
+        () => this.connect(),
+        (e) => {
+          console.warn("yloft relay: getToken failed", e);
+          this.hooks.run(() => this.follow(JSON.parse(this.py.token_failed())));
+        },
+      );
       return;
     }
     const ws = new WebSocket(this.url);
@@ -133,29 +152,34 @@ class RelaySync {
     this.ws = ws;
     ws.onopen = () => {
       this.connects += 1;
-      this.hooks.run(() => { if (this.ws === ws) this.py.opened(); this.refresh(); });
+      this.hooks.run(() => {
+        if (this.ws === ws) this.py.opened();
+        this.refresh();
+      });
     };
     ws.onmessage = (event) => {
       if (typeof event.data === "string") {
-        this.drop(ws, 1003, "the relay sent a text frame");
+        this.drop(ws, CloseCode.UNSUPPORTED_DATA, "the relay sent a text frame");
         return;
       }
       const data = new Uint8Array(event.data);
       this.hooks.run(() => {
         if (this.ws !== ws) return;
         try {
-          if (this.py.receive(data)) this.scheduleSave();
-          const status = JSON.parse(this.py.status_json());
-          const online = status.sync === "online";
-          if (online) this.attempt = 0;
+          const status = JSON.parse(this.py.receive(data));
+          const online = status.state === "online";
           if (online && !this.online) {
             this.hooks.onOnline?.();
-            this.scheduleRenewal(ws, status.expiresAt);
+            this.scheduleRenewal(ws);
           }
           this.online = online;
         } catch (e) {
           console.error("yloft relay: bad frame from the relay, reconnecting", e);
-          this.drop(ws, 1002, `protocol error: ${/** @type {Error} */ (e).message}`);
+          this.drop(
+            ws,
+            CloseCode.PROTOCOL_ERROR,
+            `protocol error: ${/** @type {Error} */ (e).message}`,
+          );
         }
         this.refresh();
       });
@@ -165,77 +189,78 @@ class RelaySync {
     };
   }
 
-  /** The link is gone (closed, or dropped by us): tell Python, then retry unless refused. */
-  drop(/** @type {WebSocket} */ ws, /** @type {number} */ code, /** @type {string} */ reason) {
+  /**
+   * The link is gone (closed, or dropped by us with `code`): tell the session and do
+   * what it decides. A page may only send 1000 or 3000-4999, so any other reason of
+   * ours goes to the relay as CLIENT_DROPPED; the session hears our own code.
+   * @param {WebSocket} ws @param {number} code @param {string} reason
+   */
+  drop(ws, code, reason) {
     this.ws = null;
     this.online = false;
     this.pending = [];
     clearTimeout(this.renewTimer);
     ws.onopen = ws.onmessage = ws.onclose = null;
-    if (ws.readyState === WebSocket.CONNECTING || ws.readyState === WebSocket.OPEN) ws.close(4000, reason.slice(0, 100));
+    if (ws.readyState === WebSocket.CONNECTING || ws.readyState === WebSocket.OPEN) {
+      const sent = code === CloseCode.NORMAL_CLOSURE ? code : CloseCode.CLIENT_DROPPED;
+      ws.close(sent, reason.slice(0, 100));
+    }
     this.hooks.run(() => {
-      this.py?.closed(code, reason);
+      if (!this.py) return;
+      this.follow(JSON.parse(this.py.closed(code, reason)));
       this.refresh();
-      this.scheduleSave();
-      if (this.renewing) {  // reopened with a fresh token
-        this.renewing = false;
-        this.connect();
-        return;
-      }
-      const expired = code === 4401;
-      if ((expired || this.py?.refused()) && this.hooks.getToken) {
-        this.needToken = true;  // a new token may fix it: ask, then retry
-        if (expired) this.attempt = 0;
-      } else if (this.py?.refused()) {
-        return;  // a wrong token does not fix itself: stay down
-      }
-      this.retry();
     });
   }
 
-  /** Ask the page for a new token and hand it to Python for the next HELLO. */
+  /** Run the session's decision: connect after its delay (asking for a token first when
+   * it said renew: `needs_token()`), or stay down. @param {Decision} decision */
+  follow(decision) {
+    clearTimeout(this.timer);
+    if (decision.action === "stop" || this.stopped) return;
+    this.timer = setTimeout(() => this.connect(), decision.delay * 1000);
+  }
+
+  /** Ask the page for a new token and hand it to the session (for the next HELLO).
+   * @returns {Promise<boolean>} true when the open link must be reopened to use it */
   async fetchToken() {
-    if (!this.hooks.getToken) return;
+    if (!this.hooks.getToken) throw new Error("the relay needs a token and no getToken was given");
     this.fetching = true;
     try {
       const token = await this.hooks.getToken();
-      if (typeof token !== "string" || !token) throw new TypeError("getToken() must resolve to a token (a string)");
-      await this.hooks.run(() => this.py?.set_token(token));
-      this.needToken = false;
+      if (typeof token !== "string" || !token) {
+        throw new TypeError("getToken() must resolve to a token (a string)");
+      }
+      let reopen = false;
+      await this.hooks.run(() => {
+        reopen = Boolean(this.py?.set_token(token));
+      });
+      return reopen;
     } finally {
       this.fetching = false;
     }
   }
 
-  /**
-   * Renew the token shortly before the relay closes the link for its expiry: at most a
-   * minute, at most a fifth of the time left. The link is then reopened with the new one.
-   * @param {WebSocket} ws @param {number} expiresAt  unix seconds, 0 = never
-   */
-  scheduleRenewal(ws, expiresAt) {
+  /** Renew the token when the session says (ahead of its expiry), then reopen the link
+   * with it. @param {WebSocket} ws */
+  scheduleRenewal(ws) {
     clearTimeout(this.renewTimer);
-    if (!this.hooks.getToken || !expiresAt) return;
-    const left = expiresAt * 1000 - Date.now();
-    const delay = Math.max(0, left - Math.min(60000, left / 5));
+    const delay = this.py.renew_in(Date.now() / 1000);
+    if (delay == null) return;
     this.renewTimer = setTimeout(() => {
-      this.fetchToken().then(() => {
-        if (this.ws !== ws) return;
-        this.renewing = true;
-        this.drop(ws, 1000, "renewing the token");
-      }, (e) => console.warn("yloft relay: renewing the token failed; the relay will close the link", e));
-    }, delay);
-  }
-
-  retry() {
-    if (this.stopped || self.navigator.onLine === false) return;  // "online" reconnects
-    const delay = Math.min(MAX_BACKOFF_MS, MIN_BACKOFF_MS * 2 ** this.attempt);
-    this.attempt += 1;
-    this.timer = setTimeout(() => this.connect(), delay * (0.5 + Math.random()));
+      this.fetchToken().then(
+        (reopen) => {
+          if (reopen && this.ws === ws)
+            this.drop(ws, CloseCode.NORMAL_CLOSURE, "renewing the token");
+        },
+        (e) =>
+          console.warn("yloft relay: renewing the token failed; the relay will close the link", e),
+      );
+    }, delay * 1000);
   }
 
   /** Python hands a frame to send; written after the writes behind it are durable. */
   send(/** @type {Uint8Array} */ frame) {
-    if (!this.ws) return;  // offline: the outbox keeps it, resent after WELCOME
+    if (!this.ws) return; // offline: the outbox keeps it, resent after WELCOME
     this.pending.push(frame.slice());
     if (!this.flushing) {
       this.flushing = true;
@@ -263,23 +288,15 @@ class RelaySync {
    */
   sendAwareness(collection, docId, payload) {
     if (!this.py || !this.ws) return;
-    this.hooks.run(() => { if (this.py && this.ws) this.py.awareness(collection, docId, payload); });
+    this.hooks.run(() => {
+      if (this.py && this.ws) this.py.awareness(collection, docId, payload);
+    });
   }
 
+  /** Publish the session's status as `relay` in the worker's status. */
   refresh() {
     if (!this.py) return;
-    this.hooks.setStatus(JSON.parse(this.py.status_json()));
-  }
-
-  scheduleSave() {
-    if (this.saveScheduled || !this.py || !this.key) return;
-    this.saveScheduled = true;
-    // After the store's writes are durable, so the cursor never runs ahead of the data.
-    this.hooks.run(async () => {
-      if (this.hooks.beforeSend) await this.hooks.beforeSend();
-      this.saveScheduled = false;
-      if (this.py) await saveCursor(this.key, this.py.state_json());
-    });
+    this.hooks.setStatus({ relay: JSON.parse(this.py.status_json()) });
   }
 
   /** Close the socket and stop reconnecting. */
@@ -290,7 +307,7 @@ class RelaySync {
     clearInterval(this.watch);
     self.removeEventListener("online", this.onOnline);
     self.removeEventListener("offline", this.onOffline);
-    this.ws?.close(1000, "stopped");
+    this.ws?.close(CloseCode.NORMAL_CLOSURE, "stopped");
     this.ws = null;
     if (this.py) {
       this.py.close();
@@ -301,47 +318,10 @@ class RelaySync {
 
   /** For tests and diagnostics. */
   info() {
-    return { url: this.url, connects: this.connects, open: this.ws?.readyState === WebSocket.OPEN, attempt: this.attempt };
-  }
-}
-
-// ------------------------------------------------------------------ cursor storage
-
-/** @returns {Promise<IDBDatabase>} */
-function openCursorDb() {
-  return new Promise((resolve, reject) => {
-    const req = indexedDB.open("yloft-relay", 1);
-    req.onupgradeneeded = () => req.result.createObjectStore("cursors");
-    req.onsuccess = () => resolve(req.result);
-    req.onerror = () => reject(req.error);
-  });
-}
-
-/** @param {string} key @returns {Promise<string>} the saved cursor JSON, "" if none */
-async function loadCursor(key) {
-  const db = await openCursorDb();
-  try {
-    return await new Promise((resolve, reject) => {
-      const req = db.transaction("cursors").objectStore("cursors").get(key);
-      req.onsuccess = () => resolve(typeof req.result === "string" ? req.result : "");
-      req.onerror = () => reject(req.error);
-    });
-  } finally {
-    db.close();
-  }
-}
-
-/** @param {string} key @param {string} value */
-async function saveCursor(key, value) {
-  const db = await openCursorDb();
-  try {
-    await new Promise((resolve, reject) => {
-      const tx = db.transaction("cursors", "readwrite", { durability: "strict" });
-      tx.objectStore("cursors").put(value, key);
-      tx.oncomplete = () => resolve(undefined);
-      tx.onerror = () => reject(tx.error);
-    });
-  } finally {
-    db.close();
+    return {
+      url: this.url,
+      connects: this.connects,
+      open: this.ws?.readyState === WebSocket.OPEN,
+    };
   }
 }

@@ -22,8 +22,9 @@ export class WriterStatus {
     Object.assign(status, changes);
     // Where copies of the data live: a relay holds everything once it acknowledged the
     // whole outbox; until then (or with no relay) unpersisted storage is the only copy.
-    if (status.sync === "online" && (status.outbox ?? 0) === 0) this.relayHoldsAll = true;
-    else if ((status.outbox ?? 0) > 0 || status.sync === undefined) this.relayHoldsAll = false;
+    const relay = status.relay; // the relay session's SyncStatus (yloft.sync.session)
+    if (relay?.state === "online" && relay.outbox === 0) this.relayHoldsAll = true;
+    else if (!relay || relay.outbox > 0) this.relayHoldsAll = false;
     status.onlyHere = status.storage !== "memory" && !status.persisted && !this.relayHoldsAll;
     this.announce({ ...status });
   }

@@ -103,19 +103,20 @@ function showStatus(status) {
     "data-local": String(Boolean(status.onlyHere && !status.persisted)),
   };
   // relay sync (issue 7): shown only when the page opted in with ?space=…&token=…
-  if (status.sync) {
+  const relay = status.relay;
+  if (relay) {
     const syncLabels = { online: "synced", syncing: "syncing…", offline: "offline" };
-    props["data-sync"] = status.syncError ? "error" : status.sync;
-    props["data-outbox"] = String(status.outbox ?? 0);
-    text += status.syncError
-      ? ` · sync stopped: ${status.syncError}`
-      : ` · ${/** @type {any} */ (syncLabels)[status.sync] ?? status.sync}`
-        + (status.outbox ? ` (${status.outbox} to send)` : "");
+    props["data-sync"] = relay.error ? "error" : relay.state;
+    props["data-outbox"] = String(relay.outbox);
+    text += relay.error
+      ? ` · sync stopped: ${relay.error}`
+      : ` · ${/** @type {any} */ (syncLabels)[relay.state] ?? relay.state}`
+        + (relay.outbox ? ` (${relay.outbox} to send)` : "");
   }
   // Access control (issue 18): a read-only token shows notes but takes no edits.
-  const readOnly = status.access === "read-only";
+  const readOnly = relay?.access === "read-only";
   if (readOnly) text += " · read-only";
-  props["data-access"] = status.access ?? "read-write";
+  props["data-access"] = relay?.access ?? "read-write";
   patch($("editor"), { inert: readOnly });
   patch($("new-note"), { disabled: readOnly });
   for (const box of $("notes").querySelectorAll("input[type=checkbox]")) patch(/** @type {HTMLElement} */ (box), { disabled: readOnly });

@@ -1,16 +1,17 @@
 """Relay sync driven from the browser's engine worker (the socket is a JS WebSocket).
 
-The engine worker's ``web/worker/relay-sync.js`` owns the WebSocket, reconnects with
-backoff and keeps a copy of the cursor in IndexedDB; this module owns the store side. The
+The engine worker's ``web/worker/relay-sync.js`` owns the WebSocket and the timers;
+this module owns the store side, and the session decides everything else. The
 boundary is bytes and str: JS calls :meth:`BrowserRelaySync.opened`,
-:meth:`~BrowserRelaySync.receive` and :meth:`~BrowserRelaySync.closed`, and
-Python hands frames back through a ``send(frame: bytes)`` callable. The core
-class needs no ``js`` import and is tested on CPython; :func:`start_js` is the
-thin Pyodide wrapper that converts JS values and owns the JS callbacks.
+:meth:`~BrowserRelaySync.receive` and :meth:`~BrowserRelaySync.closed`, and Python hands
+frames back through a ``send(frame: bytes)`` callable. The core class needs no ``js``
+import and is tested on CPython; :func:`start_js` is the thin Pyodide wrapper that
+converts JS values and owns the JS callbacks.
 
 The session itself (what to send, applying what arrives, the cursor kept in the
-store) is :class:`yloft.sync.session.RelaySession`, shared with the CPython adapter;
-this module only moves frames.
+store, what a close means, when to renew the token, the backoff, the status) is
+:class:`yloft.sync.session.RelaySession`, shared with the CPython adapter; this module
+only moves frames, and the JS only runs the timers the session names.
 
 Example:
     >>> from yloft import Store
@@ -21,28 +22,27 @@ Example:
     >>> sync.opened()
     >>> p.decode(sent[0]).space
     'team'
-    >>> sync.status()["sync"]
+    >>> sync.status()["state"]
     'syncing'
+    >>> sync.closed(1006).action
+    'retry'
     >>> sync.close(); store.close()
 """
 
 from __future__ import annotations
 
 import json
-import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from ..sync.client import ONLINE, Change, SyncState
-from ..sync.session import RELAY_ORIGIN, RelaySession, parse_state
+from ..sync.client import ONLINE, Change
+from ..sync.closecodes import CloseCode
+from ..sync.policy import Decision, LinkPolicy
+from ..sync.session import RelaySession, SyncStatus
 
 if TYPE_CHECKING:
     from ..store import Store
 
-log = logging.getLogger("yloft.sync")
-ORIGIN = RELAY_ORIGIN
-POLICY_VIOLATION = 1008
-TOKEN_EXPIRED = 4401
 TRIM_EVERY = 256
 """The browser trims its change feed once this many relay-acknowledged entries wait
 (a trim compacts the documents behind them: one transaction, not one per ack)."""
@@ -58,10 +58,10 @@ class BrowserRelaySync:
 
     Args:
         store: the writer tab's store (every collection of it syncs).
-        space: the space name; token: its token.
+        space: the space name; token: its token ("": ask for one first).
         send: called with each frame to write to the socket.
-        state: a cursor saved outside the store (:func:`parse_state`), used when the
-            store holds none yet; None starts as a new device.
+        renews: the page can give new tokens (``getToken``): the session then asks
+            for one after an expiry or a refusal, and ahead of the token's expiry.
         on_change: called after a local edit changed the outbox (refresh the status).
         on_awareness: called with ``(collection, doc_id, payload)`` for each presence
             update other clients sent (never stored; see :meth:`awareness`).
@@ -75,19 +75,17 @@ class BrowserRelaySync:
         token: str,
         send: Callable[[bytes], object],
         *,
-        state: SyncState | None = None,
+        renews: bool = False,
         on_change: Callable[[], object] | None = None,
         on_awareness: Callable[[str, str, bytes], object] | None = None,
         trim_every: int | None = TRIM_EVERY,
     ) -> None:
         self.store = store
-        self.session = RelaySession(store, space, token, state=state, trim_every=trim_every)
+        self.session = RelaySession(
+            store, space, token, trim_every=trim_every, policy=LinkPolicy(renews=renews)
+        )
         self.session.on_awareness = on_awareness
         self.client = self.session.client
-        self.error = ""
-        self.refused = False
-        self.auth = ""
-        """"ok" once welcomed, "refused" (1008 before WELCOME) or "expired" (4401)."""
         self._send = send
         self._on_change = on_change
         self._remove_hook: Callable[[], None] | None = store.on_update(self._on_update)
@@ -95,7 +93,7 @@ class BrowserRelaySync:
 
     @property
     def refused_updates(self) -> int:
-        """How many relay updates the store refused (logged and skipped)."""
+        """How many relay updates the store (or the codec) refused (logged and skipped)."""
         return self.session.refused_updates
 
     # ------------------------------------------------------------ socket events
@@ -104,42 +102,18 @@ class BrowserRelaySync:
         """The socket is open: sends HELLO (the outbox follows the relay's WELCOME)."""
         self._send(self.session.connect())
 
-    def closed(self, code: int = 1006, reason: str = "") -> None:
-        """The socket closed; a 1008 before WELCOME means the relay refused the token,
-        4401 that it expired (``relay-sync.js`` then asks ``getToken`` for a new one)."""
-        if code == TOKEN_EXPIRED:
-            self.auth = "expired"
-            self.error = "the relay token expired; a new one is needed to sync"
-        elif code == POLICY_VIOLATION and not self.client.welcomed:
-            self.refused = True
-            self.auth = "refused"
-            self.error = (
-                f"the relay refused space {self.client.space!r} ({reason or 'policy violation'})"
-                "; check the space name and token"
-            )
-        elif code not in (1000, 1001, 1005, 1006):
-            self.error = f"the relay connection closed ({code} {reason})".strip()
-        self.session.disconnect()
+    def closed(self, code: int = CloseCode.ABNORMAL_CLOSURE, reason: str = "") -> Decision:
+        """The socket closed: what to do next (:meth:`RelaySession.closed`)."""
+        return self.session.closed(code, reason)
 
-    def receive(self, frame: bytes) -> bool:
-        """Handle one frame from the relay; True when the cursor moved.
-
-        The cursor is kept in the store, in the transaction of the updates it covers
-        (see :class:`RelaySession`); ``state_json`` stays available for callers that
-        keep a copy of it.
+    def receive(self, frame: bytes) -> None:
+        """Handle one frame from the relay and send what it answers.
 
         Raises:
             ProtocolError: malformed frame or out of order: close the socket.
         """
-        before = self.client.state()
-        frames = self.session.receive(frame)
-        if self.client.welcomed:
-            self.error = ""
-            self.refused = False
-            self.auth = "ok"
-        for f in frames:
+        for f in self.session.receive(frame):
             self._send(f)
-        return self.client.state() != before
 
     def awareness(self, collection: str, doc_id: str, payload: bytes) -> bool:
         """Send a presence update (a y-protocols awareness update) for one document.
@@ -165,28 +139,9 @@ class BrowserRelaySync:
 
     # ------------------------------------------------------------------ state
 
-    def status(self) -> dict[str, Any]:
-        """``{"sync": "online"|"offline"|"syncing", "outbox": n, "syncError": str, ...}``."""
-        return {
-            "sync": self.client.status,
-            "outbox": self.client.outbox_size,
-            "lastSeq": self.client.last_seq,
-            "syncError": self.error,
-            "access": "read-write" if self.client.write else "read-only",
-            "auth": self.auth,
-            "expiresAt": self.client.expires_at,
-        }
-
-    def set_token(self, token: str) -> None:
-        """Use ``token`` from the next connection on (a renewed one from ``getToken``)."""
-        self.client.token = token
-
-    def status_json(self) -> str:
-        return json.dumps(self.status())
-
-    def state_json(self) -> str:
-        """The cursor as JSON (a copy: the store keeps the one that counts)."""
-        return self.session.state_json()
+    def status(self) -> SyncStatus:
+        """The session's :class:`~yloft.sync.session.SyncStatus` (``db.status.relay``)."""
+        return self.session.status()
 
     @property
     def online(self) -> bool:
@@ -201,39 +156,51 @@ class BrowserRelaySync:
 
 
 class JsRelaySync:
-    """The Pyodide wrapper ``relay-sync.js`` drives: JS values in, str/bool out.
+    """The Pyodide wrapper ``relay-sync.js`` drives: JS values in, str/bool/float out.
 
-    It holds the only references to the two JS callbacks it was given and drops them
-    in :meth:`close`; the JS side destroys this object's PyProxy after that.
+    Decisions and statuses cross as JSON strings (no proxy to leak). It holds the only
+    references to the JS callbacks it was given and drops them in :meth:`close`; the JS
+    side destroys this object's PyProxy after that.
     """
 
     def __init__(self, sync: BrowserRelaySync, owned: list[Any]) -> None:
         self.sync = sync
+        self.session = sync.session
         self._owned = owned
 
-    def opened(self) -> str:
+    def opened(self) -> None:
         self.sync.opened()
-        return self.sync.status_json()
 
-    def receive(self, data: Any) -> bool:
-        """``data`` is a JS Uint8Array (copied to bytes here)."""
-        return self.sync.receive(data.to_bytes() if hasattr(data, "to_bytes") else bytes(data))
+    def receive(self, data: Any) -> str:
+        """``data`` is a JS Uint8Array (copied to bytes here); returns the status JSON."""
+        self.sync.receive(data.to_bytes() if hasattr(data, "to_bytes") else bytes(data))
+        return self.status_json()
 
     def closed(self, code: int, reason: str) -> str:
-        self.sync.closed(int(code), str(reason))
-        return self.sync.status_json()
+        """The decision as JSON: ``{"action": "retry"|"renew"|"stop", "delay": s}``."""
+        return json.dumps(self.sync.closed(int(code), str(reason)).to_dict())
+
+    def token_failed(self) -> str:
+        """``getToken`` failed: the decision as JSON (renew after a backoff)."""
+        return json.dumps(self.session.token_failed().to_dict())
+
+    def needs_token(self) -> bool:
+        return self.session.needs_token
+
+    def set_token(self, token: str) -> bool:
+        """True when the open link must be reopened (closed with 1000) to use it."""
+        return self.session.set_token(str(token))
+
+    def renew_in(self, now: float) -> float | None:
+        """Seconds until the token should be renewed (``now``: unix seconds), or None."""
+        return self.session.renew_in(float(now))
+
+    def reset_backoff(self) -> None:
+        """The network is back: the next attempt waits the shortest delay."""
+        self.session.policy.reset()
 
     def status_json(self) -> str:
-        return self.sync.status_json()
-
-    def state_json(self) -> str:
-        return self.sync.state_json()
-
-    def refused(self) -> bool:
-        return self.sync.refused
-
-    def set_token(self, token: str) -> None:
-        self.sync.set_token(str(token))
+        return json.dumps(self.sync.status())
 
     def awareness(self, collection: str, doc_id: str, data: Any) -> bool:
         """``data`` is a JS Uint8Array holding a y-protocols awareness update."""
@@ -249,13 +216,14 @@ def start_js(
     engine: Any,
     space: str,
     token: str,
-    state: str,
+    renews: bool,
     js_send: Any,
     js_changed: Any,
     js_awareness: Any = None,
 ) -> JsRelaySync:
     """Pyodide only: sync ``engine.store``; ``js_send(Uint8Array)``, ``js_changed()``,
-    ``js_awareness(collection, doc_id, Uint8Array)`` for presence from other clients.
+    ``js_awareness(collection, doc_id, Uint8Array)`` for presence from other clients;
+    ``renews``: the page passed ``getToken``.
 
     Raises:
         NotImplementedError: outside Pyodide (use :class:`BrowserRelaySync` directly).
@@ -275,10 +243,10 @@ def start_js(
             js_awareness(collection, doc_id, to_js(payload))
 
     sync = BrowserRelaySync(
-        engine.store, str(space), str(token), send, state=parse_state(str(state)),
+        engine.store, str(space), str(token), send, renews=bool(renews),
         on_change=lambda: js_changed(), on_awareness=awareness,
     )  # fmt: skip
     return JsRelaySync(sync, [js_send, js_changed, js_awareness])
 
 
-__all__ = ["BrowserRelaySync", "JsRelaySync", "outgoing_changes", "parse_state", "start_js"]
+__all__ = ["BrowserRelaySync", "JsRelaySync", "outgoing_changes", "start_js"]

@@ -28,19 +28,18 @@ Example:
 
 from __future__ import annotations
 
-import logging
 from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Final, Literal
 
 from ..errors import ProtocolError
 from . import protocol as p
 
-log = logging.getLogger("yloft.sync")
-
-OFFLINE = "offline"
-SYNCING = "syncing"
-ONLINE = "online"
+LinkState = Literal["offline", "syncing", "online"]
+OFFLINE: Final = "offline"
+SYNCING: Final = "syncing"
+ONLINE: Final = "online"
 
 Change = tuple[int, str, str, bytes]
 """A store change-feed entry: (seq, collection, doc_id, update)."""
@@ -97,12 +96,11 @@ class RelayClient:
         self.relay_id = relay_id
         self.last_seq = last_seq
         self.acked = acked
-        self.status = OFFLINE
+        self.status: LinkState = OFFLINE
         self.outbox: OrderedDict[int, tuple[str, str, bytes]] = OrderedDict()
         self.queued = acked
         """Highest change-feed seq handed to :meth:`add_local`."""
         self._welcomed = False
-        self._pending: list[p.Entry] = []  # catch-up entries not yet confirmed by `done`
         self.write = True
         """False when the relay said this link is read-only (ACCESS): no PUSH is sent."""
         self.expires_at = 0
@@ -139,7 +137,6 @@ class RelayClient:
         """The socket is open: returns the HELLO frame to send first."""
         self.status = SYNCING
         self._welcomed = False
-        self._pending = []
         self.write, self.expires_at = True, 0  # a relay speaking version 1 sends no ACCESS
         hello = p.Hello(self.space, self.token, self.client_id, self.last_seq, self.relay_id)
         return p.encode(hello)
@@ -148,7 +145,6 @@ class RelayClient:
         """The socket closed: unacknowledged changes stay in the outbox for next time."""
         self.status = OFFLINE
         self._welcomed = False
-        self._pending = []
 
     def add_local(self, changes: Iterable[Change]) -> list[bytes]:
         """Queue local changes; returns PUSH frames to send now (empty while offline)."""
