@@ -48,6 +48,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--compact-after", type=int, default=Limits.compact_after)
     ap.add_argument("--poll", type=float, default=Limits.poll_s,
                     help="PostgreSQL: seconds between head polls besides NOTIFY")  # fmt: skip
+    ap.add_argument("--opaque-updates", action="store_true",
+                    help="store updates without reading them (clients that encrypt or"
+                    " compress them): no Yjs check, merging, compaction or rooms")  # fmt: skip
     ap.add_argument("--log-level", default="INFO")
     return ap.parse_args(argv)
 
@@ -73,6 +76,7 @@ async def run(args: argparse.Namespace) -> None:
         rate_burst=args.burst,
         compact_after=args.compact_after,
         poll_s=args.poll,
+        opaque_updates=args.opaque_updates,
     )
     relay = Relay(
         args.db,

@@ -25,9 +25,10 @@ relay sends anything. Three sources, in this order:
    a coroutine function. Its word is final, except that a forged or expired signed
    token never reaches it.
 
-Refusals raise :class:`Refused` with the websocket close code: ``1008`` for a token
-that does not open the space (bad signature, unknown ``kid``, ``alg=none``, wrong
-audience, no right to the space), ``4401`` for an expired token. See docs/auth.md.
+Refusals raise :class:`Refused` with the websocket close code (:class:`CloseCode`):
+``POLICY_VIOLATION`` (1008) for a token that does not open the space (bad signature,
+unknown ``kid``, ``alg=none``, wrong audience, no right to the space),
+``TOKEN_EXPIRED`` (4401) for an expired token. See docs/auth.md.
 
 Example:
     >>> import asyncio
@@ -53,25 +54,22 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
+from yloft.sync.closecodes import CloseCode
+
 from .config import ConfigError, TokenBook
 
-CLOSE_REFUSED = 1008
-"""The token does not open this space, or the connection did what its grant forbids."""
-CLOSE_EXPIRED = 4401
-"""The token expired (at HELLO or while connected): get a new one and reconnect."""
 DEFAULT_AUDIENCE = "yloft"
 MIN_SECRET_BYTES = 32
 
 __all__ = [
-    "CLOSE_EXPIRED", "CLOSE_REFUSED", "AuthRequest", "Gate", "Grant", "Key",
-    "KeyRing", "Refused", "load_hook", "load_key",
+    "AuthRequest", "Gate", "Grant", "Key", "KeyRing", "Refused", "load_hook", "load_key",
 ]  # fmt: skip
 
 
 class Refused(Exception):
     """The gate refuses a connection; ``code`` is the websocket close code to use."""
 
-    def __init__(self, code: int, reason: str) -> None:
+    def __init__(self, code: CloseCode, reason: str) -> None:
         super().__init__(reason)
         self.code = code
         self.reason = reason
@@ -220,11 +218,13 @@ class KeyRing:
         try:
             header = jwt.get_unverified_header(token)
         except jwt.InvalidTokenError as exc:
-            raise Refused(CLOSE_REFUSED, f"not a valid signed token: {exc}") from None
+            raise Refused(CloseCode.POLICY_VIOLATION, f"not a valid signed token: {exc}") from None
         kid = header.get("kid")
         key = self.keys.get(kid) if isinstance(kid, str) else None
         if key is None:
-            raise Refused(CLOSE_REFUSED, f"the token's key id {kid!r} is not one this relay has")
+            raise Refused(
+                CloseCode.POLICY_VIOLATION, f"the token's key id {kid!r} is not one this relay has"
+            )
         try:
             claims: dict[str, Any] = jwt.decode(
                 token,
@@ -234,11 +234,11 @@ class KeyRing:
                 options={"require": ["exp", "sub", "aud"]},
             )
         except jwt.ExpiredSignatureError:
-            raise Refused(CLOSE_EXPIRED, "the token expired: get a new one") from None
+            raise Refused(CloseCode.TOKEN_EXPIRED, "the token expired: get a new one") from None
         except jwt.InvalidTokenError as exc:
-            raise Refused(CLOSE_REFUSED, f"token refused: {exc}") from None
+            raise Refused(CloseCode.POLICY_VIOLATION, f"token refused: {exc}") from None
         if not isinstance(claims.get("sub"), str) or not isinstance(claims["exp"], int | float):
-            raise Refused(CLOSE_REFUSED, "token refused: 'sub' must be a string")
+            raise Refused(CloseCode.POLICY_VIOLATION, "token refused: 'sub' must be a string")
         return claims
 
 
@@ -249,7 +249,7 @@ def looks_like_jwt(token: str) -> bool:
 
 def _names(value: Any, what: str) -> list[str]:
     if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
-        raise Refused(CLOSE_REFUSED, f"token refused: {what} must be a list of names")
+        raise Refused(CloseCode.POLICY_VIOLATION, f"token refused: {what} must be a list of names")
     return value
 
 
@@ -261,15 +261,19 @@ def grant_from_claims(claims: Mapping[str, Any], space: str) -> Grant | None:
     """
     spaces = claims.get("spaces")
     if not isinstance(spaces, dict):
-        raise Refused(CLOSE_REFUSED, "token refused: it has no 'spaces' claim (an object)")
+        raise Refused(
+            CloseCode.POLICY_VIOLATION, "token refused: it has no 'spaces' claim (an object)"
+        )
     entry = spaces.get(space)
     if entry is None:
         return None
     if not isinstance(entry, dict):
-        raise Refused(CLOSE_REFUSED, f"token refused: spaces[{space!r}] must be an object")
+        raise Refused(
+            CloseCode.POLICY_VIOLATION, f"token refused: spaces[{space!r}] must be an object"
+        )
     rights = set(_names(entry.get("rights"), "rights"))
     if not rights <= {"read", "write"}:
-        raise Refused(CLOSE_REFUSED, "token refused: rights are 'read' and 'write'")
+        raise Refused(CloseCode.POLICY_VIOLATION, "token refused: rights are 'read' and 'write'")
     if "read" not in rights:
         return None
     collections = docs = None
@@ -278,7 +282,7 @@ def grant_from_claims(claims: Mapping[str, Any], space: str) -> Grant | None:
     if "docs" in entry:
         pairs = [d.partition("/") for d in _names(entry["docs"], "docs")]
         if not all(sep and c and d for c, sep, d in pairs):
-            raise Refused(CLOSE_REFUSED, "token refused: docs are 'collection/doc_id'")
+            raise Refused(CloseCode.POLICY_VIOLATION, "token refused: docs are 'collection/doc_id'")
         docs = frozenset((c, d) for c, _sep, d in pairs)
     exp = float(claims["exp"])
     return Grant(str(claims["sub"]), space, "write" in rights, collections, docs,
@@ -332,7 +336,7 @@ class Gate:
             Exception: whatever the hook raised (the relay closes with 1011).
         """
         if not space:
-            raise Refused(CLOSE_REFUSED, "wrong or missing token: no space given")
+            raise Refused(CloseCode.POLICY_VIOLATION, "wrong or missing token: no space given")
         claims: dict[str, Any] | None = None
         grant: Grant | None = None
         if self.keys is not None and looks_like_jwt(token):
@@ -348,9 +352,9 @@ class Gate:
                 raise TypeError(f"the --auth hook returned {answer!r}: return a Grant or None")
             grant = answer
         if grant is None or grant.space != space:
-            raise Refused(CLOSE_REFUSED, "wrong or missing token for this space")
+            raise Refused(CloseCode.POLICY_VIOLATION, "wrong or missing token for this space")
         if grant.expires_at is not None and grant.expires_at <= time.time():
-            raise Refused(CLOSE_EXPIRED, "the token expired: get a new one")
+            raise Refused(CloseCode.TOKEN_EXPIRED, "the token expired: get a new one")
         if collection is not None and doc_id is not None and not grant.sees(collection, doc_id):
-            raise Refused(CLOSE_REFUSED, "this token does not open that document")
+            raise Refused(CloseCode.POLICY_VIOLATION, "this token does not open that document")
         return grant

@@ -40,6 +40,10 @@ class Limits:
     """Pushes committed together in one transaction at most."""
     poll_s: float = 1.0
     """PostgreSQL log: how often loaded spaces' heads are read besides NOTIFY wake-ups."""
+    opaque_updates: bool = False
+    """Store and forward pushed updates without reading them (clients with a codec that
+    encrypts or compresses): no Yjs check, no merging at catch-up, no compaction, no
+    y-websocket rooms (docs/protocol.md)."""
 
 
 class TokenBook:

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from yloft.sync import protocol as p
+from yloft.sync.closecodes import CloseCode
 
 from . import ysync
 from .logbase import Result
@@ -106,7 +107,10 @@ class Fanout:
             origin: Peer | None = job.origin
             if res.seq < 0:
                 if origin is not None:
-                    origin.fail(1011, "the relay could not store the update; retry later")
+                    origin.fail(
+                        CloseCode.INTERNAL_ERROR,
+                        "the relay could not store the update; retry later",
+                    )
                 failed = self.spaces.get(job.space)
                 if failed is not None:  # its rows may exist after all (a lost COMMIT reply)
                     touched.append(failed)

@@ -1,4 +1,4 @@
-"""One websocket connection's outbound side: a bounded queue and one sending task.
+"""One websocket connection: its frames in (paced, parsed), a bounded queue out, its close.
 
 Fan-out never awaits a slow client: it appends bytes to the peer's queue and
 returns. A single task per connection drains the queue into the socket. When a
@@ -13,7 +13,7 @@ Example (inside a running relay)::
     peer = Peer(ws, limits, "127.0.0.1:5000 space=team")
     peer.start()
     peer.send(frame)              # never blocks
-    peer.fail(1008, "rate limit")  # logs, closes with that code
+    peer.fail(CloseCode.POLICY_VIOLATION, "slow reader")  # logs, closes with that code
 """
 
 from __future__ import annotations
@@ -23,16 +23,20 @@ import contextlib
 import logging
 import time
 from collections import deque
-from collections.abc import Coroutine
-from typing import Any
+from collections.abc import AsyncIterator, Callable, Coroutine
+from typing import Any, TypeVar
 
 from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
-from .auth import CLOSE_EXPIRED, Grant
+from yloft.errors import ProtocolError
+from yloft.sync.closecodes import CloseCode
+
+from .auth import Grant
 from .config import Limits
 
 log = logging.getLogger("yloft_relay")
+T = TypeVar("T")
 
 
 class Peer:
@@ -67,7 +71,10 @@ class Peer:
         if grant.expires_at is not None:
             delay = max(0.0, grant.expires_at - time.time())
             self._expiry = asyncio.get_running_loop().call_later(
-                delay, self.fail, CLOSE_EXPIRED, "the token expired: get a new one and reconnect"
+                delay,
+                self.fail,
+                CloseCode.TOKEN_EXPIRED,
+                "the token expired: get a new one and reconnect",
             )
 
     def sees(self, collection: str, doc_id: str) -> bool:
@@ -106,7 +113,10 @@ class Peer:
             return
         self.queued_bytes += len(frame)
         if self.queued_bytes > self.limits.max_pending_bytes:
-            self.fail(1008, f"slow reader: over {self.limits.max_pending_bytes} bytes pending")
+            self.fail(
+                CloseCode.POLICY_VIOLATION,
+                f"slow reader: over {self.limits.max_pending_bytes} bytes pending",
+            )
             return
         self.queue.append(frame)
         self._wake.set()
@@ -119,7 +129,9 @@ class Peer:
         self.pending.append((seq, frame))
         self.queued_bytes += len(frame)
         if self.queued_bytes > self.limits.max_pending_bytes:
-            self.fail(1008, "slow reader: too many live updates during catch-up")
+            self.fail(
+                CloseCode.POLICY_VIOLATION, "slow reader: too many live updates during catch-up"
+            )
 
     def release(self, through_seq: int) -> None:
         """Catch-up up to ``through_seq`` is sent: flush held updates that are newer."""
@@ -152,7 +164,33 @@ class Peer:
             self.throttled = False
         self._tokens -= 1
 
-    def fail(self, code: int, reason: str) -> None:
+    async def messages(self, parse: Callable[[bytes], T], what: str) -> AsyncIterator[T]:
+        """This peer's frames, paced and parsed, until it closes or sends one ``parse``
+        refuses (then it is closed: see :meth:`parse`)."""
+        async for frame in self.ws:
+            if self.closed:
+                return
+            await self.pace()
+            msg = self.parse(frame, parse, what)
+            if msg is None:
+                return
+            yield msg
+
+    def parse(self, frame: str | bytes, parse: Callable[[bytes], T], what: str) -> T | None:
+        """``frame`` parsed, or None once this peer is closed: UNSUPPORTED_DATA for a text
+        frame, PROTOCOL_ERROR for one ``parse`` refuses (the reason starts with ``what``)."""
+        if isinstance(frame, str):
+            self.fail(
+                CloseCode.UNSUPPORTED_DATA, "text frames are not supported: send binary frames"
+            )
+            return None
+        try:
+            return parse(frame)
+        except ProtocolError as exc:
+            self.fail(CloseCode.PROTOCOL_ERROR, f"{what}: {exc}")
+            return None
+
+    def fail(self, code: CloseCode, reason: str) -> None:
         """Log and close this connection with ``code``; the relay goes on serving others."""
         if self.closed:
             return

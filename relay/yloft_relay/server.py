@@ -13,11 +13,12 @@ secrets, signed tokens, a hook); the :class:`~.auth.Grant` it returns is enforce
 here: a read-only connection's first push closes it, documents outside its scope
 are left out of everything it receives, and it is closed when its token expires.
 
-Close codes: 1002 malformed frame or protocol violation, 1003 text frame or
-invalid Yjs update, 1008 refused token, a write without the right to, or slow
-reader, 1009 frame over ``max_frame_bytes``, 1011 storage failure (a push not
-stored, or the log unreachable: the client retries later), 4401 token expired.
-Each close is logged.
+Close codes (:class:`~yloft.sync.closecodes.CloseCode`): PROTOCOL_ERROR (1002) malformed
+frame or protocol violation, UNSUPPORTED_DATA (1003) text frame or invalid Yjs update,
+POLICY_VIOLATION (1008) refused token, a write without the right to, or slow reader,
+MESSAGE_TOO_BIG (1009) frame over ``max_frame_bytes``, INTERNAL_ERROR (1011) storage
+failure (a push not stored, or the log unreachable: the client retries later),
+TOKEN_EXPIRED (4401) token expired. Each close is logged.
 
 Example:
     >>> async def main(db):  # doctest: +SKIP
@@ -31,18 +32,18 @@ import asyncio
 import contextlib
 import logging
 import weakref
-from collections.abc import AsyncIterator, Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 
 from yloft.errors import ProtocolError
 from yloft.sync import protocol as p
+from yloft.sync.closecodes import QUIET, CloseCode
 
 from . import ysync
-from .auth import CLOSE_REFUSED, Gate, Grant, Refused
+from .auth import Gate, Grant, Refused
 from .config import Limits, TokenBook
 from .docdiff import EMPTY_UPDATE, diff_for, valid_update
 from .fanout import Fanout, Space
@@ -59,9 +60,10 @@ from .storage import (
     open_log,
 )  # fmt: skip
 
-T = TypeVar("T")
 log = logging.getLogger("yloft_relay")
 QUERY_AWARENESS = bytes([ysync.KIND_QUERY_AWARENESS])
+NEVER = 1 << 62
+"""``compact_after`` with ``--opaque-updates``: opaque rows cannot be merged."""
 
 
 __all__ = ["Relay", "Space", "describe"]
@@ -131,7 +133,7 @@ class Relay:
             self.db,
             self._from_writer,
             batch_max=lim.batch_max,
-            compact_after=lim.compact_after,
+            compact_after=NEVER if lim.opaque_updates else lim.compact_after,
             compact_max_rows=lim.compact_max_rows,
             backend=backend,
             on_batch=self.metrics.batch,
@@ -279,19 +281,20 @@ class Relay:
             else:
                 await self._room_session(ws, peer, *room)
         except ConnectionClosed as exc:
-            code = exc.rcvd.code if exc.rcvd else (exc.sent.code if exc.sent else 1006)
-            if exc.sent and exc.sent.code == 1009:
+            close = exc.rcvd or exc.sent
+            code = close.code if close else CloseCode.ABNORMAL_CLOSURE
+            if exc.sent and exc.sent.code == CloseCode.MESSAGE_TOO_BIG:
                 log.warning(
                     "closing %s with 1009: frame over %d bytes", label, self.limits.max_frame_bytes
                 )
-            elif code not in (1000, 1001, 1005, 1006):
+            elif code not in QUIET:
                 log.info("connection %s closed with %d", label, code)
         except StorageUnavailable as exc:  # PostgreSQL down: the client retries later
             log.warning("session of %s ended: %s", label, exc)
-            peer.fail(1011, "the relay's log is unavailable; retry later")
+            peer.fail(CloseCode.INTERNAL_ERROR, "the relay's log is unavailable; retry later")
         except Exception:
             log.exception("session of %s failed", label)
-            peer.fail(1011, "internal error")
+            peer.fail(CloseCode.INTERNAL_ERROR, "internal error")
         finally:
             await peer.stop()
 
@@ -299,13 +302,13 @@ class Relay:
         try:
             first = await asyncio.wait_for(ws.recv(), self.limits.hello_timeout_s)
         except TimeoutError:
-            peer.fail(1008, "no HELLO in time")
+            peer.fail(CloseCode.POLICY_VIOLATION, "no HELLO in time")
             return
-        hello = decode_or_fail(peer, first, p.decode, "bad HELLO")
+        hello = peer.parse(first, p.decode, "bad HELLO")
         if hello is None:
             return
         if not isinstance(hello, p.Hello):
-            peer.fail(1002, "the first message must be HELLO")
+            peer.fail(CloseCode.PROTOCOL_ERROR, "the first message must be HELLO")
             return
         try:
             grant = await self.gate.admit(hello.space, hello.token)
@@ -320,9 +323,11 @@ class Relay:
         try:
             await self.fanout.ensure_cursor(space)
             last = hello.last_seq if hello.relay_id == self.relay_id else 0
-            rows, head = await asyncio.to_thread(self.reader.catchup, hello.space, last)
+            # Opaque updates cannot be merged: each row goes as it is.
+            read = self.reader.since if self.limits.opaque_updates else self.reader.catchup
+            rows, head = await asyncio.to_thread(read, hello.space, last)
             if last > head:  # restored from a backup older than the client: start over
-                rows, head = await asyncio.to_thread(self.reader.catchup, hello.space, 0)
+                rows, head = await asyncio.to_thread(read, hello.space, 0)
             if hello.version >= 2:  # what this link may do, before anything else
                 expires = int(grant.expires_at or 0)
                 await ws.send(p.encode(p.Access(grant.write, expires)))
@@ -343,17 +348,20 @@ class Relay:
     async def _space_loop(
         self, ws: ServerConnection, peer: Peer, space: Space, client_id: str
     ) -> None:
-        async for msg in messages(ws, peer, p.decode, "malformed frame"):
+        async for msg in peer.messages(p.decode, "malformed frame"):
             if isinstance(msg, p.Push):
                 if not msg.collection or not msg.doc_id or not msg.msg_id:
-                    peer.fail(1002, "PUSH needs a collection, a doc_id and a msg_id > 0")
+                    peer.fail(
+                        CloseCode.PROTOCOL_ERROR,
+                        "PUSH needs a collection, a doc_id and a msg_id > 0",
+                    )
                     return
                 if not peer.may_write(msg.collection, msg.doc_id):
                     why = "read-only" if peer.sees(msg.collection, msg.doc_id) else "out of scope"
-                    peer.fail(CLOSE_REFUSED, f"this token may not write there ({why})")
+                    peer.fail(CloseCode.POLICY_VIOLATION, f"this token may not write there ({why})")
                     return
-                if not valid_update(msg.update):
-                    peer.fail(1003, "PUSH carries an invalid Yjs update")
+                if not self.limits.opaque_updates and not valid_update(msg.update):
+                    peer.fail(CloseCode.UNSUPPORTED_DATA, "PUSH carries an invalid Yjs update")
                     return
                 self.writer.submit(
                     PushJob(
@@ -368,7 +376,10 @@ class Relay:
                 )
             elif isinstance(msg, p.Awareness):
                 if msg.collection and not peer.sees(msg.collection, msg.doc_id):
-                    peer.fail(CLOSE_REFUSED, "presence for a document outside this token's scope")
+                    peer.fail(
+                        CloseCode.POLICY_VIOLATION,
+                        "presence for a document outside this token's scope",
+                    )
                     return
                 if msg.collection and msg.doc_id:
                     # Tracked so the device's presence goes when its socket does; an
@@ -378,15 +389,18 @@ class Relay:
                         peer.note_awareness((msg.collection, msg.doc_id), states)
                 self._awareness(space, msg.collection, msg.doc_id, msg.payload, peer)
             else:
-                peer.fail(1002, f"{type(msg).__name__} is not a client message")
+                peer.fail(CloseCode.PROTOCOL_ERROR, f"{type(msg).__name__} is not a client message")
                 return
 
     async def _room_session(
         self, ws: ServerConnection, peer: Peer, space_name: str, collection: str, doc_id: str
     ) -> None:
         grant = self.room_grants.pop(ws, None)  # decided by process_request
+        if self.limits.opaque_updates:  # a room speaks Yjs: it cannot diff opaque rows
+            peer.fail(CloseCode.UNSUPPORTED_DATA, "this relay stores opaque updates: no rooms")
+            return
         if grant is None:
-            peer.fail(CLOSE_REFUSED, "wrong or missing token for this space")
+            peer.fail(CloseCode.POLICY_VIOLATION, "wrong or missing token for this space")
             return
         peer.label += f" room={space_name}/{collection}/{doc_id} principal={grant.principal}"
         peer.admit(grant)
@@ -401,7 +415,7 @@ class Relay:
             # Registered first, read second: anything committed later arrives live.
             state = await self._doc_diff(space_name, collection, doc_id, None)
             peer.send(ysync.sync_step1(state))
-            async for yframe in messages(ws, peer, ysync.parse, "malformed y-websocket frame"):
+            async for yframe in peer.messages(ysync.parse, "malformed y-websocket frame"):
                 await self._room_frame(peer, space, key, yframe)
         finally:
             room.discard(peer)
@@ -418,24 +432,24 @@ class Relay:
             try:
                 diff = await self._doc_diff(space.name, collection, doc_id, msg.payload)
             except ValueError:
-                peer.fail(1002, "sync step 1 carries an invalid state vector")
+                peer.fail(CloseCode.PROTOCOL_ERROR, "sync step 1 carries an invalid state vector")
                 return
             peer.send(ysync.sync_step2(diff))
         elif msg.kind == ysync.KIND_SYNC:
             if msg.payload == EMPTY_UPDATE:
                 return
             if not peer.may_write(collection, doc_id):
-                peer.fail(CLOSE_REFUSED, "this token may not write there (read-only)")
+                peer.fail(CloseCode.POLICY_VIOLATION, "this token may not write there (read-only)")
                 return
             if not valid_update(msg.payload):
-                peer.fail(1003, "invalid Yjs update")
+                peer.fail(CloseCode.UNSUPPORTED_DATA, "invalid Yjs update")
                 return
             self.writer.submit(PushJob(space.name, "", 0, collection, doc_id, msg.payload, peer))
         elif msg.kind == ysync.KIND_AWARENESS:
             try:
                 states = ysync.parse_awareness(msg.payload)
             except ProtocolError as exc:
-                peer.fail(1002, f"malformed awareness update: {exc}")
+                peer.fail(CloseCode.PROTOCOL_ERROR, f"malformed awareness update: {exc}")
                 return
             peer.note_awareness(key, states)
             self._awareness(space, collection, doc_id, msg.payload, peer)
@@ -450,35 +464,6 @@ class Relay:
             return diff_for(self.reader.doc_updates(space, collection, doc_id), state_vector)
 
         return await asyncio.to_thread(work)
-
-
-async def messages(
-    ws: ServerConnection, peer: Peer, parse: Callable[[bytes], T], what: str
-) -> AsyncIterator[T]:
-    """The peer's frames, paced and parsed, until it closes or sends one ``parse`` refuses."""
-    async for frame in ws:
-        if peer.closed:
-            return
-        await peer.pace()
-        msg = decode_or_fail(peer, frame, parse, what)
-        if msg is None:
-            return
-        yield msg
-
-
-def decode_or_fail(
-    peer: Peer, frame: str | bytes, parse: Callable[[bytes], T], what: str
-) -> T | None:
-    """``frame`` parsed, or None once the peer is closed: 1003 for a text frame, 1002 for
-    one ``parse`` refuses (the reason starts with ``what``)."""
-    if isinstance(frame, str):
-        peer.fail(1003, "text frames are not supported: send binary frames")
-        return None
-    try:
-        return parse(frame)
-    except ProtocolError as exc:
-        peer.fail(1002, f"{what}: {exc}")
-        return None
 
 
 def describe(relay: Relay) -> dict[str, Any]:

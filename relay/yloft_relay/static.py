@@ -28,8 +28,9 @@ from websockets.datastructures import Headers
 from websockets.http11 import Request, Response
 
 from yloft.app.runtime import HEADERS, content_type
+from yloft.sync.closecodes import CloseCode
 
-from .auth import CLOSE_EXPIRED, Gate, Grant, Refused
+from .auth import Gate, Grant, Refused
 from .metrics import Metrics
 
 log = logging.getLogger("yloft_relay")
@@ -154,7 +155,7 @@ def make_process_request(
                 grant = await gate.admit(room[0], query_token(request.path), room[1], room[2])
             except Refused as exc:
                 log.warning("refusing room %s/%s/%s: %s", *room, exc.reason)
-                expired = exc.code == CLOSE_EXPIRED
+                expired = exc.code == CloseCode.TOKEN_EXPIRED
                 return _text(HTTPStatus.UNAUTHORIZED if expired else HTTPStatus.FORBIDDEN,
                              exc.reason)  # fmt: skip
             except Exception:
