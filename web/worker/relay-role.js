@@ -1,12 +1,13 @@
 // The relay role: only the engine's tab holds the relay socket (relay-sync.js). It also
 // carries presence between this app's pages and the relay, and asks its page for
-// tokens (worker-links.js).
+// tokens (token-requests.js, awareness-link.js).
 //
 //   const role = new RelayRole("notes");
 //   await role.start(pyodide, engine, options, { setStatus, run, storage });
 //   role.tokens.answer(msg);          // the page's "token" message
 
-import { TokenRequests, openAwareness } from "./worker-links.js";
+import { openAwareness } from "./awareness-link.js";
+import { TokenRequests } from "./token-requests.js";
 
 export class RelayRole {
   /** @param {string} name the database name */
