@@ -134,9 +134,8 @@ def main() -> None:
             loops = fig["loops"]
             assert isinstance(loops, list)
             text = "; ".join(" ↔ ".join(comp) for comp in loops) or "none"
-            print(
-                f"| {view} | {name} | {fig['modules']} | {fig['arrows']} | {fig['layers']} | {text} |"
-            )
+            cells = [view, name, fig["modules"], fig["arrows"], fig["layers"], text]
+            print("| " + " | ".join(str(c) for c in cells) + " |")
 
 
 if __name__ == "__main__":

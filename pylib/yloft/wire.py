@@ -3,7 +3,7 @@
 Integers are unsigned LEB128 varuints (as in y-protocols, at most 63 bits,
 minimal encoding only); strings and byte strings are a varuint length followed
 by the bytes (strings in UTF-8). The sync protocol (:mod:`yloft.sync.protocol`)
-and the export file (:mod:`yloft.archive`) are both written with these, so
+and the export file (:mod:`yloft.store.archive`) are both written with these, so
 neither depends on the other. Every malformed input raises
 :class:`~yloft.errors.ProtocolError`.
 """

@@ -1,4 +1,4 @@
-"""Export and import (yloft.archive): real SQLite files, pycrdt documents, damaged files."""
+"""Export and import (yloft.store.archive): real SQLite files, pycrdt documents, damaged files."""
 
 from __future__ import annotations
 

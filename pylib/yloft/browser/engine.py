@@ -205,7 +205,7 @@ class Engine:
         return len(self.store.feed.document_seqs())
 
     def rpc_export(self) -> bytes:
-        """The whole store as an export file (:mod:`yloft.archive`): ``db.exportFile()``."""
+        """The whole store as an export file (:mod:`yloft.store.archive`): ``db.exportFile()``."""
         return archive.encode_store(self.store)
 
     def rpc_import(self, data: str) -> dict[str, Any]:

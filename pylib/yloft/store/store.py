@@ -398,7 +398,7 @@ class Store:
         return self._live.add(sql, params, callback)
 
     def export_to(self, path: str | os.PathLike[str]) -> None:
-        """Write every document, schema and held update to an export file (yloft.archive)."""
+        """Write every document, schema and held update to an export file (yloft.store.archive)."""
         archive.write_file(path, archive.encode_store(self))
 
     def import_from(self, path: str | os.PathLike[str]) -> archive.ImportReport:
