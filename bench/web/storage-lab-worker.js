@@ -1,11 +1,12 @@
 // Storage diagnostics worker (tests and bench only; the app never loads it). It loads
 // bare Pyodide, mounts storage with web/worker/storage/storage.js and runs SQLite from
-// Python on it.
+// Python on it; it records the OPFS volume's I/O (opfs-trace.js).
 //
 // Messages from the page: {id, method, args}; replies {id, ok, value | error}.
 // While commitLoop runs it also posts {type: "committed", i} after each durable commit.
 
 import { mountStorage } from "../../web/worker/storage/storage.js";
+import { takeTrace, traceOpfs } from "./opfs-trace.js";
 
 // Served from a copy of the repository layout: /web/ (runtime, its folders kept),
 // /bench/web/ (this lab), /pyodide/ (the runtime files); see build.lab_root().
@@ -14,6 +15,16 @@ const base = new URL("../../", self.location.href);
 let pyodide = null;
 /** @type {Map<string, import("../../web/worker/storage/storage.js").Storage>} */
 const mounts = new Map();
+
+/**
+ * The commit hook, then settled(): for the lab's commits, which run without the engine's
+ * hook. A row is reported durable only after this resolved.
+ * @param {import("../../web/worker/storage/storage.js").Storage} storage
+ */
+async function afterCommit(storage) {
+  storage.flush();
+  await storage.settled();
+}
 
 // The Python side: one SQLite connection per mount, one row per transaction.
 const LAB_PY = `
@@ -112,18 +123,19 @@ const methods = {
   },
 
   /**
+   * trace: record the OPFS handles' I/O (opfs-trace.js; takeTrace() in traceCommits).
    * @param {{name?: string, force?: "opfs" | "idb" | "memory", path?: string,
    *   lockTimeoutMs?: number, extraFiles?: string[], trace?: boolean}} o
    */
-  async mount({ name = "lab", force, path = "/yloft", lockTimeoutMs, extraFiles, trace }) {
+  async mount({ name = "lab", force, path = "/yloft", lockTimeoutMs, extraFiles, trace = false }) {
     await methods.load();
+    traceOpfs(trace);
     const storage = await mountStorage(pyodide, {
       name,
       force: force ?? undefined,
       path,
       lockTimeoutMs,
       extraFiles,
-      trace,
     });
     mounts.set(path, storage);
     const { kind, dbPath, persisted, fallbackReason, pragmas } = storage;
@@ -150,7 +162,7 @@ const methods = {
     const db = lab(path);
     for (let i = start; i < start + n; i++) {
       db.insert(i, nbytes);
-      await storage.afterCommit();
+      await afterCommit(storage);
       postMessage({ type: "committed", i });
     }
     return n;
@@ -166,15 +178,15 @@ const methods = {
   async traceCommits({ path = "/yloft", start = 0, n, nbytes = 100, hookEvery = 1 }) {
     const storage = mountOf(path);
     const db = lab(path);
-    const events = storage.takeTrace();
+    const events = takeTrace();
     for (let i = start; i < start + n; i++) {
       const hook = (i - start + 1) % hookEvery === 0;
       db.insert(i, nbytes, hook);
       if (!hook) continue;
-      await storage.afterCommit();
-      events.push(...storage.takeTrace(), ["c", i]);
+      await afterCommit(storage);
+      events.push(...takeTrace(), ["c", i]);
     }
-    events.push(...storage.takeTrace());
+    events.push(...takeTrace());
     return events.map((e) => (e[0] === "w" ? ["w", e[1], e[2], toBase64(e[3])] : e));
   },
 
@@ -183,7 +195,7 @@ const methods = {
     const result = JSON.parse(lab(path).try_insert(i, nbytes));
     if (result.ok) {
       try {
-        await mountOf(path).afterCommit();
+        await afterCommit(mountOf(path));
       } catch (e) {
         const err = /** @type {Error} */ (e);
         return { ok: false, type: err.name, message: err.message, afterCommit: true };
@@ -194,7 +206,7 @@ const methods = {
 
   /** @param {{path?: string}} o */
   async afterCommit({ path = "/yloft" }) {
-    await mountOf(path).afterCommit();
+    await afterCommit(mountOf(path));
   },
 
   /** @param {{path?: string, nbytes?: number}} o */
@@ -224,7 +236,7 @@ const methods = {
     const t0 = performance.now();
     for (let i = start; i < start + n; i++) {
       db.insert(i, nbytes);
-      await storage.afterCommit();
+      await afterCommit(storage);
     }
     const seconds = (performance.now() - t0) / 1000;
     const after = storage.stats();

@@ -58,7 +58,6 @@ class OpfsFile {
   write(src, position) {
     this.beforeChange(position);
     const n = this.handle.write(src, { at: position });
-    this.volume.trace?.push(["w", this.name, position, src.slice(0, n)]);
     this.volume.stats.writes++;
     this.volume.stats.bytesWritten += n;
     if (n > 0) {
@@ -76,7 +75,6 @@ class OpfsFile {
     if (size === this.size) return;
     this.beforeChange(0);
     this.handle.truncate(size);
-    this.volume.trace?.push(["t", this.name, size]);
     this.volume.stats.truncates++;
     this.size = size;
     this.dirty = true;
@@ -95,7 +93,6 @@ class OpfsFile {
   flush() {
     if (!this.dirty) return;
     this.handle.flush();
-    this.volume.trace?.push(["f", this.name]);
     this.volume.stats.flushes++;
     this.dirty = false;
   }
@@ -118,17 +115,15 @@ export class OpfsVolume {
    *
    * @param {FileSystemDirectoryHandle} dir
    * @param {string} dbFile  e.g. "notes.db"; "-journal" and "-wal" companions come along
-   * @param {{lockTimeoutMs?: number, extraFiles?: string[], trace?: boolean}} [options]
+   * @param {{lockTimeoutMs?: number, extraFiles?: string[]}} [options]
    *   lockTimeoutMs: how long to wait for a handle another tab/worker holds (a crashed
    *   tab's lock is released shortly after it dies) before failing with StorageLockedError;
-   *   extraFiles: more file names the mount may hold; trace: record every write, truncate
-   *   and flush with its bytes in `volume.trace` (tests replay it to model power loss)
+   *   extraFiles: more file names the mount may hold
    * @returns {Promise<OpfsVolume>}
    */
-  static async open(dir, dbFile, { lockTimeoutMs = 3000, extraFiles = [], trace = false } = {}) {
+  static async open(dir, dbFile, { lockTimeoutMs = 3000, extraFiles = [] } = {}) {
     const names = [...new Set([dbFile, `${dbFile}-journal`, `${dbFile}-wal`, ...extraFiles])];
     const volume = new OpfsVolume(dbFile);
-    if (trace) volume.trace = [];
     const deadline = Date.now() + lockTimeoutMs;
     try {
       for (const name of names) {
@@ -150,8 +145,6 @@ export class OpfsVolume {
     this.files = new Map();
     this.stats = newStats();
     this.closed = false;
-    /** @type {any[] | null} recorded I/O when opened with {trace: true} */
-    this.trace = null;
   }
 
   list() {

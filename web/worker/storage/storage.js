@@ -36,11 +36,8 @@ export { StorageError };
  * @property {() => Promise<void>} settled  resolves when everything flushed so far is
  *   stored; rejects with StorageQuotaError / StorageWriteError if it could not be. It
  *   flushes nothing itself: the commit hook (flush) is the one durability point
- * @property {() => Promise<void>} afterCommit  flush(), then settled(): for code that
- *   commits without the hook (the storage lab); the engine never needs it
  * @property {() => Record<string, number>} stats  I/O counters (for benches and tests)
  * @property {() => unknown} lastError  the last I/O failure turned into an errno, if any
- * @property {() => any[]} takeTrace  recorded I/O since the last call (mounted with trace)
  * @property {() => Promise<void>} close  flush, release handles and locks, unmount
  */
 
@@ -89,12 +86,11 @@ export function idbAvailable() {
  * @param {number} [options.lockTimeoutMs]  wait this long for another tab's handle (OPFS)
  * @param {string[]} [options.extraFiles]  more file names the mount may hold (OPFS opens a
  *   handle for each up front; the database, its -journal and -wal are always there)
- * @param {boolean} [options.trace]  OPFS only, for tests: record every write/truncate/flush
  * @returns {Promise<Storage>}
  */
 export async function mountStorage(
   pyodide,
-  { name, force, path = "/yloft", lockTimeoutMs = 3000, extraFiles = [], trace = false },
+  { name, force, path = "/yloft", lockTimeoutMs = 3000, extraFiles = [] },
 ) {
   if (typeof name !== "string" || !/^[A-Za-z0-9_-]{1,64}$/.test(name)) {
     throw new StorageError(
@@ -146,7 +142,7 @@ export async function mountStorage(
   let volume;
   if (kind === "opfs") {
     try {
-      volume = await OpfsVolume.open(await opfsDirectory(path), dbFile, { lockTimeoutMs, extraFiles, trace });
+      volume = await OpfsVolume.open(await opfsDirectory(path), dbFile, { lockTimeoutMs, extraFiles });
     } catch (e) {
       // Some private modes expose the API but refuse to use it: fall back (reported), but
       // only when the choice was ours and the browser refused OPFS as such. A locked file
@@ -292,16 +288,7 @@ async function finish({ kind, path, dbPath, fallbackReason, volume, FS, getError
     async settled() {
       if (volume instanceof IdbVolume) await volume.settled();
     },
-    async afterCommit() {
-      flush();
-      if (volume instanceof IdbVolume) await volume.settled();
-    },
     stats: () => ({ ...(volume?.stats ?? {}) }),
-    takeTrace() {
-      const events = volume?.trace ?? [];
-      if (volume?.trace) volume.trace = [];
-      return events;
-    },
     lastError: () => (getError ? getError() : null),
     async close() {
       if (closed) return;
