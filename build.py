@@ -246,13 +246,14 @@ def build() -> Path:
 
 def lab_root() -> Path:
     """A private folder serving the storage lab (bench/web/storage-lab.html): the runtime's
-    modules under web/, the lab and its OPFS trace under bench/web/, Pyodide under pyodide/
-    (tests, bench)."""
+    modules under web/, the lab and its modules (the OPFS trace, the volume suite and the
+    volumes broken on purpose) under bench/web/, Pyodide under pyodide/ (tests, bench)."""
     ensure_node_modules()
     root = Path(tempfile.mkdtemp(prefix="yloft-storage-lab-"))
     copy_web_sources(root / "web")
     (root / "bench" / "web").mkdir(parents=True)
-    for name in ("storage-lab.html", "storage-lab-worker.js", "opfs-trace.js"):
+    for name in ("storage-lab.html", "storage-lab-worker.js", "opfs-trace.js",
+                 "volume-suite.js", "volume-bugs.js"):  # fmt: skip
         shutil.copy2(ROOT / "bench" / "web" / name, root / "bench" / "web" / name)
     (root / "pyodide").mkdir()
     for name in PYODIDE_FILES:

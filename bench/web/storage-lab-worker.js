@@ -1,12 +1,15 @@
 // Storage diagnostics worker (tests and bench only; the app never loads it). It loads
 // bare Pyodide, mounts storage with web/worker/storage/storage.js and runs SQLite from
-// Python on it; it records the OPFS volume's I/O (opfs-trace.js).
+// Python on it, records the OPFS volume's I/O (opfs-trace.js) and runs the volume suite
+// (volume-suite.js) on each storage kind, or on a volume broken on purpose (volume-bugs.js).
 //
 // Messages from the page: {id, method, args}; replies {id, ok, value | error}.
 // While commitLoop runs it also posts {type: "committed", i} after each durable commit.
 
 import { mountStorage } from "../../web/worker/storage/storage.js";
 import { takeTrace, traceOpfs } from "./opfs-trace.js";
+import { BUGS } from "./volume-bugs.js";
+import { CHECKS, runVolumeTests } from "./volume-suite.js";
 
 // Served from a copy of the repository layout: /web/ (runtime, its folders kept),
 // /bench/web/ (this lab), /pyodide/ (the runtime files); see build.lab_root().
@@ -15,6 +18,7 @@ const base = new URL("../../", self.location.href);
 let pyodide = null;
 /** @type {Map<string, import("../../web/worker/storage/storage.js").Storage>} */
 const mounts = new Map();
+let suiteRuns = 0;
 
 /**
  * The commit hook, then settled(): for the lab's commits, which run without the engine's
@@ -283,6 +287,32 @@ const methods = {
     } finally {
       handle.close();
     }
+  },
+
+  /**
+   * Run the volume suite on one storage kind (each check on a database and a mount of its
+   * own, /volumes/<name>), with one of volume-bugs.js's faults when `bug` names one.
+   * @param {{kind: "opfs" | "idb" | "memory", bug?: string}} o
+   */
+  async volumeSuite({ kind, bug }) {
+    await methods.load();
+    const undo = bug ? BUGS[bug]() : () => {};
+    try {
+      return await runVolumeTests({
+        FS: pyodide.FS,
+        ERRNO: pyodide.ERRNO_CODES,
+        durable: kind !== "memory",
+        prefix: `s${++suiteRuns}-`,
+        mount: (name) => mountStorage(pyodide, { name, force: kind, path: `/volumes/${name}` }),
+      });
+    } finally {
+      undo();
+    }
+  },
+
+  /** The volume suite's checks, by name. */
+  volumeChecks() {
+    return Object.keys(CHECKS);
   },
 
   /** @param {{path?: string}} o */
