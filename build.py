@@ -329,8 +329,16 @@ def ensure_chromium() -> str:
 
 def ensure_firefox() -> str:
     """Return the path of Debian's firefox-esr, installing it with apt-get if missing
-    (tests/e2e/test_firefox.py drives it with puppeteer-core, DESIGN.md §6)."""
+    (tests/e2e/engines.py drives it with puppeteer-core, docs/browsers.md)."""
     return ensure_browser("firefox-esr", "firefox-esr")
+
+
+def ensure_webkit() -> str:
+    """Install Debian's WebKitGTK WebDriver (its libwebkit2gtk-4.1-0 ships the MiniBrowser it
+    drives) and Xvfb, the display MiniBrowser needs, if missing; return WebKitWebDriver's path
+    (tests/e2e/engines.py drives it with Selenium, docs/browsers.md)."""
+    ensure_browser("Xvfb", "xvfb")
+    return ensure_browser("WebKitWebDriver", "webkit2gtk-driver")
 
 
 def ensure_postgresql() -> None:
@@ -346,6 +354,7 @@ def test(pytest_args: list[str]) -> None:
     build()
     ensure_chromium()
     ensure_firefox()
+    ensure_webkit()
     ensure_postgresql()
     bin_ = VENV / "bin"
     run(bin_ / "ruff", "check", ".")
