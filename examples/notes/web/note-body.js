@@ -22,6 +22,52 @@ const keepFocusWhereItWent = EditorView.domEventHandlers({
 });
 
 /**
+ * WebKit puts the page's selection at the start of the editor when its window gets the
+ * focus back, and applies it at the next change of the editor's DOM. CodeMirror 6.43 puts
+ * the caret back only when no DOM change came in between (any flush clears its focus
+ * time), so a remote edit that arrived just after the window came back moved the caret to
+ * the start: the next words went there (WebKitGTK 2.50, two windows typing into one note,
+ * tests/e2e/test_engines.py). From a focus until the person's next key or pointer press, a
+ * caret the browser alone moved to the start of the text is put back where it was.
+ */
+function keepCaretOnRefocus() {
+  let guard = false; // focused, and no key or pointer pressed since
+  let pointer = false; // a pointer is down (its click may focus the editor)
+  const off = () => {
+    guard = false;
+    return false;
+  };
+  return [
+    EditorView.domEventHandlers({
+      focus() {
+        guard = !pointer;
+        return false;
+      },
+      pointerdown() {
+        pointer = true;
+        return off();
+      },
+      pointerup() {
+        pointer = false;
+        return false;
+      },
+      blur: off,
+      keydown: off,
+      touchstart: off,
+    }),
+    EditorState.transactionFilter.of((tr) => {
+      const sel = tr.selection?.main;
+      const was = tr.startState.selection.main;
+      // "select" alone: read from the page's selection (a pointer's is "select.pointer")
+      const fromPage = tr.isUserEvent("select") && !tr.isUserEvent("select.pointer");
+      if (!guard || tr.docChanged || !sel || !fromPage) return tr;
+      if (!sel.empty || sel.head !== 0 || was.head === 0) return tr;
+      return { selection: tr.startState.selection };
+    }),
+  ];
+}
+
+/**
  * @param {HTMLElement} parent  where the editor goes (emptied first)
  * @param {Y.Text} ytext
  * @param {Y.Awareness} awareness
@@ -42,6 +88,7 @@ export function mountBody(parent, ytext, awareness) {
         // Assistive technology (and tests) find the editor by its label, as the textarea was.
         EditorView.contentAttributes.of({ "aria-label": "Body", "aria-multiline": "true", role: "textbox" }),
         keepFocusWhereItWent,
+        keepCaretOnRefocus(),
       ],
     }),
   });
