@@ -18,9 +18,9 @@ from yloft_relay.backend_tests import (
     OpenLog,
     run_log_backend_tests,
 )
-from yloft_relay.logbase import Assigned, DocKey, PushJob, Row, compaction_rows
+from yloft_relay.logbase import Assigned, DocKey, PushJob, Row
 from yloft_relay.pg_log import PgLog
-from yloft_relay.sqlite_log import SqliteLog, transaction
+from yloft_relay.sqlite_log import SqliteLog
 
 
 def sqlite_logs(folder: Path, cls: type[SqliteLog] = SqliteLog) -> OpenLog:
@@ -95,25 +95,18 @@ class ForgetsOnRestart(SqliteLog):
 
 
 class KeepsTheOldestSeq(SqliteLog):
-    """Compaction stores the merged row at the LOWEST merged seq: a client past that
+    """Compaction leaves the merged row at the LOWEST merged seq: a client past that
     seq never gets the later updates merged into it."""
 
     def compact(self, key: DocKey, max_rows: int) -> int:
-        with transaction(self._conn(), "BEGIN IMMEDIATE") as conn:
-            found = conn.execute(
-                "SELECT seq, data FROM log WHERE space=? AND collection=? AND doc_id=?"
-                " ORDER BY seq LIMIT ?",
-                (*key, max_rows),
-            ).fetchall()
-            plan = compaction_rows(found)
-            if plan is None:
-                return 0
-            highest, merged = plan
-            conn.execute("DELETE FROM log WHERE space=? AND collection=? AND doc_id=? AND seq<=?",
-                         (*key, highest))  # fmt: skip
-            conn.execute("INSERT INTO log VALUES (?, ?, ?, ?, ?)",
-                         (key[0], found[0][0], key[1], key[2], merged))  # fmt: skip
-        return len(found) - 1
+        where = "FROM log WHERE space=? AND collection=? AND doc_id=?"
+        first = self._conn().execute(f"SELECT min(seq) {where}", key).fetchone()[0]
+        removed = super().compact(key, max_rows)
+        if removed:
+            merged = self._conn().execute(f"SELECT min(seq) {where}", key).fetchone()[0]
+            self._conn().execute("UPDATE log SET seq=? WHERE space=? AND seq=?",
+                                 (first, key[0], merged))  # fmt: skip
+        return removed
 
 
 class SwallowsRowsThatDoNotMerge(SqliteLog):
