@@ -96,8 +96,8 @@ def test_get_token_renews_an_expiring_token_and_sync_resumes(
     ctx.route(lambda url: urlsplit(url).path == "/test-token", token_endpoint)
     page = open_app(ctx, base + "?space=demo&tokenUrl=/test-token", "renewing")
     page.evaluate(
-        "() => { window.seenAuth = [];"
-        " window.db.addEventListener('status', (e) => window.seenAuth.push(e.detail.relay?.auth)); }"
+        "() => { window.seenAuth = []; window.db.addEventListener("
+        "'status', (e) => window.seenAuth.push(e.detail.relay?.auth)); }"
     )
     wait_sync(page, "online")
     first = call(page, "create_note", "Before expiry", "from the renewing device")
