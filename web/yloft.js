@@ -34,6 +34,22 @@ export { DocError, DocProvider, Y };
  *   the current one expires and after the relay refused one (docs/auth.md)
  * @property {boolean} [offline]  register the build's service worker (`sw.js` beside this
  *   file), which precaches every file of the manifest so the app opens offline (default true)
+ * @property {(startup: Startup) => void} [onStartup]  called when a start-up stage begins,
+ *   and every second while one is stalled (no progress for `stallMs`); without it, a stalled
+ *   stage shows yloft's own notice in the page (showStartupNotice)
+ * @property {number} [stallMs]  how long a stage may go without progress before it counts as
+ *   stalled (default 15000; tests lower it)
+ */
+
+/**
+ * Where connect() is, for a loading screen that never stalls silently.
+ * @typedef {object} Startup
+ * @property {string} stage  "worker", "prepare", "role", "engine-tab", "python", "storage",
+ *   "store" or "relay" (STARTUP_STAGES)
+ * @property {string} label  what the stage waits for, in words ("opening the database")
+ * @property {number} waitedMs  how long the stage has run
+ * @property {boolean} stalled  no progress for `stallMs`: show what it waits for
+ *   (describeStartup)
  */
 
 /**
@@ -331,8 +347,92 @@ export function showErrorPanel(error) {
   document.documentElement.dataset.yloft = "error";
 }
 
+/** The start-up stages, in the order a tab meets them, and what each waits for. */
+export const STARTUP_STAGES = Object.freeze({
+  worker: "starting the engine worker (worker/engine-worker.js)",
+  prepare: "the app's file list (manifest.json) and this tab's outbox (IndexedDB)",
+  role: "the lock that picks the tab that runs the engine (a Web Lock)",
+  "engine-tab": "the tab of this app that runs the engine (another tab holds the database)",
+  python: "loading the Python runtime",
+  storage: "opening the database",
+  store: "opening the store and starting the app's Python",
+  relay: "starting relay sync",
+});
+
+/** "Still waiting for: opening the database (45 s)". @param {Startup} startup */
+export function describeStartup(startup) {
+  return `Still waiting for: ${startup.label} (${Math.round(startup.waitedMs / 1000)} s)`;
+}
+
+/**
+ * connect()'s notice when the app passed no onStartup: a line at the top of the page
+ * while a stage is stalled (`#yloft-startup`, role status), gone once it moves on.
+ * @param {Startup | null} startup  null removes it
+ */
+export function showStartupNotice(startup) {
+  let notice = document.getElementById("yloft-startup");
+  if (!startup?.stalled) {
+    notice?.remove();
+    return;
+  }
+  if (!notice) {
+    notice = document.createElement("p");
+    notice.id = "yloft-startup";
+    notice.setAttribute("role", "status");
+    notice.style.cssText = "margin:1rem;padding:.5rem 1rem;border:1px solid #e67700;background:#fff9db;color:#2b1d00";
+    document.body.prepend(notice);
+  }
+  notice.textContent = describeStartup(startup);
+}
+
+/**
+ * Follow the worker's start-up stages; report each, and a stage that makes no progress
+ * for `stallMs`, every second, until stopped.
+ * @param {ConnectOptions} options
+ */
+function watchStartup(options) {
+  const stallMs = options.stallMs ?? 15000;
+  const report = options.onStartup ?? showStartupNotice;
+  let stage = "worker";
+  let since = Date.now();
+  let active = since;
+  let stalled = false;
+  const tell = () => {
+    const label = /** @type {Record<string, string>} */ (STARTUP_STAGES)[stage] ?? stage;
+    report({ stage, label, waitedMs: Date.now() - since, stalled });
+  };
+  const timer = setInterval(() => {
+    const was = stalled;
+    stalled = Date.now() - active >= stallMs;
+    if (stalled || was) tell();
+  }, Math.max(50, Math.min(1000, stallMs / 4)));
+  tell();
+  return {
+    /** @param {string} name */
+    stage(name) {
+      stage = name;
+      since = active = Date.now();
+      stalled = false;
+      tell();
+    },
+    progress() {
+      active = Date.now();
+      if (stalled) {
+        stalled = false;
+        tell();
+      }
+    },
+    stop() {
+      clearInterval(timer);
+      if (!options.onStartup) showStartupNotice(null);
+    },
+  };
+}
+
 /**
  * Start an engine worker and resolve once Python, yloft and the store are ready.
+ * While it starts, each stage is reported (options.onStartup), and one that stalls says
+ * what it waits for; a failure rejects (show it with showErrorPanel).
  * @param {ConnectOptions} [options]
  * @returns {Promise<Database>}
  */
@@ -345,23 +445,34 @@ export function connect(options = {}) {
   const url = new URL("./worker/engine-worker.js", import.meta.url);
   const worker = new Worker(url, { type: "module", name: `yloft:${options.name ?? "default"}` });
   return new Promise((resolve, reject) => {
+    const startup = watchStartup(options);
     /** @param {MessageEvent} event */
     const onMessage = (event) => {
       const msg = event.data;
       if (msg.type === "progress") {
+        startup.progress();
         options.onProgress?.(msg.loaded, msg.total);
+      } else if (msg.type === "stage") {
+        startup.stage(msg.stage);
       } else if (msg.type === "ready") {
+        startup.stop();
         worker.removeEventListener("message", onMessage);
         resolve(new Database(worker, msg, msg.name ?? options.name ?? "default"));
       } else if (msg.type === "fatal") {
+        startup.stop();
         worker.removeEventListener("message", onMessage);
         worker.terminate();
         reject(new EngineError(msg));
       }
     };
     worker.addEventListener("message", onMessage);
-    worker.addEventListener("error", (event) => reject(new Error(`engine worker failed: ${event.message}`)));
-    const { onProgress, offline, relay, ...plain } = options;
+    worker.addEventListener("error", (event) => {
+      startup.stop();
+      // A module worker that cannot load (a missing file, a syntax error) gives no message.
+      const why = event.message || `${url.pathname} could not be loaded (missing file, or an error in it)`;
+      reject(new EngineError({ name: "EngineWorkerError", message: `the engine worker failed: ${why}` }));
+    });
+    const { onProgress, offline, relay, onStartup, stallMs, ...plain } = options;
     const getToken = relay?.getToken;
     if (relay) {
       const { getToken: _fn, ...relayPlain } = relay;  // functions cannot cross to the worker

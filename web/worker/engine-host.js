@@ -40,6 +40,7 @@ export class EngineHost {
    * @param {import("./tab-outbox.js").TabOutbox | null} o.outbox  every tab's kept writes
    * @param {(msg: any) => void} o.deliverLocal  a message to this tab's own client
    * @param {any} o.relay  connect()'s relay options, or null
+   * @param {(stage: string) => void} [o.onStage]  a start-up stage begins (yloft.js names them)
    */
   constructor(o) {
     this.o = o;
@@ -71,6 +72,7 @@ export class EngineHost {
   /** Mount storage, open the store with the app, listen to the tabs, start the relay. */
   async open() {
     const { pyodide, glue } = this.o.python;
+    this.o.onStage?.("storage");
     // A closed or crashed writer's OPFS handles are released a little after its lock.
     for (let attempt = 1; ; attempt++) {
       try {
@@ -83,6 +85,7 @@ export class EngineHost {
     }
     const storage = this.storage;
     performance.mark("yloft:mounted");
+    this.o.onStage?.("store");
     this.status.set({ storage: storage.kind, persisted: storage.persisted });
     const pragmas = JSON.stringify(storage.pragmas ?? { journal_mode: "truncate" });
     this.engine = glue.open_engine(storage.dbPath, this.o.app,
@@ -103,6 +106,7 @@ export class EngineHost {
     setInterval(() => this.run(() => this.sweep()), SWEEP_MS);
     this.run(() => this.sweep());
     if (this.o.relay) {
+      this.o.onStage?.("relay");
       const host = { setStatus: (/** @type {Record<string, any>} */ c) => this.status.set(c), run: (/** @type {() => any} */ fn) => this.run(fn), storage: this.storage };
       await this.relay.start(this.o.python.pyodide, this.engine, this.o.relay, host);
     }

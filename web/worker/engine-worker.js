@@ -5,6 +5,8 @@
 // to take over when the writer tab closes or crashes. docs/tabs.md has the design.
 //
 // To the page:   {type: "progress", loaded, total}    runtime bytes (the engine's tab)
+//                {type: "stage", stage}             a start-up stage begins: prepare | role |
+//                                                   engine-tab | python | storage | store | relay
 //                {type: "ready", name, versions, status}   name: the database name used
 //                                                   on this origin (scoped by the app's path)
 //                {type: "fatal", name, message, traceback?}   (a Python error's traceback)
@@ -60,6 +62,7 @@ async function start(options) {
   const name = await scopedName(given, appRoot.pathname);
   worker.name = name;
   worker.options = options;
+  stage("prepare");
   // Independent start-up steps at once: the build's manifest, this tab's liveness lock
   // (held before anything is sent, for the writer's sweep), its outbox.
   const [manifest, , outbox] = await Promise.all([
@@ -92,11 +95,13 @@ async function start(options) {
   new BroadcastChannel(tabChannel(name, tabId)).onmessage = fromEngine;
   new BroadcastChannel(tabsChannel(name)).onmessage = fromEngine;
 
+  stage("role");
   const writer = await tryWriterLock(name);
   performance.mark("yloft:role");
   if (writer) {
     await becomeWriter();
   } else {
+    stage("engine-tab");
     requests.postMessage({ kind: "hello", from: tabId });
     waitWriterLock(name, () => {
       becomeWriter().catch((e) => client.fail(describeFatal(e)));
@@ -120,6 +125,7 @@ function welcome(msg, requests) {
 async function becomeWriter() {
   const client = /** @type {EngineClient} */ (worker.client);
   worker.becoming = true;
+  stage("python");
   const [{ bootPython }, { EngineHost }] = await Promise.all([import("./boot.js"), import("./engine-host.js")]);
   const python = await bootPython(worker.manifest, appRoot, worker.options.app ?? "",
     (loaded, total) => postMessage({ type: "progress", loaded, total }));
@@ -133,6 +139,7 @@ async function becomeWriter() {
     outbox: client.outbox,
     deliverLocal: (msg) => client.fromEngine(msg),
     relay: worker.options.relay ?? null,
+    onStage: stage,
   });
   try {
     await host.open();
@@ -146,6 +153,14 @@ async function becomeWriter() {
   worker.since = host.since;
   client.bind({ writer: tabId, local: true, send: (msg) => host.receive(tabId, msg) }, host.welcome());
   console.info("yloft: this tab runs the engine");
+}
+
+/**
+ * Tell the page which start-up stage begins (it shows what a slow start waits for).
+ * @param {string} name
+ */
+function stage(name) {
+  if (!worker.client?.ready) postMessage({ type: "stage", stage: name });
 }
 
 /**

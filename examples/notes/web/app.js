@@ -1,7 +1,7 @@
 // The notes app's UI. All data work happens in Python (notes_app) in the engine worker;
 // this file only renders rows and forwards what the person does. Everything the user
 // typed is rendered with textContent, never as HTML.
-import { connect, showErrorPanel, Y } from "./yloft.js";
+import { connect, describeStartup, showErrorPanel, Y } from "./yloft.js";
 // The editor (CodeMirror) loads when the first note opens, not before the list shows.
 const editorModule = () => import("./note-body.js");
 import { bindTextInput } from "./text-input.js";
@@ -22,6 +22,16 @@ function showProgress(loaded, total) {
   bar.max = total;
   bar.value = loaded;
   $("progress-text").textContent = `${formatBytes(loaded)} of ${formatBytes(total)}`;
+}
+
+/**
+ * The loading screen follows the start-up stages; one that stalls says what it waits for.
+ * @param {import("./yloft.js").Startup} startup
+ */
+function showStartup(startup) {
+  const label = startup.label[0].toUpperCase() + startup.label.slice(1);
+  patch($("loading-label"), { textContent: label });
+  patch($("stall"), { hidden: !startup.stalled, textContent: startup.stalled ? describeStartup(startup) : "" });
 }
 
 /** @param {any} value a time from the store (seconds, milliseconds or ISO text) */
@@ -161,8 +171,14 @@ const getToken = async () => {
 };
 const relay = space ? { space, token: params.get("token") ?? "", ...(tokenUrl ? { getToken } : {}) } : undefined;
 
+// How long a start-up stage may go without progress before the page says what it waits
+// for (tests lower it with ?stallMs=).
+const stallMs = params.has("stallMs") ? Number(params.get("stallMs")) : undefined;
+
 async function main() {
-  const db = await connect({ name: "notes", app: "notes_app", storage, relay, onProgress: showProgress });
+  const db = await connect({
+    name: "notes", app: "notes_app", storage, relay, stallMs, onProgress: showProgress, onStartup: showStartup,
+  });
   $("yloft-version").textContent = db.versions.yloft;
   $("sqlite-version").textContent = db.versions.sqlite;
   $("python-version").textContent = db.versions.python;
@@ -447,6 +463,7 @@ async function main() {
 
   refreshList();
   $("loading").hidden = true;
+  $("stall").hidden = true;
   $("app").hidden = false;
   $("about").hidden = false;
   /** @type {any} */ (window).db = db;
@@ -456,6 +473,7 @@ async function main() {
 main().catch((e) => {
   const err = /** @type {Error} */ (e);
   $("loading").hidden = true;
+  $("stall").hidden = true;
   $("error").textContent = `yloft could not start: ${err.name}: ${err.message}`;
   $("error").hidden = false;
   showErrorPanel(err); // the Python traceback, and data-yloft="error"
