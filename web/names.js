@@ -31,3 +31,7 @@ export const controlChannel = (db) => `yloft-control:${db}`;
 
 /** The IndexedDB database of the tabs' kept (unanswered) writes. @param {string} db */
 export const outboxDatabase = (db) => `yloft-outbox:${db}`;
+
+/** The IndexedDB database of every database's manifest (kept outside the database file,
+ * to notice when the browser deleted it: worker/storage/manifest.js). */
+export const manifestDatabase = "yloft-manifest";

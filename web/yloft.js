@@ -7,7 +7,8 @@
 //   const off = db.subscribe("SELECT count(*) AS n FROM notes", [], (rows) => {});
 //   await db.call("create_note", "title", "body");
 //   const provider = db.doc("notes", id);   // a page-side Y.Doc, synced both ways
-//   db.status;  // {storage: "opfs" | "idb" | "memory", persisted, unsaved, error, writer, tab}
+//   db.status;  // {storage: "opfs" | "idb" | "memory", persisted, unsaved, error, writer, tab, evicted}
+//   db.on("evicted", (evicted) => {});   // the browser had deleted the stored data
 //
 // Several tabs may open the same database: one of them (status.writer) runs the engine
 // (Pyodide and the store); the others load no Python and forward every request to it
@@ -53,11 +54,28 @@ export { DocError, DocProvider, Y };
  */
 
 /**
+ * The browser deleted this database's storage (eviction) while records of it kept outside
+ * the database remained (docs/storage.md, "Eviction").
+ * @typedef {object} Evicted
+ * @property {number} at  when a start found it deleted (ms since the epoch)
+ * @property {"opfs" | "idb"} storage  the storage kind that lost it
+ * @property {number} documents  how many documents it was last seen to hold (0: unknown)
+ * @property {boolean} hadRelay  it had synced with a relay, which holds what it acknowledged
+ * @property {number | null} exportedAt  when the app last exported it in this browser (ms),
+ *   if ever: that file can be imported
+ * @property {boolean} relay  a relay is configured now: its catch-up brings the data back
+ * @property {boolean} restored  the database holds data again (the relay caught up, or an
+ *   import)
+ */
+
+/**
  * @typedef {object} Status
  * @property {string} storage    "opfs", "idb" or "memory" (nothing survives a reload)
  * @property {boolean} persisted whether the browser granted persistent storage
  * @property {number} unsaved    requests running plus own changes not yet durable
  * @property {string | null} error  the last storage or engine error, if any
+ * @property {Evicted | null} [evicted]  the browser had deleted the stored data (null: it
+ *   had not; absent with memory storage); also the "evicted" event (Database.on)
  * @property {boolean} writer    whether this tab runs the engine (holds the database)
  * @property {string} tab        this tab's id among the open tabs
  * @property {boolean} writerStalled  this tab has unsaved changes and the writer tab has not
@@ -113,6 +131,8 @@ export class Database extends EventTarget {
     this.listeners = new Map();
     this.nextId = 1;
     this.closed = false;
+    /** the eviction the "evicted" event was given for (its `at`) */
+    this.evictedAt = info.status?.evicted?.at ?? 0;
     worker.addEventListener("message", (event) => this.onMessage(event.data));
     /** Messages between the pages of this database (sign-out closes them all). */
     this.control = new BroadcastChannel(controlChannel(name));
@@ -154,6 +174,27 @@ export class Database extends EventTarget {
     return { discarded: unsynced };
   }
 
+  /**
+   * Listen to an event of the database; returns a function that stops listening. Events:
+   * "status" (db.status changed), "evicted" (the browser had deleted the stored data:
+   * status.evicted; given at once, too, when the start found it so before connect()
+   * resolved), "cleared" (clearLocalData in some tab), "error".
+   * @param {"status" | "evicted" | "cleared" | "error"} type
+   * @param {(detail: any) => void} listener  called with the event's detail
+   * @returns {() => void}
+   */
+  on(type, listener) {
+    let listening = true;
+    const handler = (/** @type {Event} */ event) => listener(/** @type {CustomEvent} */ (event).detail);
+    this.addEventListener(type, handler);
+    const evicted = this.status.evicted;
+    if (type === "evicted" && evicted) queueMicrotask(() => listening && listener(evicted));
+    return () => {
+      listening = false;
+      this.removeEventListener(type, handler);
+    };
+  }
+
   /** @param {string} event  the event to dispatch once closed */
   closeAs(event) {
     if (this.closed) return;
@@ -178,6 +219,11 @@ export class Database extends EventTarget {
     } else if (msg.type === "status") {
       this.status = msg.status;
       this.dispatchEvent(new CustomEvent("status", { detail: msg.status }));
+      const evicted = msg.status.evicted;
+      if (evicted && evicted.at !== this.evictedAt) {
+        this.evictedAt = evicted.at;
+        this.dispatchEvent(new CustomEvent("evicted", { detail: evicted }));
+      }
     }
   }
 

@@ -4,9 +4,11 @@
 //
 // What goes: the database files in OPFS (`yloft/<name>.db`, its -wal/-journal) or in the
 // IndexedDB volume (`yloft-fs:/yloft`, that database's files only), the tab outbox
-// (`yloft-outbox:<name>`) and the relay cursors saved for it (`yloft-relay`).
+// (`yloft-outbox:<name>`), the relay cursors saved for it (`yloft-relay`) and its
+// manifest (`yloft-manifest`: the next start is a fresh one, not an eviction).
 
 import { IdbVolume } from "../worker/storage/idb-fs.js";
+import { forgetManifest, forgetRelayCursors } from "../worker/storage/manifest.js";
 import { outboxDatabase } from "../names.js";
 
 /** @param {IDBRequest} req @returns {Promise<any>} */
@@ -48,24 +50,6 @@ async function removeOpfsFiles(name, path) {
   }
 }
 
-/** @param {string} name */
-async function removeRelayCursors(name) {
-  const known = (await indexedDB.databases?.()) ?? [{ name: "yloft-relay" }];
-  if (!known.some((d) => d.name === "yloft-relay")) return;
-  const db = await done(indexedDB.open("yloft-relay", 1));
-  try {
-    if (!db.objectStoreNames.contains("cursors")) return;
-    const tx = db.transaction("cursors", "readwrite", { durability: "strict" });
-    tx.objectStore("cursors").delete(IDBKeyRange.bound(`${name}:`, `${name}:\uffff`));
-    await new Promise((resolve, reject) => {
-      tx.oncomplete = () => resolve(undefined);
-      tx.onerror = tx.onabort = () => reject(tx.error);
-    });
-  } finally {
-    db.close();
-  }
-}
-
 /**
  * Delete what the database `name` stores in this browser. Call it only once no engine
  * of that database runs (db.clearLocalData() closes them all and holds the writer lock).
@@ -73,8 +57,10 @@ async function removeRelayCursors(name) {
  * @param {string} [path]  the storage mount point
  */
 export async function clearStoredData(name, path = "/yloft") {
+  // The manifest first: a sign-out cut short must never look like an eviction later.
+  await forgetManifest(name);
   await removeOpfsFiles(name, path);
   await IdbVolume.removeFiles(`yloft-fs:${path}`, `${name}.db`);
   await done(indexedDB.deleteDatabase(outboxDatabase(name)));
-  await removeRelayCursors(name);
+  await forgetRelayCursors(name);
 }

@@ -19,6 +19,7 @@
 // run in the order they were sent, which the once-records rely on (yloft.browser.once).
 
 import { mountStorage } from "./storage/storage.js";
+import { Manifest, databaseFound } from "./storage/manifest.js";
 import { liveTabs } from "./tab-outbox.js";
 import { engineChannel, tabChannel, tabsChannel } from "../names.js";
 import { applyDocs } from "./page-docs.js";
@@ -27,6 +28,17 @@ import { WriterStatus } from "./writer-status.js";
 
 const WRITES = new Set(["call", "import"]); // numbered requests that run once (yloft.browser.once)
 const SWEEP_MS = 2000; // how often closed tabs' live queries, documents and kept writes are handled
+
+/**
+ * Relay sync's state and feed position in a status: `status.relay` (the sync session's
+ * SyncStatus), or the flat `sync` / `lastSeq` fields it replaces.
+ * @param {Record<string, any>} s
+ * @returns {{state?: string, lastSeq?: number}}
+ */
+function relayOf(s) {
+  const r = s.relay;
+  return r && typeof r === "object" ? { state: r.state, lastSeq: r.last_seq } : { state: s.sync, lastSeq: s.lastSeq };
+}
 
 export class EngineHost {
   /**
@@ -53,6 +65,7 @@ export class EngineHost {
     this.queue = Promise.resolve();
     /** the writer's part of db.status, announced to every tab at each change */
     this.status = new WriterStatus((status) => {
+      this.manifest?.relaySeq(relayOf(status).lastSeq);
       const msg = { kind: "status", status };
       this.o.deliverLocal(msg);
       this.broadcast.postMessage(msg);
@@ -67,12 +80,15 @@ export class EngineHost {
     this.toTab = new Map();
     this.broadcast = new BroadcastChannel(tabsChannel(o.name));
     this.relay = new RelayRole(o.name);
+    /** @type {Manifest | null} the record outside the database that shows eviction */
+    this.manifest = null;
   }
 
   /** Mount storage, open the store with the app, listen to the tabs, start the relay. */
   async open() {
     const { pyodide, glue } = this.o.python;
     this.o.onStage?.("storage");
+    const manifests = Manifest.read(this.o.name); // beside the mount: one IndexedDB read
     // A closed or crashed writer's OPFS handles are released a little after its lock.
     for (let attempt = 1; ; attempt++) {
       try {
@@ -86,7 +102,8 @@ export class EngineHost {
     const storage = this.storage;
     performance.mark("yloft:mounted");
     this.o.onStage?.("store");
-    this.status.set({ storage: storage.kind, persisted: storage.persisted });
+    const found = databaseFound(pyodide.FS, storage.dbPath); // before SQLite creates it
+    this.status.set({ storage: storage.kind, persisted: storage.persisted, evicted: null });
     const pragmas = JSON.stringify(storage.pragmas ?? { journal_mode: "truncate" });
     this.engine = glue.open_engine(storage.dbPath, this.o.app,
       (/** @type {number} */ sub, /** @type {string} */ rows) => this.deliver(this.subOwner.get(sub), { kind: "rows", sub, rows: JSON.parse(rows) }),
@@ -96,6 +113,7 @@ export class EngineHost {
       },
       storage.flush, pragmas);
     performance.mark("yloft:opened");
+    if (storage.kind !== "memory") await this.checkEviction(storage.kind, await manifests, found);
     const requests = new BroadcastChannel(engineChannel(this.o.name));
     requests.onmessage = (event) => {
       const msg = event.data;
@@ -107,9 +125,50 @@ export class EngineHost {
     this.run(() => this.sweep());
     if (this.o.relay) {
       this.o.onStage?.("relay");
-      const host = { setStatus: (/** @type {Record<string, any>} */ c) => this.status.set(c), run: (/** @type {() => any} */ fn) => this.run(fn), storage: this.storage };
+      const setStatus = (/** @type {Record<string, any>} */ c) => {
+        this.status.set(c);
+        if (relayOf(c).state === "online") this.restored(); // caught up: the relay's copy is here
+      };
+      const host = { setStatus, run: (/** @type {() => any} */ fn) => this.run(fn), storage: this.storage };
       await this.relay.start(this.o.python.pyodide, this.engine, this.o.relay, host);
     }
+  }
+
+  /**
+   * Eviction (docs/storage.md): did the browser delete this database while its manifest
+   * or a relay cursor saved for it remained? Says so in status.evicted, and keeps the
+   * manifest from now on. Never fails the start: without a manifest, nothing is noticed.
+   * @param {"opfs" | "idb"} kind @param {Record<string, any>} records @param {boolean} found
+   */
+  async checkEviction(kind, records, found) {
+    const manifest = new Manifest(this.o.name, kind, records, {
+      count: () => this.documentCount(),
+      run: (fn) => this.run(fn),
+      onHeld: () => this.restored(),
+    });
+    try {
+      const lost = await manifest.start(found);
+      this.manifest = manifest;
+      if (!lost) return;
+      console.warn("yloft: the browser deleted this database; its manifest says", lost);
+      this.status.set({ evicted: { ...lost, relay: Boolean(this.o.relay), restored: false } });
+    } catch (e) {
+      console.error("yloft: could not check whether the browser deleted the database", e);
+    }
+  }
+
+  /** How many documents the store holds (deleted ones too). */
+  documentCount() {
+    const request = JSON.stringify({ method: "query", args: ["SELECT count(*) AS n FROM _yloft_docs", []] });
+    const reply = JSON.parse(this.engine.handle(request));
+    if (!reply.ok) throw new Error(`counting documents failed: ${reply.error?.message}`);
+    return Number(reply.value[0].n);
+  }
+
+  /** After an eviction, the database holds data again (the relay caught up, or an import). */
+  restored() {
+    const evicted = this.status.value.evicted;
+    if (evicted && !evicted.restored) this.status.set({ evicted: { ...evicted, restored: true } });
   }
 
   welcome() {
@@ -160,9 +219,9 @@ export class EngineHost {
     this.inbox = [];
     /** @type {[string, any][]} what to deliver once durable */
     const out = [];
+    const write = (/** @type {any} */ m) => m.kind === "call" && m.seq > 0 && WRITES.has(m.method);
     for (let i = 0; i < items.length;) {
       const kind = items[i][1].kind;
-      const write = (/** @type {any} */ m) => m.kind === "call" && m.seq > 0 && WRITES.has(m.method);
       let j = i + 1;
       if (kind === "doc-update") while (j < items.length && items[j][1].kind === "doc-update") j++;
       else if (write(items[i][1])) while (j < items.length && write(items[j][1])) j++;
@@ -174,6 +233,7 @@ export class EngineHost {
     }
     await this.durable();
     for (const [tab, msg] of out) this.deliver(tab, msg);
+    if (items.some(([, m]) => m.kind === "doc-update" || write(m))) this.manifest?.wrote();
   }
 
   /** @param {string} from @param {{id: number, method: string, args: any[], seq?: number, ack?: number}} msg @param {[string, any][]} out */
@@ -184,6 +244,7 @@ export class EngineHost {
     else if (reply.ok && msg.method === "doc_open") this.linkOwner.set(reply.value.link, from);
     else if (msg.method === "unsubscribe") this.subOwner.delete(msg.args[0]);
     else if (msg.method === "doc_close") this.linkOwner.delete(msg.args[0]);
+    else if (reply.ok && msg.method === "export") this.manifest?.exported();
     out.push([from, { kind: "reply", id: msg.id, ...reply }]);
   }
 

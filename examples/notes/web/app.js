@@ -34,6 +34,42 @@ function showStartup(startup) {
   patch($("stall"), { hidden: !startup.stalled, textContent: startup.stalled ? describeStartup(startup) : "" });
 }
 
+/**
+ * The browser had deleted the notes stored here (db.status.evicted): say so, and how they
+ * come back: from the relay, or from the last export (the button opens the import).
+ * @param {import("./yloft.js").Evicted | null | undefined} evicted
+ */
+function showEvicted(evicted) {
+  if (!evicted) {
+    patch($("evicted"), { hidden: true });
+    return;
+  }
+  const deleted = "This browser deleted the notes it had stored for this app";
+  let text;
+  let state;
+  if (evicted.restored) {
+    state = "restored";
+    text = `This browser had deleted the notes it stored for this app; ${evicted.relay ? "the relay" : "the import"} brought them back.`;
+  } else if (evicted.relay) {
+    state = "restoring";
+    text = `${deleted}. Bringing them back from the relay…`;
+  } else {
+    state = "gone";
+    const count = evicted.documents ? ` (${evicted.documents} ${evicted.documents === 1 ? "note" : "notes"})` : "";
+    text = `${deleted}${count}: they are gone from this browser.`;
+    text += evicted.exportedAt
+      ? ` You exported them on ${new Date(evicted.exportedAt).toLocaleString()}: import that file to get them back.`
+      : " If you have an export of them, import it to get them back.";
+    if (evicted.hadRelay) text += " They were also synced to a relay: open the app with your sync link to get them from there.";
+  }
+  patch($("evicted-text"), { textContent: text });
+  patch($("evicted-import"), {
+    hidden: state !== "gone",
+    textContent: evicted.exportedAt ? "Import the last export" : "Import an export",
+  });
+  patch($("evicted"), { hidden: false, "data-state": state });
+}
+
 /** @param {any} value a time from the store (seconds, milliseconds or ISO text) */
 function toDate(value) {
   if (typeof value === "number") return new Date(value < 1e12 ? value * 1000 : value);
@@ -186,7 +222,10 @@ async function main() {
   // never wait for the answer: Firefox shows a permission prompt and the promise stays
   // pending until the person answers it (the app hung at start there, issue 26).
   let persisted = false;
-  const show = () => showStatus({ ...db.status, persisted: persisted || db.status.persisted });
+  const show = () => {
+    showStatus({ ...db.status, persisted: persisted || db.status.persisted });
+    showEvicted(db.status.evicted);
+  };
   navigator.storage?.persist?.().then((granted) => {
     persisted = Boolean(granted);
     show();
@@ -446,6 +485,7 @@ async function main() {
     $("transfer").textContent = `Exported ${formatBytes(blob.size)}`;
   });
   $("import").addEventListener("click", () => $("import-file").click());
+  $("evicted-import").addEventListener("click", () => $("import-file").click());
   $("import-file").addEventListener("change", async () => {
     const file = $("import-file").files?.[0];
     if (!file) return;
