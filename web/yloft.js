@@ -71,6 +71,11 @@ export { DocError, DocProvider, Y };
 /**
  * @typedef {object} Status
  * @property {string} storage    "opfs", "idb" or "memory" (nothing survives a reload)
+ * @property {string | null} [storageFallback]  why the storage is not OPFS when yloft chose
+ *   it (e.g. WebKit has no OPFS sync access handles); null when OPFS or a forced kind
+ * @property {"one-engine"} tabMode  how tabs share the database: one engine per browser,
+ *   every other tab its client (docs/tabs.md); a browser that cannot (no Web Locks, not a
+ *   secure context) fails to start with UnsupportedBrowserError
  * @property {boolean} persisted whether the browser granted persistent storage
  * @property {number} unsaved    requests running plus own changes not yet durable
  * @property {string | null} error  the last storage or engine error, if any

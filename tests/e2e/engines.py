@@ -346,10 +346,12 @@ class FirefoxPage(EnginePage):
 class FirefoxEngine(Engine):
     name = "firefox"
 
-    def __init__(self, driver: FirefoxDriver, profile: Path) -> None:
+    def __init__(self, driver: FirefoxDriver, profile: Path, private: bool = False) -> None:
         super().__init__(profile)
         self.driver = driver
         self.browser: int | None = None
+        # every window private (as a private window of a person's Firefox)
+        self.prefs = {"browser.privatebrowsing.autostart": True} if private else {}
         self.relaunch()
 
     def relaunch(self) -> None:
@@ -357,7 +359,9 @@ class FirefoxEngine(Engine):
         if firefox is None:
             pytest.fail("firefox-esr is not installed: run `python3 build.py test`")
         self.profile.mkdir(parents=True, exist_ok=True)
-        got = self.driver.call("launch", firefox=firefox, profile=str(self.profile))
+        got = self.driver.call(
+            "launch", firefox=firefox, profile=str(self.profile), prefs=self.prefs
+        )
         self.browser, self.version = got["browser"], got["version"]
 
     def new_page(self, name: str) -> EnginePage:
@@ -542,14 +546,17 @@ class Drivers:
         self._xvfb: Xvfb | None = None
         self.launched: list[Engine] = []
 
-    def launch(self, name: str, profile: Path) -> Engine:
+    def launch(self, name: str, profile: Path, private: bool = False) -> Engine:
+        """``name`` on the on-disk ``profile``; ``private``: in private windows (Firefox)."""
         engine: Engine
+        if private and name != "firefox":
+            raise ValueError("private windows are driven in Firefox only")
         if name == "chromium":
             engine = ChromiumEngine(self.chromium, profile)
         elif name == "firefox":
             if self._firefox is None:
                 self._firefox = FirefoxDriver()
-            engine = FirefoxEngine(self._firefox, profile)
+            engine = FirefoxEngine(self._firefox, profile, private)
         elif name == "webkit":
             if self._xvfb is None:
                 self._xvfb = Xvfb()

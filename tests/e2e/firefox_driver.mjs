@@ -5,7 +5,7 @@
 //   node tests/e2e/firefox_driver.mjs
 //
 // One JSON command per line on stdin, one JSON answer per line on stdout:
-//   {"id": 1, "cmd": "launch", "firefox": PATH, "profile": DIR}  -> {"id": 1, "ok": true, "value": {browser, version}}
+//   {"id": 1, "cmd": "launch", "firefox": PATH, "profile": DIR, "prefs": {}}  -> {"id": 1, "ok": true, "value": {browser, version}}
 //   {"id": 2, "cmd": "evaluate", "page": 3, "fn": "(x) => x + 1", "arg": 1}  -> {"id": 2, "ok": true, "value": 2}
 //   ... -> {"id": n, "ok": false, "error": "message"}
 // Commands: launch, newPage, goto, evaluate, click, type, press, setFiles, closePage,
@@ -41,12 +41,13 @@ function dropPages(browser) {
 
 /** @type {Record<string, (msg: any) => Promise<any>>} */
 const commands = {
-  async launch({ firefox, profile }) {
+  async launch({ firefox, profile, prefs }) {
     const browser = await puppeteer.launch({
       browser: "firefox",
       executablePath: firefox,
       headless: true,
       userDataDir: profile,
+      extraPrefsFirefox: prefs ?? {},
       timeout: 60_000,
     });
     const id = nextId++;

@@ -332,6 +332,10 @@ export class EngineClient {
     return {
       ...this.writerStatus,
       error: this.error ?? this.writerStatus.error ?? null,
+      // How tabs share the database: one engine per browser, every other tab its client
+      // (Web Locks + BroadcastChannel, docs/tabs.md). The only mode: a browser without
+      // them cannot start (engine-worker.js says which is missing).
+      tabMode: "one-engine",
       writer: local,
       tab: this.tab,
       unsaved: this.unsaved(),

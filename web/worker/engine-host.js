@@ -103,7 +103,7 @@ export class EngineHost {
     performance.mark("yloft:mounted");
     this.o.onStage?.("store");
     const found = databaseFound(pyodide.FS, storage.dbPath); // before SQLite creates it
-    this.status.set({ storage: storage.kind, persisted: storage.persisted, evicted: null });
+    this.status.set({ storage: storage.kind, storageFallback: storage.fallbackReason, persisted: storage.persisted, evicted: null });
     const pragmas = JSON.stringify(storage.pragmas ?? { journal_mode: "truncate" });
     this.engine = glue.open_engine(storage.dbPath, this.o.app,
       (/** @type {number} */ sub, /** @type {string} */ rows) => this.deliver(this.subOwner.get(sub), { kind: "rows", sub, rows: JSON.parse(rows) }),

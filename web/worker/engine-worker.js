@@ -31,7 +31,9 @@ import { engineChannel, tabChannel, tabsChannel } from "../names.js";
 import { TabOutbox, holdTabLock } from "./tab-outbox.js";
 import { tryWriterLock, waitWriterLock } from "./tabs.js";
 
-const tabId = crypto.randomUUID();
+// Not a secure context (http:// on another host than localhost) has no crypto.randomUUID:
+// start() then says what is missing instead of the module failing to load.
+const tabId = typeof crypto.randomUUID === "function" ? crypto.randomUUID() : "";
 // The app's root (where manifest.json, pyodide/ and wheels/ are): this module lives in
 // worker/ below it. The database name is scoped by this path, so it must stay the app's.
 const appRoot = new URL("../", self.location.href);
@@ -55,6 +57,13 @@ const worker = {
 
 /** @param {{name?: string, app?: string, storage?: string, relay?: any}} options */
 async function start(options) {
+  const missing = missingFeatures();
+  if (missing.length > 0) {
+    const why = self.isSecureContext ? "" : " (this page is not a secure context: serve it over https, or from localhost)";
+    const err = new Error(`yloft cannot run here: this browser offers no ${missing.join(", no ")}${why}`);
+    err.name = "UnsupportedBrowserError";
+    throw err;
+  }
   const given = options.name ?? "default";
   if (!/^[A-Za-z0-9_-]{1,64}$/.test(given)) {
     throw new TypeError(`database name ${JSON.stringify(given)}: use 1-64 letters, digits, _ or -`);
@@ -107,6 +116,19 @@ async function start(options) {
       becomeWriter().catch((e) => client.fail(describeFatal(e)));
     });
   }
+}
+
+/**
+ * What one engine per browser needs and this browser lacks here: every current browser
+ * has it all in a secure context (docs/browsers.md), none of it is optional.
+ * @returns {string[]}
+ */
+function missingFeatures() {
+  const missing = [];
+  if (typeof navigator.locks?.request !== "function") missing.push("Web Locks (navigator.locks)");
+  if (typeof BroadcastChannel !== "function") missing.push("BroadcastChannel");
+  if (!tabId || !crypto.subtle) missing.push("Web Crypto (crypto.randomUUID, crypto.subtle)");
+  return missing;
 }
 
 /**

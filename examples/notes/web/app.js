@@ -145,6 +145,8 @@ function showStatus(status) {
   const props = {
     className: `status ${status.storage}`,
     "data-storage": status.storage,
+    // Why not OPFS, when yloft fell back (WebKit: no OPFS sync access handles).
+    title: status.storageFallback ? `Not OPFS: ${status.storageFallback}` : "",
     "data-persisted": String(status.persisted),
     "data-local": String(Boolean(status.onlyHere && !status.persisted)),
   };
