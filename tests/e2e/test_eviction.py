@@ -5,9 +5,9 @@ writes notes, the browser closes, and the database is deleted while the browser 
 closed to the app, the way a browser deletes a storage kind on its own:
 
 - OPFS: ``Storage.clearDataForOrigin`` with ``storageTypes: "file_systems"`` (CDP). That
-  is the browser's own storage-clearing code (what "Clear site data" with only "File
-  systems" ticked runs), so the files go the way eviction or a person clearing one kind
-  makes them go, while the origin's IndexedDB (the manifest, the relay cursor) stays.
+  runs the browser's own code for clearing one kind of a site's storage, so the files go
+  the way the browser itself deletes them, while the origin's IndexedDB (and so the
+  manifest) stays.
   Deleting files in the profile folder instead would leave Chromium's own records of
   them behind, which no real eviction does.
 - IndexedDB fallback: the page deletes the ``yloft-fs:/yloft`` database

@@ -4,7 +4,7 @@
 //
 // What goes: the database files in OPFS (`yloft/<name>.db`, its -wal/-journal) or in the
 // IndexedDB volume (`yloft-fs:/yloft`, that database's files only), the tab outbox
-// (`yloft-outbox:<name>`), the relay cursors saved for it (`yloft-relay`) and its
+// (`yloft-outbox:<name>`), relay cursors earlier versions saved for it (`yloft-relay`) and its
 // manifest (`yloft-manifest`: the next start is a fresh one, not an eviction).
 
 import { IdbVolume } from "../worker/storage/idb-fs.js";

@@ -29,17 +29,6 @@ import { WriterStatus } from "./writer-status.js";
 const WRITES = new Set(["call", "import"]); // numbered requests that run once (yloft.browser.once)
 const SWEEP_MS = 2000; // how often closed tabs' live queries, documents and kept writes are handled
 
-/**
- * Relay sync's state and feed position in a status: `status.relay` (the sync session's
- * SyncStatus), or the flat `sync` / `lastSeq` fields it replaces.
- * @param {Record<string, any>} s
- * @returns {{state?: string, lastSeq?: number}}
- */
-function relayOf(s) {
-  const r = s.relay;
-  return r && typeof r === "object" ? { state: r.state, lastSeq: r.last_seq } : { state: s.sync, lastSeq: s.lastSeq };
-}
-
 export class EngineHost {
   /**
    * @param {object} o
@@ -65,7 +54,7 @@ export class EngineHost {
     this.queue = Promise.resolve();
     /** the writer's part of db.status, announced to every tab at each change */
     this.status = new WriterStatus((status) => {
-      this.manifest?.relaySeq(relayOf(status).lastSeq);
+      this.manifest?.relaySeq(status.relay?.last_seq);
       const msg = { kind: "status", status };
       this.o.deliverLocal(msg);
       this.broadcast.postMessage(msg);
@@ -113,7 +102,7 @@ export class EngineHost {
       },
       storage.flush, pragmas);
     performance.mark("yloft:opened");
-    if (storage.kind !== "memory") await this.checkEviction(storage.kind, await manifests, found);
+    if (storage.kind !== "memory") this.checkEviction(storage.kind, await manifests, found);
     const requests = new BroadcastChannel(engineChannel(this.o.name));
     requests.onmessage = (event) => {
       const msg = event.data;
@@ -127,7 +116,7 @@ export class EngineHost {
       this.o.onStage?.("relay");
       const setStatus = (/** @type {Record<string, any>} */ c) => {
         this.status.set(c);
-        if (relayOf(c).state === "online") this.restored(); // caught up: the relay's copy is here
+        if (c.relay?.state === "online") this.restored(); // caught up: the relay's copy is here
       };
       const host = { setStatus, run: (/** @type {() => any} */ fn) => this.run(fn), storage: this.storage };
       await this.relay.start(this.o.python.pyodide, this.engine, this.o.relay, host);
@@ -136,18 +125,18 @@ export class EngineHost {
 
   /**
    * Eviction (docs/storage.md): did the browser delete this database while its manifest
-   * or a relay cursor saved for it remained? Says so in status.evicted, and keeps the
-   * manifest from now on. Never fails the start: without a manifest, nothing is noticed.
+   * remained? Says so in status.evicted, and keeps the manifest from now on. Never fails
+   * the start: without a manifest, nothing is noticed.
    * @param {"opfs" | "idb"} kind @param {Record<string, any>} records @param {boolean} found
    */
-  async checkEviction(kind, records, found) {
+  checkEviction(kind, records, found) {
     const manifest = new Manifest(this.o.name, kind, records, {
       count: () => this.documentCount(),
       run: (fn) => this.run(fn),
       onHeld: () => this.restored(),
     });
     try {
-      const lost = await manifest.start(found);
+      const lost = manifest.start(found);
       this.manifest = manifest;
       if (!lost) return;
       console.warn("yloft: the browser deleted this database; its manifest says", lost);

@@ -6,7 +6,7 @@
 //   const found = databaseFound(pyodide.FS, storage.dbPath);  // before SQLite creates it
 //   ... open the store ...
 //   const manifest = new Manifest("notes", storage.kind, await reading, { count, run, onHeld });
-//   const lost = await manifest.start(found);   // null, or what the browser deleted
+//   const lost = manifest.start(found);   // null, or what the browser deleted
 //   manifest.wrote();            // after durable writes: counted (rarely) until data is seen
 //   manifest.relaySeq(lastSeq);  // the relay cursor moved: written at most every 5 s
 //   manifest.exported();         // the app exported the database: written now
@@ -18,15 +18,15 @@
 // changes in a way that matters: never per write once the database is known to hold data.
 //
 // A start finds eviction when the database holds no documents while the manifest says it
-// held some, or while a relay cursor saved for it shows it had synced (a relay cursor
-// outlives the database in the same way, and covers databases made before manifests
-// existed). Browsers usually evict a whole origin at once, manifest included: that start
-// is a fresh one, with nothing to detect (the relay, if any, refills it).
+// held some. (The relay cursor cannot tell: it lives inside the database, written with the
+// updates it covers, and goes with it; so a new database syncs as a new device, from 0.)
+// Browsers usually evict a whole origin at once, manifest included: that start is a fresh
+// one, with nothing to detect (the relay, if any, refills it).
 
 import { manifestDatabase } from "../../names.js";
 
 const STORE = "databases";
-const RELAY_DATABASE = "yloft-relay"; // the relay cursors' copies (relay-sync.js)
+const RELAY_DATABASE = "yloft-relay"; // relay cursors kept by earlier versions of relay sync
 const RELAY_STORE = "cursors";
 const RELAY_WRITE_MS = 5000; // a moving relay cursor is written at most this often
 const COUNT_MS = 250; // after writes, while no data was seen yet
@@ -94,33 +94,8 @@ export function databaseFound(FS, path) {
 }
 
 /**
- * The relay cursors saved for `name` (one per space), as relay-sync.js keeps them.
- * @param {string} name
- * @returns {Promise<{last_seq?: number, acked?: number}[]>}
- */
-export async function savedRelayCursors(name) {
-  if (!(await exists(RELAY_DATABASE))) return [];
-  const db = await openDb(RELAY_DATABASE, RELAY_STORE);
-  try {
-    const values = await done(
-      db.transaction(RELAY_STORE).objectStore(RELAY_STORE).getAll(keysOf(name)),
-    );
-    return values.flatMap((/** @type {unknown} */ v) => {
-      try {
-        return typeof v === "string" ? [JSON.parse(v)] : [];
-      } catch {
-        return [];
-      }
-    });
-  } finally {
-    db.close();
-  }
-}
-
-/**
- * Delete the relay cursors saved for `name` (sign-out, or a database that is new: a
- * cursor of the database that was there before would make the relay skip what it sent
- * that one, and take this one's first changes for ones it already has).
+ * Delete the relay cursors earlier versions of relay sync kept for `name` in IndexedDB
+ * (sign-out; relay sync now keeps its cursor in the database only).
  * @param {string} name
  */
 export async function forgetRelayCursors(name) {
@@ -153,28 +128,25 @@ export async function forgetManifest(name) {
 }
 
 /**
- * What a start concludes (pure).
+ * What a start concludes (pure): the store holds no documents while the manifest says
+ * the database held some (an empty store whose file was there counts too: a database
+ * replaced by a new one, or a start that ended before it wrote the manifest).
  * @param {object} o
- * @param {boolean} o.found  the database file was there
  * @param {number} o.documents  documents the opened store holds
  * @param {ManifestRecord | null} o.record  the manifest, if any
- * @param {{last_seq?: number, acked?: number}[]} o.cursors  relay cursors saved for it
  * @param {"opfs" | "idb"} o.kind
  * @param {number} o.now
  * @returns {Lost | null}
  */
-export function lostAtStart({ found, documents, record, cursors, kind, now }) {
+export function lostAtStart({ documents, record, kind, now }) {
   if (documents > 0) return null;
   if (record?.lost) return record.lost; // still gone: the same loss as before
-  // A cursor of the database's own store lives inside it; one kept outside it only
-  // shows a database that existed when that store is new.
-  const synced = !found && cursors.some((c) => (c.last_seq ?? 0) > 0 || (c.acked ?? 0) > 0);
-  if ((record?.held ?? 0) === 0 && !synced) return null; // nothing was ever here
+  if ((record?.held ?? 0) === 0) return null; // nothing was ever here
   return {
     at: now,
     storage: kind,
     documents: record?.held ?? 0,
-    hadRelay: synced || (record?.lastSeq ?? 0) > 0,
+    hadRelay: (record?.lastSeq ?? 0) > 0,
     exportedAt: record?.exportedAt ?? null,
   };
 }
@@ -240,28 +212,15 @@ export class Manifest {
 
   /**
    * Decide at start whether the browser deleted this database, and write the record.
-   * Call it after the store is open, before the relay starts.
+   * Call it once the store is open.
    * @param {boolean} found  databaseFound() before the store was opened
-   * @returns {Promise<Lost | null>}
+   * @returns {Lost | null}
    */
-  async start(found) {
+  start(found) {
     const stored = this.stored;
     const documents = this.hooks.count();
     const now = Date.now();
-    /** @type {{last_seq?: number, acked?: number}[]} */
-    let cursors = [];
-    if (documents === 0) {
-      cursors = await savedRelayCursors(this.name).catch((e) => {
-        console.error("yloft: the saved relay cursors could not be read", e);
-        return [];
-      });
-    }
-    const lost = lostAtStart({ found, documents, record: stored, cursors, kind: this.kind, now });
-    if ((!found || lost) && cursors.length) {
-      await forgetRelayCursors(this.name).catch((e) =>
-        console.error("yloft: a stale relay cursor could not be deleted", e),
-      );
-    }
+    const lost = lostAtStart({ documents, record: stored, kind: this.kind, now });
     this.record = {
       created: found && stored ? stored.created : now,
       held: documents,
