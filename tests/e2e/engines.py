@@ -411,7 +411,11 @@ class Xvfb:
         )
         os.close(write)
         with os.fdopen(read) as f:
-            self.display = ":" + f.readline().strip()
+            number = f.readline().strip()
+        if not number.isdigit():
+            self.proc.kill()
+            raise AssertionError(f"Xvfb did not start (exit code {self.proc.wait()})")
+        self.display = ":" + number
 
     def close(self) -> None:
         self.proc.terminate()
