@@ -361,6 +361,7 @@ def test(pytest_args: list[str]) -> None:
     run(bin_ / "ruff", "format", "--check", ".")
     run(bin_ / "mypy")
     run(NODE_MODULES / ".bin" / "tsc", "-p", ".")  # the front end's JSDoc types (tsconfig.json)
+    run(NODE_MODULES / ".bin" / "biome", "format", ".")  # JS format, 100 columns (biome.json)
     log("$ pytest " + " ".join(pytest_args or ["tests"]))
     # --durations: every run (CI too) lists its slowest tests, to keep the suite short.
     # -n 2 --dist loadfile (pytest-xdist): two workers, each test file on one worker so a

@@ -76,8 +76,14 @@ js.apply_small_updates_warm = () => {
   return (performance.now() - t0) / (smallUpdates.length - 1);
 };
 
-const ops = ["map_sets", "text_inserts", "get_update_100k", "apply_update_100k",
-  "apply_small_updates", "apply_small_updates_warm"];
+const ops = [
+  "map_sets",
+  "text_inserts",
+  "get_update_100k",
+  "apply_update_100k",
+  "apply_small_updates",
+  "apply_small_updates_warm",
+];
 const times = {};
 for (const op of ops) times[op] = { js: [], py: [] };
 times.text_iadd_txn = { py: [] };

@@ -116,7 +116,10 @@ for (const c of ready) clearInterval(c.timer);
 for (const t of timers) clearTimeout(t);
 await new Promise((r) => setTimeout(r, cfg.drain * 1000));
 latencies.sort((a, b) => a - b);
-const q = (p) => (latencies.length ? latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] : null);
+const q = (p) =>
+  latencies.length
+    ? latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))]
+    : null;
 const expected = sent * (cfg.clients - 1);
 process.stdout.write(
   JSON.stringify({

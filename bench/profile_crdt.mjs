@@ -36,8 +36,18 @@ const perUpdate = (prepare, apply) => {
 };
 const samples = { plain: [], vetted: [], python: [], shadow_ms: [] };
 for (let r = 0; r < rounds; r++) {
-  samples.plain.push(perUpdate((d) => Y.applyUpdate(d, small[0]), (d, u) => Y.applyUpdate(d, u)));
-  samples.vetted.push(perUpdate((d) => h.applyChecked(d, small[0]), (d, u) => h.applyChecked(d, u)));
+  samples.plain.push(
+    perUpdate(
+      (d) => Y.applyUpdate(d, small[0]),
+      (d, u) => Y.applyUpdate(d, u),
+    ),
+  );
+  samples.vetted.push(
+    perUpdate(
+      (d) => h.applyChecked(d, small[0]),
+      (d, u) => h.applyChecked(d, u),
+    ),
+  );
   samples.python.push(py.apply_small_updates_warm(0, 0) * 1000);
   const replica = new Y.Doc();
   Y.applyUpdate(replica, big);

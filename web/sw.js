@@ -11,23 +11,31 @@ const CACHE = `yloft-${BUILD}`;
 const scope = new URL(sw.registration.scope);
 
 sw.addEventListener("install", (event) => {
-  event.waitUntil((async () => {
-    const manifest = await (await fetch("manifest.json", { cache: "no-store" })).json();
-    const urls = ["./", "manifest.json", ...Object.keys(manifest.files).filter((f) => f !== "sw.js")];
-    const cache = await caches.open(CACHE);
-    // cache: "reload" skips the HTTP cache, so the cache holds exactly this build's bytes.
-    await cache.addAll(urls.map((u) => new Request(new URL(u, scope), { cache: "reload" })));
-    await sw.skipWaiting();
-  })());
+  event.waitUntil(
+    (async () => {
+      const manifest = await (await fetch("manifest.json", { cache: "no-store" })).json();
+      const urls = [
+        "./",
+        "manifest.json",
+        ...Object.keys(manifest.files).filter((f) => f !== "sw.js"),
+      ];
+      const cache = await caches.open(CACHE);
+      // cache: "reload" skips the HTTP cache, so the cache holds exactly this build's bytes.
+      await cache.addAll(urls.map((u) => new Request(new URL(u, scope), { cache: "reload" })));
+      await sw.skipWaiting();
+    })(),
+  );
 });
 
 sw.addEventListener("activate", (event) => {
-  event.waitUntil((async () => {
-    for (const name of await caches.keys()) {
-      if (name.startsWith("yloft-") && name !== CACHE) await caches.delete(name);
-    }
-    await sw.clients.claim();
-  })());
+  event.waitUntil(
+    (async () => {
+      for (const name of await caches.keys()) {
+        if (name.startsWith("yloft-") && name !== CACHE) await caches.delete(name);
+      }
+      await sw.clients.claim();
+    })(),
+  );
 });
 
 sw.addEventListener("fetch", (event) => {
@@ -37,11 +45,13 @@ sw.addEventListener("fetch", (event) => {
   // The relay (/relay, /relay/yws/…) is live only; relay-sync.js is a file like any other.
   const relay = scope.pathname + "relay";
   if (url.pathname === relay || url.pathname.startsWith(`${relay}/`)) return;
-  event.respondWith((async () => {
-    const cache = await caches.open(CACHE);
-    // Pages may carry parameters (?storage=idb); the cached page is the same file.
-    const hit = await cache.match(request, { ignoreSearch: request.mode === "navigate" });
-    if (hit) return hit;
-    return fetch(request);
-  })());
+  event.respondWith(
+    (async () => {
+      const cache = await caches.open(CACHE);
+      // Pages may carry parameters (?storage=idb); the cached page is the same file.
+      const hit = await cache.match(request, { ignoreSearch: request.mode === "navigate" });
+      if (hit) return hit;
+      return fetch(request);
+    })(),
+  );
 });

@@ -17,7 +17,10 @@ import * as Y from "./vendor/yjs.mjs";
  */
 export function bindTextInput(field, ytext, { captureTimeout = 500 } = {}) {
   const origin = { binding: "text-input" };
-  const undoManager = new Y.UndoManager(ytext, { trackedOrigins: new Set([origin]), captureTimeout });
+  const undoManager = new Y.UndoManager(ytext, {
+    trackedOrigins: new Set([origin]),
+    captureTimeout,
+  });
   field.value = ytext.toString();
 
   // The edit is found by comparing the field with the Y.Text, anchored at the caret: a

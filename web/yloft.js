@@ -198,7 +198,8 @@ export class Database extends EventTarget {
    */
   on(type, listener) {
     let listening = true;
-    const handler = (/** @type {Event} */ event) => listener(/** @type {CustomEvent} */ (event).detail);
+    const handler = (/** @type {Event} */ event) =>
+      listener(/** @type {CustomEvent} */ (event).detail);
     this.addEventListener(type, handler);
     const evicted = this.status.evicted;
     if (type === "evicted" && evicted) queueMicrotask(() => listening && listener(evicted));
@@ -386,7 +387,8 @@ export class Database extends EventTarget {
 export function connect(options = {}) {
   if (options.offline !== false && "serviceWorker" in navigator) {
     // The app works without it too: a refusal (e.g. a blocked context) is only logged.
-    navigator.serviceWorker.register(new URL("./sw.js", import.meta.url))
+    navigator.serviceWorker
+      .register(new URL("./sw.js", import.meta.url))
       .catch((e) => console.warn("yloft: no offline cache:", e));
   }
   const url = new URL("./worker/engine-worker.js", import.meta.url);
@@ -416,13 +418,16 @@ export function connect(options = {}) {
     worker.addEventListener("error", (event) => {
       startup.stop();
       // A module worker that cannot load (a missing file, a syntax error) gives no message.
-      const why = event.message || `${url.pathname} could not be loaded (missing file, or an error in it)`;
-      reject(new EngineError({ name: "EngineWorkerError", message: `the engine worker failed: ${why}` }));
+      const why =
+        event.message || `${url.pathname} could not be loaded (missing file, or an error in it)`;
+      reject(
+        new EngineError({ name: "EngineWorkerError", message: `the engine worker failed: ${why}` }),
+      );
     });
     const { onProgress, offline, relay, onStartup, stallMs, ...plain } = options;
     const getToken = relay?.getToken;
     if (relay) {
-      const { getToken: _fn, ...relayPlain } = relay;  // functions cannot cross to the worker
+      const { getToken: _fn, ...relayPlain } = relay; // functions cannot cross to the worker
       /** @type {any} */ (plain).relay = { ...relayPlain, renew: typeof getToken === "function" };
     }
     if (getToken) {
@@ -430,9 +435,12 @@ export function connect(options = {}) {
       worker.addEventListener("message", (event) => {
         if (event.data?.type !== "get-token") return;
         const id = event.data.id;
-        Promise.resolve().then(() => getToken()).then(
-          (token) => worker.postMessage({ type: "token", id, token }),
-          (e) => worker.postMessage({ type: "token", id, error: String(e?.message ?? e) }));
+        Promise.resolve()
+          .then(() => getToken())
+          .then(
+            (token) => worker.postMessage({ type: "token", id, token }),
+            (e) => worker.postMessage({ type: "token", id, error: String(e?.message ?? e) }),
+          );
       });
     }
     worker.postMessage({ type: "init", options: plain });

@@ -8,7 +8,8 @@ try {
   const pyodide = await loadPyodide({ indexURL: new URL("pyodide/", base).href });
   const loaded = performance.now();
   const answer = pyodide.runPython(
-    "import sqlite3\nsqlite3.connect(':memory:').execute('SELECT 1 + 1').fetchone()[0]");
+    "import sqlite3\nsqlite3.connect(':memory:').execute('SELECT 1 + 1').fetchone()[0]",
+  );
   postMessage({
     answer,
     pyodide_ms: loaded - t0,

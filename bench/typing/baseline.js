@@ -17,7 +17,9 @@ const ytext = doc.getText("body");
 let awareness = new Awareness(doc);
 let ready;
 if (params.get("mode") === "ws") {
-  const provider = new WebsocketProvider(params.get("url"), params.get("room"), doc, { disableBc: true });
+  const provider = new WebsocketProvider(params.get("url"), params.get("room"), doc, {
+    disableBc: true,
+  });
   awareness = provider.awareness;
   ready = new Promise((resolve) => provider.once("sync", resolve));
 } else {
@@ -34,8 +36,12 @@ const view = new EditorView({
   parent: document.querySelector("#body"),
   state: EditorState.create({
     doc: ytext.toString(),
-    extensions: [keymap.of(defaultKeymap), yCollab(ytext, awareness), EditorView.lineWrapping,
-      EditorView.contentAttributes.of({ "aria-label": "Body" })],
+    extensions: [
+      keymap.of(defaultKeymap),
+      yCollab(ytext, awareness),
+      EditorView.lineWrapping,
+      EditorView.contentAttributes.of({ "aria-label": "Body" }),
+    ],
   }),
 });
 window.typing = { view, ytext, ready: ready.then(() => true) };

@@ -27,15 +27,29 @@ async function loadPython(/** @type {{bare?: boolean}} */ { bare = false } = {})
   if (!bare) {
     const manifest = await (await fetch(new URL("manifest.json", base))).json();
     pyodide.registerJsModule("yjs", Y);
-    await pyodide.loadPackage(manifest.pyodide_wheels.map((/** @type {string} */ w) => new URL(w, base).href));
+    await pyodide.loadPackage(
+      manifest.pyodide_wheels.map((/** @type {string} */ w) => new URL(w, base).href),
+    );
     const micropip = pyodide.pyimport("micropip");
     await micropip.install(pyodide.toPy([new URL(manifest.yloft_wheel, base).href]));
     micropip.destroy();
     // yloft.crdt's JS side ships in the wheel: import it from there (see web/worker/boot.js).
-    const dir = pyodide.runPython(
-      "import importlib.util as u; u.find_spec('yloft').submodule_search_locations[0]") + "/crdt/_yjs/";
-    const modules = await Promise.all(["yjs_helpers.js", "yjs_text.js"].map((file) => import(
-      URL.createObjectURL(new Blob([pyodide.FS.readFile(dir + file, { encoding: "utf8" })], { type: "text/javascript" })))));
+    const dir =
+      pyodide.runPython(
+        "import importlib.util as u; u.find_spec('yloft').submodule_search_locations[0]",
+      ) + "/crdt/_yjs/";
+    const modules = await Promise.all(
+      ["yjs_helpers.js", "yjs_text.js"].map(
+        (file) =>
+          import(
+            URL.createObjectURL(
+              new Blob([pyodide.FS.readFile(dir + file, { encoding: "utf8" })], {
+                type: "text/javascript",
+              }),
+            )
+          ),
+      ),
+    );
     pyodide.registerJsModule("yloft_js", Object.assign({}, ...modules));
     const src = await (await fetch(new URL("bench_lab.py", base))).text();
     pyodide.FS.writeFile("/home/pyodide/bench_lab.py", src);
@@ -47,15 +61,28 @@ async function loadPython(/** @type {{bare?: boolean}} */ { bare = false } = {})
 
 /** Mount OPFS storage at `path` (database `name`) and open the lab's Store or plain db. */
 async function mount(/** @type {{name: string, path: string, force?: string}} */ opts) {
-  const storage = await mountStorage(pyodide, { name: opts.name, path: opts.path, force: opts.force ?? "opfs" });
+  const storage = await mountStorage(pyodide, {
+    name: opts.name,
+    path: opts.path,
+    force: opts.force ?? "opfs",
+  });
   mounts.set(opts.path, storage);
   return { kind: storage.kind, dbPath: storage.dbPath, pragmas: storage.pragmas };
 }
 
 /** Call bench_lab.FN(*args); `flushPath` passes that mount's commit hook first. */
-function py(/** @type {string} */ fn, /** @type {any[]} */ args = [], /** @type {string | null} */ flushPath = null) {
-  const pre = flushPath ? [mounts.get(flushPath).flush, JSON.stringify(mounts.get(flushPath).pragmas)] : [];
-  const out = lab[fn](...pre, ...args.map((a) => (typeof a === "object" && a !== null ? JSON.stringify(a) : a)));
+function py(
+  /** @type {string} */ fn,
+  /** @type {any[]} */ args = [],
+  /** @type {string | null} */ flushPath = null,
+) {
+  const pre = flushPath
+    ? [mounts.get(flushPath).flush, JSON.stringify(mounts.get(flushPath).pragmas)]
+    : [];
+  const out = lab[fn](
+    ...pre,
+    ...args.map((a) => (typeof a === "object" && a !== null ? JSON.stringify(a) : a)),
+  );
   return typeof out === "string" ? JSON.parse(out) : out;
 }
 
@@ -85,7 +112,10 @@ function durable(/** @type {any} */ p) {
 }
 
 /** Run `fn` over items with at most CONCURRENCY in flight. */
-async function pool(/** @type {any[]} */ items, /** @type {(x: any, i: number) => Promise<any>} */ fn) {
+async function pool(
+  /** @type {any[]} */ items,
+  /** @type {(x: any, i: number) => Promise<any>} */ fn,
+) {
   const out = new Array(items.length);
   let next = 0;
   const workers = Array.from({ length: Math.min(CONCURRENCY, items.length) }, async () => {
@@ -133,33 +163,51 @@ async function yidbCreate(/** @type {{prefix: string, n: number}} */ { prefix, n
 /** The fields a query reads, from a note's Y.Doc. */
 function noteRow(/** @type {Y.Doc} */ doc) {
   const meta = doc.getMap("meta");
-  return { title: meta.get("title"), done: meta.get("done"), rank: meta.get("rank"), body: doc.getText("body").toString() };
+  return {
+    title: meta.get("title"),
+    done: meta.get("done"),
+    rank: meta.get("rank"),
+    body: doc.getText("body").toString(),
+  };
 }
 
 /** Load every note and read its fields, as an app without a query layer must. */
 async function loadAll(/** @type {string} */ prefix, /** @type {number} */ n) {
-  return pool(Array.from({ length: n }, (_, i) => i), async (i) => {
-    const { doc, p } = await openDoc(`${prefix}${i}`);
-    const row = noteRow(doc);
-    await p.destroy();
-    doc.destroy();
-    return row;
-  });
+  return pool(
+    Array.from({ length: n }, (_, i) => i),
+    async (i) => {
+      const { doc, p } = await openDoc(`${prefix}${i}`);
+      const row = noteRow(doc);
+      await p.destroy();
+      doc.destroy();
+      return row;
+    },
+  );
 }
 
 /** The two queries of comparison 2 over rows already read, in JS. */
-function runQuery(/** @type {any[]} */ rows, /** @type {string} */ kind, /** @type {string} */ arg) {
+function runQuery(
+  /** @type {any[]} */ rows,
+  /** @type {string} */ kind,
+  /** @type {string} */ arg,
+) {
   let hits;
   if (kind === "filter") {
-    hits = rows.filter((r) => r.done === false && r.title > arg).sort((a, b) => (a.title < b.title ? -1 : a.title > b.title ? 1 : 0));
+    hits = rows
+      .filter((r) => r.done === false && r.title > arg)
+      .sort((a, b) => (a.title < b.title ? -1 : a.title > b.title ? 1 : 0));
   } else {
-    hits = rows.filter((r) => r.body.split(" ").includes(arg)).sort((a, b) => (a.title < b.title ? -1 : 1));
+    hits = rows
+      .filter((r) => r.body.split(" ").includes(arg))
+      .sort((a, b) => (a.title < b.title ? -1 : 1));
   }
   return { titles: hits.slice(0, 50).map((r) => r.title), matches: hits.length };
 }
 
 /** Comparison 2, cold: reopen every y-indexeddb database, then filter in JS. */
-async function yidbQuery(/** @type {{prefix: string, n: number, kind: string, arg: string}} */ { prefix, n, kind, arg }) {
+async function yidbQuery(
+  /** @type {{prefix: string, n: number, kind: string, arg: string}} */ { prefix, n, kind, arg },
+) {
   const t0 = performance.now();
   const rows = await loadAll(prefix, n);
   const out = runQuery(rows, kind, arg);
@@ -175,11 +223,14 @@ let warmDocs = [];
 async function yidbWarmLoad(/** @type {{prefix: string, n: number}} */ { prefix, n }) {
   const t0 = performance.now();
   for (const doc of warmDocs) doc.destroy();
-  warmDocs = await pool(Array.from({ length: n }, (_, i) => i), async (i) => {
-    const { doc, p } = await openDoc(`${prefix}${i}`);
-    await p.destroy();
-    return doc;
-  });
+  warmDocs = await pool(
+    Array.from({ length: n }, (_, i) => i),
+    async (i) => {
+      const { doc, p } = await openDoc(`${prefix}${i}`);
+      await p.destroy();
+      return doc;
+    },
+  );
   return { ms: performance.now() - t0, docs: warmDocs.length };
 }
 
@@ -191,8 +242,18 @@ function yidbWarmQuery(/** @type {{kind: string, arg: string}} */ { kind, arg })
 }
 
 /** Comparison 1: `rounds` of one small durable edit to each of `n` documents. */
-async function yidbEdits(/** @type {{prefix: string, n: number, rounds: number, start: number}} */ { prefix, n, rounds, start }) {
-  const docs = await pool(Array.from({ length: n }, (_, i) => i), (i) => openDoc(`${prefix}${i}`));
+async function yidbEdits(
+  /** @type {{prefix: string, n: number, rounds: number, start: number}} */ {
+    prefix,
+    n,
+    rounds,
+    start,
+  },
+) {
+  const docs = await pool(
+    Array.from({ length: n }, (_, i) => i),
+    (i) => openDoc(`${prefix}${i}`),
+  );
   /** @type {number[]} */
   const perEditMs = [];
   /** @type {number[]} */
@@ -216,39 +277,47 @@ async function yidbEdits(/** @type {{prefix: string, n: number, rounds: number, 
 }
 
 /** Comparison 6: many small edits spread over the notes (text inserts), then stored. */
-async function yidbManyEdits(/** @type {{prefix: string, n: number, edits: number}} */ { prefix, n, edits }) {
+async function yidbManyEdits(
+  /** @type {{prefix: string, n: number, edits: number}} */ { prefix, n, edits },
+) {
   const t0 = performance.now();
   const perDoc = Math.ceil(edits / n);
-  await pool(Array.from({ length: n }, (_, i) => i), async (i) => {
-    const { doc, p } = await openDoc(`${prefix}${i}`);
-    const text = doc.getText("body");
-    for (let k = 0; k < perDoc && i * perDoc + k < edits; k++) {
-      if (k % 2) doc.getMap("meta").set("title", `edited ${i} ${k}`);
-      else text.insert((k * 37) % text.length, "edit ");
-    }
-    await durable(p);
-    await p.destroy();
-    doc.destroy();
-  });
+  await pool(
+    Array.from({ length: n }, (_, i) => i),
+    async (i) => {
+      const { doc, p } = await openDoc(`${prefix}${i}`);
+      const text = doc.getText("body");
+      for (let k = 0; k < perDoc && i * perDoc + k < edits; k++) {
+        if (k % 2) doc.getMap("meta").set("title", `edited ${i} ${k}`);
+        else text.insert((k * 37) % text.length, "edit ");
+      }
+      await durable(p);
+      await p.destroy();
+      doc.destroy();
+    },
+  );
   return { ms: performance.now() - t0, per_doc: perDoc };
 }
 
 /** Stored bytes of each y-indexeddb database (update log) and its compacted Yjs state. */
 async function yidbSizes(/** @type {{prefix: string, n: number}} */ { prefix, n }) {
-  const parts = await pool(Array.from({ length: n }, (_, i) => i), async (i) => {
-    const { doc, p } = await openDoc(`${prefix}${i}`);
-    const updates = await new Promise((resolve, reject) => {
-      const req = p.db.transaction(["updates"], "readonly").objectStore("updates").getAll();
-      req.onsuccess = () => resolve(req.result);
-      req.onerror = () => reject(req.error);
-    });
-    const stored = /** @type {Uint8Array[]} */ (updates).reduce((s, u) => s + u.byteLength, 0);
-    const state = Y.encodeStateAsUpdate(doc).length;
-    const entries = /** @type {any[]} */ (updates).length;
-    await p.destroy();
-    doc.destroy();
-    return { stored, state, entries };
-  });
+  const parts = await pool(
+    Array.from({ length: n }, (_, i) => i),
+    async (i) => {
+      const { doc, p } = await openDoc(`${prefix}${i}`);
+      const updates = await new Promise((resolve, reject) => {
+        const req = p.db.transaction(["updates"], "readonly").objectStore("updates").getAll();
+        req.onsuccess = () => resolve(req.result);
+        req.onerror = () => reject(req.error);
+      });
+      const stored = /** @type {Uint8Array[]} */ (updates).reduce((s, u) => s + u.byteLength, 0);
+      const state = Y.encodeStateAsUpdate(doc).length;
+      const entries = /** @type {any[]} */ (updates).length;
+      await p.destroy();
+      doc.destroy();
+      return { stored, state, entries };
+    },
+  );
   return {
     stored_update_bytes: parts.reduce((s, x) => s + x.stored, 0),
     state_bytes: parts.reduce((s, x) => s + x.state, 0),
@@ -259,7 +328,9 @@ async function yidbSizes(/** @type {{prefix: string, n: number}} */ { prefix, n 
 // ------------------------------------------------------------------ raw OPFS floor
 
 /** Append each update to one OPFS file through a sync access handle + flush(). */
-async function rawOpfs(/** @type {{file: string, updates: number[][], rounds: number}} */ { file, updates, rounds }) {
+async function rawOpfs(
+  /** @type {{file: string, updates: number[][], rounds: number}} */ { file, updates, rounds },
+) {
   const root = await navigator.storage.getDirectory();
   const fh = await root.getFileHandle(file, { create: true });
   // @ts-ignore - sync access handles exist in dedicated workers
@@ -286,7 +357,9 @@ async function rawOpfs(/** @type {{file: string, updates: number[][], rounds: nu
 // ------------------------------------------------------------------ cold start
 
 /** Comparison 3, in a fresh page: from navigation start to the first query result. */
-async function coldstart(/** @type {{mode: string, prefix: string, n: number, arg: string}} */ { mode, prefix, n, arg }) {
+async function coldstart(
+  /** @type {{mode: string, prefix: string, n: number, arg: string}} */ { mode, prefix, n, arg },
+) {
   const origin = performance.timeOrigin;
   if (mode === "bare") {
     const t = await loadPython({ bare: true });
@@ -295,17 +368,39 @@ async function coldstart(/** @type {{mode: string, prefix: string, n: number, ar
   }
   if (mode === "yidb") {
     const r = await yidbQuery({ prefix, n, kind: "filter", arg });
-    return { worker_origin: origin, done_at: performance.timeOrigin + performance.now(), titles: r.titles };
+    return {
+      worker_origin: origin,
+      done_at: performance.timeOrigin + performance.now(),
+      titles: r.titles,
+    };
   }
   const t = await loadPython();
   await mount({ name: "notes", path: "/yloft" });
   const r = py("open_store", ["/yloft/notes.db"], "/yloft");
   const q = py("filter_query", [arg]);
-  return { worker_origin: origin, done_at: performance.timeOrigin + performance.now(), titles: q.titles, opened: r, ...t };
+  return {
+    worker_origin: origin,
+    done_at: performance.timeOrigin + performance.now(),
+    titles: q.titles,
+    opened: r,
+    ...t,
+  };
 }
 
 const methods = /** @type {Record<string, (...a: any[]) => any>} */ ({
-  loadPython, mount, py, opfsBytes, yidbCreate, yidbQuery, yidbWarmLoad, yidbWarmQuery, yidbEdits, yidbManyEdits, yidbSizes, rawOpfs, coldstart,
+  loadPython,
+  mount,
+  py,
+  opfsBytes,
+  yidbCreate,
+  yidbQuery,
+  yidbWarmLoad,
+  yidbWarmQuery,
+  yidbEdits,
+  yidbManyEdits,
+  yidbSizes,
+  rawOpfs,
+  coldstart,
   async unmount(/** @type {string} */ path) {
     await mounts.get(path)?.close();
     mounts.delete(path);
@@ -320,7 +415,11 @@ self.onmessage = async (event) => {
     postMessage({ id, ok: true, value });
   } catch (e) {
     const err = /** @type {Error} */ (e);
-    postMessage({ id, ok: false, error: { name: err.name, message: `${err.message}\n${err.stack ?? ""}` } });
+    postMessage({
+      id,
+      ok: false,
+      error: { name: err.name, message: `${err.message}\n${err.stack ?? ""}` },
+    });
   }
 };
 postMessage({ id: 0, ok: true, value: "started" });

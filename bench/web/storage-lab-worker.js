@@ -123,7 +123,8 @@ const methods = {
    * the fallback). @param {{name: string}} o  the DOMException name to reject with
    */
   refuseOpfs({ name }) {
-    navigator.storage.getDirectory = () => Promise.reject(new DOMException("refused by test", name));
+    navigator.storage.getDirectory = () =>
+      Promise.reject(new DOMException("refused by test", name));
   },
 
   /**
@@ -147,7 +148,13 @@ const methods = {
   },
 
   /** @param {{path?: string, journalMode?: string, lockingMode?: string, pageSize?: number, cacheSize?: number}} o */
-  openDb({ path = "/yloft", journalMode = "wal", lockingMode = "exclusive", pageSize = 4096, cacheSize = -16000 }) {
+  openDb({
+    path = "/yloft",
+    journalMode = "wal",
+    lockingMode = "exclusive",
+    pageSize = 4096,
+    cacheSize = -16000,
+  }) {
     const storage = mountOf(path);
     const Lab = pyodide.globals.get("Lab");
     const db = Lab(storage.dbPath, journalMode, lockingMode, pageSize, cacheSize);
@@ -260,7 +267,10 @@ const methods = {
     const t0 = performance.now();
     lab(path).lookups(n, seed);
     const seconds = (performance.now() - t0) / 1000;
-    return { readsPerSecond: n / seconds, fsReadsPerLookup: ((storage.stats().reads ?? 0) - (before.reads ?? 0)) / n };
+    return {
+      readsPerSecond: n / seconds,
+      fsReadsPerLookup: ((storage.stats().reads ?? 0) - (before.reads ?? 0)) / n,
+    };
   },
 
   /**

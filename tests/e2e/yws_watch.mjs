@@ -20,14 +20,25 @@ const report = () => {
   if (timer) return;
   timer = setTimeout(() => {
     timer = null;
-    const users = [...provider.awareness.getStates().values()].map((s) => s?.user?.name).filter(Boolean).sort();
-    const line = { synced: provider.synced, title: doc.getText("title").toString(), body: doc.getText("body").toString(), users };
+    const users = [...provider.awareness.getStates().values()]
+      .map((s) => s?.user?.name)
+      .filter(Boolean)
+      .sort();
+    const line = {
+      synced: provider.synced,
+      title: doc.getText("title").toString(),
+      body: doc.getText("body").toString(),
+      users,
+    };
     process.stdout.write(JSON.stringify(line) + "\n");
   }, 100);
 };
 doc.on("update", report);
 provider.awareness.on("change", report);
 provider.on("sync", report);
-process.stdin.on("end", () => { provider.destroy(); process.exit(0); });
+process.stdin.on("end", () => {
+  provider.destroy();
+  process.exit(0);
+});
 process.stdin.resume();
 setTimeout(() => process.exit(3), 300_000);

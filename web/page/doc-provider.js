@@ -99,7 +99,12 @@ export class DocProvider extends Y.ObservableV2 {
     this.peers = new BroadcastChannel(docsChannel(host.name));
     this.peers.onmessage = (event) => {
       const m = event.data;
-      if (!this.destroyed && m?.collection === collection && m.id === id && m.update instanceof Uint8Array) {
+      if (
+        !this.destroyed &&
+        m?.collection === collection &&
+        m.id === id &&
+        m.update instanceof Uint8Array
+      ) {
         Y.applyUpdate(this.doc, m.update, this);
       }
     };
@@ -122,7 +127,8 @@ export class DocProvider extends Y.ObservableV2 {
       if (origin !== "local" && added.some((c) => c !== this.doc.clientID)) this._announce(1);
     };
     this.awareness.on("change", this._onPeers);
-    this._onPageHide = () => Y.removeAwarenessStates(this.awareness, [this.doc.clientID], "window unload");
+    this._onPageHide = () =>
+      Y.removeAwarenessStates(this.awareness, [this.doc.clientID], "window unload");
     globalThis.addEventListener?.("pagehide", this._onPageHide);
     this._open();
   }
@@ -182,7 +188,9 @@ export class DocProvider extends Y.ObservableV2 {
     this.savedSeq = msg.seq;
     this.unsaved = Math.max(0, this.unsaved - done);
     if (!msg.ok) {
-      this.error = new DocError(msg.error ?? { name: "Error", message: "the engine refused the edit" });
+      this.error = new DocError(
+        msg.error ?? { name: "Error", message: "the engine refused the edit" },
+      );
       this.emit("error", [this.error]);
     } else if (this.unsaved === 0) {
       this.error = null;

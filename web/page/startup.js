@@ -21,7 +21,8 @@ export function showErrorPanel(error) {
     panel = document.createElement("section");
     panel.id = "yloft-error";
     panel.setAttribute("role", "alert");
-    panel.style.cssText = "margin:1rem;padding:1rem;border:2px solid #c92a2a;background:#fff5f5;color:#2b0000";
+    panel.style.cssText =
+      "margin:1rem;padding:1rem;border:2px solid #c92a2a;background:#fff5f5;color:#2b0000";
     document.body.prepend(panel);
   }
   const title = document.createElement("h2");
@@ -68,7 +69,8 @@ export function showStartupNotice(startup) {
     notice = document.createElement("p");
     notice.id = "yloft-startup";
     notice.setAttribute("role", "status");
-    notice.style.cssText = "margin:1rem;padding:.5rem 1rem;border:1px solid #e67700;background:#fff9db;color:#2b1d00";
+    notice.style.cssText =
+      "margin:1rem;padding:.5rem 1rem;border:1px solid #e67700;background:#fff9db;color:#2b1d00";
     document.body.prepend(notice);
   }
   notice.textContent = describeStartup(startup);
@@ -90,11 +92,14 @@ export function watchStartup(options) {
     const label = /** @type {Record<string, string>} */ (STARTUP_STAGES)[stage] ?? stage;
     report({ stage, label, waitedMs: Date.now() - since, stalled });
   };
-  const timer = setInterval(() => {
-    const was = stalled;
-    stalled = Date.now() - active >= stallMs;
-    if (stalled || was) tell();
-  }, Math.max(50, Math.min(1000, stallMs / 4)));
+  const timer = setInterval(
+    () => {
+      const was = stalled;
+      stalled = Date.now() - active >= stallMs;
+      if (stalled || was) tell();
+    },
+    Math.max(50, Math.min(1000, stallMs / 4)),
+  );
   tell();
   return {
     /** @param {string} name */

@@ -7,7 +7,12 @@ import { fileURLToPath } from "node:url";
 const out = process.argv[2];
 if (!out) throw new Error("usage: node web/vendor/bundle.mjs OUT_DIR");
 const here = (/** @type {string} */ name) => fileURLToPath(new URL(name, import.meta.url));
-const common = { bundle: true, format: /** @type {const} */ ("esm"), minify: true, logLevel: /** @type {const} */ ("warning") };
+const common = {
+  bundle: true,
+  format: /** @type {const} */ ("esm"),
+  minify: true,
+  logLevel: /** @type {const} */ ("warning"),
+};
 
 await build({ ...common, entryPoints: [here("yjs.js")], outfile: `${out}/yjs.mjs` });
 
@@ -15,7 +20,15 @@ await build({ ...common, entryPoints: [here("yjs.js")], outfile: `${out}/yjs.mjs
 const sharedYjs = {
   name: "shared-yjs",
   setup(/** @type {import("esbuild").PluginBuild} */ b) {
-    b.onResolve({ filter: /^(yjs|y-protocols\/awareness)$/ }, () => ({ path: "./yjs.mjs", external: true }));
+    b.onResolve({ filter: /^(yjs|y-protocols\/awareness)$/ }, () => ({
+      path: "./yjs.mjs",
+      external: true,
+    }));
   },
 };
-await build({ ...common, entryPoints: [here("editor.js")], outfile: `${out}/editor.mjs`, plugins: [sharedYjs] });
+await build({
+  ...common,
+  entryPoints: [here("editor.js")],
+  outfile: `${out}/editor.mjs`,
+  plugins: [sharedYjs],
+});

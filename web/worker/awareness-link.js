@@ -17,7 +17,11 @@ export function openAwareness(name, relay) {
     const m = event.data;
     const sync = relay();
     if (!sync || m?.from === "relay" || m?.kind !== "update") return;
-    if (typeof m.collection === "string" && typeof m.docId === "string" && m.payload instanceof Uint8Array) {
+    if (
+      typeof m.collection === "string" &&
+      typeof m.docId === "string" &&
+      m.payload instanceof Uint8Array
+    ) {
       sync.sendAwareness(m.collection, m.docId, m.payload);
     }
   };

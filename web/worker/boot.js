@@ -19,7 +19,11 @@ export async function bootPython(manifest, base, app, onProgress) {
   const appWheel = app ? manifest.apps[app] : null;
   if (app && !appWheel) throw new Error(`no app module ${app} in this build`);
   // yloft, the app and the dependencies locked at build time: all from this origin.
-  const wheels = [manifest.yloft_wheel, ...(appWheel ? [appWheel] : []), ...(manifest.dependencies ?? [])];
+  const wheels = [
+    manifest.yloft_wheel,
+    ...(appWheel ? [appWheel] : []),
+    ...(manifest.dependencies ?? []),
+  ];
   const counted = [...manifest.runtime, ...wheels];
   const total = counted.reduce((sum, f) => sum + manifest.files[f].size, 0);
   countFetchedBytes((loaded) => onProgress(Math.min(loaded, total), total));
@@ -58,11 +62,15 @@ export async function bootPython(manifest, base, app, onProgress) {
  * @param {any} pyodide
  */
 async function registerYloftJs(pyodide) {
-  const dir = pyodide.runPython(
-    "import importlib.util as u; u.find_spec('yloft').submodule_search_locations[0]") + "/crdt/_yjs/";
-  const modules = await Promise.all(["yjs_helpers.js", "yjs_text.js"].map((file) => {
-    const source = pyodide.FS.readFile(dir + file, { encoding: "utf8" });
-    return import(URL.createObjectURL(new Blob([source], { type: "text/javascript" })));
-  }));
+  const dir =
+    pyodide.runPython(
+      "import importlib.util as u; u.find_spec('yloft').submodule_search_locations[0]",
+    ) + "/crdt/_yjs/";
+  const modules = await Promise.all(
+    ["yjs_helpers.js", "yjs_text.js"].map((file) => {
+      const source = pyodide.FS.readFile(dir + file, { encoding: "utf8" });
+      return import(URL.createObjectURL(new Blob([source], { type: "text/javascript" })));
+    }),
+  );
   pyodide.registerJsModule("yloft_js", Object.assign({}, ...modules));
 }

@@ -84,7 +84,9 @@ export class EngineClient {
     if (!this.writes.delete(seq)) return;
     this.lastProgress = Date.now();
     if (!this.kept) return; // the engine's own tab keeps nothing: no IndexedDB work per write
-    this.outbox?.dropThrough(this.tab, this.answered()).catch((e) => console.error("yloft outbox:", e));
+    this.outbox
+      ?.dropThrough(this.tab, this.answered())
+      .catch((e) => console.error("yloft outbox:", e));
     if (this.writes.size === 0) this.kept = false; // that drop covers everything kept
   }
 
@@ -117,7 +119,13 @@ export class EngineClient {
       this.subs.delete(args[0]);
       if (sub?.remote) {
         this.subByRemote.delete(sub.remote);
-        this.send({ kind: "call", id: this.internalId(() => {}), method, args: [sub.remote], seq: 0 });
+        this.send({
+          kind: "call",
+          id: this.internalId(() => {}),
+          method,
+          args: [sub.remote],
+          seq: 0,
+        });
       }
       this.post({ type: "reply", id, ok: true, value: Boolean(sub) });
       return;
@@ -126,7 +134,13 @@ export class EngineClient {
       const doc = this.docs.get(args[0]);
       if (doc?.remote) {
         this.docByRemote.delete(doc.remote);
-        this.send({ kind: "call", id: this.internalId(() => {}), method, args: [doc.remote], seq: 0 });
+        this.send({
+          kind: "call",
+          id: this.internalId(() => {}),
+          method,
+          args: [doc.remote],
+          seq: 0,
+        });
       }
       if (doc) {
         doc.closed = true;
@@ -152,18 +166,33 @@ export class EngineClient {
   sendRequest(id) {
     const p = this.pending.get(id);
     if (!p || p.internal) return;
-    this.send({ kind: "call", id, method: p.method, args: p.args, seq: p.seq, ack: this.answered() });
+    this.send({
+      kind: "call",
+      id,
+      method: p.method,
+      args: p.args,
+      seq: p.seq,
+      ack: this.answered(),
+    });
   }
 
   /** @param {number} plink @param {number} pseq @param {Uint8Array} update */
   docUpdate(plink, pseq, update) {
     const doc = this.docs.get(plink);
     if (!doc || doc.closed) {
-      const error = { name: "UnknownLinkError", message: `no open document link ${plink}; open it with db.doc() again` };
+      const error = {
+        name: "UnknownLinkError",
+        message: `no open document link ${plink}; open it with db.doc() again`,
+      };
       this.post({ type: "doc-saved", link: plink, seq: pseq, ok: false, error });
       return;
     }
-    const seq = this.newWrite({ kind: "doc", collection: doc.collection, docId: doc.docId, update });
+    const seq = this.newWrite({
+      kind: "doc",
+      collection: doc.collection,
+      docId: doc.docId,
+      update,
+    });
     const write = { seq, pseq, update };
     doc.unsaved.push(write);
     this.sendDoc(plink, doc, write);
@@ -171,7 +200,15 @@ export class EngineClient {
 
   /** @param {number} plink @param {LinkedDoc} doc @param {DocWrite} w */
   sendDoc(plink, doc, w) {
-    this.send({ kind: "doc-update", plink, link: doc.remote, collection: doc.collection, docId: doc.docId, seq: w.seq, update: w.update });
+    this.send({
+      kind: "doc-update",
+      plink,
+      link: doc.remote,
+      collection: doc.collection,
+      docId: doc.docId,
+      seq: w.seq,
+      update: w.update,
+    });
   }
 
   /** @param {any} msg */
@@ -220,7 +257,10 @@ export class EngineClient {
     for (const [psub, sub] of this.subs) {
       sub.remote = 0;
       this.send({
-        kind: "call", method: "subscribe", args: [sub.sql, sub.params], seq: 0,
+        kind: "call",
+        method: "subscribe",
+        args: [sub.sql, sub.params],
+        seq: 0,
         id: this.internalId((reply) => {
           if (!reply.ok || !this.subs.has(psub)) return;
           sub.remote = reply.value.id;
@@ -233,7 +273,10 @@ export class EngineClient {
       doc.remote = 0;
       if (doc.closed) continue;
       this.send({
-        kind: "call", method: "doc_open", args: [doc.collection, doc.docId], seq: 0,
+        kind: "call",
+        method: "doc_open",
+        args: [doc.collection, doc.docId],
+        seq: 0,
         id: this.internalId((reply) => {
           if (!reply.ok || doc.closed) return;
           doc.remote = reply.value.link;
@@ -245,8 +288,10 @@ export class EngineClient {
     // Everything not answered, in the order it was made (writes by their number).
     /** @type {[number, () => void][]} */
     const again = [];
-    for (const [id, p] of this.pending) if (!p.internal) again.push([p.seq || 0, () => this.sendRequest(id)]);
-    for (const [plink, doc] of this.docs) for (const w of doc.unsaved) again.push([w.seq, () => this.sendDoc(plink, doc, w)]);
+    for (const [id, p] of this.pending)
+      if (!p.internal) again.push([p.seq || 0, () => this.sendRequest(id)]);
+    for (const [plink, doc] of this.docs)
+      for (const w of doc.unsaved) again.push([w.seq, () => this.sendDoc(plink, doc, w)]);
     again.sort((a, b) => a[0] - b[0]);
     for (const [, resend] of again) resend();
   }
@@ -281,7 +326,13 @@ export class EngineClient {
       value = { id: psub, rows: value.rows };
     } else if (msg.ok && p.method === "doc_open") {
       const plink = this.nextLink++;
-      this.docs.set(plink, { collection: p.args[0], docId: p.args[1], remote: value.link, unsaved: [], closed: false });
+      this.docs.set(plink, {
+        collection: p.args[0],
+        docId: p.args[1],
+        remote: value.link,
+        unsaved: [],
+        closed: false,
+      });
       this.docByRemote.set(value.link, plink);
       value = { link: plink, state: value.state };
     }
@@ -299,7 +350,8 @@ export class EngineClient {
       this.doneWrite(w.seq);
     }
     if (doc.closed && !doc.unsaved.length) this.docs.delete(msg.plink);
-    if (pseq) this.post({ type: "doc-saved", link: msg.plink, seq: pseq, ok: msg.ok, error: msg.error });
+    if (pseq)
+      this.post({ type: "doc-saved", link: msg.plink, seq: pseq, ok: msg.ok, error: msg.error });
   }
 
   /** @param {{name: string, message: string, traceback?: string}} error */
@@ -345,7 +397,8 @@ export class EngineClient {
 
   /** Tell the page when its status changed (and whether the writer stopped answering). */
   publish() {
-    this.stalled = !this.link?.local && this.writes.size > 0 && Date.now() - this.lastProgress > STALL_MS;
+    this.stalled =
+      !this.link?.local && this.writes.size > 0 && Date.now() - this.lastProgress > STALL_MS;
     if (!this.ready) return;
     const status = this.status();
     const text = JSON.stringify(status);
@@ -371,7 +424,8 @@ function decodeBytes(value) {
  */
 export function describeFatal(err) {
   const text = String(err?.message ?? err);
-  if (err?.name !== "PythonError" || !err.type) return { name: err?.name ?? "Error", message: text };
+  if (err?.name !== "PythonError" || !err.type)
+    return { name: err?.name ?? "Error", message: text };
   const lines = text.trim().split("\n");
   const last = lines[lines.length - 1] ?? "";
   const message = last.startsWith(`${err.type}:`) ? last.slice(err.type.length + 1).trim() : last;

@@ -81,7 +81,11 @@ export class EngineHost {
     // A closed or crashed writer's OPFS handles are released a little after its lock.
     for (let attempt = 1; ; attempt++) {
       try {
-        this.storage = await mountStorage(pyodide, { name: this.o.name, force: this.o.force, lockTimeoutMs: 20000 });
+        this.storage = await mountStorage(pyodide, {
+          name: this.o.name,
+          force: this.o.force,
+          lockTimeoutMs: 20000,
+        });
         break;
       } catch (e) {
         console.error(`yloft: opening the database, attempt ${attempt} failed`, e);
@@ -92,15 +96,25 @@ export class EngineHost {
     performance.mark("yloft:mounted");
     this.o.onStage?.("store");
     const found = databaseFound(pyodide.FS, storage.dbPath); // before SQLite creates it
-    this.status.set({ storage: storage.kind, storageFallback: storage.fallbackReason, persisted: storage.persisted, evicted: null });
+    this.status.set({
+      storage: storage.kind,
+      storageFallback: storage.fallbackReason,
+      persisted: storage.persisted,
+      evicted: null,
+    });
     const pragmas = JSON.stringify(storage.pragmas ?? { journal_mode: "truncate" });
-    this.engine = glue.open_engine(storage.dbPath, this.o.app,
-      (/** @type {number} */ sub, /** @type {string} */ rows) => this.deliver(this.subOwner.get(sub), { kind: "rows", sub, rows: JSON.parse(rows) }),
+    this.engine = glue.open_engine(
+      storage.dbPath,
+      this.o.app,
+      (/** @type {number} */ sub, /** @type {string} */ rows) =>
+        this.deliver(this.subOwner.get(sub), { kind: "rows", sub, rows: JSON.parse(rows) }),
       (/** @type {number} */ link, /** @type {Uint8Array} */ update) => {
         const copy = update.slice(); // never hand on a buffer Pyodide may own
         this.deliver(this.linkOwner.get(link), { kind: "doc", link, update: copy });
       },
-      storage.flush, pragmas);
+      storage.flush,
+      pragmas,
+    );
     performance.mark("yloft:opened");
     if (storage.kind !== "memory") this.checkEviction(storage.kind, await manifests, found);
     const requests = new BroadcastChannel(engineChannel(this.o.name));
@@ -118,7 +132,11 @@ export class EngineHost {
         this.status.set(c);
         if (c.relay?.state === "online") this.restored(); // caught up: the relay's copy is here
       };
-      const host = { setStatus, run: (/** @type {() => any} */ fn) => this.run(fn), storage: this.storage };
+      const host = {
+        setStatus,
+        run: (/** @type {() => any} */ fn) => this.run(fn),
+        storage: this.storage,
+      };
       await this.relay.start(this.o.python.pyodide, this.engine, this.o.relay, host);
     }
   }
@@ -148,7 +166,10 @@ export class EngineHost {
 
   /** How many documents the store holds (deleted ones too). */
   documentCount() {
-    const request = JSON.stringify({ method: "query", args: ["SELECT count(*) AS n FROM _yloft_docs", []] });
+    const request = JSON.stringify({
+      method: "query",
+      args: ["SELECT count(*) AS n FROM _yloft_docs", []],
+    });
     const reply = JSON.parse(this.engine.handle(request));
     if (!reply.ok) throw new Error(`counting documents failed: ${reply.error?.message}`);
     return Number(reply.value[0].n);
@@ -162,7 +183,14 @@ export class EngineHost {
 
   welcome() {
     const { o } = this;
-    return { kind: "welcome", writer: o.tab, since: this.since, build: o.build, versions: o.python.versions, status: { ...this.status.value } };
+    return {
+      kind: "welcome",
+      writer: o.tab,
+      since: this.since,
+      build: o.build,
+      versions: o.python.versions,
+      status: { ...this.status.value },
+    };
   }
 
   /** @param {() => any} fn  Python work, after everything queued before it */
@@ -209,13 +237,14 @@ export class EngineHost {
     /** @type {[string, any][]} what to deliver once durable */
     const out = [];
     const write = (/** @type {any} */ m) => m.kind === "call" && m.seq > 0 && WRITES.has(m.method);
-    for (let i = 0; i < items.length;) {
+    for (let i = 0; i < items.length; ) {
       const kind = items[i][1].kind;
       let j = i + 1;
       if (kind === "doc-update") while (j < items.length && items[j][1].kind === "doc-update") j++;
       else if (write(items[i][1])) while (j < items.length && write(items[j][1])) j++;
       const run = items.slice(i, j);
-      if (kind === "doc-update") applyDocs(this.o.python.glue, this.engine, this.linkOwner, run, out);
+      if (kind === "doc-update")
+        applyDocs(this.o.python.glue, this.engine, this.linkOwner, run, out);
       else if (run.length > 1) this.handleWrites(run, out);
       else this.handle(run[0][0], run[0][1], out);
       i = j;
@@ -228,7 +257,9 @@ export class EngineHost {
   /** @param {string} from @param {{id: number, method: string, args: any[], seq?: number, ack?: number}} msg @param {[string, any][]} out */
   handle(from, msg, out) {
     const request = JSON.stringify({ method: msg.method, args: msg.args });
-    const reply = JSON.parse(this.o.python.glue.handle(this.engine, request, from, msg.seq ?? 0, msg.ack ?? 0));
+    const reply = JSON.parse(
+      this.o.python.glue.handle(this.engine, request, from, msg.seq ?? 0, msg.ack ?? 0),
+    );
     if (reply.ok && msg.method === "subscribe") this.subOwner.set(reply.value.id, from);
     else if (reply.ok && msg.method === "doc_open") this.linkOwner.set(reply.value.link, from);
     else if (msg.method === "unsubscribe") this.subOwner.delete(msg.args[0]);
@@ -239,8 +270,15 @@ export class EngineHost {
 
   /** @param {[string, any][]} run numbered write calls @param {[string, any][]} out */
   handleWrites(run, out) {
-    const batch = run.map(([tab, m]) => ({ request: JSON.stringify({ method: m.method, args: m.args }), tab, seq: m.seq, ack: m.ack ?? 0 }));
-    const replies = JSON.parse(this.o.python.glue.handle_writes(this.engine, JSON.stringify(batch)));
+    const batch = run.map(([tab, m]) => ({
+      request: JSON.stringify({ method: m.method, args: m.args }),
+      tab,
+      seq: m.seq,
+      ack: m.ack ?? 0,
+    }));
+    const replies = JSON.parse(
+      this.o.python.glue.handle_writes(this.engine, JSON.stringify(batch)),
+    );
     run.forEach(([tab, m], k) => out.push([tab, { kind: "reply", id: m.id, ...replies[k] }]));
   }
 
@@ -262,7 +300,10 @@ export class EngineHost {
     const live = await liveTabs(this.o.name);
     live.add(this.o.tab);
     const glue = this.o.python.glue;
-    for (const [owners, method] of /** @type {const} */ ([[this.subOwner, "unsubscribe"], [this.linkOwner, "doc_close"]])) {
+    for (const [owners, method] of /** @type {const} */ ([
+      [this.subOwner, "unsubscribe"],
+      [this.linkOwner, "doc_close"],
+    ])) {
       for (const [id, tab] of owners) {
         if (live.has(tab)) continue;
         owners.delete(id);
@@ -271,14 +312,29 @@ export class EngineHost {
     }
     const outbox = this.o.outbox;
     if (outbox) {
-      const apply = (/** @type {string} */ tab, /** @type {number} */ seq, /** @type {any} */ e) => {
-        const reply = e.kind === "call"
-          ? JSON.parse(glue.handle(this.engine, JSON.stringify({ method: e.method, args: e.args }), tab, seq, 0))
-          : JSON.parse(glue.doc_apply(this.engine, e.collection, e.docId, e.update, 0));
-        if (!reply.ok) console.error(`yloft: a kept write of closed tab ${tab} was refused`, reply.error);
+      const apply = (
+        /** @type {string} */ tab,
+        /** @type {number} */ seq,
+        /** @type {any} */ e,
+      ) => {
+        const reply =
+          e.kind === "call"
+            ? JSON.parse(
+                glue.handle(
+                  this.engine,
+                  JSON.stringify({ method: e.method, args: e.args }),
+                  tab,
+                  seq,
+                  0,
+                ),
+              )
+            : JSON.parse(glue.doc_apply(this.engine, e.collection, e.docId, e.update, 0));
+        if (!reply.ok)
+          console.error(`yloft: a kept write of closed tab ${tab} was refused`, reply.error);
       };
       const saved = await outbox.recover(this.o.name, apply, () => this.durable());
-      if (saved) console.info(`yloft: saved ${saved} write(s) that closed tabs had kept unanswered`);
+      if (saved)
+        console.info(`yloft: saved ${saved} write(s) that closed tabs had kept unanswered`);
     }
     if (this.engine.forget_tabs_except(JSON.stringify([...live]))) await this.durable();
   }

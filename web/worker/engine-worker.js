@@ -59,8 +59,12 @@ const worker = {
 async function start(options) {
   const missing = missingFeatures();
   if (missing.length > 0) {
-    const why = self.isSecureContext ? "" : " (this page is not a secure context: serve it over https, or from localhost)";
-    const err = new Error(`yloft cannot run here: this browser offers no ${missing.join(", no ")}${why}`);
+    const why = self.isSecureContext
+      ? ""
+      : " (this page is not a secure context: serve it over https, or from localhost)";
+    const err = new Error(
+      `yloft cannot run here: this browser offers no ${missing.join(", no ")}${why}`,
+    );
     err.name = "UnsupportedBrowserError";
     throw err;
   }
@@ -88,7 +92,8 @@ async function start(options) {
     tab: tabId,
     build: worker.manifest.build,
     outbox,
-    post: (msg, transfer) => postMessage(msg.type === "ready" ? { ...msg, name } : msg, transfer ?? []),
+    post: (msg, transfer) =>
+      postMessage(msg.type === "ready" ? { ...msg, name } : msg, transfer ?? []),
   });
   worker.client = client;
   setInterval(() => client.publish(), 1000); // a writer that stopped answering shows
@@ -139,7 +144,11 @@ function missingFeatures() {
 function welcome(msg, requests) {
   if (msg.since < worker.since) return;
   worker.since = msg.since;
-  const link = { writer: msg.writer, local: false, send: (/** @type {any} */ m) => requests.postMessage(m) };
+  const link = {
+    writer: msg.writer,
+    local: false,
+    send: (/** @type {any} */ m) => requests.postMessage(m),
+  };
   worker.client?.bind(link, msg);
 }
 
@@ -148,9 +157,16 @@ async function becomeWriter() {
   const client = /** @type {EngineClient} */ (worker.client);
   worker.becoming = true;
   stage("python");
-  const [{ bootPython }, { EngineHost }] = await Promise.all([import("./boot.js"), import("./engine-host.js")]);
-  const python = await bootPython(worker.manifest, appRoot, worker.options.app ?? "",
-    (loaded, total) => postMessage({ type: "progress", loaded, total }));
+  const [{ bootPython }, { EngineHost }] = await Promise.all([
+    import("./boot.js"),
+    import("./engine-host.js"),
+  ]);
+  const python = await bootPython(
+    worker.manifest,
+    appRoot,
+    worker.options.app ?? "",
+    (loaded, total) => postMessage({ type: "progress", loaded, total }),
+  );
   const host = new EngineHost({
     name: worker.name,
     tab: tabId,
@@ -173,7 +189,10 @@ async function becomeWriter() {
   }
   worker.host = host;
   worker.since = host.since;
-  client.bind({ writer: tabId, local: true, send: (msg) => host.receive(tabId, msg) }, host.welcome());
+  client.bind(
+    { writer: tabId, local: true, send: (msg) => host.receive(tabId, msg) },
+    host.welcome(),
+  );
   console.info("yloft: this tab runs the engine");
 }
 
@@ -193,7 +212,9 @@ function stage(name) {
  */
 async function scopedName(given, path) {
   if (path === "/") return given;
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(path)));
+  const digest = new Uint8Array(
+    await crypto.subtle.digest("SHA-256", new TextEncoder().encode(path)),
+  );
   const hex = Array.from(digest.slice(0, 4), (b) => b.toString(16).padStart(2, "0")).join("");
   return `${given.slice(0, 55)}-${hex}`;
 }
@@ -207,7 +228,9 @@ async function scopedName(given, path) {
   pending: worker.client?.pending.size ?? 0,
   ready: worker.client?.ready ?? false,
   // start-up stages (ms since the worker started): boot.js and engine-host.js marks
-  marks: Object.fromEntries(performance.getEntriesByType("mark").map((m) => [m.name, Math.round(m.startTime)])),
+  marks: Object.fromEntries(
+    performance.getEntriesByType("mark").map((m) => [m.name, Math.round(m.startTime)]),
+  ),
 });
 
 self.onmessage = (event) => {
@@ -222,7 +245,13 @@ self.onmessage = (event) => {
     worker.host?.relay.tokens.answer(msg);
   } else if (!worker.client) {
     // connect() resolves only after "ready", so a page never sends requests this early.
-    if (msg.type === "call") postMessage({ type: "reply", id: msg.id, ok: false, error: { name: "Error", message: "the engine is not ready" } });
+    if (msg.type === "call")
+      postMessage({
+        type: "reply",
+        id: msg.id,
+        ok: false,
+        error: { name: "Error", message: "the engine is not ready" },
+      });
   } else {
     worker.client.fromPage(msg);
   }

@@ -18,8 +18,15 @@ export function applyDocs(glue, engine, linkOwner, run, out) {
   const docs = new Map();
   for (const [from, msg] of run) {
     const key = `${from}\n${msg.plink}`;
-    const b = docs.get(key)
-      ?? { from, plink: msg.plink, link: msg.link, collection: msg.collection, docId: msg.docId, updates: /** @type {Uint8Array[]} */ ([]), seq: 0 };
+    const b = docs.get(key) ?? {
+      from,
+      plink: msg.plink,
+      link: msg.link,
+      collection: msg.collection,
+      docId: msg.docId,
+      updates: /** @type {Uint8Array[]} */ ([]),
+      seq: 0,
+    };
     b.updates.push(msg.update);
     b.seq = Math.max(b.seq, msg.seq);
     b.link = msg.link || b.link;
@@ -31,10 +38,22 @@ export function applyDocs(glue, engine, linkOwner, run, out) {
       // The link the edit came from is not echoed (if it is still that tab's).
       const link = linkOwner.get(b.link) === b.from ? b.link : 0;
       const reply = JSON.parse(glue.doc_apply(engine, b.collection, b.docId, update, link));
-      out.push([b.from, { kind: "doc-saved", plink: b.plink, seq: b.seq, ok: reply.ok, error: reply.error }]);
+      out.push([
+        b.from,
+        { kind: "doc-saved", plink: b.plink, seq: b.seq, ok: reply.ok, error: reply.error },
+      ]);
     } catch (e) {
       const err = /** @type {Error} */ (e);
-      out.push([b.from, { kind: "doc-saved", plink: b.plink, seq: b.seq, ok: false, error: { name: err.name, message: err.message } }]);
+      out.push([
+        b.from,
+        {
+          kind: "doc-saved",
+          plink: b.plink,
+          seq: b.seq,
+          ok: false,
+          error: { name: err.name, message: err.message },
+        },
+      ]);
     }
   }
 }

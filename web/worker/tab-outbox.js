@@ -63,7 +63,12 @@ export function holdTabLock(name, tabId) {
 export async function liveTabs(name) {
   const prefix = tabLockPrefix(name);
   const { held = [] } = await navigator.locks.query();
-  return new Set(held.map((l) => l.name ?? "").filter((n) => n.startsWith(prefix)).map((n) => n.slice(prefix.length)));
+  return new Set(
+    held
+      .map((l) => l.name ?? "")
+      .filter((n) => n.startsWith(prefix))
+      .map((n) => n.slice(prefix.length)),
+  );
 }
 
 /** @typedef {{tab: string, msgId: number, entry: KeptEntry}} KeptPush */

@@ -31,7 +31,10 @@ function showProgress(loaded, total) {
 function showStartup(startup) {
   const label = startup.label[0].toUpperCase() + startup.label.slice(1);
   patch($("loading-label"), { textContent: label });
-  patch($("stall"), { hidden: !startup.stalled, textContent: startup.stalled ? describeStartup(startup) : "" });
+  patch($("stall"), {
+    hidden: !startup.stalled,
+    textContent: startup.stalled ? describeStartup(startup) : "",
+  });
 }
 
 /**
@@ -55,12 +58,16 @@ function showEvicted(evicted) {
     text = `${deleted}. Bringing them back from the relay…`;
   } else {
     state = "gone";
-    const count = evicted.documents ? ` (${evicted.documents} ${evicted.documents === 1 ? "note" : "notes"})` : "";
+    const count = evicted.documents
+      ? ` (${evicted.documents} ${evicted.documents === 1 ? "note" : "notes"})`
+      : "";
     text = `${deleted}${count}: they are gone from this browser.`;
     text += evicted.exportedAt
       ? ` You exported them on ${new Date(evicted.exportedAt).toLocaleString()}: import that file to get them back.`
       : " If you have an export of them, import it to get them back.";
-    if (evicted.hadRelay) text += " They were also synced to a relay: open the app with your sync link to get them from there.";
+    if (evicted.hadRelay)
+      text +=
+        " They were also synced to a relay: open the app with your sync link to get them from there.";
   }
   patch($("evicted-text"), { textContent: text });
   patch($("evicted-import"), {
@@ -158,8 +165,8 @@ function showStatus(status) {
     props["data-outbox"] = String(relay.outbox);
     text += relay.error
       ? ` · sync stopped: ${relay.error}`
-      : ` · ${/** @type {any} */ (syncLabels)[relay.state] ?? relay.state}`
-        + (relay.outbox ? ` (${relay.outbox} to send)` : "");
+      : ` · ${/** @type {any} */ (syncLabels)[relay.state] ?? relay.state}` +
+        (relay.outbox ? ` (${relay.outbox} to send)` : "");
   }
   // Access control (issue 18): a read-only token shows notes but takes no edits.
   const readOnly = relay?.access === "read-only";
@@ -167,27 +174,31 @@ function showStatus(status) {
   props["data-access"] = relay?.access ?? "read-write";
   patch($("editor"), { inert: readOnly });
   patch($("new-note"), { disabled: readOnly });
-  for (const box of $("notes").querySelectorAll("input[type=checkbox]")) patch(/** @type {HTMLElement} */ (box), { disabled: readOnly });
+  for (const box of $("notes").querySelectorAll("input[type=checkbox]"))
+    patch(/** @type {HTMLElement} */ (box), { disabled: readOnly });
   patch($("status"), { ...props, textContent: text });
   if (status.storage === "memory") {
     patch($("warning"), {
-      textContent: "This browser gave the app no persistent storage: notes live in "
-        + "memory only and are lost when the tab closes.",
+      textContent:
+        "This browser gave the app no persistent storage: notes live in " +
+        "memory only and are lost when the tab closes.",
       hidden: false,
     });
   } else if (status.error) {
     patch($("warning"), { textContent: `Not saved: ${status.error}`, hidden: false });
   } else if (readOnly) {
     patch($("warning"), {
-      textContent: "Read-only: the relay lets this link read these notes, not change them, "
-        + "so editing is off. Nothing saved in this browser is lost.",
+      textContent:
+        "Read-only: the relay lets this link read these notes, not change them, " +
+        "so editing is off. Nothing saved in this browser is lost.",
       hidden: false,
     });
   } else if (status.onlyHere && !status.persisted) {
     // Issue 16: storage the browser may evict, and no relay holds a copy.
     patch($("warning"), {
-      textContent: "These notes exist only in this browser, which may delete them when it "
-        + "needs space: Export a copy, or sync them with a relay.",
+      textContent:
+        "These notes exist only in this browser, which may delete them when it " +
+        "needs space: Export a copy, or sync them with a relay.",
       hidden: false,
       className: "warning only-here",
     });
@@ -207,7 +218,9 @@ const getToken = async () => {
   if (!res.ok) throw new Error(`the token endpoint answered ${res.status}`);
   return (await res.text()).trim();
 };
-const relay = space ? { space, token: params.get("token") ?? "", ...(tokenUrl ? { getToken } : {}) } : undefined;
+const relay = space
+  ? { space, token: params.get("token") ?? "", ...(tokenUrl ? { getToken } : {}) }
+  : undefined;
 
 // How long a start-up stage may go without progress before the page says what it waits
 // for (tests lower it with ?stallMs=).
@@ -215,7 +228,13 @@ const stallMs = params.has("stallMs") ? Number(params.get("stallMs")) : undefine
 
 async function main() {
   const db = await connect({
-    name: "notes", app: "notes_app", storage, relay, stallMs, onProgress: showProgress, onStartup: showStartup,
+    name: "notes",
+    app: "notes_app",
+    storage,
+    relay,
+    stallMs,
+    onProgress: showProgress,
+    onStartup: showStartup,
   });
   $("yloft-version").textContent = db.versions.yloft;
   $("sqlite-version").textContent = db.versions.sqlite;
@@ -228,10 +247,13 @@ async function main() {
     showStatus({ ...db.status, persisted: persisted || db.status.persisted });
     showEvicted(db.status.evicted);
   };
-  navigator.storage?.persist?.().then((granted) => {
-    persisted = Boolean(granted);
-    show();
-  }, () => {});
+  navigator.storage?.persist?.().then(
+    (granted) => {
+      persisted = Boolean(granted);
+      show();
+    },
+    () => {},
+  );
   show();
   db.addEventListener("status", show);
 
@@ -267,14 +289,21 @@ async function main() {
     /** @type {Map<string, {sig: string, li: HTMLLIElement}>} */
     const next = new Map();
     const items = listRows.map((row) => {
-      const sig = JSON.stringify([row.title, row.done, row.tags, row.updated_at, row.id === selected]);
+      const sig = JSON.stringify([
+        row.title,
+        row.done,
+        row.tags,
+        row.updated_at,
+        row.id === selected,
+      ]);
       const old = rendered.get(row.id);
       const item = old?.sig === sig ? old : { sig, li: listItem(row) };
       next.set(row.id, item);
       return item.li;
     });
     rendered = next;
-    const same = items.length === list.children.length && items.every((li, i) => list.children[i] === li);
+    const same =
+      items.length === list.children.length && items.every((li, i) => list.children[i] === li);
     if (!same) list.replaceChildren(...items);
     patch($("empty"), { hidden: listRows.length > 0 });
   }
@@ -289,15 +318,19 @@ async function main() {
     box.type = "checkbox";
     box.checked = Boolean(row.done);
     box.setAttribute("aria-label", "Done");
-    box.disabled = $("new-note").disabled;  // read-only (issue 18)
+    box.disabled = $("new-note").disabled; // read-only (issue 18)
     box.addEventListener("click", (ev) => ev.stopPropagation());
-    box.addEventListener("change", () => save(db.call("update_note", row.id, null, null, box.checked)));
+    box.addEventListener("change", () =>
+      save(db.call("update_note", row.id, null, null, box.checked)),
+    );
     const title = document.createElement("span");
     title.className = "title";
     title.textContent = row.title || "Untitled";
     const tags = document.createElement("span");
     tags.className = "tags";
-    tags.textContent = parseTags(row.tags).map((t) => `#${t}`).join(" ");
+    tags.textContent = parseTags(row.tags)
+      .map((t) => `#${t}`)
+      .join(" ");
     const time = document.createElement("time");
     const when = toDate(row.updated_at);
     time.dateTime = when.toISOString();
@@ -316,7 +349,10 @@ async function main() {
   /** @param {number} total how many notes match */
   function showMore(total) {
     const more = $("more");
-    patch(more, { hidden: total <= listRows.length, textContent: `Show more (${listRows.length} of ${total})` });
+    patch(more, {
+      hidden: total <= listRows.length,
+      textContent: `Show more (${listRows.length} of ${total})`,
+    });
   }
 
   async function refreshList() {
@@ -325,18 +361,30 @@ async function main() {
     const openOnly = $("open-only").checked;
     if (q) {
       // Live search: re-run the search whenever any note changes.
-      stopList = db.subscribe("SELECT max(updated_at) AS t, count(*) AS n FROM notes", [], async () => {
-        const hits = (await db.call("search_notes", q)).filter((/** @type {any} */ r) => !openOnly || !r.done);
-        listRows = hits.slice(0, shown);
-        renderList();
-        showMore(hits.length);
-      });
+      stopList = db.subscribe(
+        "SELECT max(updated_at) AS t, count(*) AS n FROM notes",
+        [],
+        async () => {
+          const hits = (await db.call("search_notes", q)).filter(
+            (/** @type {any} */ r) => !openOnly || !r.done,
+          );
+          listRows = hits.slice(0, shown);
+          renderList();
+          showMore(hits.length);
+        },
+      );
     } else {
       const where = openOnly ? "WHERE done = 0" : "";
       stopList = db.subscribe(
         `SELECT id, title, done, tags, updated_at, (SELECT count(*) FROM notes ${where}) AS total
-         FROM notes ${where} ORDER BY updated_at DESC LIMIT ?`, [shown],
-        (rows) => { listRows = rows; renderList(); showMore(rows[0]?.total ?? 0); });
+         FROM notes ${where} ORDER BY updated_at DESC LIMIT ?`,
+        [shown],
+        (rows) => {
+          listRows = rows;
+          renderList();
+          showMore(rows[0]?.total ?? 0);
+        },
+      );
     }
   }
 
@@ -367,7 +415,13 @@ async function main() {
     const provider = db.doc("notes", id);
     /** @type {(() => void)[]} */
     const cleanups = [];
-    open = { provider, destroy: () => { for (const f of cleanups.splice(0)) f(); provider.destroy(); } };
+    open = {
+      provider,
+      destroy: () => {
+        for (const f of cleanups.splice(0)) f();
+        provider.destroy();
+      },
+    };
     /** @type {typeof import("./note-body.js").mountBody} */
     let mountBody;
     try {
@@ -397,18 +451,27 @@ async function main() {
     const titleBinding = bindTextInput($("title"), doc.getText("title"));
     const body = mountBody($("body"), doc.getText("body"), provider.awareness);
     // For tests and diagnostics, like window.db: the open note's provider and editors.
-    /** @type {any} */ (window).openNote = { id: provider.id, provider, body: body.view, title: titleBinding };
+    /** @type {any} */ (window).openNote = {
+      id: provider.id,
+      provider,
+      body: body.view,
+      title: titleBinding,
+    };
 
     const fieldsOrigin = { fields: "notes-app" };
     const showMeta = () => {
       $("done").checked = Boolean(meta.get("done"));
-      if (document.activeElement !== $("tags")) $("tags").value = parseTags(meta.get("tags")).join(", ");
+      if (document.activeElement !== $("tags"))
+        $("tags").value = parseTags(meta.get("tags")).join(", ");
     };
     showMeta();
     meta.observe(showMeta);
     const onDone = () => doc.transact(() => meta.set("done", $("done").checked), fieldsOrigin);
     const onTags = () => {
-      const tags = $("tags").value.split(",").map((/** @type {string} */ t) => t.trim()).filter(Boolean);
+      const tags = $("tags")
+        .value.split(",")
+        .map((/** @type {string} */ t) => t.trim())
+        .filter(Boolean);
       if (JSON.stringify(tags) !== JSON.stringify(parseTags(meta.get("tags")))) {
         doc.transact(() => meta.set("tags", tags), fieldsOrigin);
       }
@@ -422,14 +485,18 @@ async function main() {
     showHere();
 
     /** @param {Uint8Array} _update @param {any} origin */
-    const onLocalEdit = (_update, origin) => { if (origin !== provider) showSaved(provider); };
+    const onLocalEdit = (_update, origin) => {
+      if (origin !== provider) showSaved(provider);
+    };
     doc.on("update", onLocalEdit);
     const onSaved = () => showSaved(provider);
     provider.on("saved", onSaved);
     provider.on("error", onSaved);
     showSaved(provider);
     return [
-      () => { /** @type {any} */ (window).openNote = null; },
+      () => {
+        /** @type {any} */ (window).openNote = null;
+      },
       () => titleBinding.destroy(),
       () => body.destroy(),
       () => meta.unobserve(showMeta),
@@ -444,7 +511,9 @@ async function main() {
   function showSaved(provider) {
     const text = provider.error
       ? `Not saved: ${provider.error.name}: ${provider.error.message}`
-      : provider.unsaved > 0 ? "Saving…" : "Saved";
+      : provider.unsaved > 0
+        ? "Saving…"
+        : "Saved";
     patch($("saved"), { textContent: text, "data-unsaved": String(provider.unsaved) });
   }
 
@@ -456,7 +525,8 @@ async function main() {
       const li = document.createElement("li");
       li.dataset.client = String(client);
       li.style.setProperty("--who", String(state.user.color ?? "#888"));
-      li.textContent = client === awareness.clientID ? `${state.user.name} (you)` : String(state.user.name);
+      li.textContent =
+        client === awareness.clientID ? `${state.user.name} (you)` : String(state.user.name);
       items.push(li);
     }
     $("here").replaceChildren(...items);
@@ -472,9 +542,18 @@ async function main() {
     await select(id);
     $("title").focus();
   });
-  $("search").addEventListener("input", () => { shown = PAGE; refreshList(); });
-  $("open-only").addEventListener("change", () => { shown = PAGE; refreshList(); });
-  $("more").addEventListener("click", () => { shown += PAGE; refreshList(); });
+  $("search").addEventListener("input", () => {
+    shown = PAGE;
+    refreshList();
+  });
+  $("open-only").addEventListener("change", () => {
+    shown = PAGE;
+    refreshList();
+  });
+  $("more").addEventListener("click", () => {
+    shown += PAGE;
+    refreshList();
+  });
 
   // Export and import (issue 16): one file with every note, merged back in on import.
   $("export").addEventListener("click", async () => {

@@ -2,7 +2,15 @@
 // shows the other people's cursors and selections (name and colour from their presence)
 // and undoes only this person's own edits (Ctrl/Cmd+Z, Ctrl+Y / Ctrl+Shift+Z).
 
-import { defaultKeymap, EditorState, EditorView, keymap, placeholder, yCollab, yUndoManagerKeymap } from "./vendor/editor.mjs";
+import {
+  defaultKeymap,
+  EditorState,
+  EditorView,
+  keymap,
+  placeholder,
+  yCollab,
+  yUndoManagerKeymap,
+} from "./vendor/editor.mjs";
 import * as Y from "./vendor/yjs.mjs";
 
 /**
@@ -86,7 +94,11 @@ export function mountBody(parent, ytext, awareness) {
         EditorView.lineWrapping,
         placeholder("Write here"),
         // Assistive technology (and tests) find the editor by its label, as the textarea was.
-        EditorView.contentAttributes.of({ "aria-label": "Body", "aria-multiline": "true", role: "textbox" }),
+        EditorView.contentAttributes.of({
+          "aria-label": "Body",
+          "aria-multiline": "true",
+          role: "textbox",
+        }),
         keepFocusWhereItWent,
         keepCaretOnRefocus(),
       ],

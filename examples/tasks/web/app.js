@@ -24,35 +24,56 @@ function button(text, label, onClick, enabled) {
 /** @param {any} db @param {string} boardId @param {any} board */
 function renderBoard(db, boardId, board) {
   $("board-title").textContent = board.title;
-  const move = (/** @type {string} */ id, /** @type {string} */ lane, /** @type {number} */ index) =>
-    db.call("move_card", boardId, id, lane, index).catch(showFormError);
-  $("lanes").replaceChildren(...LANES.map((lane, l) => {
-    const section = document.createElement("section");
-    const title = document.createElement("h2");
-    title.textContent = lane;
-    const list = document.createElement("ul");
-    list.setAttribute("aria-label", lane);
-    const cards = board.lanes[lane];
-    list.append(...cards.map((/** @type {any} */ card, /** @type {number} */ i) => {
-      const li = document.createElement("li");
-      const name = document.createElement("strong");
-      name.textContent = card.title;
-      const meta = document.createElement("small");
-      const labels = JSON.parse(card.labels ?? "[]").map((/** @type {string} */ t) => `#${t}`).join(" ");
-      meta.textContent = [labels, `${card.points} pts`, card.due ? `due ${card.due_words}` : ""].filter(Boolean).join(" · ");
-      const tools = document.createElement("span");
-      tools.append(
-        button("←", `Move ${card.title} left`, () => move(card.id, LANES[l - 1], 0), l > 0),
-        button("↑", `Move ${card.title} up`, () => move(card.id, lane, i - 1), i > 0),
-        button("↓", `Move ${card.title} down`, () => move(card.id, lane, i + 1), i < cards.length - 1),
-        button("→", `Move ${card.title} right`, () => move(card.id, LANES[l + 1], 0), l < LANES.length - 1),
+  const move = (
+    /** @type {string} */ id,
+    /** @type {string} */ lane,
+    /** @type {number} */ index,
+  ) => db.call("move_card", boardId, id, lane, index).catch(showFormError);
+  $("lanes").replaceChildren(
+    ...LANES.map((lane, l) => {
+      const section = document.createElement("section");
+      const title = document.createElement("h2");
+      title.textContent = lane;
+      const list = document.createElement("ul");
+      list.setAttribute("aria-label", lane);
+      const cards = board.lanes[lane];
+      list.append(
+        ...cards.map((/** @type {any} */ card, /** @type {number} */ i) => {
+          const li = document.createElement("li");
+          const name = document.createElement("strong");
+          name.textContent = card.title;
+          const meta = document.createElement("small");
+          const labels = JSON.parse(card.labels ?? "[]")
+            .map((/** @type {string} */ t) => `#${t}`)
+            .join(" ");
+          meta.textContent = [labels, `${card.points} pts`, card.due ? `due ${card.due_words}` : ""]
+            .filter(Boolean)
+            .join(" · ");
+          const tools = document.createElement("span");
+          tools.append(
+            button("←", `Move ${card.title} left`, () => move(card.id, LANES[l - 1], 0), l > 0),
+            button("↑", `Move ${card.title} up`, () => move(card.id, lane, i - 1), i > 0),
+            button(
+              "↓",
+              `Move ${card.title} down`,
+              () => move(card.id, lane, i + 1),
+              i < cards.length - 1,
+            ),
+            button(
+              "→",
+              `Move ${card.title} right`,
+              () => move(card.id, LANES[l + 1], 0),
+              l < LANES.length - 1,
+            ),
+          );
+          li.append(name, meta, tools);
+          return li;
+        }),
       );
-      li.append(name, meta, tools);
-      return li;
-    }));
-    section.append(title, list);
-    return section;
-  }));
+      section.append(title, list);
+      return section;
+    }),
+  );
 }
 
 /** @param {any} err */
@@ -73,19 +94,36 @@ async function main() {
   // Any change to the board's order or to a card re-renders the board.
   db.subscribe(
     "SELECT (SELECT max(updated_at) FROM boards) AS b, (SELECT max(updated_at) FROM cards) AS c, (SELECT count(*) FROM cards) AS n",
-    [], () => { refresh().catch(showFormError); },
+    [],
+    () => {
+      refresh().catch(showFormError);
+    },
   );
   // A live query over the labels list, straight from SQL (json_each).
   db.subscribe(
     "SELECT j.value AS label, count(*) AS n FROM cards, json_each(cards.labels) AS j GROUP BY j.value ORDER BY n DESC, label",
-    [], (rows) => { $("labels").textContent = rows.map((r) => `${r.label} (${r.n})`).join(", ") || "none"; },
+    [],
+    (rows) => {
+      $("labels").textContent = rows.map((r) => `${r.label} (${r.n})`).join(", ") || "none";
+    },
   );
   $("add-card").addEventListener("submit", async (/** @type {Event} */ event) => {
     event.preventDefault();
     $("form-error").hidden = true;
-    const labels = $("card-labels").value.split(",").map((/** @type {string} */ s) => s.trim()).filter(Boolean);
+    const labels = $("card-labels")
+      .value.split(",")
+      .map((/** @type {string} */ s) => s.trim())
+      .filter(Boolean);
     try {
-      await db.call("add_card", boardId, $("card-title").value, "todo", labels, Number($("card-points").value || 0), $("card-due").value || null);
+      await db.call(
+        "add_card",
+        boardId,
+        $("card-title").value,
+        "todo",
+        labels,
+        Number($("card-points").value || 0),
+        $("card-due").value || null,
+      );
       $("card-title").value = "";
       $("card-labels").value = "";
     } catch (err) {

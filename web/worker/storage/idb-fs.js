@@ -144,7 +144,9 @@ export class IdbVolume {
     const db = await done(indexedDB.open(idbName, 1));
     try {
       if (!db.objectStoreNames.contains(FILES)) return;
-      const names = /** @type {string[]} */ (await done(db.transaction(FILES).objectStore(FILES).getAllKeys()));
+      const names = /** @type {string[]} */ (
+        await done(db.transaction(FILES).objectStore(FILES).getAllKeys())
+      );
       const tx = db.transaction([FILES, BLOCKS], "readwrite", { durability: "strict" });
       for (const name of names.filter((n) => n.startsWith(prefix))) {
         tx.objectStore(FILES).delete(name);

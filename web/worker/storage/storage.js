@@ -54,7 +54,12 @@ export const PRAGMAS = Object.freeze({
 });
 
 /** Errors with which a browser refuses OPFS as a whole (not a locked or broken file). */
-const OPFS_REFUSED = new Set(["SecurityError", "NotAllowedError", "NotSupportedError", "TypeError"]);
+const OPFS_REFUSED = new Set([
+  "SecurityError",
+  "NotAllowedError",
+  "NotSupportedError",
+  "TypeError",
+]);
 
 /** True in a context that has OPFS sync access handles (a dedicated worker). */
 export function opfsAvailable() {
@@ -142,7 +147,10 @@ export async function mountStorage(
   let volume;
   if (kind === "opfs") {
     try {
-      volume = await OpfsVolume.open(await opfsDirectory(path), dbFile, { lockTimeoutMs, extraFiles });
+      volume = await OpfsVolume.open(await opfsDirectory(path), dbFile, {
+        lockTimeoutMs,
+        extraFiles,
+      });
     } catch (e) {
       // Some private modes expose the API but refuse to use it: fall back (reported), but
       // only when the choice was ours and the browser refused OPFS as such. A locked file
@@ -168,7 +176,15 @@ export async function mountStorage(
     await closeVolume(volume);
     throw e;
   }
-  return finish({ kind, path, dbPath: `${path}/${dbFile}`, fallbackReason, volume, FS, getError: () => lastError });
+  return finish({
+    kind,
+    path,
+    dbPath: `${path}/${dbFile}`,
+    fallbackReason,
+    volume,
+    FS,
+    getError: () => lastError,
+  });
 }
 
 /** @param {string} path */

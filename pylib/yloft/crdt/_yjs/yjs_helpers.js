@@ -27,7 +27,6 @@
  * @param {Yjs} Y the `yjs` module
  */
 export function helpers(Y) {
-
   // Open a transaction that stays open until end(doc) is called. Yjs's transact()
   // pushes a new Transaction and emits beforeAllTransactions/beforeTransaction; by
   // swapping doc._transaction inside the callback we keep it from cleaning up.
@@ -41,10 +40,15 @@ export function helpers(Y) {
     let opened = null;
     // The `{}` put in its place is no Transaction: it only has to differ from the one
     // transact() opened, so that transact() does not clean that one up on return.
-    Y.transact(doc, (t) => {
-      opened = t;
-      doc._transaction = /** @type {YTransaction} */ (/** @type {unknown} */ ({}));
-    }, origin, true);
+    Y.transact(
+      doc,
+      (t) => {
+        opened = t;
+        doc._transaction = /** @type {YTransaction} */ (/** @type {unknown} */ ({}));
+      },
+      origin,
+      true,
+    );
     doc._transaction = opened;
   };
   // Close it: let a fresh transact() run its cleanup (observers, 'update' events)
@@ -70,7 +74,7 @@ export function helpers(Y) {
     // A root type created by a remote update and never typed locally.
     if (v._start !== null) {
       const c = v._start.content;
-      return (c instanceof Y.ContentString || c instanceof Y.ContentFormat) ? 12 : 11;
+      return c instanceof Y.ContentString || c instanceof Y.ContentFormat ? 12 : 11;
     }
     return v._map.size > 0 ? 10 : 14;
   };
@@ -81,10 +85,14 @@ export function helpers(Y) {
   const kind = (v) => {
     if (v === null || v === undefined) return 0;
     switch (typeof v) {
-      case "number": return 1;
-      case "bigint": return 2;
-      case "string": return 3;
-      case "boolean": return 4;
+      case "number":
+        return 1;
+      case "bigint":
+        return 2;
+      case "string":
+        return 3;
+      case "boolean":
+        return 4;
     }
     if (v instanceof Uint8Array) return 5;
     if (Array.isArray(v)) return 6;
@@ -118,9 +126,12 @@ export function helpers(Y) {
     const v = doc.share.get(name);
     if (v === undefined || v.constructor !== Y.AbstractType) return v;
     switch (inferRoot(v)) {
-      case 10: return doc.getMap(name);
-      case 11: return doc.getArray(name);
-      case 12: return doc.getText(name);
+      case 10:
+        return doc.getMap(name);
+      case 11:
+        return doc.getArray(name);
+      case 12:
+        return doc.getText(name);
     }
     return v;
   };
@@ -277,7 +288,9 @@ export function helpers(Y) {
    * @param {unknown} v
    * @returns {void}
    */
-  const mapSet = (m, k, v) => { m.set(k, v); };
+  const mapSet = (m, k, v) => {
+    m.set(k, v);
+  };
   /**
    * @param {YMap} m
    * @param {string} k
@@ -295,7 +308,9 @@ export function helpers(Y) {
    * @param {string} k
    * @returns {void}
    */
-  const mapDelete = (m, k) => { m.delete(k); };
+  const mapDelete = (m, k) => {
+    m.delete(k);
+  };
   /**
    * @param {YMap} m
    * @returns {number}
@@ -316,14 +331,18 @@ export function helpers(Y) {
    * @param {unknown[]} values
    * @returns {void}
    */
-  const arrayInsert = (a, i, values) => { a.insert(i, values); };
+  const arrayInsert = (a, i, values) => {
+    a.insert(i, values);
+  };
   /**
    * @param {YArray} a
    * @param {number} i
    * @param {number} n
    * @returns {void}
    */
-  const arrayDelete = (a, i, n) => { a.delete(i, n); };
+  const arrayDelete = (a, i, n) => {
+    a.delete(i, n);
+  };
   /**
    * @param {YArray} a
    * @returns {number}
@@ -356,10 +375,33 @@ export function helpers(Y) {
    * @returns {unknown}
    */
   const at = (yarray, i) => yarray.get(i);
-  return { begin, end, kind, keys, rootNames, root, flatMap, flatDeleteSet, list1, at,
-           updateError, applyChecked, shadowState,
-           mapSet, mapGet, mapHas, mapDelete, mapSize, mapSetMany,
-           arrayInsert, arrayDelete, arrayLength, arrayItems, textString, toJSON };
+  return {
+    begin,
+    end,
+    kind,
+    keys,
+    rootNames,
+    root,
+    flatMap,
+    flatDeleteSet,
+    list1,
+    at,
+    updateError,
+    applyChecked,
+    shadowState,
+    mapSet,
+    mapGet,
+    mapHas,
+    mapDelete,
+    mapSize,
+    mapSetMany,
+    arrayInsert,
+    arrayDelete,
+    arrayLength,
+    arrayItems,
+    textString,
+    toJSON,
+  };
 }
 
 /**
@@ -367,7 +409,6 @@ export function helpers(Y) {
  * @param {Yjs} Y the `yjs` module
  */
 export function fastHelpers(Y) {
-
   // Byte strings as lists of ints and big ints as numbers, as yrs's JSON has them.
   /**
    * A JSON.stringify replacer.
@@ -375,8 +416,8 @@ export function fastHelpers(Y) {
    * @param {unknown} v
    * @returns {unknown}
    */
-  const plain = (k, v) => (v instanceof Uint8Array ? Array.from(v)
-    : typeof v === "bigint" ? Number(v) : v);
+  const plain = (k, v) =>
+    v instanceof Uint8Array ? Array.from(v) : typeof v === "bigint" ? Number(v) : v;
   /** @type {Record<RootLetter, [new () => YType, unknown]>} */
   const KINDS = { t: [Y.Text, ""], m: [Y.Map, {}], a: [Y.Array, []] };
   // spec: [[name, "t"|"m"|"a"], ...]. A root of another type reads as empty (pycrdt

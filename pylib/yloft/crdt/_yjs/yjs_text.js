@@ -41,8 +41,10 @@ export function textHelpers(Y) {
       const c = s.charCodeAt(i);
       if (c < 0x80) n += 1;
       else if (c < 0x800) n += 2;
-      else if (c >= 0xd800 && c < 0xdc00) { n += 4; i++; }
-      else n += 3;
+      else if (c >= 0xd800 && c < 0xdc00) {
+        n += 4;
+        i++;
+      } else n += 3;
     }
     return n;
   };
@@ -79,13 +81,16 @@ export function textHelpers(Y) {
    * @returns {number}
    */
   const toUnits = (s, bytes) => {
-    let b = 0, i = 0;
+    let b = 0,
+      i = 0;
     while (i < s.length && b < bytes) {
       const c = s.charCodeAt(i);
       if (c < 0x80) b += 1;
       else if (c < 0x800) b += 2;
-      else if (c >= 0xd800 && c < 0xdc00) { b += 4; i++; }
-      else b += 3;
+      else if (c >= 0xd800 && c < 0xdc00) {
+        b += 4;
+        i++;
+      } else b += 3;
       i++;
     }
     return i;
@@ -94,8 +99,7 @@ export function textHelpers(Y) {
    * @param {YText} ytext
    * @returns {number} its length in UTF-8 bytes
    */
-  const textLength = (ytext) =>
-    ascii(ytext).ascii ? ytext.length : utf8Len(ytext.toString());
+  const textLength = (ytext) => (ascii(ytext).ascii ? ytext.length : utf8Len(ytext.toString()));
   /**
    * @param {YText} ytext
    * @param {number} index in UTF-8 bytes
@@ -106,7 +110,8 @@ export function textHelpers(Y) {
   const textInsert = (ytext, index, str, attrs) => {
     const st = ascii(ytext);
     const at = st.ascii ? index : toUnits(ytext.toString(), index);
-    if (attrs === undefined) ytext.insert(at, str); else ytext.insert(at, str, attrs);
+    if (attrs === undefined) ytext.insert(at, str);
+    else ytext.insert(at, str, attrs);
     if (st.ascii && !isAscii(str)) st.ascii = false;
   };
   // Delete `length` bytes at byte `index`; returns how many bytes could not be deleted.
@@ -140,7 +145,10 @@ export function textHelpers(Y) {
    * @returns {void}
    */
   const textFormat = (ytext, index, length, attrs) => {
-    if (ascii(ytext).ascii) { ytext.format(index, length, attrs); return; }
+    if (ascii(ytext).ascii) {
+      ytext.format(index, length, attrs);
+      return;
+    }
     const s = ytext.toString();
     const from = toUnits(s, index);
     ytext.format(from, toUnits(s, index + length) - from, attrs);
