@@ -49,7 +49,9 @@ LIMITS: dict[tuple[str, str], int] = {
     # through CachedDoc's methods and keeps their bookkeeping.
     ("yloft.store._writer", "yloft.store._cached"): 17,
     ("yloft.store._writeout", "yloft.store._cached"): 15,
-    # As found when this test was written (issue 25's transport work is changing them).
+    # Pinned to what they are after issue 25's transport policy: the session drives the
+    # client state machine; both relay adapters move bytes through the session (and read
+    # its policy); the relay's server drives its peers.
     ("yloft.sync.session", "yloft.sync.client"): 22,
     ("yloft.sync.websocket", "yloft.sync.session"): 15,
     ("yloft.browser.relay", "yloft.sync.session"): 15,
@@ -64,7 +66,7 @@ WRITES: dict[tuple[str, str], str] = {
     # Settings the Store's properties set.
     ("yloft.store.store", "yloft.store._doccache"): "size",
     ("yloft.store.store", "yloft.store._writeout"): "max_log_bytes max_log_entries",
-    # As found when this test was written.
+    # Pinned to what they are (issue 25).
     ("yloft.sync.session", "yloft.sync.client"): "last_seq relay_id token",
     ("yloft.sync.websocket", "yloft.sync.client"): "token",
     ("yloft.browser.relay", "yloft.sync.client"): "token",
