@@ -273,7 +273,8 @@ class FirefoxDriver:
         )  # fmt: skip
         self.answers: queue.Queue[str] = queue.Queue()
         self.next_id = 1
-        threading.Thread(target=self._read, daemon=True).start()
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
 
     def _read(self) -> None:
         assert self.proc.stdout is not None
@@ -310,6 +311,11 @@ class FirefoxDriver:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
+        # The reader ends at EOF; then its pipe is closed here, not left to the garbage
+        # collector (a ResourceWarning there failed an unrelated test: warnings are errors).
+        self.reader.join(timeout=10)
+        if self.proc.stdout is not None and not self.reader.is_alive():
+            self.proc.stdout.close()
 
 
 class FirefoxPage(EnginePage):
