@@ -8,9 +8,9 @@ Each checkout runs its own code with its own ``.venv`` (set one up with
 round 2 *after* then *before*, and so on, so neither side always runs on a machine the
 other just warmed or dirtied. Each run's JSON is read with this checkout's
 ``bench/figures.py`` (the result format is the same on both sides) and every subject's
-ratio to its baseline **in the same run** is kept: the table shows, per comparison and
-subject, the median ratio over the rounds on each side, the spread (min-max) and the
-change after ÷ before. Run settings are those of ``bench/run.py``'s full runs, except
+ratio to its baseline **in the same run** is kept, and its own median: the table shows,
+per comparison and row, the median over the rounds on each side, the spread (min-max)
+and the change after ÷ before. Run settings are those of ``bench/run.py``'s full runs, except
 where ``SETTINGS`` below shortens one (the same on both sides).
 
 Written: ``bench/results/alternate-<UTC time>.json`` and ``.md`` (not committed; quote
@@ -56,12 +56,14 @@ def run_one(tree: Path, bench: suite.Bench) -> list[dict[str, Any]]:
 
 
 def ratios(comparisons: list[dict[str, Any]]) -> dict[tuple[str, str], float]:
-    """(comparison id, subject name) -> that subject's ratio to the run's baseline."""
+    """(comparison id, row) -> a subject's ratio to the run's baseline, or its own median."""
     out = {}
     for c in comparisons:
         for s in c["subjects"]:
             if s["name"] != c["baseline"] and s.get("ratio") is not None:
                 out[(c["id"], f"{s['name']} / {c['baseline']}")] = s["ratio"]
+            if s.get("median") is not None:  # its own median too (in the comparison's unit)
+                out[(c["id"], f"{s['name']}, own median ({c['unit']})")] = s["median"]
     return out
 
 

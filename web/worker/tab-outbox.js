@@ -14,6 +14,7 @@
 // (yloft.browser.once), and a document update applied twice changes nothing.
 
 import { outboxDatabase, tabLock, tabLockPrefix } from "../names.js";
+import { done } from "./idb.js";
 
 const STORE = "pushes";
 
@@ -21,19 +22,6 @@ const STORE = "pushes";
  * @typedef {{kind: "call", method: string, args: any[]}
  *   | {kind: "doc", collection: string, docId: string, update: Uint8Array}} KeptEntry
  */
-
-/** @param {IDBRequest | IDBTransaction} req @returns {Promise<any>} */
-function done(req) {
-  return new Promise((resolve, reject) => {
-    if (req instanceof IDBTransaction) {
-      req.oncomplete = () => resolve(undefined);
-      req.onabort = req.onerror = () => reject(req.error);
-    } else {
-      req.onsuccess = () => resolve(req.result);
-      req.onerror = () => reject(req.error);
-    }
-  });
-}
 
 /**
  * Hold this tab's liveness lock until the worker ends.

@@ -8,20 +8,13 @@
 // commits entirely or not at all, what IndexedDB holds is always the files as they were
 // at some sync(): after a commit hook, a consistent database.
 
+import { done } from "../idb.js";
 import { StorageError, VolumeError } from "./storage-fs.js";
 
 /** Bytes per IndexedDB record; a small edit writes a few of them. */
 export const BLOCK = 8192;
 const FILES = "files";
 const BLOCKS = "blocks";
-
-/** @param {IDBRequest | IDBOpenDBRequest} request @returns {Promise<any>} */
-function done(request) {
-  return new Promise((resolve, reject) => {
-    request.onsuccess = () => resolve(request.result);
-    request.onerror = () => reject(request.error);
-  });
-}
 
 /** @param {string} name */
 const blocksOf = (name, from = 0) => IDBKeyRange.bound([name, from], [name, Infinity]);

@@ -24,6 +24,7 @@
 // one, with nothing to detect (the relay, if any, refills it).
 
 import { manifestDatabase } from "../../names.js";
+import { done } from "../idb.js";
 
 const STORE = "databases";
 const RELAY_DATABASE = "yloft-relay"; // relay cursors kept by earlier versions of relay sync
@@ -49,19 +50,6 @@ const COUNT_MS = 250; // after writes, while no data was seen yet
  * @property {number | null} exportedAt  the app's last export of it, ms
  * @property {Lost | null} lost  set while a deleted database has not got data back
  */
-
-/** @param {IDBRequest | IDBTransaction} req @returns {Promise<any>} */
-function done(req) {
-  return new Promise((resolve, reject) => {
-    if (req instanceof IDBTransaction) {
-      req.oncomplete = () => resolve(undefined);
-      req.onabort = req.onerror = () => reject(req.error);
-    } else {
-      req.onsuccess = () => resolve(req.result);
-      req.onerror = () => reject(req.error);
-    }
-  });
-}
 
 /** @param {string} name @param {string} store @returns {Promise<IDBDatabase>} */
 function openDb(name, store) {
