@@ -1,11 +1,9 @@
 """Turn a benchmark run's JSON into docs/benchmarks.md with one SVG chart per comparison.
 
     .venv/bin/python bench/report.py [bench/results/summary.json]
-    .venv/bin/python bench/report.py --crdt [bench/results/crdt.json]   (docs/crdt.md only)
 
-It also regenerates the table of CRDT figures in docs/crdt.md (between its
-``<!-- crdt-table -->`` markers) from the run's bench_crdt.py result, stating the run's
-date and commit; ``--crdt`` does only that, from a bench_crdt.py run of its own.
+It also rewrites every figure of docs/*.md that sits between bench/docfigs.py's markers
+(docs/crdt.md's table, for one), so no document quotes a figure the run does not have.
 
 The charts are hand-written SVG (no plotting dependency): one bar per subject at its
 median, a whisker from min to max, and the ratio to the baseline printed beside it.
@@ -16,9 +14,7 @@ from __future__ import annotations
 import html
 import json
 import math
-import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -26,8 +22,6 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 DOC = ROOT / "docs" / "benchmarks.md"
 CHARTS = ROOT / "docs" / "benchmarks"
-CRDT_DOC = ROOT / "docs" / "crdt.md"
-CRDT_BEGIN, CRDT_END = "<!-- crdt-table -->", "<!-- /crdt-table -->"
 CRDT_OPS = {
     "map_sets": "10,000 single-key `Map` sets in one transaction",
     "text_inserts": "10,000 one-character `Text` inserts, each its own transaction "
@@ -321,41 +315,21 @@ def crdt_table(raw: dict[str, Any], when: str, commit: str) -> str:
     return "\n".join(lines)
 
 
-def write_crdt_doc(raw: dict[str, Any], when: str, commit: str, doc: Path = CRDT_DOC) -> bool:
-    """Replace the generated table in docs/crdt.md; False when the markers are missing."""
-    text = doc.read_text()
-    start, end = text.find(CRDT_BEGIN), text.find(CRDT_END)
-    if start < 0 or end < start:
-        return False
-    body = f"{CRDT_BEGIN}\n{crdt_table(raw, when, commit)}\n"
-    doc.write_text(text[:start] + body + text[end:])
-    return True
-
-
 def write_docs(run: dict[str, Any]) -> Path:
-    """docs/benchmarks.md and docs/benchmarks/*.svg from ``run`` (and docs/crdt.md's table)."""
+    """docs/benchmarks.md and docs/benchmarks/*.svg from ``run``, and every doc's figures."""
     if CHARTS.exists():
         for old in CHARTS.glob("*.svg"):
             old.unlink()
     DOC.write_text(render(run, CHARTS, "benchmarks/"))
-    crdt = run["benches"].get("crdt", {})
-    if "raw" in crdt and not run.get("quick"):
-        commit = crdt.get("git_commit", run["versions"].get("git_commit", "?"))
-        write_crdt_doc(crdt["raw"], crdt.get("when", run["when"]), commit)
+    if not run.get("quick"):
+        import docfigs
+
+        docfigs.write_all(run)
     return DOC
 
 
 def main() -> None:
     args = sys.argv[1:]
-    if args[:1] == ["--crdt"]:
-        src = Path(args[1]) if len(args) > 1 else HERE / "results" / "crdt.json"
-        when = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(src.stat().st_mtime))
-        git = ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"]
-        head = subprocess.run(git, capture_output=True, text=True, check=False).stdout.strip()
-        if not write_crdt_doc(json.loads(src.read_text()), when, head or "?"):
-            raise SystemExit(f"{CRDT_DOC}: no {CRDT_BEGIN} … {CRDT_END} markers")
-        print(CRDT_DOC)
-        return
     src = Path(args[0]) if args else HERE / "results" / "summary.json"
     print(write_docs(json.loads(src.read_text())))
 

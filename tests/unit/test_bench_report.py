@@ -225,28 +225,28 @@ def test_store_figures_publish_the_cold_cache_edits() -> None:
     assert not any(c["id"].endswith("_cold") for c in figures.store(older))
 
 
-def test_crdt_doc_table_is_regenerated_between_its_markers(tmp_path: Path) -> None:
+def test_crdt_doc_table_is_regenerated_between_its_markers() -> None:
+    import docfigs
+
     raw = {"rounds": 7, "big_update_bytes": 102939, "ops": {
         "map_sets": {"py_median_ms": 36.0, "js_median_ms": 7.0, "ratio": 36 / 7,
                      "paired_ratio": 4.7},
         "text_iadd_txn": {"py_median_ms": 150.0}},
         "heap_growth_js_chunks_2_to_10_bytes": 9.5e6,
         "heap_growth_py_chunks_2_to_10_bytes": 9.4e6}  # fmt: skip
-    doc = tmp_path / "crdt.md"
-    doc.write_text(f"intro\n{report.CRDT_BEGIN}\nold table\n{report.CRDT_END}\noutro\n")
-    assert report.write_crdt_doc(raw, "2026-12-02T05:58:11Z", "abc1234", doc)
-    text = doc.read_text()
+    run = {"when": "2026-12-02T05:58:11Z", "versions": {"git_commit": "abc1234"},
+           "benches": {"crdt": {"raw": raw, "when": "2026-12-02T05:58:11Z",
+                                "git_commit": "abc1234"}}}  # fmt: skip
+    doc = "intro\n<!-- figs: crdt -->\nold table\n<!-- /figs -->\noutro\n"
+    text = docfigs.render(doc, run)
     assert "old table" not in text and text.startswith("intro\n") and text.endswith("outro\n")
     assert "Run 2026-12-02T05:58:11Z, commit abc1234, 7 rounds" in text
     assert (
         "| 10,000 single-key `Map` sets in one transaction | 7.00 | 36.00 | 5.14 | 4.70 |" in text
     )
     assert "plain Yjs +9.50 MB, yloft.crdt +9.40 MB" in text
-    assert report.write_crdt_doc(raw, "again", "abc1234", doc)  # markers survive a rewrite
-    nomark = tmp_path / "other.md"
-    nomark.write_text("no markers\n")
-    assert not report.write_crdt_doc(raw, "x", "y", nomark)
-    assert nomark.read_text() == "no markers\n"
+    assert docfigs.render(text, run) == text  # markers survive a rewrite
+    assert docfigs.stale(doc, run) == ["line 2: block crdt differs from the run"]
 
 
 def test_issue_17_rows_stand_beside_their_aims(tmp_path: Path) -> None:
