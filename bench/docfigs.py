@@ -12,7 +12,8 @@ markers, and this module writes the value from ``bench/results/summary.json``:
   median over B's, ``×``) or ``COMPARISON|A/B|worse`` (the same turned into "times worse"
   when higher is better), ``COMPARISON|A/B|verdict`` against an aim (``|verdict 1.5``),
   ``run|commit``, ``run|when``, ``bench:NAME|commit``/``|when``, and
-  ``raw:NAME|dotted.path|FORMAT[|SCALE]`` for a value of a benchmark's own JSON
+  ``raw:NAME|dotted.path|FORMAT[|SCALE]`` for a value of a benchmark's own JSON (a
+  number in the path indexes a list)
   (FORMAT like ``{:.2f} MB``, SCALE a factor like ``1e-6``).
 - blocks: ``<!-- figs: table COMPARISON -->`` … ``<!-- /figs -->`` (the comparison's
   table), ``<!-- figs: crdt -->`` (bench_crdt.py's table), ``<!-- figs: aims -->``.
@@ -49,7 +50,7 @@ CODE = re.compile(r"`[^`\n]*`")
 COMMENT = re.compile(r"<!--.*?-->", re.S)
 # A measured-looking figure: 1.23 ms, 0.5 s, 31.7 MB, 12 %, 3×, 2.5x.
 FIGURE = re.compile(
-    r"(?<![\w.,/-])(?P<num>\d[\d,]*\.\d+|\d[\d,]*)\s?"
+    r"(?<![\w.,/])(?P<num>\d[\d,]*\.\d+|\d[\d,]*)\s?"
     r"(?P<unit>×|x(?![\w-])|ms\b|µs\b|ns\b|s\b|MB\b|MiB\b|KB\b|KiB\b|kB\b|GB\b|GiB\b|%)"
     r"|(?P<unit2>×)\s?(?P<num2>\d+\.\d+)"
 )
@@ -98,9 +99,16 @@ def value(expr: str, run: dict[str, Any]) -> str:
     if head.startswith("raw:"):
         raw: Any = _bench(run, head[4:]).get("raw")
         for key in parts[1].split("."):
-            if not isinstance(raw, dict) or key not in raw:
+            if (
+                isinstance(raw, list)
+                and key.lstrip("-").isdigit()
+                and -len(raw) <= int(key) < len(raw)
+            ):
+                raw = raw[int(key)]  # a list's item by index: "rounds.0", "marks.-1"
+            elif isinstance(raw, dict) and key in raw:
+                raw = raw[key]
+            else:
                 raise FigureError(f"{expr}: {key!r} is not in {head[4:]}'s result")
-            raw = raw[key]
         scale = float(parts[3]) if len(parts) > 3 else 1.0
         return parts[2].format(raw * scale if isinstance(raw, (int, float)) else raw)
     c = comparisons(run).get(head)
