@@ -42,8 +42,8 @@ SUMMARY = HERE / "results" / "summary.json"
 # Rendered whole by report.py (checked against it separately), not by markers.
 WHOLE = {"benchmarks.md"}
 
-INLINE = re.compile(r"<!-- fig: (?P<expr>[^>]+?) -->(?P<val>.*?)<!-- /fig -->")
-BLOCK = re.compile(r"<!-- figs: (?P<expr>[^>]+?) -->\n(?P<body>.*?)<!-- /figs -->", re.S)
+INLINE = re.compile(r"<!-- fig: (?P<expr>[^\n]+?) -->(?P<val>.*?)<!-- /fig -->")
+BLOCK = re.compile(r"<!-- figs: (?P<expr>[^\n]+?) -->\n(?P<body>.*?)<!-- /figs -->", re.S)
 MEASURED = re.compile(r"<!-- measured: [^>]+? -->.*?<!-- /measured -->", re.S)
 FENCE = re.compile(r"^```.*?^```", re.S | re.M)
 CODE = re.compile(r"`[^`\n]*`")
@@ -79,6 +79,14 @@ def _bench(run: dict[str, Any], name: str) -> dict[str, Any]:
     if entry is None:
         raise FigureError(f"no benchmark {name!r} in the run")
     return dict(entry)
+
+
+def _pair(text: str, names: set[str]) -> tuple[str, str]:
+    """ "A/B" split where both halves are subjects ("x/@y/websocket-server" has two slashes)."""
+    for i, ch in enumerate(text):
+        if ch == "/" and text[:i].strip() in names and text[i + 1 :].strip() in names:
+            return text[:i], text[i + 1 :]
+    return text.split("/", 1)[0], text.split("/", 1)[1]
 
 
 def _times(v: float) -> str:
@@ -117,8 +125,9 @@ def value(expr: str, run: dict[str, Any]) -> str:
     if len(parts) < 2:
         raise FigureError(f"{expr}: name a subject (COMPARISON|SUBJECT)")
     field = parts[2] if len(parts) > 2 else "median"
-    if "/" in parts[1]:
-        a, b = (_subject(c, n.strip())["median"] for n in parts[1].split("/", 1))
+    names = {x["name"] for x in c["subjects"]}
+    if parts[1] not in names and "/" in parts[1]:
+        a, b = (_subject(c, n.strip())["median"] for n in _pair(parts[1], names))
         ratio = a / b if b else float("inf")
         if field == "median":
             return _times(ratio)
