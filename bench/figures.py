@@ -16,6 +16,7 @@ quantities a ratio above 1 means slower or bigger than the baseline).
 from __future__ import annotations
 
 import math
+import random
 import statistics
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -44,24 +45,118 @@ def comp(
     better: str = "lower",
     note: str = "",
     floors: Sequence[str] = (),
+    no_headline: Sequence[str] = (),
+    lost: Mapping[str, tuple[int, int]] | None = None,
+    spreads: Mapping[str, tuple[float, float]] | None = None,
 ) -> dict[str, Any]:
-    """A comparison from raw samples per subject (a lone number counts as one sample)."""
+    """A comparison from raw samples per subject (a lone number counts as one sample).
+
+    ``no_headline``: subjects listed in the tables but never quoted as the report's
+    largest lead or gap (a cold path no app that queries often would take).
+    ``lost``: per subject, (samples lost, samples attempted) when a bench could not
+    measure every sample; the note and the report say so.
+    ``spreads``: per subject, the (low, high) range the bench measured for its figure
+    when the samples do not show it (a percentile's bootstrap interquartile range).
+    """
     rows = []
     for name, samples in subjects.items():
         values = [samples] if isinstance(samples, (int, float)) else list(samples)
         rows.append({"name": name, **stats(values)})
+        if spreads and name in spreads:
+            rows[-1]["spread"] = [float(x) for x in spreads[name]]
     base = next((r for r in rows if r["name"] == baseline), None)
     if base is None:
         raise ValueError(f"{cid}: baseline {baseline!r} is not among the subjects")
     for r in rows:
         r["ratio"] = r["median"] / base["median"] if base["median"] else math.inf
-    out = {"id": cid, "title": title, "unit": unit, "better": better, "baseline": baseline,
-           "subjects": rows}  # fmt: skip
+    out: dict[str, Any] = {"id": cid, "title": title, "unit": unit, "better": better,
+                           "baseline": baseline, "subjects": rows}  # fmt: skip
     if note:
         out["note"] = note
     if floors:  # reference points (raw storage), not alternatives a developer would pick
         out["floors"] = list(floors)
+    if no_headline:
+        out["no_headline"] = list(no_headline)
+    if lost:
+        out["lost"] = {k: {"lost": int(n), "of": int(of)} for k, (n, of) in lost.items()}
+        said = lost_text(out)
+        if said:
+            out["note"] = f"{out['note']}; {said}" if note else said
     return out
+
+
+def lost_text(c: Mapping[str, Any]) -> str:
+    """The subjects that lost samples, as "lost samples …: NAME 3 of 1,000" ("" if none)."""
+    parts = [f"{k} {v['lost']:,} of {v['of']:,}" for k, v in c.get("lost", {}).items()
+             if v["lost"]]  # fmt: skip
+    return "lost samples (not in the figures): " + ", ".join(parts) if parts else ""
+
+
+# ------------------------------------------------------------- aims and the run's noise
+
+
+def spread(s: Mapping[str, Any]) -> tuple[float, float]:
+    """The range a subject's figure moved within the run: the interquartile range of
+    its samples (``statistics.quantiles``, inclusive method), or the range the bench gave
+    (``spread``); a lone sample has none (low = high = the figure)."""
+    med = float(s["median"])
+    if s.get("spread"):
+        lo, hi = s["spread"]
+        return min(float(lo), med), max(float(hi), med)
+    values = s.get("samples") or []
+    if len(values) < 2:
+        return med, med
+    q1, _, q3 = statistics.quantiles(values, n=4, method="inclusive")
+    return min(q1, med), max(q3, med)
+
+
+def has_spread(s: Mapping[str, Any]) -> bool:
+    return bool(s.get("spread")) or len(s.get("samples") or []) > 1
+
+
+def _div(a: float, b: float) -> float:
+    return a / b if b else math.inf
+
+
+def worse_range(
+    c: Mapping[str, Any], mine: str, other: str | None
+) -> tuple[float, float, float, bool]:
+    """(times worse, its low and high end within the run's spread, whether any spread
+    was measured) of ``mine`` against ``other``; with ``other`` None, ``mine``'s median
+    and its spread in the comparison's unit.
+
+    Times worse is mine/other (other/mine when higher is better); its range pits one
+    subject's spread against the other's: low = best of mine over worst of other,
+    high = worst of mine over best of other.
+    """
+    subjects = {s["name"]: s for s in c["subjects"]}
+    m = subjects[mine]
+    m_lo, m_hi = spread(m)
+    if other is None:
+        return float(m["median"]), m_lo, m_hi, has_spread(m)
+    o = subjects[other]
+    o_lo, o_hi = spread(o)
+    known = has_spread(m) or has_spread(o)
+    if c.get("better") == "higher":
+        return _div(o["median"], m["median"]), _div(o_lo, m_hi), _div(o_hi, m_lo), known
+    return _div(m["median"], o["median"]), _div(m_lo, o_hi), _div(m_hi, o_lo), known
+
+
+def verdict(lo: float, hi: float, aim: float) -> str:
+    """An at-most aim against a figure's range: met when even its high end is within
+    the aim, missed when even its low end is beyond it, else within noise."""
+    if hi <= aim:
+        return "met"
+    if lo > aim:
+        return "missed"
+    return "within noise"
+
+
+def judge(c: Mapping[str, Any], mine: str, other: str | None, aim: float) -> dict[str, Any]:
+    """One aim of a comparison: the figure, its range, the verdict (see verdict())."""
+    value, lo, hi, known = worse_range(c, mine, other)
+    return {"value": value, "lo": lo, "hi": hi, "spread": known,
+            "verdict": verdict(lo, hi, aim)}  # fmt: skip
 
 
 def missing(comparisons: list[dict[str, Any]]) -> list[str]:
@@ -94,7 +189,23 @@ def passthrough(raw: dict[str, Any]) -> list[dict[str, Any]]:
     return list(raw["comparisons"])
 
 
-writes = queries = coldstart = size = app = passthrough
+writes = coldstart = size = app = passthrough
+
+
+def queries(raw: dict[str, Any]) -> list[dict[str, Any]]:
+    """bench_queries.py's comparisons, each with its ``no_headline`` subjects."""
+    return [{**c, "no_headline": no_headline(c)} for c in passthrough(raw)]
+
+
+def no_headline(c: Mapping[str, Any]) -> list[str]:
+    """The subjects the report's largest lead and gaps leave out: the comparison's own
+    list, or for queries from before it had one, the cold y-indexeddb subject (every
+    database reopened for one query)."""
+    if "no_headline" in c:
+        return list(c["no_headline"])
+    if str(c.get("id", "")).startswith("queries."):
+        return [s["name"] for s in c["subjects"] if "cold (reopen" in s["name"]]
+    return []
 
 
 def tabs(raw: dict[str, Any]) -> list[dict[str, Any]]:
@@ -104,19 +215,42 @@ def tabs(raw: dict[str, Any]) -> list[dict[str, Any]]:
     base = "y-indexeddb+BroadcastChannel"
     lat = raw["latency"]
     out = []
-    for key, label in (("p50_ms", "p50"), ("p99_ms", "p99")):
+    # Older results have no "lost" (they dropped unseen edits without counting them).
+    lost = {k: (v["lost"], v["n"] + v["lost"]) for k, v in lat.items() if "lost" in v}
+    for key, label, q in (("p50_ms", "p50", 0.5), ("p99_ms", "p99", 0.99)):
         note = f"percentiles over {raw['edits']:,} awaited edits per direction"
         if raw.get("warmup"):
             note += f", after {raw['warmup']:,} warm-up edits not counted"
+        spreads = {k: bootstrap_spread(v["samples_ms"], q) for k, v in lat.items()
+                   if v.get("samples_ms")}  # fmt: skip
+        if spreads:
+            note += "; the spread of each percentile: its quartiles over 1,000 bootstrap resamples"
         out.append(comp(f"tabs.latency_{label}", f"Tab-to-tab latency {label} (Chromium)", "ms",
-                        base, {k: v[key] for k, v in lat.items()}, note=note))  # fmt: skip
-    tp = raw["throughput_edits_per_s"]
+                        base, {k: v[key] for k, v in lat.items()}, note=note, lost=lost,
+                        spreads=spreads))  # fmt: skip
+    tp: dict[str, Any] = raw.get("throughput_samples_edits_per_s") or raw["throughput_edits_per_s"]
     tp_base = next(k for k in tp if k.startswith("y-indexeddb"))
     # The three-tab yloft figure first: it is the one set beside y-indexeddb's three tabs.
     tp = dict(sorted(tp.items(), key=lambda kv: "3 tabs" not in kv[0]))
+    rounds = len(next(iter(tp.values()))) if isinstance(next(iter(tp.values())), list) else 1
     out.append(comp("tabs.throughput", "Durable edits/s from tabs editing at once (Chromium)",
-                    "edits/s", tp_base, tp, better="higher"))  # fmt: skip
+                    "edits/s", tp_base, tp, better="higher",
+                    note=f"{raw.get('throughput_edits_per_tab', '?')} awaited edits per tab, "
+                         f"{rounds} round(s)"))  # fmt: skip
     return out
+
+
+def bootstrap_spread(
+    values: Sequence[float], q: float, resamples: int = 1000, seed: int = 0
+) -> tuple[float, float]:
+    """The quartiles of the ``q`` percentile (bench_tabs.pct's definition) over
+    ``resamples`` bootstrap resamples of ``values``: how far that percentile moves."""
+    rng = random.Random(seed)
+    n = len(values)
+    got = sorted(sorted(rng.choices(values, k=n))[min(n - 1, int(q * n))]
+                 for _ in range(resamples))  # fmt: skip
+    q1, _, q3 = statistics.quantiles(got, n=4, method="inclusive")
+    return q1, q3
 
 
 def typing(raw: dict[str, Any]) -> list[dict[str, Any]]:
@@ -146,6 +280,13 @@ def typing(raw: dict[str, Any]) -> list[dict[str, Any]]:
     return out
 
 
+def undelivered(runs: Mapping[str, Mapping[str, Any]]) -> dict[str, tuple[int, int]]:
+    """Per load run (bench_relay_load.mjs's result), the updates it never delivered, of
+    those expected: a latency percentile is over the delivered ones only."""
+    return {n: (int(v["expected"] - v["delivered"]), int(v["expected"]))
+            for n, v in runs.items() if v.get("expected", 0) > v.get("delivered", 0)}  # fmt: skip
+
+
 def relay_cluster(raw: dict[str, Any]) -> list[dict[str, Any]]:
     """bench_relay_cluster.py: SQLite vs PostgreSQL vs three processes, first rate."""
     first = {name: v["runs"][0] for name, v in raw["variants"].items()}
@@ -157,7 +298,7 @@ def relay_cluster(raw: dict[str, Any]) -> list[dict[str, Any]]:
              base, {k: r["throughput_per_s"] for k, r in first.items()}, better="higher",
              note=note),
         comp("relay_cluster.p99_ms", "Relay cluster: latency p99", "ms", base,
-             {k: r["p99_ms"] for k, r in first.items()}, note=note),
+             {k: r["p99_ms"] for k, r in first.items()}, note=note, lost=undelivered(first)),
         comp("relay_cluster.cpu", "Relay cluster: CPU-seconds per 1,000 delivered (relays + "
              "PostgreSQL)", "s", base, {k: r["cpu_s_per_1000"] for k, r in first.items()},
              note=note),
@@ -165,8 +306,22 @@ def relay_cluster(raw: dict[str, Any]) -> list[dict[str, Any]]:
     return out
 
 
-def _aim(value: float, aim: float) -> str:
-    return "met" if value <= aim else "missed"
+def _aim(
+    mine: Sequence[float], aim: float, other: Sequence[float] | None = None, unit: str = "x"
+) -> str:
+    """A figure (the ratio of medians to ``other``'s, or the median itself) against an
+    at-most aim, judged by judge(): "1.47x (missed; quartile range 1.36x to 1.64x)"."""
+    subjects = [{"name": "mine", **stats(mine)}]
+    if other is not None:
+        subjects.append({"name": "other", **stats(other)})
+    j = judge({"better": "lower", "subjects": subjects}, "mine",
+              None if other is None else "other", aim)  # fmt: skip
+
+    def show(v: float) -> str:
+        return {"x": f"{v:.2f}x", "ms": f"{v:.0f} ms", "share": f"{100 * v:.1f} %"}[unit]
+
+    rng = f"; quartile range {show(j['lo'])} to {show(j['hi'])}" if j["spread"] else ""
+    return f"{show(j['value'])} ({j['verdict']}{rng})"
 
 
 def app_tabs(raw: dict[str, Any]) -> list[dict[str, Any]]:
@@ -179,7 +334,6 @@ def app_tabs(raw: dict[str, Any]) -> list[dict[str, Any]]:
     reload = [r["writer_reload_ms"] for r in notes]
     second = {"yloft 2nd tab (client)": [r["usable_ms"][0] for r in notes],
               "yloft 3rd tab (client)": [r["usable_ms"][1] for r in notes]}  # fmt: skip
-    got = {k: statistics.median(v) for k, v in second.items()}
     refs = {"CodeMirror + y-indexeddb tab (synced)": base, "blank same-origin page (loaded)": blank}
     out = [comp(
         "app_tabs.second_tab", f"Notes app: a tab opened while the writer is open, navigation "
@@ -189,26 +343,25 @@ def app_tabs(raw: dict[str, Any]) -> list[dict[str, Any]]:
         floors=["blank same-origin page (loaded)"],
         note=f"usable: data-yloft=ready and the list shows notes, from the page's "
              f"performance.timeOrigin; {counted}. Issue 24's aim is absolute, ≤ 300 ms: "
-             + ", ".join(f"{k} {v:.0f} ms ({_aim(v, 300)})" for k, v in got.items())
+             + ", ".join(f"{k} {_aim(v, 300, unit='ms')}" for k, v in second.items())
              + ". Beside it the writer's own reload (Pyodide, wheels, the store on OPFS), "
              "and the 2nd and 3rd tabs of the two pages of the memory figures, each in its "
              "own profile.",
     )]  # fmt: skip
     bare = "bare Pyodide load + first query"
-    ratio = statistics.median(reload) / statistics.median([r["bare_ms"] for r in notes])
     out.append(comp(
         "app_tabs.writer_reload", f"Notes app: reload of the only tab to usable, {n:,} notes "
         "(Chromium; aim ≤ 1.3x bare Pyodide)", "ms", bare,
         {writer: reload, bare: [r["bare_ms"] for r in notes]}, floors=[bare],
         note=f"bare: the same profile's tab goes to a page whose worker loads Pyodide from the "
              f"same pyodide/ files and answers a first sqlite3 query in memory; {counted}. "
-             f"Issue 24's aim: ≤ 1.3x; this run {ratio:.2f}x ({_aim(ratio, 1.3)}).",
+             f"Issue 24's aim: ≤ 1.3x; this run "
+             f"{_aim(reload, 1.3, [r['bare_ms'] for r in notes])}.",
     ))  # fmt: skip
     mem = "CodeMirror + y-indexeddb tab"
     tabs = {"yloft notes app tab (client)": notes, mem: base, "blank same-origin page": blank}
     rss = {k: [x for r in v for x in r["rss"]] for k, v in tabs.items()}
     pss = {k: statistics.median(x for r in v for x in r["pss"]) / 2**20 for k, v in tabs.items()}
-    ratio = statistics.median(rss["yloft notes app tab (client)"]) / statistics.median(rss[mem])
     out.append(comp(
         "app_tabs.memory_per_tab", "Memory per extra tab: RSS of the browser's processes "
         "(Chromium; aim ≤ 1.5x a CodeMirror + y-indexeddb tab)", "bytes", mem, rss,
@@ -218,7 +371,7 @@ def app_tabs(raw: dict[str, Any]) -> list[dict[str, Any]]:
              f"over that browser's processes just before the tab opens and "
              f"{raw['memory_wait_s']:g} s after it is usable (pages shared between processes "
              f"count once per process); every tab of {counted}. Issue 24's aim: ≤ 1.5x; this "
-             f"run {ratio:.2f}x ({_aim(ratio, 1.5)}). PSS medians: "
+             f"run {_aim(rss['yloft notes app tab (client)'], 1.5, rss[mem])}. PSS medians: "
              + ", ".join(f"{k} {v:.1f} MiB" for k, v in pss.items()) + ".",
     ))  # fmt: skip
     private = {k: [x for r in v for x in r["private"]] for k, v in tabs.items()}
@@ -241,7 +394,6 @@ def app_tabs(raw: dict[str, Any]) -> list[dict[str, Any]]:
     share = {"yloft notes app, 3 tabs": notes, "CodeMirror + y-indexeddb, 3 tabs": base,
              "blank same-origin page, 3 tabs": blank}  # fmt: skip
     cpu = {k: [r["idle_cpu_s"] / raw["idle_s"] for r in v] for k, v in share.items()}
-    mine = statistics.median(cpu["yloft notes app, 3 tabs"])
     out.append(comp(
         "app_tabs.idle_cpu", "Idle CPU with 3 tabs open, share of one core (Chromium; aim "
         "< 25 %)", "share", "CodeMirror + y-indexeddb, 3 tabs", cpu,
@@ -249,7 +401,7 @@ def app_tabs(raw: dict[str, Any]) -> list[dict[str, Any]]:
         note=f"user + system CPU of the profile's browser processes over {raw['idle_s']:g} s "
              f"with nothing happening, from {raw['memory_wait_s']:g} s after the third tab "
              f"is usable; {counted}. Issue 24's bound: under a quarter of one core; this run "
-             f"{100 * mine:.1f} % ({'met' if mine < 0.25 else 'missed'}).",
+             f"{_aim(cpu['yloft notes app, 3 tabs'], 0.25, unit='share')}.",
     ))  # fmt: skip
     return out
 
@@ -334,6 +486,7 @@ def relay(raw: dict[str, Any]) -> list[dict[str, Any]]:
     """
     names = {"yloft": "yloft relay", "node": "@y/websocket-server", "pycrdt": "pycrdt-websocket"}
     load = {names[k]: v for k, v in raw.get("load", {}).items() if "error" not in v}
+    failed = [names[k] for k, v in raw.get("load", {}).items() if "error" in v]
     out = []
     base = names["node"]
     clients = raw.get("clients", 100)
@@ -355,9 +508,15 @@ def relay(raw: dict[str, Any]) -> list[dict[str, Any]]:
             lost = sorted(set(load) - set(have))
             if lost:
                 note += f"; no figure for {', '.join(lost)} (nothing delivered)"
+            if failed:
+                note += f"; no figure for {', '.join(failed)} (its run failed)"
+            # Latencies are those of the updates delivered: the others are counted lost.
+            lost_ = (
+                undelivered({n: v for n, v in load.items() if n in have}) if unit == "ms" else {}
+            )
             if base in have and len(have) > 1:
                 out.append(comp(f"relay.{key}", title, unit, base, have, better=better,
-                                note=note))  # fmt: skip
+                                note=note, lost=lost_))  # fmt: skip
     searched = raw.get("capacity", {}).get("servers", {})
     # A server that failed its first step has no capacity figure (0 is not a rate it
     # sustained): it is named in the note, and without the baseline there is no row.
@@ -414,7 +573,7 @@ def relay_auth(raw: dict[str, Any]) -> list[dict[str, Any]]:
              "no hook", {k: v["throughput_per_s"] for k, v in load.items()}, better="higher",
              note=note),
         comp("relay_auth.p99_ms", "Relay latency p99 with the --auth hook", "ms", "no hook",
-             {k: v["p99_ms"] for k, v in load.items()}, note=note),
+             {k: v["p99_ms"] for k, v in load.items()}, note=note, lost=undelivered(load)),
         comp("relay_auth.cpu", "Relay CPU-seconds with the --auth hook", "s", "no hook",
              {k: v["server_cpu_s"] for k, v in load.items()}, note=note),
     ]  # fmt: skip

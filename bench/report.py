@@ -20,6 +20,10 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+
+import figures  # noqa: E402  (bench/figures.py: the comparisons and their verdicts)
+
 DOC = ROOT / "docs" / "benchmarks.md"
 CHARTS = ROOT / "docs" / "benchmarks"
 CRDT_OPS = {
@@ -48,6 +52,17 @@ CAVEATS = [
     "defaults-to-relaxed), so the y-indexeddb figures do not include that flush.",
     "- y-indexeddb keeps one IndexedDB database per document (its design); to load many "
     "documents the benchmarks open 50 at a time, which is faster than one by one.",
+    "- *Met*, *missed*, *within noise*: a figure's spread is the interquartile range of "
+    "its samples (rounds, or single events where a bench keeps every event), a "
+    "percentile's the interquartile range of 1,000 bootstrap resamples of its events. "
+    "A ratio's range pits the two spreads against each other: from the best quartile of "
+    "yloft over the worst of the other to the worst over the best. An aim is met when "
+    "even the range's worst end meets it, missed when even its best end does not, and "
+    "*within noise* otherwise; with one figure per subject (one run, no spread measured) "
+    "the row says so and judges the figure alone.",
+    "- A bench that measures fewer samples than it attempted (an edit the other tab "
+    "never saw, an update a relay never delivered) says how many in the comparison's "
+    "note, and the report lists them under *Samples lost*.",
     "- The UDF baseline (Yjs blobs decoded inside SQL) caches the last decoded blob, so the "
     "several field lookups of one row decode it once.",
     "- Store, CRDT and relay figures come from the earlier per-issue scripts (bench/); "
@@ -171,8 +186,16 @@ AIMS: list[tuple[str, str, str | None, float]] = [
 ]  # fmt: skip
 
 
+def _range(lo: str, hi: str) -> str:
+    """A range with its shared unit written once: "0.82x" and "1.14x" give 0.82, an en
+    dash, 1.14x."""
+    unit = hi[hi.rfind(" ") :] if " " in hi else hi[-1:]
+    return f"{lo.removesuffix(unit)}\N{EN DASH}{hi}"
+
+
 def aims_rows(run: dict[str, Any]) -> list[str]:
-    """One line per AIMS row: the figure of this run beside its aim."""
+    """One line per AIMS row: the figure of this run, its range within the run's
+    spread (figures.judge), beside its aim: met, missed or within noise."""
     found = {c["id"]: c for e in run["benches"].values() for c in e.get("comparisons", [])}
     rows = []
     for cid, mine, other, aim in AIMS:
@@ -182,18 +205,20 @@ def aims_rows(run: dict[str, Any]) -> list[str]:
             if c is None or subjects.get(mine) is None:
                 rows.append(f"| {cid} | {mine} | not measured | ≤ {aim:g} | — |")
                 continue
-            met = "met" if subjects[mine] <= aim else "missed"
-            rows.append(f"| {c['title']} | {mine} | {fmt(subjects[mine], c['unit'])} "
-                        f"| ≤ {fmt(aim, c['unit'])} | {met} |")  # fmt: skip
-            continue
-        if not subjects.get(mine) or not subjects.get(other):
-            rows.append(f"| {cid} | {mine} vs {other} | not measured | ≤ {aim:g}x | — |")
-            continue
-        ratio = subjects[mine] / subjects[other]
-        worse = 1 / ratio if c and c["better"] == "higher" else ratio
-        met = "met" if worse <= aim else "missed"
-        rows.append(f"| {c['title'] if c else cid} | {mine} vs {other} | {worse:.3g}x "
-                    f"| ≤ {aim:g}x | {met} |")  # fmt: skip
+            j = figures.judge(c, mine, None, aim)
+            got, lo, hi = (fmt(j[k], c["unit"]) for k in ("value", "lo", "hi"))
+            label, aim_text = mine, f"≤ {fmt(aim, c['unit'])}"
+        else:
+            if c is None or not subjects.get(mine) or not subjects.get(other):
+                rows.append(f"| {cid} | {mine} vs {other} | not measured | ≤ {aim:g}x | — |")
+                continue
+            j = figures.judge(c, mine, other, aim)
+            got, lo, hi = (f"{j[k]:.3g}x" for k in ("value", "lo", "hi"))
+            label, aim_text = f"{mine} vs {other}", f"≤ {aim:g}x"
+        if j["spread"]:
+            got += f" ({_range(lo, hi)})"
+        said = j["verdict"] if j["spread"] else f"{j['verdict']} (no spread: one figure)"
+        rows.append(f"| {c['title']} | {label} | {got} | {aim_text} | {said} |")
     return rows
 
 
@@ -235,6 +260,7 @@ def render(run: dict[str, Any], chart_dir: Path, link_prefix: str) -> str:
             if s is None:
                 continue
             floors = set(c.get("floors", []))
+            aside = set(figures.no_headline(c))
             for other in c["subjects"]:
                 if other["name"].lower().startswith("yloft") or not other["median"]:
                     continue
@@ -242,8 +268,10 @@ def render(run: dict[str, Any], chart_dir: Path, link_prefix: str) -> str:
                 g = 1 / ratio if c["better"] == "higher" and ratio else ratio
                 is_floor = other["name"] in floors
                 what = f"{c['title']}: {s['name']} vs {other['name']}"
-                (worst_floor if is_floor else worst).append((g, what))
+                if other["name"] not in aside:
+                    (worst_floor if is_floor else worst).append((g, what))
                 kind = " (floor)" if is_floor and "floor" not in other["name"] else ""
+                kind += " (not in the headline)" if other["name"] in aside else ""
                 lines.append(f"| {c['title']} | {s['name']} | {other['name']}{kind} "
                              f"| {ratio:.3g} | {g:.3g} |")  # fmt: skip
     if worst:
@@ -254,9 +282,22 @@ def render(run: dict[str, Any], chart_dir: Path, link_prefix: str) -> str:
     if worst_floor:
         g, what = max(worst_floor)
         lines += [f"**Largest gap to a floor**: {what}: {g:.3g} times."]
+    if worst or worst_floor:
+        lines += ["", "The largest lead and gaps leave out the subjects marked *not in the "
+                  "headline*: cold paths (every y-indexeddb database reopened for one query) "
+                  "that an app querying often would not take."]  # fmt: skip
+    lost = [f"{c['title']}: {figures.lost_text(c)}"
+            for e in run["benches"].values() for c in e.get("comparisons", [])
+            if figures.lost_text(c)]  # fmt: skip
+    if lost:
+        lines += ["", "**Samples lost** (measured, never seen; left out of the figures):", "",
+                  *[f"- {x}" for x in lost]]  # fmt: skip
     lines += ["", "## Where yloft trailed, beside its aims (issues 17 and 24)", "",
               "*Times worse* as above; the aim is the most it may be. An aim without a "
               "subject to compare with (issue 24's) is the most the median itself may be. "
+              "In brackets, the range the figure takes within this run's spread; an aim is "
+              "met or missed only when the whole range is on one side of it, else *within "
+              "noise* (see Reading these numbers). "
               "The causes of a missed aim are measured in docs/performance.md.", "",
               "| comparison | subjects | times worse (or median) | aim | |",
               "|---|---|---|---|---|", *aims_rows(run)]  # fmt: skip
