@@ -21,13 +21,20 @@ Headless Chromium (Debian's, build.CHROMIUM_FLAGS), one on-disk profile per subj
 - the same path with plain Yjs in the same run: y-indexeddb persists the update, a
   BroadcastChannel carries it, the other tab applies it and its observer fires
   (bench/tabs/yidb-tab.js, bundled with esbuild).
+- every edit sent counts: the receiving tab is waited for until it saw the last one
+  (for the baseline too), and an edit it never saw (a live query that shows only the
+  latest title can skip one) is counted as lost: tabs.json gives ``lost`` per
+  direction, the comparisons' notes and the report name it, and a direction that
+  loses more than --max-lost of its edits fails the bench.
 - throughput: three tabs edit at once, each awaiting every edit (saved = durable);
   edits/s over the wall time of all three; beside it the writer alone and one follower
-  alone (what one engine does, and what the tab round trip costs).
+  alone (what one engine does, and what the tab round trip costs). --throughput-rounds
+  rounds of each, one after the other.
 - take-over: the writer tab is closed or crashed; time until another tab reports itself
   the writer (its status event), on the same clock.
 
-Prints medians/p99 and ratios; writes bench/results/tabs.json.
+Prints medians/p99 and ratios; writes bench/results/tabs.json (with every latency
+sample: the report's verdicts take the p50's and p99's spread from them).
 """
 
 from __future__ import annotations
@@ -44,6 +51,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -133,12 +141,14 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-def summary(values: list[float]) -> dict[str, float]:
+def summary(values: list[float], lost: int = 0) -> dict[str, Any]:
     return {
         "n": len(values),
+        "lost": lost,
         "p50_ms": round(statistics.median(values), 3),
         "p99_ms": round(pct(values, 0.99), 3),
         "max_ms": round(max(values), 3),
+        "samples_ms": [round(v, 3) for v in values],
     }
 
 
@@ -162,18 +172,25 @@ def open_yidb(context: BrowserContext, url: str, ready: str = "window.bench.read
 
 def latency(
     src: Page, dst: Page, n: int, prefix: str, *, yidb: bool, doc: bool = False
-) -> list[float]:
+) -> tuple[list[float], int]:
+    """Each edit's latency, and how many edits the other tab never saw (lost).
+
+    The other tab is waited for until it saw the last edit (the edits before it were
+    sent before it); an earlier one it did not see then, it never shows.
+    """
+    last = f"{prefix}{n - 1}"
     if yidb:
         sent = src.evaluate(YIDB_LATENCY, ["n1", n, prefix])
+        dst.wait_for_function("([t]) => window.bench.seen.has(t)", arg=[last], polling=50)
         seen = dst.evaluate("() => Object.fromEntries(window.bench.seen)")
     else:
         nid = src.evaluate("() => window.bench_note")
         dst.evaluate(YLOFT_DOC_WATCH if doc else YLOFT_WATCH, [nid])
         sent = src.evaluate(YLOFT_DOC_LATENCY if doc else YLOFT_LATENCY, [nid, n, prefix])
-        dst.wait_for_function("([t]) => t in window.seen", arg=[f"{prefix}{n - 1}"], polling=50)
+        dst.wait_for_function("([t]) => t in window.seen", arg=[last], polling=50)
         seen = dst.evaluate("() => window.seen")
     out = [seen[f"{prefix}{i}"] - t for i, t in enumerate(sent) if f"{prefix}{i}" in seen]
-    return out
+    return out, len(sent) - len(out)
 
 
 def throughput(pages: list[Page], n: int, *, yidb: bool) -> float:
@@ -182,7 +199,7 @@ def throughput(pages: list[Page], n: int, *, yidb: bool) -> float:
         p.evaluate(YIDB_BURST if yidb else YLOFT_BURST, [nid, n])
     spans = [p.evaluate("() => window.burst") for p in pages]
     wall = max(e for _, e in spans) - min(s for s, _ in spans)
-    return len(pages) * n / (wall / 1000)
+    return float(len(pages) * n / (wall / 1000))
 
 
 def takeover(context: BrowserContext, url: str, rounds: int) -> list[dict[str, Any]]:
@@ -209,6 +226,8 @@ def takeover(context: BrowserContext, url: str, rounds: int) -> list[dict[str, A
             with contextlib.suppress(Error):
                 p.wait_for_function("() => window.became !== null", polling=20, timeout=30_000)
         became = [p.evaluate("() => window.became") for p in tabs]
+        if all(b is None for b in became):
+            raise RuntimeError(f"take-over after {how}: no tab became the writer in 30 s")
         ms = min(b for b in became if b is not None) - t0
         out.append({"how": how, "ms": round(ms, 1)})
         print(f"  take-over after {how}: {ms:.0f} ms")
@@ -237,6 +256,13 @@ def main() -> None:
     ap.add_argument("--edits", type=int, default=1000)
     ap.add_argument("--warmup", type=int, default=100, help="edits per direction, not counted")
     ap.add_argument("--throughput", type=int, default=200, help="edits per tab")
+    ap.add_argument("--throughput-rounds", type=int, default=3)
+    ap.add_argument(
+        "--max-lost",
+        type=float,
+        default=0.02,
+        help="share of a direction's edits that may go unseen before it fails",
+    )
     ap.add_argument("--takeovers", type=int, default=6)
     args = ap.parse_args()
 
@@ -254,6 +280,7 @@ def main() -> None:
     )  # fmt: skip
     yidb_server, yidb_url = serve(tmp)
     results: dict[str, Any] = {"edits": args.edits, "warmup": args.warmup}
+    too_many: list[str] = []
     with sync_playwright() as pw:
         # Profiles on disk, as a person's browser has them: in an incognito context
         # (Playwright's new_context) OPFS lives in memory, where every write costs
@@ -284,7 +311,7 @@ def main() -> None:
             p.evaluate("([id]) => { window.bench_note = id; }", [nid])
         ctx2 = profile()
         y1, y2 = open_yidb(ctx2, yidb_url), open_yidb(ctx2, yidb_url)
-        runs = {
+        runs: dict[str, Callable[[str, int], tuple[list[float], int]]] = {
             "yloft writer->follower": lambda p, n: latency(w, f1, n, p, yidb=False),
             "yloft follower->writer": lambda p, n: latency(f1, w, n, p, yidb=False),
             "yloft follower->follower": lambda p, n: latency(f1, f2, n, p, yidb=False),
@@ -295,30 +322,44 @@ def main() -> None:
             ),
             "y-indexeddb+BroadcastChannel": lambda p, n: latency(y1, y2, n, p, yidb=True),
         }
-        lat: dict[str, dict[str, float]] = {}
+        lat: dict[str, dict[str, Any]] = {}
         for i, (label, run) in enumerate(runs.items()):
             if args.warmup:
                 run(f"W{i}-", args.warmup)  # not counted (see the docstring)
-            values = run(f"L{i}-", args.edits)
-            lat[label] = summary(values)
+            values, lost = run(f"L{i}-", args.edits)
+            if not values:
+                raise RuntimeError(f"{label}: the other tab saw none of {args.edits} edits")
+            lat[label] = summary(values, lost)
             got = lat[label]
             p50, p99 = got["p50_ms"], got["p99_ms"]
-            print(f"{label:32} p50 {p50:7.2f} ms  p99 {p99:7.2f} ms  (n={len(values)})")
+            print(f"{label:32} p50 {p50:7.2f} ms  p99 {p99:7.2f} ms  (n={len(values)}, "
+                  f"lost {lost})")  # fmt: skip
+            if lost > args.max_lost * args.edits:
+                too_many.append(f"{label}: {lost} of {args.edits} edits never seen")
         base = lat["y-indexeddb+BroadcastChannel"]
         for v in lat.values():
             v["p50_vs_yidb"] = round(v["p50_ms"] / base["p50_ms"], 2)
             v["p99_vs_yidb"] = round(v["p99_ms"] / base["p99_ms"], 2)
         results["latency"] = lat
         y3 = open_yidb(ctx2, yidb_url)
-        tp = {
-            "yloft 1 tab (the writer alone)": throughput([w], args.throughput, yidb=False),
-            "yloft 1 follower (writer idle)": throughput([f1], args.throughput, yidb=False),
-            "yloft 3 tabs (1 writer)": throughput([w, f1, f2], args.throughput, yidb=False),
-            "y-indexeddb 3 tabs": throughput([y1, y2, y3], args.throughput, yidb=True),
+        groups = {
+            "yloft 1 tab (the writer alone)": ([w], False),
+            "yloft 1 follower (writer idle)": ([f1], False),
+            "yloft 3 tabs (1 writer)": ([w, f1, f2], False),
+            "y-indexeddb 3 tabs": ([y1, y2, y3], True),
         }
-        for label, v in tp.items():
-            print(f"throughput {label:32} {v:8.1f} durable edits/s")
-        results["throughput_edits_per_s"] = {k: round(v, 1) for k, v in tp.items()}
+        tp: dict[str, list[float]] = {k: [] for k in groups}
+        for r in range(args.throughput_rounds):
+            for label, (tabs, yidb) in groups.items():
+                tp[label].append(throughput(tabs, args.throughput, yidb=yidb))
+                print(f"throughput {label:32} {tp[label][-1]:8.1f} durable edits/s "
+                      f"(round {r + 1})")  # fmt: skip
+        results["throughput_edits_per_s"] = {
+            k: round(statistics.median(v), 1) for k, v in tp.items()
+        }
+        results["throughput_samples_edits_per_s"] = {
+            k: [round(x, 1) for x in v] for k, v in tp.items()
+        }
         results["throughput_edits_per_tab"] = args.throughput
         for p in (w, f1, f2):
             p.close()
@@ -332,8 +373,10 @@ def main() -> None:
     app_server.shutdown()
     yidb_server.shutdown()
     RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "tabs.json").write_text(json.dumps(results, indent=2) + "\n")
+    (RESULTS / "tabs.json").write_text(json.dumps(results, indent=1) + "\n")
     print(f"wrote {RESULTS / 'tabs.json'}")
+    if too_many:
+        raise SystemExit("edits lost (more than --max-lost): " + "; ".join(too_many))
 
 
 if __name__ == "__main__":
