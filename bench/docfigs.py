@@ -10,7 +10,9 @@ markers, and this module writes the value from ``bench/results/summary.json``:
   is ``COMPARISON|SUBJECT[|FIELD]`` (FIELD: ``median`` (default), ``min``, ``max``,
   ``range``, ``n``, ``ratio`` to the comparison's baseline), ``COMPARISON|A/B`` (A's
   median over B's, ``×``) or ``COMPARISON|A/B|worse`` (the same turned into "times worse"
-  when higher is better), ``COMPARISON|A/B|verdict`` against an aim (``|verdict 1.5``),
+  when higher is better), ``COMPARISON|A/B|verdict N`` against an aim of at most N
+  times worse (met, missed or "within noise": figures.judge), ``COMPARISON|A|verdict N``
+  against an absolute aim,
   ``run|commit``, ``run|when``, ``bench:NAME|commit``/``|when``, and
   ``raw:NAME|dotted.path|FORMAT[|SCALE]`` for a value of a benchmark's own JSON (a
   number in the path indexes a list)
@@ -95,6 +97,7 @@ def _times(v: float) -> str:
 
 def value(expr: str, run: dict[str, Any]) -> str:
     """The text of one inline figure."""
+    import figures  # bench/figures.py: the verdict against an aim, within the run's spread
     import report  # bench/report.py: the one number format of the published figures
 
     parts = [p.strip() for p in expr.split("|")]
@@ -135,7 +138,8 @@ def value(expr: str, run: dict[str, Any]) -> str:
         if field == "worse":
             return _times(worse)
         if field.startswith("verdict "):
-            return "met" if worse <= float(field.split()[1]) else "missed"
+            a, b = (n.strip() for n in _pair(parts[1], names))
+            return str(figures.judge(c, a, b, float(field.split()[1]))["verdict"])
         raise FigureError(f"{expr}: a ratio's field is worse or verdict N, not {field!r}")
     s = _subject(c, parts[1])
     unit = c["unit"]
@@ -150,6 +154,8 @@ def value(expr: str, run: dict[str, Any]) -> str:
         return str(s["n"])
     if field == "ratio":
         return _times(s["ratio"])
+    if field.startswith("verdict "):  # an absolute aim: the most the median may be
+        return str(figures.judge(c, parts[1], None, float(field.split()[1]))["verdict"])
     raise FigureError(f"{expr}: unknown field {field!r}")
 
 
