@@ -9,6 +9,20 @@ The served folder holds web/dist/ (Pyodide runtime, yloft wheel, storage modules
 esbuild together with npm yjs and y-indexeddb. Chromium runs with a fresh on-disk
 profile, so IndexedDB and OPFS really reach the disk, and the profile's folders can be
 measured (``profile_bytes``).
+
+Memory, the same way in every bench (issue 27): what a set of pages holds is the memory
+of the renderer processes that run them (``pages_memory``); a page's dedicated workers,
+their JavaScript heaps and their WebAssembly memories (Pyodide, SQLite, the replica) live
+in its renderer process, so they count, for yloft and for every baseline alike. The
+renderer of a page is the one Chromium names for the page's frames (``page_pids``); the
+spare renderer Chromium keeps ready and its own UI renderer are not a page's and do not
+count. What a whole browser holds (the browser, GPU, network and storage processes too)
+is ``profile_memory``. Each gives VmRSS, PSS (pages shared between processes split
+between them, so sums over processes add up) and private memory (Private_Clean +
+Private_Dirty: what goes when the process does), from /proc. Chromium's
+``performance.measureUserAgentSpecificMemory()`` is not used: in Chromium 156 it counts
+a worker's ArrayBuffers but not its ``WebAssembly.Memory`` (checked: a worker holding a
+100 MiB wasm memory and a 50 MiB ArrayBuffer measures 52 MB), so it misses Pyodide.
 """
 
 from __future__ import annotations
@@ -21,6 +35,8 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +74,135 @@ def dir_bytes(path: Path) -> int:
             with contextlib.suppress(OSError):
                 total += (Path(base) / f).stat().st_size
     return total
+
+
+# ------------------------------------------------------------------------------ memory
+
+MEMORY_KEYS = ("rss", "pss", "private")
+TRACING_SERVICE = b"--utility-sub-type=tracing.mojom.TracingService"
+
+
+def browser_pids(profile: Path) -> list[int]:
+    """The browser process started with this profile (``--user-data-dir``) and all its
+    descendants (zygotes, renderers, GPU, utility processes); other Chromiums running on
+    the machine do not count, nor does the tracing service (the bench's instrument: the
+    first ``page_pids`` starts it, ~14 MiB, and it stays)."""
+    flag = f"--user-data-dir={profile}".encode()
+    parent: dict[int, int] = {}
+    roots, tracing = [], set()
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        pid = int(entry.name)
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            parent[pid] = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+            raw = Path(f"/proc/{pid}/cmdline").read_bytes()
+            args = raw.split(b"\0")
+            if flag in args and not any(a.startswith(b"--type=") for a in args):
+                roots.append(pid)
+            if TRACING_SERVICE in raw:  # a child's title: its arguments joined by spaces
+                tracing.add(pid)
+    found = set(roots)
+    grew = True
+    while grew:
+        grew = False
+        for pid, ppid in parent.items():
+            if ppid in found and pid not in found:
+                found.add(pid)
+                grew = True
+    return sorted(found - tracing)
+
+
+def process_memory(pids: Iterable[int]) -> dict[str, int]:
+    """Bytes summed over ``pids``: VmRSS (a page shared by several processes counts once
+    in each), PSS (shared pages split between the processes that map them, so the sum
+    counts each once) and private (Private_Clean + Private_Dirty, gone with the process).
+    A process that is gone counts 0."""
+    out = dict.fromkeys(MEMORY_KEYS, 0)
+    for pid in pids:
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    out["rss"] += int(line.split()[1]) * 1024
+            for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+                key, _, rest = line.partition(":")
+                if key == "Pss":
+                    out["pss"] += int(rest.split()[0]) * 1024
+                elif key in ("Private_Clean", "Private_Dirty"):
+                    out["private"] += int(rest.split()[0]) * 1024
+    return out
+
+
+def profile_memory(profile: Path) -> dict[str, int]:
+    """``process_memory`` of every process of the browser running ``profile``."""
+    return process_memory(browser_pids(profile))
+
+
+def page_pids(page: Any) -> list[int]:
+    """The renderer processes of a Playwright ``page``'s frames (its dedicated workers
+    run in the same process). Chromium's DevTools protocol has no call for it; its trace
+    does: a trace started from the page's session opens with a TracingStartedInBrowser
+    event that lists the page's frames and the process id of each (what DevTools'
+    performance panel reads). The trace records nothing else (one category, ended at
+    once) and takes ~0.1 s."""
+    cdp = page.context.new_cdp_session(page)
+    events: list[dict[str, Any]] = []
+    done = threading.Event()
+    cdp.on("Tracing.dataCollected", lambda e: events.extend(e["value"]))
+    cdp.on("Tracing.tracingComplete", lambda _e: done.set())
+    try:
+        cdp.send("Tracing.start", {
+            "traceConfig": {"includedCategories": ["disabled-by-default-devtools.timeline"],
+                            "traceBufferSizeInKb": 1024},
+            "transferMode": "ReportEvents",
+        })  # fmt: skip
+        cdp.send("Tracing.end")
+        deadline = time.monotonic() + 30
+        while not done.is_set() and time.monotonic() < deadline:
+            page.wait_for_timeout(20)  # lets Playwright deliver the session's events
+    finally:
+        cdp.detach()
+    pids = {
+        int(f["processId"])
+        for e in events
+        if e.get("name") == "TracingStartedInBrowser"
+        for f in e.get("args", {}).get("data", {}).get("frames", [])
+        if f.get("processId")
+    }
+    if not pids:
+        raise RuntimeError(f"no renderer process found for {page.url}")
+    return sorted(pids)
+
+
+GC = """() => { if (typeof gc === "function") gc(); }"""
+
+GC_FLAGS = ["--js-flags=--expose-gc"]
+"""Chromium flags for the benches that measure memory: ``gc()`` in pages and workers."""
+
+
+def collect_garbage(page: Any) -> None:
+    """A full GC in the page and in each of its dedicated workers (``gc()``, exposed by
+    GC_FLAGS; without them only the page's heap, through the DevTools protocol)."""
+    cdp = page.context.new_cdp_session(page)
+    try:
+        cdp.send("HeapProfiler.collectGarbage")
+    finally:
+        cdp.detach()
+    for worker in page.workers:
+        with contextlib.suppress(Exception):  # a worker that just ended
+            worker.evaluate(GC)
+
+
+def pages_memory(pages: Iterable[Any], gc: bool = True) -> dict[str, Any]:
+    """What ``pages`` hold: ``process_memory`` of their renderer processes (each once,
+    when pages share one), after a full GC in each page and its workers (``gc``), with
+    the process ids measured."""
+    pages = list(pages)
+    if gc:
+        for page in pages:
+            collect_garbage(page)
+    pids = sorted({pid for page in pages for pid in page_pids(page)})
+    return {**process_memory(pids), "pids": pids}
 
 
 class BenchBrowser:

@@ -16,8 +16,13 @@ navigation start (performance.timeOrigin). Each round, with only the writer tab 
   tab's worker is a client of the writer's engine: no Pyodide), to usable;
 - memory per extra tab: the summed VmRSS of this profile's browser processes (the
   browser and every descendant, found by its --user-data-dir: other Chromiums on the
-  machine do not count) just before a tab opens and 3 s after it is usable, for tabs
-  2..5; the same for PSS and for private memory (Private_Clean + Private_Dirty);
+  machine do not count; the tabs' renderers hold their pages, dedicated workers, JS
+  heaps and WebAssembly memories) just before a tab opens and 3 s after it is usable,
+  for tabs 2..5; the same for PSS and for private memory (Private_Clean +
+  Private_Dirty); also, absolute, the whole browser's after each tab and the new tab's
+  own renderer process (_browser.profile_memory, page_pids: one way for every bench);
+- memory of the first tab: its renderer process (page, workers, wasm: yloft's writer
+  holds Pyodide, SQLite and the store), absolute, once per round before tab 2 opens;
 - idle CPU: user + system CPU time of every thread of the same processes (schedstat,
   in ns) over --idle seconds with 3 tabs open, starting 3 s after the third tab is
   usable (nothing happens meanwhile);
@@ -59,6 +64,13 @@ ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
 import figures  # noqa: E402
+from _browser import (  # noqa: E402  (memory: one way, every bench)
+    MEMORY_KEYS,
+    browser_pids,
+    page_pids,
+    process_memory,
+    profile_memory,
+)
 from bench_typing import bundle_baseline  # noqa: E402  (the baseline page, built one way)
 from playwright.sync_api import BrowserContext, Page, Playwright, sync_playwright  # noqa: E402
 
@@ -151,50 +163,6 @@ def serve_root(notes: bytes) -> Path:
 # ------------------------------------------------------------- the browser's processes
 
 
-def tree(profile: Path) -> list[int]:
-    """The browser process started with this profile and all its descendants."""
-    flag = f"--user-data-dir={profile}".encode()
-    parent: dict[int, int] = {}
-    roots = []
-    for entry in os.scandir("/proc"):
-        if not entry.name.isdigit():
-            continue
-        pid = int(entry.name)
-        with contextlib.suppress(OSError, IndexError, ValueError):
-            parent[pid] = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
-            args = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-            if flag in args and not any(a.startswith(b"--type=") for a in args):
-                roots.append(pid)
-    found = set(roots)
-    grew = True
-    while grew:
-        grew = False
-        for pid, ppid in parent.items():
-            if ppid in found and pid not in found:
-                found.add(pid)
-                grew = True
-    return sorted(found)
-
-
-def memory(profile: Path) -> dict[str, int]:
-    """Bytes summed over the profile's processes: VmRSS (what the issue asks; a page
-    shared by several processes counts once in each), PSS (shared pages split between
-    their processes) and private (Private_Clean + Private_Dirty, gone with the process)."""
-    out = {"rss": 0, "pss": 0, "private": 0}
-    for pid in tree(profile):
-        with contextlib.suppress(OSError, ValueError, IndexError):
-            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    out["rss"] += int(line.split()[1]) * 1024
-            for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
-                key, _, rest = line.partition(":")
-                if key == "Pss":
-                    out["pss"] += int(rest.split()[0]) * 1024
-                elif key in ("Private_Clean", "Private_Dirty"):
-                    out["private"] += int(rest.split()[0]) * 1024
-    return out
-
-
 def cpu_ns(profile: Path) -> dict[str, int]:
     """CPU time (user + system) of every thread of the profile's processes, in ns.
 
@@ -202,7 +170,7 @@ def cpu_ns(profile: Path) -> dict[str, int]:
     idle blank tab uses a tick or two in 5 s, and a 10 ms resolution rounds that to 0.
     """
     out = {}
-    for pid in tree(profile):
+    for pid in browser_pids(profile):
         with contextlib.suppress(OSError):
             for task in os.scandir(f"/proc/{pid}/task"):
                 with contextlib.suppress(OSError, IndexError, ValueError):
@@ -215,7 +183,7 @@ def cpu_ns(profile: Path) -> dict[str, int]:
 def cpu_ticks(profile: Path) -> int:
     """The same from /proc/<pid>/stat (utime + stime, clock ticks): a cross-check."""
     total = 0
-    for pid in tree(profile):
+    for pid in browser_pids(profile):
         with contextlib.suppress(OSError, IndexError, ValueError):
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
             total += int(fields[11]) + int(fields[12])
@@ -273,18 +241,22 @@ def extra_tabs(p: Profile, last: int, idle_s: float,
                with_three: Callable[[list[Page]], dict[str, Any]] | None = None
                ) -> dict[str, Any]:  # fmt: skip
     """Open tabs 2..last one by one (memory before and after each); idle CPU at 3 tabs."""
-    out: dict[str, Any] = {"usable_ms": [], "parts_ms": [], "rss": [], "pss": [], "private": []}
+    out: dict[str, Any] = {"usable_ms": [], "parts_ms": [], "rss": [], "pss": [], "private": [],
+                           "total": [], "tab": []}  # fmt: skip
     pages = [p.tab1]
+    out["tab1"] = process_memory(page_pids(p.tab1))
     for _ in range(2, last + 1):
-        before = memory(p.dir)
+        before = profile_memory(p.dir)
         page, ms = p.open()
         pages.append(page)
         out["usable_ms"].append(round(ms, 1))
         out["parts_ms"].append(page.evaluate(PARTS))
         time.sleep(MEMORY_WAIT_S)
-        after = memory(p.dir)
-        for key, value in after.items():
-            out[key].append(value - before[key])
+        after = profile_memory(p.dir)
+        for key in MEMORY_KEYS:
+            out[key].append(after[key] - before[key])
+        out["total"].append(after)  # the whole browser with this many tabs
+        out["tab"].append(process_memory(page_pids(page)))  # after `after`: not in it
         if len(pages) == 3:
             out.update(idle_cpu(p.dir, idle_s))
             if with_three:
@@ -404,6 +376,8 @@ def main() -> None:
                       f"tabs {n['usable_ms']} ms, calls "
                       f"{[median(c) for c in n['calls_ms']]} ms, MiB per tab "
                       + ", ".join(f"{k} {median(v['rss']) / 2**20:.0f}" for k, v in got.items())
+                      + ", first tab's renderer PSS MiB "
+                      + ", ".join(f"{k} {v['tab1']['pss'] / 2**20:.0f}" for k, v in got.items())
                       + ", idle CPU-s "
                       + ", ".join(f"{k} {v['idle_cpu_s']:.2f}" for k, v in got.items()),
                       flush=True)  # fmt: skip

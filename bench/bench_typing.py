@@ -15,10 +15,15 @@ editor and binding on a plain Y.Doc (bench/typing/baseline.js, bundled with esbu
 - sustained: real keystrokes (Playwright's keyboard) at 20 characters/s for --sustain
   seconds into a note with a second tab open; main-thread long tasks (PerformanceObserver
   "longtask"), the worst gap between the ticks of a 10 ms timer (every stall of the main
-  thread shows there), and the page's JS heap after a forced GC, before and after.
-  Baseline: the plain stack in two tabs.
-- destroy: --cycles times db.doc() → whenSynced → destroy(); the page's heap after GC
-  before and after, and the engine's open links (must return to where they were).
+  thread shows there), and the memory of both tabs before and after: the renderer
+  processes that run them (page, dedicated workers, their JS heaps and WebAssembly
+  memories: for yloft the writer tab's worker with Pyodide, SQLite and the replica) after
+  a full GC in every page and worker; PSS, RSS and private memory from /proc
+  (_browser.pages_memory, the same for every subject). Baseline: the plain stack in two
+  tabs.
+- destroy: --cycles times db.doc() → whenSynced → destroy(); the memory of the tab's
+  renderer process (as above, with its worker) before and after, and the engine's open
+  links (must return to where they were).
 
 Prints medians/p99 and ratios; writes bench/results/typing.json.
 """
@@ -44,6 +49,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from _browser import GC_FLAGS, MEMORY_KEYS, pages_memory  # noqa: E402  (one way, every bench)
 from bench_tabs import open_yidb, pct, serve  # noqa: E402  (shared with the tab bench)
 from playwright.sync_api import BrowserContext, Page, Playwright, sync_playwright  # noqa: E402
 
@@ -148,7 +154,7 @@ class Lab:
         ctx = self.pw.chromium.launch_persistent_context(
             tempfile.mkdtemp(prefix="profile-", dir=self.tmp),
             executable_path=shutil.which("chromium"),
-            args=build.CHROMIUM_FLAGS,
+            args=[*build.CHROMIUM_FLAGS, *GC_FLAGS],
             service_workers="block",
         )
         self.contexts.append(ctx)
@@ -199,20 +205,26 @@ def keystroke_latency(src: Page, dst: Page, n: int) -> list[float]:
     return [a - s for s, a in zip(sent, arrivals, strict=False)]
 
 
-def heap(page: Page) -> int:
-    cdp = page.context.new_cdp_session(page)
-    try:
-        cdp.send("HeapProfiler.collectGarbage")
-        return int(cdp.send("Runtime.getHeapUsage")["usedSize"])
-    finally:
-        cdp.detach()
+def memory(pages: list[Page]) -> dict[str, Any]:
+    """The memory of ``pages``' renderer processes (pages, workers, wasm), after GC."""
+    got = pages_memory(pages)
+    return {**{f"{k}_mib": round(got[k] / 2**20, 2) for k in MEMORY_KEYS},
+            "bytes": {k: got[k] for k in MEMORY_KEYS}, "processes": len(got["pids"])}  # fmt: skip
 
 
-def sustained(page: Page, seconds: int) -> dict[str, Any]:
-    """Real keystrokes at 20/s into the page's editor; long tasks and heap growth."""
+def growth(before: dict[str, Any], after: dict[str, Any], per: float = 1.0,
+           unit: float = 2**20) -> dict[str, float]:  # fmt: skip
+    """after - before for each of MEMORY_KEYS, in MiB (``unit`` 1024: KiB), over ``per``."""
+    return {k: round((after["bytes"][k] - before["bytes"][k]) / unit / per, 2)
+            for k in MEMORY_KEYS}  # fmt: skip
+
+
+def sustained(page: Page, other: Page, seconds: int) -> dict[str, Any]:
+    """Real keystrokes at 20/s into the page's editor (``other``: the second tab open
+    meanwhile); long tasks, and the memory of both tabs before and after."""
     page.get_by_label("Body").click()
     page.keyboard.press("Control+End")
-    before = heap(page)
+    before = memory([page, other])
     page.evaluate(LONGTASKS)
     text = ("typing along at twenty characters a second " * 100)[: seconds * 20]
     t0 = time.monotonic()
@@ -221,7 +233,7 @@ def sustained(page: Page, seconds: int) -> dict[str, Any]:
     page.wait_for_timeout(1000)
     tasks = page.evaluate("() => window.longTasks")
     gaps = sorted(page.evaluate("() => { clearInterval(window.ticker); return window.gaps; }"))
-    after = heap(page)
+    after = memory([page, other])
     return {
         "max_gap_ms": round(gaps[-1], 1),
         "p99_gap_ms": round(pct(gaps, 0.99), 1),
@@ -230,15 +242,15 @@ def sustained(page: Page, seconds: int) -> dict[str, Any]:
         "long_tasks": len(tasks),
         "long_task_ms_total": round(sum(tasks), 1),
         "long_task_ms_max": round(max(tasks), 1) if tasks else 0.0,
-        "heap_before_mib": round(before / 2**20, 2),
-        "heap_after_mib": round(after / 2**20, 2),
-        "heap_growth_mib": round((after - before) / 2**20, 2),
+        "memory_before": before,
+        "memory_after": after,
+        "memory_growth_mib": growth(before, after),
     }
 
 
 def destroy_cycles(page: Page, nid: str, cycles: int) -> dict[str, Any]:
     links = page.evaluate("() => window.db.request('doc_links', [])")
-    before = heap(page)
+    before = memory([page])
     page.evaluate(
         """async ([id, n]) => {
           for (let i = 0; i < n; i++) {
@@ -250,15 +262,15 @@ def destroy_cycles(page: Page, nid: str, cycles: int) -> dict[str, Any]:
         }""",
         [nid, cycles],
     )
-    after = heap(page)
+    after = memory([page])
     return {
         "cycles": cycles,
         "engine_links_before": links,
         "engine_links_after": page.evaluate("() => window.db.request('doc_links', [])"),
         "page_providers_after": page.evaluate("() => window.db.providers.size"),
-        "heap_before_mib": round(before / 2**20, 2),
-        "heap_after_mib": round(after / 2**20, 2),
-        "heap_growth_kib_per_cycle": round((after - before) / 1024 / cycles, 2),
+        "memory_before": before,
+        "memory_after": after,
+        "memory_growth_kib_per_cycle": growth(before, after, cycles, 1024),
     }
 
 
@@ -310,8 +322,8 @@ def main() -> None:
 
             # Sustained typing with the second tab open.
             results["sustained"] = {
-                "yloft notes app (2 tabs)": sustained(t1, args.sustain),
-                "CodeMirror + y-indexeddb (2 tabs)": sustained(b1, args.sustain),
+                "yloft notes app (2 tabs)": sustained(t1, t2, args.sustain),
+                "CodeMirror + y-indexeddb (2 tabs)": sustained(b1, b2, args.sustain),
             }
             results["destroy"] = destroy_cycles(t1, nid, args.cycles)
             for p in (t1, t2, b1, b2):

@@ -274,9 +274,21 @@ def typing(raw: dict[str, Any]) -> list[dict[str, Any]]:
     out.append(comp("typing.stall", "Worst main-thread stall while typing (Chromium)", "ms",
                     base, {k: v["max_gap_ms"] for k, v in sus.items()},
                     note=note + "; the longest gap between ticks of a 10 ms timer"))  # fmt: skip
-    out.append(comp("typing.heap", "Page JS heap after typing, after GC (Chromium)", "MiB",
-                    base, {k: v["heap_after_mib"] for k, v in sus.items()},
-                    note=note))  # fmt: skip
+    if "memory_after" not in sus[base]:  # a typing.json from before issue 27
+        return out
+    pss = {k: v["memory_after"]["pss_mib"] for k, v in sus.items()}
+    out.append(comp(
+        "typing.memory", "Memory of both tabs after typing: their renderer processes, pages + "
+        "workers + WebAssembly (PSS, Chromium)", "MiB", base, pss,
+        note=note + "; the renderer processes of the two tabs (each page, its dedicated "
+             "workers, their JS heaps and wasm memories: yloft's writer tab holds Pyodide, "
+             "SQLite and the replica), after a full GC in every page and worker; PSS from "
+             "/proc/<pid>/smaps_rollup. Before typing → after (growth), PSS / RSS / private: "
+             + "; ".join(f"{k} " + " / ".join(
+                 f"{v['memory_before'][f'{m}_mib']:.1f} → {v['memory_after'][f'{m}_mib']:.1f} "
+                 f"MiB ({v['memory_growth_mib'][m]:+.1f})" for m in ("pss", "rss", "private"))
+                 for k, v in sus.items()),
+    ))  # fmt: skip
     return out
 
 
@@ -403,6 +415,31 @@ def app_tabs(raw: dict[str, Any]) -> list[dict[str, Any]]:
              f"is usable; {counted}. Issue 24's bound: under a quarter of one core; this run "
              f"{_aim(cpu['yloft notes app, 3 tabs'], 0.25, unit='share')}.",
     ))  # fmt: skip
+    if all("tab1" in r for v in tabs.values() for r in v):  # absolute figures (issue 27)
+        first = {"yloft notes app, writer tab (Pyodide)": notes, mem: base,
+                 "blank same-origin page": blank}  # fmt: skip
+        own = {k: statistics.median(x["pss"] for r in v for x in r["tab"]) / 2**20
+               for k, v in tabs.items()}  # fmt: skip
+        profiles = {"yloft notes app (writer + clients)": notes, "CodeMirror + y-indexeddb": base,
+                    "blank page": blank}  # fmt: skip
+        whole = {k: statistics.median(r["total"][-1]["pss"] for r in v) / 2**20
+                 for k, v in profiles.items()}  # fmt: skip
+        out.append(comp(
+            "app_tabs.memory_first_tab", "Memory of the first tab: its renderer process, page + "
+            "workers + WebAssembly (PSS, Chromium)", "bytes", mem,
+            {k: [r["tab1"]["pss"] for r in v] for k, v in first.items()},
+            floors=["blank same-origin page"],
+            note=f"the renderer process Chromium names for the tab's frames (its dedicated "
+                 f"workers, their JS heaps and wasm memories run in it: yloft's writer holds "
+                 f"Pyodide, SQLite and the store, {n:,} notes), PSS from smaps_rollup, before "
+                 f"the 2nd tab opens; {counted}. The same for each extra tab's own renderer "
+                 f"({raw['memory_wait_s']:g} s after it is usable; yloft's: a client, no "
+                 "Pyodide), PSS medians: "
+                 + ", ".join(f"{k} {v:.1f} MiB" for k, v in own.items())
+                 + f"; the whole browser (every process of the profile) with {raw['tabs']} "
+                 "tabs open, PSS medians: "
+                 + ", ".join(f"{k} {v:.0f} MiB" for k, v in whole.items()) + ".",
+        ))  # fmt: skip
     return out
 
 
