@@ -373,10 +373,13 @@ def test(pytest_args: list[str]) -> None:
         log("pytest collected no tests: that is a failure")
         raise SystemExit(1)
     if code == 0 and not pytest_args:
-        # Each example's own tests, with the command an app developer runs.
+        # Each example's own tests, with the command an app developer runs; page tests on
+        # yloft_browser_page (the notes example's) in Firefox too, yloft_page's in Chromium.
         for folder in examples():
-            log(f"$ yloft test {folder.relative_to(ROOT)}")
-            code = code or subprocess.call([str(VENV_PY), "-m", "yloft", "test", str(folder)])
+            browsers = ["--browser", "chromium,firefox"]
+            log(f"$ yloft test {folder.relative_to(ROOT)} {' '.join(browsers)}")
+            cmd = [str(VENV_PY), "-m", "yloft", "test", str(folder), *browsers]
+            code = code or subprocess.call(cmd)
     if code == 0 and not pytest_args:
         # Smoke run: every benchmark must produce its figures; timings are not judged.
         code = bench(quick=True, only="")

@@ -5,7 +5,10 @@
     yloft new todo                 scaffold an app in ./todo (--template blank|notes)
     yloft build [DIR] [--out OUT]  the app's static bundle (default DIR/dist)
     yloft serve [DIR] [--port N]   build, serve the app and the relay, rebuild on change
-    yloft test [DIR] [-- ARGS]     the app's tests with pytest (fixtures: yloft.testing)
+    yloft test [DIR] [--browser NAME] [-- ARGS]
+                                   the app's tests with pytest (fixtures: yloft.testing); page
+                                   tests on yloft_browser_page run on each --browser: chromium
+                                   (default), firefox, webkit or all (repeat, or a comma list)
 """
 
 from __future__ import annotations
@@ -36,8 +39,15 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, default=None, help="default: DIR/dist")
     p.add_argument("--tokens", default="demo=demo",
                    help="relay spaces and tokens: space=token[,...] or @file")  # fmt: skip
-    p = sub.add_parser("test", help="run the app's tests with pytest")
-    p.add_argument("args", nargs=argparse.REMAINDER, help="[DIR] [--] [PYTEST ARGS]")
+    p = sub.add_parser(
+        "test", help="run the app's tests with pytest",
+        description="Run the app's tests with pytest. --browser NAME (chromium, the default, "
+        "firefox, webkit or all: every installed engine; repeat it or give a comma list) runs "
+        "each test on yloft_browser_page once per engine (the plugin's --yloft-browser).",
+    )  # fmt: skip
+    p.add_argument(
+        "args", nargs=argparse.REMAINDER, help="[DIR] [--browser NAME]... [--] [PYTEST ARGS]"
+    )
     return ap
 
 
@@ -64,12 +74,31 @@ def _run(args: argparse.Namespace) -> int:
         return serve(args.dir, args.port, args.tokens, args.out)
     from .app.project import load_app
 
-    rest = list(args.args)
-    folder = Path(rest.pop(0)) if rest and not rest[0].startswith("-") else Path(".")
-    if rest[:1] == ["--"]:
-        rest = rest[1:]
+    folder, pytest_args = _test_args(list(args.args))
     app = load_app(folder)
-    return subprocess.call([sys.executable, "-m", "pytest", *rest], cwd=app.root)
+    return subprocess.call([sys.executable, "-m", "pytest", *pytest_args], cwd=app.root)
+
+
+def _test_args(rest: list[str]) -> tuple[Path, list[str]]:
+    """``yloft test``'s folder and pytest's arguments: each ``--browser NAME`` before ``--``
+    becomes the plugin's ``--yloft-browser NAME`` (which checks the name)."""
+    head, tail = (
+        (rest[: rest.index("--")], rest[rest.index("--") :]) if "--" in rest else (rest, [])
+    )
+    kept: list[str] = []
+    browsers: list[str] = []
+    while head:
+        arg = head.pop(0)
+        if arg == "--browser":
+            if not head or head[0].startswith("-"):
+                raise YloftError("--browser needs a name: chromium, firefox, webkit or all")
+            browsers.append(head.pop(0))
+        elif arg.startswith("--browser="):
+            browsers.append(arg.removeprefix("--browser="))
+        else:
+            kept.append(arg)
+    folder = Path(kept.pop(0)) if kept and not kept[0].startswith("-") else Path(".")
+    return folder, [*(f"--yloft-browser={b}" for b in browsers), *kept, *tail[1:]]
 
 
 def main(argv: list[str] | None = None) -> None:

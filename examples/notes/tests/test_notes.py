@@ -1,16 +1,16 @@
 """The notes example's own tests, run with `yloft test examples/notes` like any app's.
 
 Its Python through the engine's boundary on CPython (``yloft_call``), then the page in
-a fresh Chromium profile (``yloft_page``). The repository's tests/e2e/ go further
-(tabs, devices, crashes).
+a fresh browser profile (``yloft_browser_page``): Chromium by default, and each engine of
+``yloft test --browser firefox`` (or ``webkit``, ``all``). The repository's tests/e2e/ go
+further (tabs, devices, crashes).
 """
 
 from __future__ import annotations
 
 import pytest
-from playwright.sync_api import Page, expect
 
-from yloft.testing import AppCallError, Call, reload_app
+from yloft.testing import AppCallError, BrowserPage, Call, reload_app
 
 
 def test_a_note_is_found_by_a_word_prefix(yloft_call: Call) -> None:
@@ -27,10 +27,12 @@ def test_a_deleted_note_cannot_be_edited(yloft_call: Call) -> None:
         yloft_call("update_note", nid, "New")
 
 
-def test_a_typed_note_survives_a_reload(yloft_page: Page) -> None:
-    yloft_page.click("#new-note")
-    yloft_page.wait_for_selector("#title:focus")
-    yloft_page.keyboard.type("Plant tomatoes")
-    expect(yloft_page.locator("#saved")).to_have_text("Saved")
-    reload_app(yloft_page)
-    expect(yloft_page.locator("#notes li .title")).to_have_text(["Plant tomatoes"])
+def test_a_typed_note_survives_a_reload(yloft_browser_page: BrowserPage) -> None:
+    page = yloft_browser_page
+    page.click("#new-note")
+    page.wait_for("#title:focus")
+    page.type("Plant tomatoes")
+    page.wait_for("#saved", text="Saved")
+    reload_app(page)
+    page.wait_for("#notes li .title", text="Plant tomatoes")
+    assert page.texts("#notes li .title") == ["Plant tomatoes"]

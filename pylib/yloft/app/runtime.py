@@ -84,7 +84,7 @@ CHROMIUM_FLAGS = [
 ]
 """Debian's ``chromium`` as the tests and the benchmarks drive it (Playwright)."""
 # Parts of the yloft package that only CPython tooling uses: left out of the browser wheel.
-NOT_IN_BROWSER = frozenset({"runtime", "app", "cli.py", "__main__.py", "testing.py"})
+NOT_IN_BROWSER = frozenset({"runtime", "app", "cli.py", "__main__.py", "testing"})
 
 
 def runtime_dir() -> Path:

@@ -1,18 +1,61 @@
-// Drives Debian's firefox-esr for tests/e2e/engines.py: npm's puppeteer-core over WebDriver
-// BiDi, in one long-lived Node process that several browsers (each on its own on-disk
-// profile) share. Playwright cannot open a Firefox context here (docs/browsers.md).
+// Drives Debian's firefox-esr for yloft.testing (pylib/yloft/testing/firefox.py): npm's
+// puppeteer-core over WebDriver BiDi, in one long-lived Node process that several browsers
+// (each on its own on-disk profile) share. Playwright cannot open a Firefox context here
+// (docs/testing.md).
 //
-//   node tests/e2e/firefox_driver.mjs
+//   node firefox_driver.mjs [--check] [DIR...]
+//
+// puppeteer-core is loaded from the first DIR that resolves it (an app's folder: its
+// node_modules or a parent's), else NODE_PATH, else this file's own folder (a checkout of
+// yloft). --check prints the module's path and exits 0, or says what is missing and exits 1.
 //
 // One JSON command per line on stdin, one JSON answer per line on stdout:
 //   {"id": 1, "cmd": "launch", "firefox": PATH, "profile": DIR, "prefs": {}}  -> {"id": 1, "ok": true, "value": {browser, version}}
 //   {"id": 2, "cmd": "evaluate", "page": 3, "fn": "(x) => x + 1", "arg": 1}  -> {"id": 2, "ok": true, "value": 2}
 //   ... -> {"id": n, "ok": false, "error": "message"}
-// Commands: launch, newPage, goto, evaluate, click, type, press, setFiles, closePage,
-// kill (SIGKILL the browser process; its profile stays), close, logs. Commands run one at
-// a time, in order. Each page's console lines and page errors are kept for `logs`.
+// Commands: launch, newPage, goto, reload, evaluate, click, type, press, setFiles,
+// closePage, kill (SIGKILL the browser process; its profile stays), close, logs. Commands
+// run one at a time, in order. Each page's console lines and page errors are kept for `logs`.
+import { createRequire } from "node:module";
+import { join } from "node:path";
 import { createInterface } from "node:readline";
-import puppeteer from "puppeteer-core";
+import { fileURLToPath, pathToFileURL } from "node:url";
+
+const args = process.argv.slice(2);
+const checkOnly = args[0] === "--check";
+const folders = [
+  ...args.filter((a) => a !== "--check"),
+  fileURLToPath(new URL(".", import.meta.url)),
+];
+
+/** Where Node's require() finds puppeteer-core from the first folder that has it. */
+function findPuppeteer() {
+  const tried = [];
+  for (const folder of folders) {
+    try {
+      return createRequire(join(folder, "noop.js")).resolve("puppeteer-core");
+    } catch {
+      tried.push(folder);
+    }
+  }
+  throw new Error(`puppeteer-core is not installed in or above ${tried.join(", ")}`);
+}
+
+/** @type {string} */
+let where;
+try {
+  where = findPuppeteer();
+} catch (e) {
+  process.stderr.write(`${e instanceof Error ? e.message : e}\n`);
+  process.exit(1);
+}
+if (checkOnly) {
+  process.stdout.write(`${where}\n`);
+  process.exit(0);
+}
+const loaded = await import(pathToFileURL(where).href);
+/** @type {import("puppeteer-core").PuppeteerNode} */
+const puppeteer = loaded.default?.default ?? loaded.default ?? loaded;
 
 /** @type {Map<number, import("puppeteer-core").Browser>} */
 const browsers = new Map();
@@ -67,6 +110,9 @@ const commands = {
   },
   async goto({ page, url }) {
     await pageOf(page).goto(url, { timeout: 60_000 });
+  },
+  async reload({ page }) {
+    await pageOf(page).reload({ timeout: 60_000 });
   },
   async evaluate({ page, fn, arg }) {
     // A string is evaluated as an expression (BiDi script.evaluate, promises awaited):
