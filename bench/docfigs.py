@@ -1,4 +1,4 @@
-"""Figures in docs/*.md generated from the committed benchmark run, and the checks on them.
+"""Figures in docs/*.md and README.md generated from the committed benchmark run, checked.
 
     .venv/bin/python bench/docfigs.py            rewrite every doc's generated figures
     .venv/bin/python bench/docfigs.py --check    list stale and unlabelled figures (exit 1)
@@ -245,7 +245,8 @@ def unlabelled(text: str) -> Iterator[tuple[int, str]]:
 
 
 def doc_paths() -> list[Path]:
-    return sorted(p for p in DOCS.glob("*.md") if p.name not in WHOLE)
+    """docs/*.md (but the report itself) and README.md."""
+    return [*sorted(p for p in DOCS.glob("*.md") if p.name not in WHOLE), ROOT / "README.md"]
 
 
 def write_all(run: dict[str, Any]) -> list[Path]:
