@@ -5,6 +5,8 @@ guards against (issue 12) was a textarea whose whole text was diffed against a b
 that already held someone else's words, which deleted them. Devices are browser
 contexts (separate profiles, separate OPFS) synced through a real relay subprocess
 that also serves the app; a stock npm y-websocket client watches the note's room.
+"At once" is shown, not assumed: every tab types at the same time, and crossing.py's
+logs of each tab's note document show that the edits crossed (issue 27).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from typing import Any
 import pycrdt
 import pytest
 from apppage import READY, call, open_app, wait_until
+from crossing import Crossing, Typist, keyboards_at_once, type_until_crossed
 from playwright.sync_api import Browser, BrowserContext, Page
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -57,7 +60,7 @@ def title_of(page: Page) -> str:
 def engine_texts(page: Page, nid: str) -> tuple[str, str]:
     """Title and body of the note in this tab's engine document (not the page's copy)."""
     got = page.evaluate("([id]) => window.db.request('document', ['notes', id])", [nid])
-    doc = pycrdt.Doc()
+    doc: pycrdt.Doc[Any] = pycrdt.Doc()
     doc.apply_update(base64.b64decode(got["$bytes"]))
     return str(doc.get("title", type=pycrdt.Text)), str(doc.get("body", type=pycrdt.Text))
 
@@ -155,17 +158,11 @@ def watcher(relay_url: str) -> Iterator[Callable[[str, str], Watcher]]:
         w.close()
 
 
-def words(code: str, n: int) -> list[str]:
-    """``n`` distinct 5-character words (with their space) typed by one tab."""
-    return [f"{code}{i:02d} " for i in range(n)]
-
-
-def type_interleaved(typists: list[tuple[Page, list[str]]]) -> None:
-    """Every tab types its next word in turn, none waiting for the others to sync."""
-    for i in range(max(len(w) for _, w in typists)):
-        for page, ws in typists:
-            if i < len(ws):
-                page.keyboard.type(ws[i])
+def typists(pages: list[Page], codes: list[str]) -> list[Typist]:
+    """The four tabs, named by their code; a1 and a2 are one device, b1 and b2 the other.
+    Each types distinct 5-character words (with their space): code + a number."""
+    names = ["a1", "a2", "b1", "b2"]
+    return [Typist(p, n, n[0], c) for p, n, c in zip(pages, names, codes, strict=True)]
 
 
 # ------------------------------------------------------------------ tests
@@ -187,20 +184,23 @@ def test_two_devices_two_tabs_typing_at_once_lose_nothing(
     for p in pages:
         open_note(p, nid)
 
-    # The body: four places, 50 characters each, typed at the same time (200 in all).
+    # The body: four places, ten words each (and more if the edits have not crossed yet),
+    # typed into the four tabs at the same time.
     click_body(a1, "end")
     click_body(a2, "start")
     click_body(b1, "start", right=5)  # after "hello"
     click_body(b2, "start", right=6)  # before "world"
-    typed = {code: words(code, 10) for code in ("aa", "ab", "ba", "bb")}
-    type_interleaved(list(zip(pages, typed.values(), strict=True)))
-    # The title: the same at four other places.
+    in_body = typists(pages, ["aa", "ab", "ba", "bb"])
+    type_until_crossed(Crossing(in_body, "body"), keyboards_at_once, first=10)
+    # The title: the same at four other places, three words each.
     click_title(a1, "end")
     click_title(a2, "start")
     click_title(b1, "start", right=5)  # after "Title"
     click_title(b2, "end")
-    titled = {code: words(code, 3) for code in ("ta", "tb", "tc", "td")}
-    type_interleaved(list(zip(pages, titled.values(), strict=True)))
+    in_title = typists(pages, ["ta", "tb", "tc", "td"])
+    type_until_crossed(Crossing(in_title, "title"), keyboards_at_once, first=3)
+    typed = [t.words for t in in_body]
+    titled = [t.words for t in in_title]
 
     def converged() -> bool:
         bodies = {body_of(p) for p in pages}
@@ -215,14 +215,15 @@ def test_two_devices_two_tabs_typing_at_once_lose_nothing(
 
     until(converged, "four editors, four engines and the stock client to agree")
     title, body = engine_texts(a1, nid)
-    for w in [w for ws in typed.values() for w in ws]:
+    for w in [w for ws in typed for w in ws]:
         assert w.strip() in body, f"{w!r} typed into the body is missing: {body!r}"
-    for w in [w for ws in titled.values() for w in ws]:
+    for w in [w for ws in titled for w in ws]:
         assert w.strip() in title, f"{w!r} typed into the title is missing: {title!r}"
     assert "hello" in body and "world" in body and "Title" in title and "here" in title
-    assert len(body) == len("hello world") + 200
+    assert len(body) == len("hello world") + 5 * sum(map(len, typed))
+    assert len(title) == len("Title here") + 5 * sum(map(len, titled))
     # Each tab's words are in the order it typed them (nobody's text was rearranged).
-    for ws in typed.values():
+    for ws in typed:
         at = [body.index(w.strip()) for w in ws]
         assert at == sorted(at)
     # A word typed in the editor is found by full-text search on both devices.
