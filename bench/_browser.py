@@ -1,8 +1,20 @@
-"""Host side of the browser benchmarks: serve the bench page, drive headless Chromium.
+"""Host side of the browser benchmarks: serve the bench page, drive headless Chromium
+(or any engine yloft.testing drives).
 
     with BenchBrowser() as lab:
         lab.call("loadPython")
         lab.call("py", "notes_json", [10])
+
+    with BenchBrowser("firefox", drivers) as lab:     # chromium, firefox or webkit
+        lab.call("loadPython")                        # the same bench page and lab calls
+        tab = lab.new_page("b", "index.html")         # another page of the same browser
+
+``BenchBrowser()`` is Chromium through Playwright (every Chromium-only bench: CDP
+sessions, memory, the profile's folders). ``BenchBrowser(engine, drivers)`` launches that
+engine through the drivers yloft's own tests use (``yloft.testing.browsers.Drivers``:
+Playwright for Chromium, puppeteer-core over WebDriver BiDi for Firefox, Selenium's
+WebKitGTK driver for WebKit), on a fresh on-disk profile, and drives its pages through
+their one interface (``yloft.testing.page.BrowserPage``: goto, evaluate, wait_until).
 
 The served folder holds web/dist/ (Pyodide runtime, yloft wheel, storage modules; run
 ``python3 build.py build`` first) plus bench/web/ with the worker bundled by the repo's
@@ -205,21 +217,59 @@ def pages_memory(pages: Iterable[Any], gc: bool = True) -> dict[str, Any]:
     return {**process_memory(pids), "pids": pids}
 
 
-class BenchBrowser:
-    """One headless Chromium with a persistent profile and the bench page open."""
+LAB_READY = "() => document.documentElement.dataset.lab === 'ready'"
+COLD_DONE = (
+    "() => document.documentElement.dataset.result || document.documentElement.dataset.error"
+)
+CALL = "([m, a]) => lab.call(m, ...a)"
 
-    def __init__(self) -> None:
-        self.root = serve_root()
+
+class BenchBrowser:
+    """One headless browser with a persistent profile and the bench page open.
+
+    ``engine`` None: Chromium through Playwright (``self.page`` a Playwright page); else
+    ``"chromium"``, ``"firefox"`` or ``"webkit"`` launched by ``drivers``
+    (``yloft.testing.browsers.Drivers``; one is made, and closed with this, when not
+    given), ``self.page`` a ``yloft.testing.page.BrowserPage``. ``root``: serve this
+    folder (another BenchBrowser's ``root``, kept) instead of a new copy.
+    """
+
+    def __init__(
+        self, engine: str | None = None, drivers: Any = None, root: Path | None = None
+    ) -> None:
+        self.engine = engine
+        self.drivers = drivers
+        self._own_drivers = engine is not None and drivers is None
+        self._own_root = root is None
+        self.root = serve_root() if root is None else root
         self.server = build.make_server(0, self.root)
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.base = f"http://127.0.0.1:{self.server.server_address[1]}/bench.html"
+        self.origin = f"http://127.0.0.1:{self.server.server_address[1]}/"
+        self.base = self.origin + "bench.html"
         self.profile = Path(tempfile.mkdtemp(prefix="yloft-bench-profile-"))
         self._pw: Any = None
         self.ctx: Any = None
         self.page: Any = None
+        self.browser: Any = None  # a yloft.testing.page.Browser (engine given)
         self.launch()
 
+    def _playwright_chromium(self) -> Any:
+        from playwright.sync_api import sync_playwright
+
+        if self._pw is None:
+            self._pw = sync_playwright().start()
+        return self._pw.chromium
+
     def launch(self) -> None:
+        if self.engine is not None:
+            if self.drivers is None:
+                from yloft.testing.browsers import Drivers
+
+                self.drivers = Drivers(chromium=self._playwright_chromium)
+            self.browser = self.drivers.launch(self.engine, self.profile)
+            self.page = self.browser.new_page("lab")
+            self.open()
+            return
         from playwright.sync_api import sync_playwright
 
         chromium = shutil.which("chromium")
@@ -237,29 +287,48 @@ class BenchBrowser:
     def open(self, query: str = "") -> None:
         """(Re)load the bench page: a new worker, nothing loaded yet."""
         self.page.goto(self.base + query)
+        if self.engine is not None:
+            self.page.wait_until(LAB_READY, None, 120)
+            return
         self.page.wait_for_selector("html[data-lab=ready]")
 
     def relaunch(self) -> None:
         """Close the browser (everything reaches the disk) and start it again."""
+        if self.engine is not None:
+            self.browser.close()
+            self.browser.relaunch()
+            self.page = self.browser.new_page("lab")
+            self.open()
+            return
         self.ctx.close()
         self.launch()
 
     def call(self, method: str, *args: Any) -> Any:
-        return self.page.evaluate("([m, a]) => lab.call(m, ...a)", [method, list(args)])
+        return self.page.evaluate(CALL, [method, list(args)])
 
-    def cold(self, query: str) -> dict[str, Any]:
+    def cold(self, query: str, timeout: float = 600) -> dict[str, Any]:
         """Navigate to a cold-start page and return what it measured."""
         self.page.goto(self.base + query)
-        self.page.wait_for_function(
-            "document.documentElement.dataset.result || document.documentElement.dataset.error"
-        )
-        err = self.page.evaluate("document.documentElement.dataset.error")
+        if self.engine is not None:
+            self.page.wait_until(COLD_DONE, None, timeout)
+        else:
+            self.page.wait_for_function(COLD_DONE)
+        err = self.page.evaluate("() => document.documentElement.dataset.error")
         if err:
             raise RuntimeError(f"cold start {query} failed: {err}")
         result: dict[str, Any] = json.loads(
-            self.page.evaluate("document.documentElement.dataset.result")
+            self.page.evaluate("() => document.documentElement.dataset.result")
         )
         return result
+
+    def new_page(self, name: str, path: str = "") -> Any:
+        """Another page of this browser (engine given), at ``path`` of the served folder
+        (a ``yloft.testing.page.BrowserPage``; not waited for beyond its load event)."""
+        if self.engine is None:
+            raise ValueError("new_page needs an engine: BenchBrowser(engine, drivers)")
+        page = self.browser.new_page(name)
+        page.goto(self.origin + path)
+        return page
 
     def profile_bytes(self, what: str) -> int:
         """Bytes on disk of the profile's ``IndexedDB`` or ``File System`` (OPFS) folder."""
@@ -267,13 +336,21 @@ class BenchBrowser:
 
     def close(self) -> None:
         try:
+            if self.browser is not None:
+                self.browser.close()
+                if self.drivers is not None and self.browser in self.drivers.launched:
+                    self.drivers.launched.remove(self.browser)
+            if self._own_drivers and self.drivers is not None:
+                self.drivers.close()
             if self.ctx is not None:
                 self.ctx.close()
             if self._pw is not None:
                 self._pw.stop()
         finally:
             self.server.shutdown()
-            shutil.rmtree(self.root, ignore_errors=True)
+            self.server.server_close()
+            if self._own_root:
+                shutil.rmtree(self.root, ignore_errors=True)
             shutil.rmtree(self.profile, ignore_errors=True)
 
     def __enter__(self) -> BenchBrowser:

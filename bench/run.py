@@ -92,7 +92,7 @@ SUITE = [
     Bench("store", "Store vs plain sqlite3 (CPython)", "bench_store.py",
           [], ["--quick"], "store.json", figures.store, browser=False),
     Bench("crdt", "yloft.crdt vs JS Yjs (Pyodide in Node)", "bench_crdt.py",
-          ["--rounds", "7"], ["--quick"], "crdt.json", figures.crdt, browser=False),
+          ["--rounds", "21"], ["--quick"], "crdt.json", figures.crdt, browser=False),
     Bench("app", "Your own app: yloft build, bundle, first query", "bench_app.py",
           [], ["--quick"], "app.json", figures.app),
     Bench("storage", "OPFS storage configurations vs raw OPFS (Chromium)", "bench_storage.py",
@@ -101,6 +101,8 @@ SUITE = [
     Bench("app_tabs", "The notes app in several tabs, 10,000 notes (issue 24)",
           "bench_app_tabs.py", ["--notes", "10000", "--rounds", "3"], ["--quick"],
           "app_tabs.json", figures.app_tabs),
+    Bench("engines", "Start-up, durable edit and tab latency per browser engine (issue 26)",
+          "bench_engines.py", [], ["--quick"], "engines.json", figures.passthrough),
 ]  # fmt: skip
 
 

@@ -59,15 +59,48 @@ async function loadPython(/** @type {{bare?: boolean}} */ { bare = false } = {})
   return { pyodide_ms: pyodideMs, total_ms: performance.now() - t0, version: pyodide.version };
 }
 
-/** Mount OPFS storage at `path` (database `name`) and open the lab's Store or plain db. */
+/** Mount storage at `path` (database `name`): OPFS unless `force` says otherwise;
+ * "auto" lets yloft choose as an app's engine does (OPFS, else the IndexedDB fallback). */
 async function mount(/** @type {{name: string, path: string, force?: string}} */ opts) {
   const storage = await mountStorage(pyodide, {
     name: opts.name,
     path: opts.path,
-    force: opts.force ?? "opfs",
+    force: /** @type {any} */ (opts.force === "auto" ? undefined : (opts.force ?? "opfs")),
   });
   mounts.set(opts.path, storage);
-  return { kind: storage.kind, dbPath: storage.dbPath, pragmas: storage.pragmas };
+  return {
+    kind: storage.kind,
+    dbPath: storage.dbPath,
+    pragmas: storage.pragmas,
+    fallbackReason: storage.fallbackReason,
+  };
+}
+
+/** Durable small edits, as an app's engine reports "saved": each note of the lab's Store
+ * (bench_lab.edit_one: its own transaction, the commit hook flushes) and then the mount
+ * at `path` settled (at once on OPFS; the IndexedDB transaction completed on the
+ * fallback). Returns ms per edit over the round. */
+async function durableEdits(/** @type {{path: string, value0: number}} */ { path, value0 }) {
+  const storage = mounts.get(path);
+  const n = lab.note_count();
+  const t0 = performance.now();
+  for (let k = 0; k < n; k++) {
+    lab.edit_one(k, value0 + k);
+    await storage.settled();
+  }
+  return { per_edit_ms: (performance.now() - t0) / n, edits: n, kind: storage.kind };
+}
+
+/** The smallest step of performance.now() seen here (browsers coarsen their clocks). */
+function timerStep() {
+  let step = Infinity;
+  for (let i = 0; i < 20; i++) {
+    const a = performance.now();
+    let b = performance.now();
+    while (b === a) b = performance.now();
+    step = Math.min(step, b - a);
+  }
+  return step;
 }
 
 /** Call bench_lab.FN(*args); `flushPath` passes that mount's commit hook first. */
@@ -366,7 +399,13 @@ async function rawOpfs(
 
 /** Comparison 3, in a fresh page: from navigation start to the first query result. */
 async function coldstart(
-  /** @type {{mode: string, prefix: string, n: number, arg: string}} */ { mode, prefix, n, arg },
+  /** @type {{mode: string, prefix: string, n: number, arg: string, storage?: string}} */ {
+    mode,
+    prefix,
+    n,
+    arg,
+    storage,
+  },
 ) {
   const origin = performance.timeOrigin;
   if (mode === "bare") {
@@ -383,7 +422,7 @@ async function coldstart(
     };
   }
   const t = await loadPython();
-  await mount({ name: "notes", path: "/yloft" });
+  const m = await mount({ name: "notes", path: "/yloft", force: storage });
   const r = py("open_store", ["/yloft/notes.db"], "/yloft");
   const q = py("filter_query", [arg]);
   return {
@@ -391,6 +430,8 @@ async function coldstart(
     done_at: performance.timeOrigin + performance.now(),
     titles: q.titles,
     opened: r,
+    storage: m.kind,
+    fallback_reason: m.fallbackReason,
     ...t,
   };
 }
@@ -409,6 +450,8 @@ const methods = /** @type {Record<string, (...a: any[]) => any>} */ ({
   yidbSizes,
   rawOpfs,
   coldstart,
+  durableEdits,
+  timerStep,
   async unmount(/** @type {string} */ path) {
     await mounts.get(path)?.close();
     mounts.delete(path);

@@ -230,6 +230,17 @@ def edit_round(value0: float) -> str:
     return json.dumps({"per_edit_ms": ms, "updates": [list(u) for u in captured]})
 
 
+def note_count() -> int:
+    return len(S["ids"])
+
+
+def edit_one(k: int, value: float) -> None:
+    """One small edit to the ``k``-th note, its own transaction (flushed on commit);
+    bench-worker.js's durableEdits then waits until the storage settled."""
+    with S["notes"].edit(S["ids"][k]) as doc:
+        doc.get("meta", type=Map)["rank"] = float(value)
+
+
 def raw_sqlite_setup(flush: Callable[[], object], pragmas: str, path: str) -> str:
     con = sqlite3.connect(path, isolation_level=None)
     for name, value in json.loads(pragmas).items():
