@@ -189,13 +189,21 @@ def block(expr: str, run: dict[str, Any]) -> str:
 
 
 def render(text: str, run: dict[str, Any]) -> str:
-    """``text`` with every marker's figure written from ``run``."""
+    """``text`` with every marker's figure written from ``run``; a marker the run has no
+    figure for is left as it was (a partial run must not fail after its results are
+    saved; :func:`stale` and the test name it)."""
 
     def one_block(m: re.Match[str]) -> str:
-        return f"<!-- figs: {m['expr']} -->\n{block(m['expr'], run)}\n<!-- /figs -->"
+        try:
+            return f"<!-- figs: {m['expr']} -->\n{block(m['expr'], run)}\n<!-- /figs -->"
+        except FigureError:
+            return m.group(0)  # left as it was: stale() names it
 
     def one(m: re.Match[str]) -> str:
-        return f"<!-- fig: {m['expr']} -->{value(m['expr'], run)}<!-- /fig -->"
+        try:
+            return f"<!-- fig: {m['expr']} -->{value(m['expr'], run)}<!-- /fig -->"
+        except FigureError:
+            return m.group(0)
 
     return INLINE.sub(one, BLOCK.sub(one_block, text))
 
