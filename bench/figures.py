@@ -490,13 +490,28 @@ def store(raw: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def crdt(raw: dict[str, Any]) -> list[dict[str, Any]]:
-    """bench_crdt.py: each operation, Python in Pyodide vs JS Yjs, same Node process."""
+    """bench_crdt.py: each operation, Python in Pyodide vs JS Yjs in Node; each
+    comparison also keeps the per-round Python/JS ratios ("paired") and their spread."""
     out = []
+    where = raw.get("method", "one process")  # results before issue 27: one process
     for op, row in raw["ops"].items():
         if "js_ms" not in row:
             continue
         sides = {"yloft.crdt in Pyodide": row["py_ms"], "JS Yjs": row["js_ms"]}
-        out.append(comp(f"crdt.{op}", f"CRDT {op.replace('_', ' ')} (Node)", "ms", "JS Yjs", sides))
+        ratios = row.get("paired_ratios") or [
+            p / j for p, j in zip(row["py_ms"], row["js_ms"], strict=True)
+        ]
+        paired = stats(ratios)
+        note = (f"per-round Python/JS ratio (paired): median {paired['median']:.3g}, "
+                f"min {paired['min']:.3g}, max {paired['max']:.3g} over {paired['n']} rounds "
+                f"({where}")  # fmt: skip
+        if raw.get("warmup_rounds"):
+            w = raw["warmup_rounds"]
+            note += f", after {w} warm-up round{'s' if w > 1 else ''} not counted"
+        c = comp(f"crdt.{op}", f"CRDT {op.replace('_', ' ')} (Node)", "ms", "JS Yjs", sides,
+                 note=note + ")")  # fmt: skip
+        c["paired_ratio"] = paired
+        out.append(c)
     return out
 
 
