@@ -80,6 +80,8 @@ def fmt(v: float, unit: str) -> str:
         return f"{v:.0f} B"
     if unit == "share":
         return f"{100 * v:.1f} %"
+    if abs(v) >= 1000:  # 3,490 ms, not 3.49e+03 ms
+        return f"{v:,.0f} {unit}"
     return f"{v:.3g} {unit}"
 
 
