@@ -96,7 +96,16 @@ def _times(v: float) -> str:
 
 
 def value(expr: str, run: dict[str, Any]) -> str:
-    """The text of one inline figure."""
+    """The text of one inline figure (FigureError for a malformed or unknown one)."""
+    try:
+        return _value(expr, run)
+    except FigureError:
+        raise
+    except (IndexError, KeyError, ValueError, TypeError) as exc:
+        raise FigureError(f"{expr}: cannot be read ({type(exc).__name__}: {exc})") from exc
+
+
+def _value(expr: str, run: dict[str, Any]) -> str:
     import figures  # bench/figures.py: the verdict against an aim, within the run's spread
     import report  # bench/report.py: the one number format of the published figures
 

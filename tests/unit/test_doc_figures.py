@@ -92,7 +92,16 @@ def test_a_planted_stale_table_and_a_wrong_name_are_found() -> None:
     assert docfigs.stale(doc, run) == []
     planted = doc.replace("| 3 ms |", "| 2.9 ms |")
     assert docfigs.stale(planted, run) == ["line 1: block table w.edit differs from the run"]
-    for wrong in ("w.edit|c", "nope|b", "w.edit|b|mean", "raw:w|deep.nope|{}"):
+    for wrong in (
+        "w.edit|c",
+        "nope|b",
+        "w.edit|b|mean",
+        "raw:w|deep.nope|{}",
+        "run",
+        "raw:w|deep.bytes",
+        "raw:w|deep.bytes|{:.2f}|x",
+        "w.edit|b/a|verdict x",
+    ):
         doc = f"<!-- fig: {wrong} -->1<!-- /fig -->"
         (problem,) = docfigs.stale(doc, run)
         assert problem.startswith("line 1: ")
