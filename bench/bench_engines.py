@@ -52,7 +52,6 @@ import functools
 import json
 import shutil
 import statistics
-import subprocess
 import time
 import traceback
 from collections.abc import Callable
@@ -60,7 +59,7 @@ from pathlib import Path
 from typing import Any
 
 from _browser import ROOT, BenchBrowser, serve_root
-from bench_tabs import YIDB_LATENCY, YLOFT_LATENCY, YLOFT_WATCH, pct
+from bench_tabs import YIDB_LATENCY, YLOFT_LATENCY, YLOFT_WATCH, bundle_yidb_page, pct
 from figures import bootstrap_spread, comp
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -420,19 +419,6 @@ def not_run(e: Engine) -> dict[str, dict[str, str]]:
 # ------------------------------------------------------------------ main
 
 
-def yidb_page(root: Path) -> None:
-    """bench/tabs' baseline page, bundled into the served folder (as bench_tabs.py)."""
-    folder = root / "yidb-tabs"
-    folder.mkdir(exist_ok=True)
-    shutil.copy(ROOT / "bench" / "tabs" / "yidb.html", folder / "index.html")
-    subprocess.run(
-        [ROOT / "node_modules" / ".bin" / "esbuild", "--bundle", "--format=esm",
-         "--log-level=warning", f"--outfile={folder / 'yidb-tab.bundle.js'}",
-         str(ROOT / "bench" / "tabs" / "yidb-tab.js")],
-        check=True, cwd=ROOT,
-    )  # fmt: skip
-
-
 def run_engine(name: str, drivers: Any, root: Path, args: argparse.Namespace) -> Engine:
     e = Engine(name)
     lost: Lost = {}
@@ -492,7 +478,8 @@ def main() -> None:
             print(f"[{name}] not run: {exc}", flush=True)
     t0 = time.monotonic()
     root = serve_root()
-    yidb_page(root)
+    (root / "yidb-tabs").mkdir(exist_ok=True)
+    bundle_yidb_page(root / "yidb-tabs")
     engines: dict[str, Any] = {}
     pw = sync_playwright().start()
     drivers = browsers.Drivers(chromium=pw.chromium, search=[ROOT])

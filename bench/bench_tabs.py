@@ -251,6 +251,18 @@ def serve(directory: Path) -> tuple[http.server.ThreadingHTTPServer, str]:
     return server, f"http://127.0.0.1:{server.server_address[1]}/"
 
 
+def bundle_yidb_page(folder: Path) -> None:
+    """The y-indexeddb + BroadcastChannel baseline page (bench/tabs/) into ``folder``:
+    its index.html and the bundle of yidb-tab.js with npm yjs and y-indexeddb."""
+    shutil.copy(ROOT / "bench" / "tabs" / "yidb.html", folder / "index.html")
+    subprocess.run(
+        [ROOT / "node_modules" / ".bin" / "esbuild", "--bundle", "--format=esm",
+         "--log-level=warning", f"--outfile={folder / 'yidb-tab.bundle.js'}",
+         str(ROOT / "bench" / "tabs" / "yidb-tab.js")],
+        check=True, cwd=ROOT,
+    )  # fmt: skip
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--edits", type=int, default=1000)
@@ -271,13 +283,7 @@ def main() -> None:
     threading.Thread(target=app_server.serve_forever, daemon=True).start()
     app_url = f"http://127.0.0.1:{app_server.server_address[1]}/"
     tmp = Path(tempfile.mkdtemp(prefix="bench-tabs-"))
-    shutil.copy(ROOT / "bench" / "tabs" / "yidb.html", tmp / "index.html")
-    subprocess.run(
-        [ROOT / "node_modules" / ".bin" / "esbuild", "--bundle", "--format=esm",
-         "--log-level=warning", f"--outfile={tmp / 'yidb-tab.bundle.js'}",
-         str(ROOT / "bench" / "tabs" / "yidb-tab.js")],
-        check=True, cwd=ROOT,
-    )  # fmt: skip
+    bundle_yidb_page(tmp)
     yidb_server, yidb_url = serve(tmp)
     results: dict[str, Any] = {"edits": args.edits, "warmup": args.warmup}
     too_many: list[str] = []
