@@ -16,15 +16,12 @@
 export function showErrorPanel(error) {
   const err = /** @type {{name?: string, message?: string, traceback?: string}} */ (error ?? {});
   console.error("yloft could not start:", error);
-  let panel = document.getElementById("yloft-error");
-  if (!panel) {
-    panel = document.createElement("section");
-    panel.id = "yloft-error";
-    panel.setAttribute("role", "alert");
-    panel.style.cssText =
-      "margin:1rem;padding:1rem;border:2px solid #c92a2a;background:#fff5f5;color:#2b0000";
-    document.body.prepend(panel);
-  }
+  const panel = topElement(
+    "yloft-error",
+    "section",
+    "alert",
+    "margin:1rem;padding:1rem;border:2px solid #c92a2a;background:#fff5f5;color:#2b0000",
+  );
   const title = document.createElement("h2");
   title.textContent = "This app could not start";
   const what = document.createElement("p");
@@ -60,20 +57,34 @@ export function describeStartup(startup) {
  * @param {Startup | null} startup  null removes it
  */
 export function showStartupNotice(startup) {
-  let notice = document.getElementById("yloft-startup");
   if (!startup?.stalled) {
-    notice?.remove();
+    document.getElementById("yloft-startup")?.remove();
     return;
   }
-  if (!notice) {
-    notice = document.createElement("p");
-    notice.id = "yloft-startup";
-    notice.setAttribute("role", "status");
-    notice.style.cssText =
-      "margin:1rem;padding:.5rem 1rem;border:1px solid #e67700;background:#fff9db;color:#2b1d00";
-    document.body.prepend(notice);
-  }
+  const notice = topElement(
+    "yloft-startup",
+    "p",
+    "status",
+    "margin:1rem;padding:.5rem 1rem;border:1px solid #e67700;background:#fff9db;color:#2b1d00",
+  );
   notice.textContent = describeStartup(startup);
+}
+
+/**
+ * The element with this id, made first in the page's body if it is not there yet.
+ * @param {string} id @param {string} tag @param {string} role @param {string} css
+ * @returns {HTMLElement}
+ */
+function topElement(id, tag, role, css) {
+  let el = document.getElementById(id);
+  if (!el) {
+    el = document.createElement(tag);
+    el.id = id;
+    el.setAttribute("role", role);
+    el.style.cssText = css;
+    document.body.prepend(el);
+  }
+  return el;
 }
 
 /**

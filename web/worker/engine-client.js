@@ -119,13 +119,7 @@ export class EngineClient {
       this.subs.delete(args[0]);
       if (sub?.remote) {
         this.subByRemote.delete(sub.remote);
-        this.send({
-          kind: "call",
-          id: this.internalId(() => {}),
-          method,
-          args: [sub.remote],
-          seq: 0,
-        });
+        this.releaseRemote(method, sub.remote);
       }
       this.post({ type: "reply", id, ok: true, value: Boolean(sub) });
       return;
@@ -134,13 +128,7 @@ export class EngineClient {
       const doc = this.docs.get(args[0]);
       if (doc?.remote) {
         this.docByRemote.delete(doc.remote);
-        this.send({
-          kind: "call",
-          id: this.internalId(() => {}),
-          method,
-          args: [doc.remote],
-          seq: 0,
-        });
+        this.releaseRemote(method, doc.remote);
       }
       if (doc) {
         doc.closed = true;
@@ -153,6 +141,15 @@ export class EngineClient {
     const seq = WRITES.has(method) ? this.newWrite({ kind: "call", method, args }) : 0;
     this.pending.set(id, { method, args, seq });
     this.sendRequest(id);
+  }
+
+  /**
+   * Tell the engine to drop what it holds for this tab (a subscription, a document link);
+   * nobody waits for its reply.
+   * @param {string} method @param {any} remote
+   */
+  releaseRemote(method, remote) {
+    this.send({ kind: "call", id: this.internalId(() => {}), method, args: [remote], seq: 0 });
   }
 
   /** @param {(reply: any) => void} handler @returns {number} */
