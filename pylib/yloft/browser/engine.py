@@ -25,6 +25,7 @@ from typing import Any
 
 from ..errors import ArchiveError, CallbackError, YloftError
 from ..store import Store, archive
+from .devtools import Devtools, DevtoolsDisabledError
 from .documents import PageDocs, Push
 from .once import Once
 
@@ -50,6 +51,8 @@ class Engine:
             changes (the worker posts it to the page).
         push_doc: called with ``(link, update)`` when a document the page holds
             (``db.doc()``) changed from another source (see :mod:`.documents`).
+        devtools: answer the devtools panel's requests (:mod:`.devtools`); without it
+            they raise :class:`~.devtools.DevtoolsDisabledError`.
     """
 
     def __init__(
@@ -58,8 +61,10 @@ class Engine:
         app: ModuleType | None,
         notify: Notify | None = None,
         push_doc: Push | None = None,
+        devtools: bool = False,
     ) -> None:
         self.store = store
+        self.devtools = Devtools(store) if devtools else None
         self.app = app
         self.notify = notify
         self._subscriptions: dict[int, Any] = {}
@@ -80,13 +85,14 @@ class Engine:
         app: str | None = None,
         notify: Notify | None = None,
         push_doc: Push | None = None,
+        devtools: bool = False,
         **store_options: Any,
     ) -> Engine:
         """Open the store at ``path`` and import the app module named ``app``."""
         store = Store(path, **store_options)
         try:
             module = importlib.import_module(app) if app else None
-            return cls(store, module, notify, push_doc)
+            return cls(store, module, notify, push_doc, devtools)
         except BaseException:
             store.close()
             raise
@@ -234,6 +240,16 @@ class Engine:
     def rpc_doc_links(self) -> int:
         """How many page-side documents are linked (diagnostics: leaks show here)."""
         return len(self.docs)
+
+    def rpc_devtools(self, action: str, *args: Any) -> Any:
+        """A request of the devtools panel (:class:`~.devtools.Devtools`), refused unless
+        the app enabled devtools."""
+        if self.devtools is None:
+            raise DevtoolsDisabledError(
+                "devtools are not enabled for this app: pass connect({devtools: true}) in "
+                "the app's page, or run it with `yloft serve`"
+            )
+        return self.devtools.run(str(action), list(args))
 
     def rpc_call(self, name: str, *args: Any) -> Any:
         """Call a public function of the app module (named in its ``__all__`` if it has one)."""

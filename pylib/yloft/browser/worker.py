@@ -31,12 +31,14 @@ def versions() -> str:
 
 
 def open_engine(
-    path: str, app: str, notify: Any, push_doc: Any, flush: Any, pragmas: str
+    path: str, app: str, notify: Any, push_doc: Any, flush: Any, pragmas: str, devtools: bool
 ) -> Engine:
-    """Open the store at ``path`` with the app module; JS callbacks get plain values."""
+    """Open the store at ``path`` with the app module; JS callbacks get plain values.
+    ``devtools``: answer the devtools panel (the app or its bundle enabled it)."""
     return Engine.open(
         path,
         app=app or None,
+        devtools=bool(devtools),
         notify=lambda sub, rows: notify(sub, json.dumps(rows)),
         push_doc=lambda link, update: push_doc(link, to_js(update)),
         on_commit=flush,
