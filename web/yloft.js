@@ -270,9 +270,11 @@ export class Database extends EventTarget {
    * @param {string} sql
    * @param {any[]} params
    * @param {(rows: Record<string, any>[]) => void} callback
+   * @param {(error: Error) => void} [onError]  called if the query fails (e.g. bad SQL);
+   *   without it, the error goes to the database's "error" event
    * @returns {() => void} stops the subscription
    */
-  subscribe(sql, params, callback) {
+  subscribe(sql, params, callback, onError) {
     let subId = 0;
     let stopped = false;
     this.request("subscribe", [sql, params]).then(
@@ -285,7 +287,8 @@ export class Database extends EventTarget {
         this.listeners.set(subId, callback);
         callback(sub.rows);
       },
-      (err) => this.dispatchEvent(new CustomEvent("error", { detail: err })),
+      (err) =>
+        onError ? onError(err) : this.dispatchEvent(new CustomEvent("error", { detail: err })),
     );
     return () => {
       stopped = true;
