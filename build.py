@@ -142,10 +142,12 @@ def setup() -> None:
 
 def web_sources() -> list[Path]:
     """The browser runtime's hand-written ES modules: web/ and its folders (page/, worker/,
-    worker/storage/), not web/vendor/ (esbuild's entry points)."""
+    worker/storage/), not web/vendor/ (esbuild's entry points); and the page API's types
+    (yloft.d.ts, docs/types.md), which ship beside them."""
     web = ROOT / "web"
-    return sorted(p for p in web.rglob("*.js")
-                  if p.is_file() and p.relative_to(web).parts[0] != "vendor")  # fmt: skip
+    return sorted(p for p in web.rglob("*")
+                  if p.is_file() and (p.suffix == ".js" or p.name.endswith(".d.ts"))
+                  and p.relative_to(web).parts[0] != "vendor")  # fmt: skip
 
 
 def copy_web_sources(dest: Path) -> None:

@@ -257,9 +257,10 @@ export class Database extends EventTarget {
 
   /**
    * Run a read-only SQL query.
+   * @template [R=Record<string, any>]  a row's type (yloft types writes them)
    * @param {string} sql
    * @param {any[]} [params]
-   * @returns {Promise<Record<string, any>[]>}
+   * @returns {Promise<R[]>}
    */
   query(sql, params = []) {
     return this.request("query", [sql, params]);
@@ -267,9 +268,10 @@ export class Database extends EventTarget {
 
   /**
    * Call `callback(rows)` now and whenever the query's result changes.
+   * @template [R=Record<string, any>]  a row's type (yloft types writes them)
    * @param {string} sql
    * @param {any[]} params
-   * @param {(rows: Record<string, any>[]) => void} callback
+   * @param {(rows: R[]) => void} callback
    * @param {(error: Error) => void} [onError]  called if the query fails (e.g. bad SQL);
    *   without it, the error goes to the database's "error" event
    * @returns {() => void} stops the subscription
