@@ -5,6 +5,8 @@
     yloft new todo                 scaffold an app in ./todo (--template blank|notes)
     yloft build [DIR] [--out OUT]  the app's static bundle (default DIR/dist)
     yloft serve [DIR] [--port N]   build, serve the app and the relay, rebuild on change
+    yloft types [DIR]              TypeScript row types from the app's Fields (web/rows.d.ts)
+                                   and the page API's (.yloft/types/) for editors and tsc
     yloft test [DIR] [--browser NAME] [-- ARGS]
                                    the app's tests with pytest (fixtures: yloft.testing); page
                                    tests on yloft_browser_page run on each --browser: chromium
@@ -14,13 +16,14 @@
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 from ._version import __version__
-from .errors import YloftError
+from .errors import AppError, YloftError
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -40,6 +43,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--tokens", default="demo=demo",
                    help="relay spaces and tokens: space=token[,...] or @file")  # fmt: skip
     p = sub.add_parser(
+        "types", help="write TypeScript types: web/rows.d.ts and .yloft/types/ (docs/types.md)"
+    )
+    p.add_argument("dir", type=Path, nargs="?", default=Path("."))
+    p = sub.add_parser(
         "test", help="run the app's tests with pytest",
         description="Run the app's tests with pytest. --browser NAME (chromium, the default, "
         "firefox, webkit or all: every installed engine; repeat it or give a comma list) runs "
@@ -56,6 +63,7 @@ def _run(args: argparse.Namespace) -> int:
         from .app.scaffold import names_for, new_app
 
         new_app(args.dir, args.template)
+        _write_types(args.dir)  # so an editor (jsconfig.json) and tsc see typed rows at once
         print(f"yloft: created {names_for(args.dir)['__NAME__']} in {args.dir}: "
               f"cd {args.dir} && yloft test && yloft serve")  # fmt: skip
         return 0
@@ -72,11 +80,26 @@ def _run(args: argparse.Namespace) -> int:
         from .app.serve import serve
 
         return serve(args.dir, args.port, args.tokens, args.out)
+    if args.command == "types":
+        _write_types(args.dir)
+        return 0
     from .app.project import load_app
 
     folder, pytest_args = _test_args(list(args.args))
     app = load_app(folder)
+    if importlib.util.find_spec("pytest") is None:
+        raise AppError(
+            'yloft test runs pytest, which is not installed: pip install "yloft[test]" '
+            "(pytest, and Playwright and Selenium for the page tests)"
+        )
     return subprocess.call([sys.executable, "-m", "pytest", *pytest_args], cwd=app.root)
+
+
+def _write_types(folder: Path) -> None:
+    from .app.rowtypes import write_types
+
+    rows, *runtime = write_types(folder)
+    print(f"yloft: wrote {rows} and the page API's types into {runtime[0].parent}")
 
 
 def _test_args(rest: list[str]) -> tuple[Path, list[str]]:

@@ -11,6 +11,8 @@
 
 import * as impl from "yloft-implementation";
 import * as api from "../../web/yloft.js";
+import * as textInputImpl from "text-input-implementation";
+import * as textInput from "../../web/text-input.js";
 
 // Functions: the implementation, called as declared, accepts what the declaration lets an
 // app pass and returns what it promises.
@@ -31,6 +33,7 @@ export const DocError: typeof api.DocError = impl.DocError;
 export const DocErrorBack: typeof impl.DocError = api.DocError;
 export const DocProvider: typeof api.DocProvider = impl.DocProvider;
 export const Y: typeof api.Y = impl.Y;
+export const bindTextInput: typeof textInput.bindTextInput = textInputImpl.bindTextInput;
 
 // Data shapes: the same both ways.
 declare const implStatus: impl.Status;

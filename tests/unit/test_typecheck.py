@@ -71,3 +71,41 @@ def test_a_declaration_that_drifts_from_the_implementation_fails(tmp_path: Path)
     done = tsc(tmp_path, files)
     assert done.returncode != 0
     assert re.search(r"retries", done.stdout)
+
+
+def test_a_misspelt_field_in_the_typed_notes_page_fails(tmp_path: Path) -> None:
+    """examples/notes/web/app.js types its list rows with rows.d.ts's NoteRow."""
+    copy_front_end(tmp_path)
+    shutil.copytree(ROOT / "examples" / "notes" / "web", tmp_path / "examples" / "notes" / "web")
+    page = tmp_path / "examples" / "notes" / "web" / "app.js"
+    files = ["examples/notes/web/app.js"]
+    assert tsc(tmp_path, files).returncode == 0
+    original = page.read_text(encoding="utf-8")
+    typo = original.replace('row.title || "Untitled"', 'row.titel || "Untitled"')
+    assert typo != original
+    page.write_text(typo, encoding="utf-8")
+    done = tsc(tmp_path, files)
+    assert done.returncode != 0
+    assert "Property 'titel' does not exist on type 'ListRow'" in done.stdout
+
+
+@pytest.mark.parametrize("template", ["blank", "notes"])
+def test_a_new_app_type_checks_with_its_jsconfig(tmp_path: Path, template: str) -> None:
+    from yloft.app.rowtypes import write_types
+    from yloft.app.scaffold import new_app
+
+    app = tmp_path / "todo"
+    new_app(app, template)
+    write_types(app)  # as `yloft new` does
+    run = [str(TSC), "-p", str(app / "jsconfig.json")]
+    done = subprocess.run(run, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout
+    # The rows are typed in the app too: a misspelt column fails.
+    extra = app / "web" / "typo.js"
+    extra.write_text(
+        '/** @param {import("./rows.js").Rows[keyof import("./rows.js").Rows]} row */\n'
+        "export const f = (row) => row.idd;\n",
+        encoding="utf-8",
+    )
+    done = subprocess.run(run, capture_output=True, text=True, timeout=300)
+    assert done.returncode != 0 and "'idd'" in done.stdout

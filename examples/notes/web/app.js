@@ -6,6 +6,14 @@ import { connect, describeStartup, showErrorPanel, Y } from "./yloft.js";
 const editorModule = () => import("./note-body.js");
 import { bindTextInput } from "./text-input.js";
 
+/** @typedef {import("./rows.js").NoteRow} NoteRow  a row of notes (`yloft types` writes rows.d.ts) */
+/**
+ * A note in the list: the live query's columns, or a search hit (search_notes returns
+ * Python's values: done is a boolean and tags a list there, not 0/1 and JSON text).
+ * @typedef {Pick<NoteRow, "id" | "title" | "updated_at">
+ *   & {done: NoteRow["done"] | boolean, tags: NoteRow["tags"] | string[]}} ListRow
+ */
+
 /** @param {string} id */
 const $ = (id) => /** @type {any} */ (document.getElementById(id));
 
@@ -263,7 +271,7 @@ async function main() {
   let stopList = null;
   /** @type {(() => void) | null} */
   let stopNote = null;
-  /** @type {any[]} */
+  /** @type {ListRow[]} */
   let listRows = [];
 
   /** @param {Promise<any>} promise */
@@ -308,7 +316,7 @@ async function main() {
     patch($("empty"), { hidden: listRows.length > 0 });
   }
 
-  /** @param {any} row */
+  /** @param {ListRow} row */
   function listItem(row) {
     const li = document.createElement("li");
     li.dataset.id = row.id;
@@ -379,7 +387,7 @@ async function main() {
         `SELECT id, title, done, tags, updated_at, (SELECT count(*) FROM notes ${where}) AS total
          FROM notes ${where} ORDER BY updated_at DESC LIMIT ?`,
         [shown],
-        (rows) => {
+        (/** @type {(ListRow & {total: number})[]} */ rows) => {
           listRows = rows;
           renderList();
           showMore(rows[0]?.total ?? 0);

@@ -13,6 +13,8 @@ import {
 } from "./vendor/editor.mjs";
 import * as Y from "./vendor/yjs.mjs";
 
+/** @typedef {import("./vendor/editor.mjs").Transaction} Transaction */
+
 /**
  * CodeMirror 6.43 moves the page's selection back into the editor when the caret sits
  * at a soft line-wrap (a cursor with `assoc`) and it re-measures after the person has
@@ -22,7 +24,7 @@ import * as Y from "./vendor/yjs.mjs";
  * the person put it (seen with four people typing at once, tests/e2e/test_collab.py).
  */
 const keepFocusWhereItWent = EditorView.domEventHandlers({
-  blur(_event, view) {
+  blur(/** @type {FocusEvent} */ _event, /** @type {EditorView} */ view) {
     const main = view.state.selection.main;
     if (main.empty && main.assoc !== 0) view.dispatch({ selection: { anchor: main.head } });
     return false;
@@ -63,7 +65,7 @@ function keepCaretOnRefocus() {
       keydown: off,
       touchstart: off,
     }),
-    EditorState.transactionFilter.of((tr) => {
+    EditorState.transactionFilter.of((/** @type {Transaction} */ tr) => {
       const sel = tr.selection?.main;
       const was = tr.startState.selection.main;
       // "select" alone: read from the page's selection (a pointer's is "select.pointer")
