@@ -163,13 +163,15 @@ def build_runtime() -> Path:
 
     The runtime's ES modules from web/, the Yjs and editor bundles (esbuild, the only
     step needing Node), the Pyodide runtime files, micropip and packaging, and the notes
-    example as the `yloft new --template notes` template. Rebuilt from scratch, never
+    and tasks examples as the `yloft new --template notes` (and `tasks`) templates.
+    Rebuilt from scratch, never
     written in place: app bundles hold hard links to these files.
     """
     setup()
     wheels_src = ensure_pyodide_wheels()
     key = digest(*web_sources(), ROOT / "web" / "vendor", ROOT / "package-lock.json",
-                 ROOT / "build.py", wheels_src, *example_inputs(EXAMPLES / "notes"))  # fmt: skip
+                 ROOT / "build.py", wheels_src, *example_inputs(EXAMPLES / "notes"),
+                 *example_inputs(EXAMPLES / "tasks"))  # fmt: skip
     stamp = CACHE / "runtime.stamp"
     if up_to_date(stamp, key) and RUNTIME.is_dir():
         return RUNTIME
@@ -186,11 +188,11 @@ def build_runtime() -> Path:
     # vendor/yjs.mjs (Yjs + awareness) and vendor/editor.mjs (CodeMirror + y-codemirror.next,
     # importing the same yjs.mjs): web/vendor/bundle.mjs drives esbuild.
     run("node", "web/vendor/bundle.mjs", RUNTIME / "vendor")
-    template = RUNTIME / "templates" / "notes"
-    for src in example_inputs(EXAMPLES / "notes"):
-        dest = template / src.relative_to(EXAMPLES / "notes")
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(src, dest)
+    for example in ("notes", "tasks"):  # `yloft new --template notes` (or tasks)
+        for src in example_inputs(EXAMPLES / example):
+            dest = RUNTIME / "templates" / example / src.relative_to(EXAMPLES / example)
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, dest)
     stamp.parent.mkdir(parents=True, exist_ok=True)
     stamp.write_text(key)
     return RUNTIME

@@ -2,7 +2,7 @@
 
 ::
 
-    yloft new todo                 scaffold an app in ./todo (--template blank|notes)
+    yloft new todo                 scaffold an app in ./todo (--template blank|notes|preact|tasks)
     yloft build [DIR] [--out OUT]  the app's static bundle (default DIR/dist)
     yloft serve [DIR] [--port N]   build, serve the app and the relay, rebuild on change
     yloft types [DIR]              TypeScript row types from the app's Fields (web/rows.d.ts)
@@ -32,7 +32,7 @@ def _parser() -> argparse.ArgumentParser:
     sub = ap.add_subparsers(dest="command", required=True)
     p = sub.add_parser("new", help="scaffold an app whose tests pass as generated")
     p.add_argument("dir", type=Path)
-    p.add_argument("--template", default="blank", choices=["blank", "notes"])
+    p.add_argument("--template", default="blank", choices=["blank", "notes", "preact", "tasks"])
     p = sub.add_parser("build", help="write the app's static bundle")
     p.add_argument("dir", type=Path, nargs="?", default=Path("."))
     p.add_argument("--out", type=Path, default=None, help="default: DIR/dist")

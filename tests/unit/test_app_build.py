@@ -148,3 +148,26 @@ def test_the_notes_template_is_the_notes_example(tmp_path: Path) -> None:
         example / "notes_app.py"
     ).read_bytes()
     assert (tmp_path / "mynotes" / "tests" / "test_notes.py").is_file()
+
+
+def test_the_tasks_template_is_the_tasks_example(tmp_path: Path) -> None:
+    new_app(tmp_path / "board", "tasks")
+    example = Path(__file__).resolve().parents[2] / "examples" / "tasks"
+    for rel in ("tasks_app.py", "web/app.js", "tests/test_tasks.py", "pyproject.toml"):
+        assert (tmp_path / "board" / rel).read_bytes() == (example / rel).read_bytes(), rel
+    assert load_app(tmp_path / "board").dependencies == ["humanize==4.17.0"]
+
+
+def test_the_preact_template_is_blanks_python_with_a_page_on_the_bindings(tmp_path: Path) -> None:
+    written = new_app(tmp_path / "todo", "preact")
+    blank = tmp_path / "blank" / "todo"
+    new_app(blank)
+    names = sorted(p.relative_to(tmp_path / "todo").as_posix() for p in written)
+    assert names == sorted(p.relative_to(blank).as_posix() for p in blank.rglob("*") if p.is_file())
+    assert (tmp_path / "todo" / "todo_app.py").read_bytes() == (blank / "todo_app.py").read_bytes()
+    page = (tmp_path / "todo" / "web" / "app.js").read_text()
+    assert 'from "./bindings/preact.js"' in page and "__" not in page
+    result = build_app(tmp_path / "todo", tmp_path / "out")
+    files = result.manifest["files"]
+    bundled = {"bindings/preact.js", "bindings/hooks.js", "vendor/preact.mjs"}
+    assert bundled | {"vendor/LICENSE-preact.txt", "vendor/LICENSE-htm.txt"} <= set(files)

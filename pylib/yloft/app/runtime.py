@@ -9,11 +9,13 @@ data, so an app developer needs Python and pip only. It holds:
   runs in the page: ``doc-provider.js``, ``clear.js``), ``worker/`` (the engine worker,
   ``worker/engine-worker.js``, and its modules) and ``worker/storage/`` (the storage
   adapters);
-- ``vendor/yjs.mjs`` and ``vendor/editor.mjs``, the prebuilt Yjs and CodeMirror bundles;
+- ``bindings/``, the UI hooks (``hooks.js``; ``preact.js``, bound to the vendored Preact);
+- ``vendor/yjs.mjs``, ``vendor/editor.mjs`` and ``vendor/preact.mjs``, the prebuilt Yjs,
+  CodeMirror and Preact (+ htm) bundles, with Preact's and htm's licence texts;
 - ``pyodide/``, the pinned Pyodide runtime files;
 - ``wheels/``, the wheels Pyodide needs before anything else (micropip, packaging);
-- ``templates/notes/``, the notes example for ``yloft new --template notes`` (not part
-  of a bundle).
+- ``templates/notes/`` and ``templates/tasks/``, the examples for ``yloft new --template
+  notes`` (or ``tasks``), not part of a bundle.
 
 The yloft wheel the browser installs is made here from the installed package itself
 (:func:`write_browser_wheel`), without the build tooling and this folder.

@@ -1,7 +1,9 @@
 """``yloft new DIR``: scaffold an app whose tests pass as generated.
 
-Templates are folders under ``yloft/app/templates/`` (and, for the notes example, a
-copy of ``examples/notes`` in ``yloft/runtime/templates/``). In ``*.tmpl`` files
+Templates are folders under ``yloft/app/templates/`` (and, for the notes and tasks
+examples, copies of ``examples/notes`` and ``examples/tasks`` in
+``yloft/runtime/templates/``). A template may be layers: ``preact`` is ``blank``'s Python
+with its own page and tests written over it. In ``*.tmpl`` files
 ``__NAME__``, ``__MODULE__`` and ``__TITLE__`` are replaced, ``module.py`` becomes
 ``<module>.py`` and ``gitignore`` becomes ``.gitignore``; other files are copied as
 they are.
@@ -15,10 +17,14 @@ from pathlib import Path
 from ..errors import AppError
 from .runtime import RUNTIME
 
+_OWN = Path(__file__).resolve().parent / "templates"
 TEMPLATES = {
-    "blank": Path(__file__).resolve().parent / "templates" / "blank",
-    "notes": RUNTIME / "templates" / "notes",
+    "blank": (_OWN / "blank",),
+    "notes": (RUNTIME / "templates" / "notes",),
+    "preact": (_OWN / "blank", _OWN / "preact"),  # the page on yloft's Preact bindings
+    "tasks": (RUNTIME / "templates" / "tasks",),
 }
+"""Each template's folders, later ones written over earlier ones."""
 
 
 def names_for(dest: Path) -> dict[str, str]:
@@ -49,14 +55,23 @@ def _target(rel: Path, names: dict[str, str]) -> Path:
 
 def new_app(dest: Path, template: str = "blank") -> list[Path]:
     """Write the template into ``dest`` (created; must be empty) and return the files."""
-    source = TEMPLATES.get(template)
-    if source is None:
+    layers = TEMPLATES.get(template)
+    if layers is None:
         raise AppError(f"no template {template!r}: choose one of {', '.join(sorted(TEMPLATES))}")
-    if not source.is_dir():
-        raise AppError(f"this yloft installation lacks the {template!r} template ({source})")
+    for source in layers:
+        if not source.is_dir():
+            raise AppError(f"this yloft installation lacks the {template!r} template ({source})")
     names = names_for(dest)
     if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
         raise AppError(f"{dest} already exists and is not empty: pick a new folder name")
+    written: dict[Path, None] = {}  # in order, each file once (a later layer overwrites)
+    for source in layers:
+        for out in _write_layer(source, dest, names):
+            written[out] = None
+    return list(written)
+
+
+def _write_layer(source: Path, dest: Path, names: dict[str, str]) -> list[Path]:
     written = []
     for src in sorted(p for p in source.rglob("*") if p.is_file()):
         rel = src.relative_to(source)

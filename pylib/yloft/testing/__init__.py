@@ -13,6 +13,9 @@ entry point, so an app's tests use them without a conftest).
 - ``yloft_page``: a Playwright page on a fresh on-disk Chromium profile, with the built
   app loaded and ready (``<html data-yloft="ready">``); an error panel fails the test
   with its text;
+- ``yloft_offline_page``: the same with the app's service worker installed (every file
+  of the build precached): ``page.context.set_offline(True)`` then ``reload_app(page)``
+  opens the app offline, as a person's browser does;
 - ``yloft_browser_page``: the same on every engine chosen with ``--yloft-browser``
   (``yloft test --browser``: ``chromium``, ``firefox``, ``webkit``, ``all``; default
   ``chromium``), one run per engine (ids ``[firefox]``), as a :class:`BrowserPage`
@@ -245,6 +248,20 @@ def reload_app(page: Any) -> None:
 
 @pytest.fixture
 def yloft_page(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
+    yield from _chromium_page(request, tmp_path, service_workers="block")
+
+
+@pytest.fixture
+def yloft_offline_page(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
+    for page in _chromium_page(request, tmp_path, service_workers="allow"):
+        # The worker controls the page once it installed, i.e. once it cached every file.
+        page.wait_for_function("navigator.serviceWorker.controller !== null")
+        yield page
+
+
+def _chromium_page(
+    request: pytest.FixtureRequest, tmp_path: Path, service_workers: str
+) -> Iterator[Any]:
     chosen = request.config.stash[CHOSEN]
     if "chromium" not in chosen.names:
         pytest.skip(
@@ -258,7 +275,7 @@ def yloft_page(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
         str(tmp_path / "chromium-profile"),
         executable_path=executable,
         args=CHROMIUM_FLAGS,
-        service_workers="block",
+        service_workers=service_workers,
     )
     try:
         page = ctx.pages[0] if ctx.pages else ctx.new_page()
