@@ -32,9 +32,9 @@ from yloft.sync.closecodes import CloseCode
 
 from . import ysync
 from .logbase import Result
+from .peer import Peer, deliver
 
 if TYPE_CHECKING:
-    from .peer import Peer
     from .storage import Reader
 
 log = logging.getLogger("yloft_relay")
@@ -243,14 +243,18 @@ class Fanout:
             origin.send(p.encode(p.Ack(msg_id, seq)))
         if space.after:
             self._send_after(space, seq)
-        if space.peers:
+        if space.peers:  # encoded once, written to every receiver (none held in catch-up)
             frame = p.encode_update(seq, collection, doc_id, update)
-            for peer in space.peers:
-                if peer is not origin and peer.sees(collection, doc_id):
-                    peer.live(seq, frame)
+            deliver(
+                [
+                    peer
+                    for peer in space.peers
+                    if peer is not origin
+                    and peer.sees(collection, doc_id)
+                    and not peer.live(seq, frame)
+                ],
+                frame,
+            )
         room = space.rooms.get((collection, doc_id))
         if room:
-            yframe = ysync.sync_update(update)
-            for peer in room:
-                if peer is not origin:
-                    peer.send(yframe)
+            deliver([peer for peer in room if peer is not origin], ysync.sync_update(update))

@@ -1,18 +1,21 @@
-"""One websocket connection: its frames in (paced, parsed), a bounded queue out, its close.
+"""One websocket connection: its frames in (paced, parsed), its frames out, its close.
 
-Fan-out never awaits a slow client: it appends bytes to the peer's queue and
-returns. A single task per connection drains the queue into the socket. When a
-connection's queued bytes pass ``max_pending_bytes`` it is a slow reader and is
-closed with 1008 — the relay never buffers without bound. A token bucket paces
-the messages a client may send per second (reading pauses; nothing is dropped).
-The peer also carries its :class:`~.auth.Grant`: what it may see and write, and
-when its token expires (the connection is then closed with 4401).
+Fan-out never awaits a client: :meth:`Peer.send` writes the frame into the
+connection's transport at once (websockets' :func:`~websockets.asyncio.connection.broadcast`,
+no task and no ``await`` per receiver), and :func:`deliver` writes one encoded frame
+to many peers in one call. The transport buffers what the client has not read yet; when
+that passes ``max_pending_bytes`` the client is a slow reader and is closed with 1008 (the
+reason says "slow reader"): it reconnects and catches up by its cursor, and it never
+holds back the others — the relay never buffers without bound. A token bucket paces the
+messages a client may send per second (reading pauses; nothing is dropped). The peer
+also carries its :class:`~.auth.Grant`: what it may see and write, and when its token
+expires (the connection is then closed with 4401).
 
 Example (inside a running relay)::
 
     peer = Peer(ws, limits, "127.0.0.1:5000 space=team")
-    peer.start()
-    peer.send(frame)              # never blocks
+    peer.send(frame)                  # never blocks
+    deliver(room_peers, frame)        # one frame, many connections
     peer.fail(CloseCode.POLICY_VIOLATION, "slow reader")  # logs, closes with that code
 """
 
@@ -22,10 +25,10 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections import deque
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterable
 from typing import Any, TypeVar
 
+from websockets.asyncio.connection import broadcast
 from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
@@ -40,23 +43,21 @@ T = TypeVar("T")
 
 
 class Peer:
-    """Outbound queue, live-update gate during catch-up, rate limit, and close."""
+    """Outbound writes, live-update gate during catch-up, rate limit, and close."""
 
     def __init__(self, ws: ServerConnection, limits: Limits, label: str) -> None:
         self.ws = ws
         self.limits = limits
         self.label = label
-        self.queue: deque[bytes] = deque()
-        self.queued_bytes = 0
+        self.held_bytes = 0
+        """Bytes of ``pending`` (live updates held back during catch-up)."""
         self.pending: list[tuple[int, bytes]] | None = None
         """Live updates held back while catch-up is being sent (seq, frame)."""
         self.closed = False
-        self._wake = asyncio.Event()
         self._tokens = limits.rate_burst
         self._stamp = time.monotonic()
         self.throttled = False
         self._tasks: set[asyncio.Task[None]] = set()
-        self._drain_task: asyncio.Task[None] | None = None
         self.awareness: dict[tuple[str, str], dict[int, int]] = {}
         """Awareness client ids announced on this connection, per (collection, doc_id) →
         their last clock: removed for everyone when the connection goes."""
@@ -98,48 +99,55 @@ class Peer:
         if not clients:
             del self.awareness[key]
 
-    def start(self) -> None:
-        """Start the task that drains the queue into the socket."""
-        self._drain_task = asyncio.ensure_future(self._drain())
-
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         task = asyncio.ensure_future(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    def send(self, frame: bytes) -> None:
-        """Queue ``frame``; close the connection (1008) if it is reading too slowly."""
+    def accepts(self, size: int) -> bool:
+        """True when ``size`` more bytes may be written to this connection now; a slow
+        reader (over ``max_pending_bytes`` unread) is closed with 1008 instead."""
         if self.closed:
-            return
-        self.queued_bytes += len(frame)
-        if self.queued_bytes > self.limits.max_pending_bytes:
+            return False
+        transport = self.ws.transport
+        unread = transport.get_write_buffer_size() if transport is not None else 0
+        if unread + size > self.limits.max_pending_bytes:
             self.fail(
                 CloseCode.POLICY_VIOLATION,
-                f"slow reader: over {self.limits.max_pending_bytes} bytes pending",
+                f"slow reader: over {self.limits.max_pending_bytes} bytes unread",
             )
-            return
-        self.queue.append(frame)
-        self._wake.set()
+            return False
+        return True
 
-    def live(self, seq: int, frame: bytes) -> None:
-        """Deliver a live update, or hold it while this peer's catch-up is in flight."""
+    def send(self, frame: bytes) -> None:
+        """Write ``frame`` now (never blocks), or hold it while catch-up is in flight;
+        close the connection (1008) if it is reading too slowly."""
+        if self.pending is not None:
+            self.live(0, frame)
+        elif self.accepts(len(frame)):
+            broadcast((self.ws,), frame)
+
+    def live(self, seq: int, frame: bytes) -> bool:
+        """Hold a frame while this peer's catch-up is in flight: True when held (or
+        refused), False when the caller should deliver it now. ``seq`` is the update's,
+        or 0 for a frame that is not an update (always sent on release)."""
         if self.pending is None:
-            self.send(frame)
-            return
+            return False
         self.pending.append((seq, frame))
-        self.queued_bytes += len(frame)
-        if self.queued_bytes > self.limits.max_pending_bytes:
+        self.held_bytes += len(frame)
+        if self.held_bytes > self.limits.max_pending_bytes:
             self.fail(
                 CloseCode.POLICY_VIOLATION, "slow reader: too many live updates during catch-up"
             )
+        return True
 
     def release(self, through_seq: int) -> None:
-        """Catch-up up to ``through_seq`` is sent: flush held updates that are newer."""
+        """Catch-up up to ``through_seq`` is sent: send the held frames, except updates
+        the catch-up already carried."""
         held, self.pending = self.pending or [], None
-        for _seq, frame in held:
-            self.queued_bytes -= len(frame)
+        self.held_bytes = 0
         for seq, frame in held:
-            if seq > through_seq:
+            if seq == 0 or seq > through_seq:
                 self.send(frame)
 
     async def pace(self) -> None:
@@ -195,31 +203,20 @@ class Peer:
         if self.closed:
             return
         self.closed = True
-        self.queue.clear()
-        self._wake.set()
         log.warning("closing %s with %d: %s", self.label, code, reason)
         self._spawn(self.ws.close(code, reason[:120]))
 
-    async def _drain(self) -> None:
-        try:
-            while not self.closed:
-                await self._wake.wait()
-                self._wake.clear()
-                while self.queue and not self.closed:
-                    frame = self.queue.popleft()
-                    self.queued_bytes -= len(frame)
-                    await self.ws.send(frame)
-        except ConnectionClosed:
-            self.closed = True
-
     async def stop(self) -> None:
-        """Mark closed and wait for the drain and close tasks."""
+        """Mark closed and wait for the close tasks."""
         self.closed = True
-        self._wake.set()
         if self._expiry is not None:
             self._expiry.cancel()
-        if self._drain_task is not None:
-            self._drain_task.cancel()
-        for t in [*self._tasks, *([self._drain_task] if self._drain_task else [])]:
+        for t in list(self._tasks):
             with contextlib.suppress(asyncio.CancelledError, ConnectionClosed):
                 await t
+
+
+def deliver(peers: Iterable[Peer], frame: bytes) -> None:
+    """Write one encoded ``frame`` to every peer that is not a slow reader."""
+    size = len(frame)
+    broadcast([peer.ws for peer in peers if peer.accepts(size)], frame)

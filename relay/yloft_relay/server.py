@@ -48,7 +48,7 @@ from .config import Limits, TokenBook
 from .docdiff import EMPTY_UPDATE, diff_for, valid_update
 from .fanout import Fanout, Space
 from .metrics import Metrics
-from .peer import Peer
+from .peer import Peer, deliver
 from .static import make_process_request, parse_yws_path
 from .storage import (
     PushJob,
@@ -250,15 +250,12 @@ class Relay:
         if origin is not None and self.cluster is not None:
             self.cluster.publish_awareness(space.name, collection, doc_id, payload)
         frame = p.encode(p.Awareness(collection, doc_id, payload))
-        for peer in space.peers:
-            if peer is not origin and (not collection or peer.sees(collection, doc_id)):
-                peer.send(frame)
+        deliver([peer for peer in space.peers if peer is not origin
+                 and (not collection or peer.sees(collection, doc_id))
+                 and not peer.live(0, frame)], frame)  # fmt: skip
         room = space.rooms.get((collection, doc_id)) if collection else None
         if room:
-            yframe = ysync.awareness_frame(payload)
-            for peer in room:
-                if peer is not origin:
-                    peer.send(yframe)
+            deliver([peer for peer in room if peer is not origin], ysync.awareness_frame(payload))
 
     def _forget_awareness(self, space: Space, peer: Peer) -> None:
         """The connection is gone: tell everyone its awareness clients left."""
@@ -338,7 +335,6 @@ class Relay:
             for frame in p.catchup_frames(entries, head, self.limits.catchup_frame_bytes):
                 await ws.send(frame)
             peer.release(head)
-            peer.start()
             await self._space_loop(ws, peer, space, hello.client_id)
         finally:
             space.peers.discard(peer)
@@ -408,7 +404,6 @@ class Relay:
         key = (collection, doc_id)
         room = space.rooms.setdefault(key, set())
         room.add(peer)
-        peer.start()
         try:
             await self.fanout.ensure_cursor(space)
             self._query_awareness(space, key, peer)
