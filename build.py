@@ -232,6 +232,8 @@ def examples() -> list[Path]:
 def build_examples() -> None:
     """Build every example with `yloft build`, exactly as an app developer does."""
     for folder in examples():
+        if (folder / "build.mjs").is_file():  # examples/react: esbuild bundles its page first
+            run("node", folder / "build.mjs", RUNTIME)
         key = digest(ROOT / "pylib", *example_inputs(folder))
         stamp = CACHE / f"example-{folder.name}.stamp"
         if up_to_date(stamp, key) and (folder / "dist" / "manifest.json").exists():
