@@ -158,6 +158,21 @@ def copy_web_sources(dest: Path) -> None:
         shutil.copy2(src, target)
 
 
+def emit_binding_types(dest: Path) -> None:
+    """dest/bindings/*.d.ts: the UI bindings' declarations, which tsc writes from their JSDoc
+    (so they cannot drift), for an app's editor (`yloft types`, docs/types.md); yloft.d.ts
+    and text-input.d.ts are written by hand and held to their JSDoc by tsc -p ."""
+    sources = sorted((ROOT / "web" / "bindings").glob("*.js"))
+    if not sources:
+        return
+    with tempfile.TemporaryDirectory() as out:
+        run(NODE_MODULES / ".bin" / "tsc", "--allowJs", "--declaration", "--emitDeclarationOnly",
+            "--skipLibCheck", "--target", "es2022", "--module", "esnext",
+            "--moduleResolution", "bundler", "--outDir", out, *sources)  # fmt: skip
+        for src in sorted((Path(out) / "bindings").glob("*.d.ts")):
+            shutil.copy2(src, dest / "bindings" / src.name)
+
+
 def build_runtime() -> Path:
     """Fill pylib/yloft/runtime/ (package data of the yloft wheel; see yloft.app.runtime).
 
@@ -181,6 +196,7 @@ def build_runtime() -> Path:
     for sub in ("pyodide", "wheels", "vendor"):
         (RUNTIME / sub).mkdir(parents=True)
     copy_web_sources(RUNTIME)
+    emit_binding_types(RUNTIME)
     for name in PYODIDE_FILES:
         shutil.copy2(NODE_MODULES / "pyodide" / name, RUNTIME / "pyodide" / name)
     for whl in wheels_src.glob("*.whl"):

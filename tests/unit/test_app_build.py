@@ -27,8 +27,9 @@ def test_scaffold_names_module_and_files(app_dir: Path) -> None:
     app = load_app(app_dir)
     assert (app.name, app.module, app.dependencies) == ("todo", "todo_app", [])
     names = sorted(p.relative_to(app_dir).as_posix() for p in app_dir.rglob("*") if p.is_file())
-    assert names == [".gitignore", "README.md", "pyproject.toml", "tests/test_app.py",
-                     "todo_app.py", "web/app.js", "web/index.html", "web/style.css"]  # fmt: skip
+    assert names == [".gitignore", "README.md", "jsconfig.json", "pyproject.toml",
+                     "tests/test_app.py", "todo_app.py", "web/app.js", "web/index.html",
+                     "web/style.css"]  # fmt: skip
     assert "__" not in (app_dir / "web" / "app.js").read_text()  # every placeholder replaced
 
 

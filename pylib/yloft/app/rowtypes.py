@@ -6,9 +6,10 @@ store and writes, from the collections it declared:
 - ``web/rows.d.ts``: one interface per collection (``notes`` -> ``NoteRow``) with every
   column of its table as a query row holds it in the page (:data:`TS_TYPES`), and
   ``Rows`` mapping collection names to them;
-- ``.yloft/types/``: the runtime's declarations (``yloft.d.ts``, ``text-input.d.ts``)
-  and the vendored bundles' (:data:`TYPINGS`), which the app's ``jsconfig.json`` puts
-  beside ``web/`` (``rootDirs``), so ``import ... from "./yloft.js"`` is typed.
+- ``.yloft/types/``: the runtime's declarations (``yloft.d.ts``, ``text-input.d.ts``,
+  ``bindings/*.d.ts``) and the vendored bundles' (:data:`TYPINGS`), which the app's
+  ``jsconfig.json`` puts beside ``web/`` (``rootDirs``), so ``import ... from
+  "./yloft.js"`` is typed.
 
 Example::
 
@@ -37,8 +38,10 @@ from .runtime import RUNTIME
 ROWS_FILE = "rows.d.ts"
 TYPES_DIR = Path(".yloft") / "types"
 TYPINGS = Path(__file__).resolve().parent / "typings"
-"""Declarations of the vendored bundles (``vendor/yjs.mjs``, ``vendor/editor.mjs``)."""
+"""Declarations of the vendored bundles (``vendor/yjs.mjs``, ``editor.mjs``, ``preact.mjs``)."""
 
+PAGE = {"yloft.d.ts", "text-input.d.ts", "bindings"}
+"""What of the runtime's declarations an app's page may import (not the devtools')."""
 TS_TYPES: dict[type, str] = {
     str: "string",
     int: "number",
@@ -151,7 +154,7 @@ def declared_collections(app: App) -> list[CollectionSchema]:
 def copy_runtime_types(root: Path) -> list[Path]:
     """The runtime's and the vendored bundles' declarations into ``root/.yloft/types/``."""
     dest = root / TYPES_DIR
-    sources = sorted(RUNTIME.glob("*.d.ts"))
+    sources = sorted(p for p in RUNTIME.rglob("*.d.ts") if p.relative_to(RUNTIME).parts[0] in PAGE)
     if not sources:
         raise AppError(
             f"this yloft installation has no page API types ({RUNTIME} lacks yloft.d.ts): "
@@ -161,7 +164,7 @@ def copy_runtime_types(root: Path) -> list[Path]:
         shutil.rmtree(dest)
     written = []
     for src in [*sources, *sorted(TYPINGS.rglob("*.d.mts"))]:
-        rel = src.relative_to(RUNTIME if src.parent == RUNTIME else TYPINGS)
+        rel = src.relative_to(TYPINGS if src.is_relative_to(TYPINGS) else RUNTIME)
         out = dest / rel
         out.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(src, out)
