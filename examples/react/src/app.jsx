@@ -17,7 +17,8 @@ function App() {
   }, [items.loading]);
   const add = (event) => {
     event.preventDefault();
-    call("add_item", name).then(() => setName(""), () => {}); // the error is shown below
+    setName(""); // at once: the next item can be typed while this one is stored
+    call("add_item", name).catch(() => setName((typed) => typed || name)); // error: below
   };
   return (
     <>
