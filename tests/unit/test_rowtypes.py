@@ -218,3 +218,13 @@ def test_yloft_test_without_pytest_says_to_install_the_test_extra(tmp_path: Path
     assert done.returncode == 1
     assert 'pip install "yloft[test]"' in done.stderr
     assert "No module named" not in done.stderr
+
+
+def test_the_bundle_carries_the_page_api_types(tmp_path: Path) -> None:
+    from yloft.app.bundle import build_app
+
+    app = tmp_path / "todo"
+    new_app(app)
+    write_types(app)
+    files = build_app(app).manifest["files"]
+    assert {"yloft.d.ts", "text-input.d.ts", "rows.d.ts"} <= files.keys()
