@@ -47,6 +47,11 @@ export interface ConnectOptions {
   onStartup?: (startup: Startup) => void;
   /** how long a stage may go without progress before it counts as stalled (ms, default 15000) */
   stallMs?: number;
+  /**
+   * enable the devtools panel (docs/devtools.md): Ctrl+Shift+Y or `?devtools` opens it, and
+   * the engine answers its requests; a bundle built by `yloft serve` enables it too
+   */
+  devtools?: boolean;
 }
 
 /** Where connect() is, for a loading screen that never stalls silently. */
@@ -164,6 +169,8 @@ export declare class Database extends EventTarget {
   name: string;
   /** versions of the engine's parts */
   versions: { yloft: string; sqlite: string; python: string };
+  /** the app enabled the devtools panel (connect({devtools: true}) or `yloft serve`) */
+  devtools: boolean;
   /** the current status; "status" events tell when it changes */
   status: Status;
   /** close() or clearLocalData() ran */
@@ -201,6 +208,8 @@ export declare class Database extends EventTarget {
    * Rejects with UnsyncedChangesError (clearing nothing) unless `discardUnsynced`.
    */
   clearLocalData(options?: { discardUnsynced?: boolean }): Promise<{ discarded: number }>;
+  /** Open the devtools panel in this page; DevtoolsDisabledError unless enabled. */
+  openDevtools(): Promise<void>;
   /** Stop the engine worker. */
   close(): void;
   /** Low level: one engine method by name (what the methods above and the devtools use). */

@@ -48,6 +48,9 @@ export { STARTUP_STAGES, describeStartup, showErrorPanel, showStartupNotice };
  *   stage shows yloft's own notice in the page (showStartupNotice)
  * @property {number} [stallMs]  how long a stage may go without progress before it counts as
  *   stalled (default 15000; tests lower it)
+ * @property {boolean} [devtools]  enable the devtools panel (docs/devtools.md): Ctrl+Shift+Y
+ *   or `?devtools` opens it, and the engine answers its requests; a bundle built by
+ *   `yloft serve` enables it too. Off by default: the panel is then unreachable
  */
 
 /**
@@ -146,6 +149,11 @@ export class Database extends EventTarget {
     this.closed = false;
     /** the eviction the "evicted" event was given for (its `at`) */
     this.evictedAt = info.status?.evicted?.at ?? 0;
+    /** the app enabled the devtools panel (connect({devtools: true}) or `yloft serve`) */
+    this.devtools = Boolean(info.devtools);
+    if (this.devtools && typeof window !== "undefined") {
+      import("./devtools/trigger.js").then(({ watchDevtools }) => watchDevtools(this));
+    }
     worker.addEventListener("message", (event) => this.onMessage(event.data));
     /** Messages between the pages of this database (sign-out closes them all). */
     this.control = new BroadcastChannel(controlChannel(name));
@@ -207,6 +215,22 @@ export class Database extends EventTarget {
       listening = false;
       this.removeEventListener(type, handler);
     };
+  }
+
+  /**
+   * Open the devtools panel in this page (docs/devtools.md); rejects with
+   * DevtoolsDisabledError unless the app enabled devtools.
+   * @returns {Promise<void>}
+   */
+  async openDevtools() {
+    if (!this.devtools) {
+      throw new EngineError({
+        name: "DevtoolsDisabledError",
+        message: "devtools are not enabled for this app: pass connect({devtools: true})",
+      });
+    }
+    const { openPanel } = await import("./devtools/panel.js");
+    openPanel(this);
   }
 
   /** @param {string} event  the event to dispatch once closed */

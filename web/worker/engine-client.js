@@ -34,10 +34,12 @@ const STALL_MS = 3000;
 export class EngineClient {
   /**
    * @param {{tab: string, build: string, post: (msg: any, transfer?: Transferable[]) => void,
-   *   outbox: import("./tab-outbox.js").TabOutbox | null}} options
+   *   outbox: import("./tab-outbox.js").TabOutbox | null, devtools?: boolean}} options
    */
-  constructor({ tab, build, post, outbox }) {
+  constructor({ tab, build, post, outbox, devtools = false }) {
     this.tab = tab;
+    /** the app enabled the devtools panel: answer its "devtools_tab" request */
+    this.devtools = devtools;
     this.build = build;
     this.post = post;
     this.outbox = outbox;
@@ -114,6 +116,10 @@ export class EngineClient {
 
   /** @param {number} id @param {string} method @param {any[]} args */
   request(id, method, args) {
+    if (method === "devtools_tab") {
+      this.post(this.devtoolsTab(id));
+      return;
+    }
     if (method === "unsubscribe") {
       const sub = this.subs.get(args[0]);
       this.subs.delete(args[0]);
@@ -363,6 +369,45 @@ export class EngineClient {
     }
     this.pending.clear();
     this.publish();
+  }
+
+  /**
+   * The devtools panel's view of this tab (web/devtools/): its role, the writer tab, and
+   * its outbox (writes not answered yet; kept in IndexedDB while the engine is elsewhere).
+   * Refused, as the engine refuses its requests, unless the app enabled devtools.
+   * @param {number} id  the page's request id
+   */
+  devtoolsTab(id) {
+    if (!this.devtools) {
+      const error = {
+        name: "DevtoolsDisabledError",
+        message:
+          "devtools are not enabled for this app: pass connect({devtools: true}) in the app's page, or run it with `yloft serve`",
+      };
+      return { type: "reply", id, ok: false, error };
+    }
+    /** @type {{seq: number, kind: string, what: string, size: number}[]} */
+    const outbox = [];
+    for (const p of this.pending.values()) {
+      if (!p.seq) continue;
+      const what = p.method === "call" ? String(p.args[0]) : p.method;
+      outbox.push({ seq: p.seq, kind: p.method, what, size: JSON.stringify(p.args).length });
+    }
+    for (const doc of this.docs.values()) {
+      for (const w of doc.unsaved) {
+        const what = `${doc.collection}/${doc.docId}`;
+        outbox.push({ seq: w.seq, kind: "doc-update", what, size: w.update.byteLength });
+      }
+    }
+    outbox.sort((a, b) => a.seq - b.seq);
+    const value = {
+      tab: this.tab,
+      writer: this.link?.writer ?? null,
+      local: Boolean(this.link?.local),
+      kept: this.kept,
+      outbox,
+    };
+    return { type: "reply", id, ok: true, value };
   }
 
   // ----------------------------------------------------------------------- status

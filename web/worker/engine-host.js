@@ -42,6 +42,7 @@ export class EngineHost {
    * @param {(msg: any) => void} o.deliverLocal  a message to this tab's own client
    * @param {any} o.relay  connect()'s relay options, or null
    * @param {(stage: string) => void} [o.onStage]  a start-up stage begins (yloft.js names them)
+   * @param {boolean} [o.devtools]  answer the devtools panel (yloft.browser.devtools)
    */
   constructor(o) {
     this.o = o;
@@ -114,6 +115,7 @@ export class EngineHost {
       },
       storage.flush,
       pragmas,
+      Boolean(this.o.devtools),
     );
     performance.mark("yloft:opened");
     if (storage.kind !== "memory") this.checkEviction(storage.kind, await manifests, found);

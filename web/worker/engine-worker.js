@@ -53,9 +53,11 @@ const worker = {
   since: 0,
   /** this tab holds the writer lock (from then on the engine's messages come directly) */
   becoming: false,
+  /** the app enabled the devtools panel */
+  devtools: false,
 };
 
-/** @param {{name?: string, app?: string, storage?: string, relay?: any}} options */
+/** @param {{name?: string, app?: string, storage?: string, relay?: any, devtools?: boolean}} options */
 async function start(options) {
   const missing = missingFeatures();
   if (missing.length > 0) {
@@ -87,13 +89,18 @@ async function start(options) {
     }),
   ]);
   worker.manifest = manifest;
+  // The devtools panel (web/devtools/): only when the app asked for it, or its bundle was
+  // built by the dev server (`yloft serve` stamps the manifest).
+  worker.devtools = Boolean(options.devtools || manifest.devtools);
   performance.mark("yloft:started");
+  const devtools = worker.devtools;
   const client = new EngineClient({
     tab: tabId,
     build: worker.manifest.build,
     outbox,
+    devtools,
     post: (msg, transfer) =>
-      postMessage(msg.type === "ready" ? { ...msg, name } : msg, transfer ?? []),
+      postMessage(msg.type === "ready" ? { ...msg, name, devtools } : msg, transfer ?? []),
   });
   worker.client = client;
   setInterval(() => client.publish(), 1000); // a writer that stopped answering shows
@@ -178,6 +185,7 @@ async function becomeWriter() {
     deliverLocal: (msg) => client.fromEngine(msg),
     relay: worker.options.relay ?? null,
     onStage: stage,
+    devtools: worker.devtools,
   });
   try {
     await host.open();

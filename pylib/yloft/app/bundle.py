@@ -87,8 +87,11 @@ def _file_table(out: Path) -> dict[str, dict[str, Any]]:
     return files
 
 
-def _write_manifest(out: Path, app: App, wheels: dict[str, Any]) -> dict[str, Any]:
-    """Stamp sw.js with the id of every other file, then list them all (sw.js too)."""
+def _write_manifest(
+    out: Path, app: App, wheels: dict[str, Any], devtools: bool = False
+) -> dict[str, Any]:
+    """Stamp sw.js with the id of every other file, then list them all (sw.js too);
+    ``devtools``: the bundle enables the devtools panel (docs/devtools.md)."""
     files = _file_table(out)
     files.pop("sw.js", None)
     build_id = hashlib.sha256(json.dumps(files, sort_keys=True).encode()).hexdigest()[:16]
@@ -107,12 +110,17 @@ def _write_manifest(out: Path, app: App, wheels: dict[str, Any]) -> dict[str, An
         "runtime": [f"pyodide/{n}" for n in RUNTIME_FETCHED],
         "files": dict(sorted(files.items())),
     }
+    if devtools:
+        manifest["devtools"] = True
     (out / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")
     return manifest
 
 
-def build_app(root: Path, out: Path | None = None) -> BuildResult:
+def build_app(root: Path, out: Path | None = None, *, devtools: bool = False) -> BuildResult:
     """Build the app folder ``root`` into ``out`` (default ``root/dist``), replacing it.
+
+    ``devtools``: the bundle enables the devtools panel whatever the page passes to
+    ``connect()`` (``yloft serve`` builds so; docs/devtools.md).
 
     Raises:
         AppNotFoundError: ``root`` holds no app (the message names what is missing).
@@ -143,7 +151,7 @@ def build_app(root: Path, out: Path | None = None) -> BuildResult:
             "dependencies": [f"wheels/{w.file}" for w in locked],
             "pyodide_wheels": runtime_wheels,
         }
-        manifest = _write_manifest(tmp, app, wheels)
+        manifest = _write_manifest(tmp, app, wheels, devtools)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

@@ -64,7 +64,7 @@ def snapshot(root: Path, out: Path) -> dict[str, float]:
 def _rebuild(root: Path, out: Path) -> None:
     started = time.monotonic()
     try:
-        build_app(root, out)
+        build_app(root, out, devtools=True)
     except YloftError as exc:
         print(f"yloft serve: the rebuild failed, still serving the last build: {exc}",
               file=sys.stderr, flush=True)  # fmt: skip
@@ -78,7 +78,8 @@ def serve(root: Path, port: int, tokens: str, out: Path | None = None, poll: flo
     check_port(host, port)
     app = load_app(root)
     out = (out or app.root / "dist").resolve()
-    build_app(app.root, out)
+    # A development server: its bundle enables the devtools panel (docs/devtools.md).
+    build_app(app.root, out, devtools=True)
     relay_db = app.root / ".yloft" / "relay.db"
     relay_db.parent.mkdir(parents=True, exist_ok=True)
     cmd = [sys.executable, "-m", "yloft_relay", "--host", host, "--port", str(port),
