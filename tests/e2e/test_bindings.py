@@ -100,3 +100,51 @@ def test_an_item_renamed_in_one_tab_is_renamed_in_the_others_list(
     expect(first.get_by_label("Done: Call Ada")).to_be_checked()
     expect(second.get_by_text("Saved")).to_be_visible()
     screenshot(second, "preact")
+
+
+# A component an app could write, mounted beside the template's page: a search box whose
+# text is useQuery's parameter, and a query SQLite refuses.
+PROBE = """async () => {
+  const { DatabaseProvider, html, render, useQuery, useState } =
+    await import("./bindings/preact.js");
+  function Probe() {
+    const [word, setWord] = useState("");
+    const found = useQuery("SELECT title FROM items WHERE title LIKE ? ORDER BY title",
+                           [`%${word}%`]);
+    const bad = useQuery("SELECT nope FROM items", []);
+    return html`<input aria-label="Search" value=${word}
+        onInput=${(e) => setWord(e.currentTarget.value)} />
+      <ul aria-label="Found">${found.rows.map((r) => html`<li key=${r.title}>${r.title}</li>`)}</ul>
+      ${bad.error && html`<p role="alert">${bad.error.message}</p>`}`;
+  }
+  const box = document.body.appendChild(document.createElement("section"));
+  window.probe = {
+    mount: () => render(html`<${DatabaseProvider} db=${window.db}><${Probe} /><//>`, box),
+    unmount: () => render(null, box),
+  };
+}"""
+
+
+def test_use_query_follows_its_params_reports_a_bad_query_and_stops_on_unmount(
+    context: BrowserContext, preact_url: str
+) -> None:
+    page = open_app(context, preact_url, "probe")
+    for title in ("Oat milk", "Bread", "Rice milk"):
+        page.get_by_label("New item").press_sequentially(title)
+        page.keyboard.press("Enter")
+    expect(page.get_by_role("list", name="Items").locator("span")).to_have_count(3)
+    subscriptions = page.evaluate("() => window.db.listeners.size")
+    page.evaluate(PROBE)
+    page.evaluate("() => window.probe.mount()")
+    found = page.get_by_role("list", name="Found").get_by_role("listitem")
+    expect(found).to_have_text(["Bread", "Oat milk", "Rice milk"])
+    expect(page.get_by_role("alert")).to_contain_text("no such column: nope")
+    page.get_by_label("Search").press_sequentially("milk")
+    expect(found).to_have_text(["Oat milk", "Rice milk"])  # a new subscription per params
+    page.get_by_label("New item").press_sequentially("Almond milk")
+    page.keyboard.press("Enter")
+    expect(found).to_have_text(["Almond milk", "Oat milk", "Rice milk"])  # and it is live
+    assert page.evaluate("() => window.db.listeners.size") == subscriptions + 1
+    page.evaluate("() => window.probe.unmount()")
+    expect(page.get_by_label("Search")).to_have_count(0)
+    assert page.evaluate("() => window.db.listeners.size") == subscriptions
