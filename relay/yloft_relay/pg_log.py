@@ -63,6 +63,27 @@ CREATE TABLE IF NOT EXISTS yloft_clients(
 """
 
 
+WRITE = """
+WITH log AS (
+    INSERT INTO yloft_log
+    SELECT * FROM unnest(%s::text[], %s::bigint[], %s::text[], %s::text[], %s::bytea[])),
+clients AS (
+    INSERT INTO yloft_clients SELECT * FROM unnest(%s::text[], %s::text[], %s::bigint[])
+    ON CONFLICT (space, client_id) DO UPDATE SET last_msg_id = excluded.last_msg_id),
+heads AS (
+    UPDATE yloft_spaces SET head = v.head FROM unnest(%s::text[], %s::bigint[]) v(space, head)
+    WHERE yloft_spaces.space = v.space)
+SELECT pg_notify(%s, hint) FROM unnest(%s::text[]) hint
+"""
+"""Everything one batch writes, in one statement: its rows, its clients' last msg_ids,
+the new heads and a NOTIFY per space (data-modifying CTEs all run, referenced or not)."""
+
+
+def columns(rows: list[tuple[Any, ...]], n: int) -> list[list[Any]]:
+    """``rows`` as ``n`` column lists (for ``unnest``), ``n`` empty lists for no rows."""
+    return [list(col) for col in zip(*rows, strict=True)] if rows else [[] for _ in range(n)]
+
+
 def describe_url(url: str) -> str:
     """``host:port/dbname`` of a connection URL, without the password."""
     try:
@@ -120,6 +141,8 @@ class PgLog:
         self._lock = threading.Lock()
         self._retry_at = 0.0
         self._backoff = 0.1
+        self._known: set[str] = set()
+        """Spaces whose counter row exists (rows are never deleted): no INSERT for them."""
 
     # ------------------------------------------------------- connections
 
@@ -161,60 +184,53 @@ class PgLog:
     def append(
         self, batch: list[PushJob], before_commit: Callable[[Assigned], None] | None = None
     ) -> Assigned:
+        """Two round trips per batch, in psycopg's pipeline mode: BEGIN and the locked
+        reads (heads, client msg_ids) in one; every write, the NOTIFY and COMMIT in the
+        other (:data:`WRITE`, one statement)."""
         conn = self._conn()
         spaces = sorted({job.space for job in batch})
         clients = sorted({job.client_id for job in batch})
         try:
-            with conn.transaction():
-                conn.execute(
-                    "INSERT INTO yloft_spaces SELECT s, 0 FROM unnest(%s::text[]) s"
-                    " ORDER BY s ON CONFLICT DO NOTHING",
+            with conn.pipeline():
+                conn.execute("BEGIN")  # explicit: psycopg's transaction() syncs at each end
+                if not self._known.issuperset(spaces):  # a space's first push: its counter
+                    conn.execute(
+                        "INSERT INTO yloft_spaces SELECT s, 0 FROM unnest(%s::text[]) s"
+                        " ORDER BY s ON CONFLICT DO NOTHING",
+                        (spaces,),
+                    )
+                locked = conn.execute(  # the counter rows, locked in sorted order
+                    "SELECT space, head FROM yloft_spaces WHERE space = ANY(%s)"
+                    " ORDER BY space FOR UPDATE",
                     (spaces,),
                 )
-                heads = dict(
-                    conn.execute(  # the counter rows, locked in sorted order
-                        "SELECT space, head FROM yloft_spaces WHERE space = ANY(%s)"
-                        " ORDER BY space FOR UPDATE",
-                        (spaces,),
-                    ).fetchall()
+                known = conn.execute(
+                    "SELECT space, client_id, last_msg_id FROM yloft_clients"
+                    " WHERE space = ANY(%s) AND client_id = ANY(%s)",
+                    (spaces, clients),
                 )
-                lasts = {
-                    (s, c): m
-                    for s, c, m in conn.execute(
-                        "SELECT space, client_id, last_msg_id FROM yloft_clients"
-                        " WHERE space = ANY(%s) AND client_id = ANY(%s)",
-                        (spaces, clients),
-                    ).fetchall()
-                }
+                heads = dict(locked.fetchall())  # the first round trip
+                lasts = {(s, c): m for s, c, m in known.fetchall()}
                 out = assign(
                     batch,
                     head_of=lambda s: int(heads[s]),
                     last_of=lambda s, c: int(lasts.get((s, c), 0)),
                 )
-                with conn.cursor() as cur:
-                    if out.inserts:
-                        cur.executemany("INSERT INTO yloft_log VALUES (%s, %s, %s, %s, %s)",
-                                        out.inserts)  # fmt: skip
-                    if out.lasts:
-                        cur.executemany(
-                            "INSERT INTO yloft_clients VALUES (%s, %s, %s)"
-                            " ON CONFLICT (space, client_id)"
-                            " DO UPDATE SET last_msg_id = excluded.last_msg_id",
-                            [(s, c, m) for (s, c), m in out.lasts.items()],
-                        )
-                    if out.heads:
-                        cur.executemany(
-                            "UPDATE yloft_spaces SET head = %s WHERE space = %s",
-                            [(h, s) for s, h in out.heads.items()],
-                        )
-                        cur.executemany(
-                            "SELECT pg_notify(%s, %s)",
-                            [(CHANNEL, json.dumps([s, h])) for s, h in out.heads.items()],
-                        )
-                if before_commit is not None:
+                if before_commit is not None:  # before anything is written
                     before_commit(out)
-        except psycopg.Error:
-            self._drop()
+                if out.heads:
+                    hints = [json.dumps([s, h]) for s, h in out.heads.items()]
+                    conn.execute(WRITE, (
+                        *columns(out.inserts, 5),
+                        *columns([(s, c, m) for (s, c), m in out.lasts.items()], 3),
+                        *columns(list(out.heads.items()), 2),
+                        CHANNEL, hints,
+                    ))  # fmt: skip
+                conn.execute("COMMIT")  # sent with the writes; the pipeline's exit syncs:
+                # the second round trip, durable when it returns
+            self._known.update(spaces)
+        except BaseException:  # the open transaction (and its locks) must not survive:
+            self._drop()  # closing the connection rolls it back on the server
             raise
         return out
 
