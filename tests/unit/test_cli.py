@@ -70,6 +70,7 @@ def test_serve_serves_the_app_and_rebuilds_it_when_a_file_changes(tmp_path: Path
         with urllib.request.urlopen(url + "manifest.json") as response:
             manifest = json.loads(response.read())
         assert manifest["files"]["app.js"]["size"] == script.stat().st_size
+        assert manifest["devtools"] is True  # a development server enables the devtools panel
     finally:
         proc.terminate()
         assert proc.wait(timeout=30) == 0

@@ -5,7 +5,9 @@
 
 /** @param {import("../yloft.js").Database} db */
 export function watchDevtools(db) {
-  const panel = () => import("./panel.js");
+  // Loaded now, while the app's server answers: the chord works offline too.
+  const loaded = import("./panel.js");
+  const panel = () => loaded;
   const onKey = (/** @type {KeyboardEvent} */ event) => {
     if (event.ctrlKey && event.shiftKey && !event.altKey && event.code === "KeyY") {
       event.preventDefault();
