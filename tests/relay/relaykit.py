@@ -81,8 +81,9 @@ class Session:
         client_id: str = "c1",
         last_seq: int = 0,
         relay_id: str = "",
+        **connect_kw: Any,
     ) -> Session:
-        ws = await open_ws(url, max_size=None)
+        ws = await open_ws(url, max_size=None, **connect_kw)
         await ws.send(p.encode(p.Hello(space[0], space[1], client_id, last_seq, relay_id)))
         welcome = await recv(ws)
         access = p.Access(True, 0)
