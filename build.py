@@ -169,7 +169,8 @@ def emit_binding_types(dest: Path) -> None:
     with tempfile.TemporaryDirectory() as out:
         run(NODE_MODULES / ".bin" / "tsc", "--allowJs", "--declaration", "--emitDeclarationOnly",
             "--skipLibCheck", "--target", "es2022", "--module", "esnext",
-            "--moduleResolution", "bundler", "--outDir", out, *sources)  # fmt: skip
+            "--moduleResolution", "bundler", "--rootDir", ROOT / "web", "--outDir", out,
+            *sources)  # fmt: skip
         for src in sorted((Path(out) / "bindings").glob("*.d.ts")):
             shutil.copy2(src, dest / "bindings" / src.name)
 

@@ -89,19 +89,7 @@ def test_a_misspelt_field_in_the_typed_notes_page_fails(tmp_path: Path) -> None:
     assert "Property 'titel' does not exist on type 'ListRow'" in done.stdout
 
 
-# The bindings' declarations (bindings/preact.d.ts, which tsc writes from bindings/preact.js
-# at build time) name hooks.js's types without importing them, so every hook's result is
-# `any` in an app and the preact and tasks pages' `(row) => ...` callbacks fail noImplicitAny.
-BINDINGS_GAP = pytest.mark.xfail(
-    strict=True, reason="bindings/preact.js's emitted declarations lose hooks.js's types"
-)
-
-
-@pytest.mark.parametrize(
-    "template",
-    ["blank", "notes", pytest.param("preact", marks=BINDINGS_GAP),
-     pytest.param("tasks", marks=BINDINGS_GAP)],
-)  # fmt: skip
+@pytest.mark.parametrize("template", ["blank", "notes", "preact", "tasks"])
 def test_a_new_app_type_checks_with_its_jsconfig(tmp_path: Path, template: str) -> None:
     from yloft.app.rowtypes import write_types
     from yloft.app.scaffold import new_app

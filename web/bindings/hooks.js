@@ -14,7 +14,7 @@
 
 /** @typedef {import("../yloft.js").Database} Database */
 /** @typedef {import("../yloft.js").Status} Status */
-/** @typedef {import("../page/doc-provider.js").DocProvider} DocProvider */
+/** @typedef {import("../yloft.js").DocProvider} DocProvider */
 
 /**
  * The parts of Preact or React the hooks are built on (both have them with one meaning).

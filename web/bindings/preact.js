@@ -25,6 +25,14 @@ import { bindHooks } from "./hooks.js";
 
 export * from "../vendor/preact.mjs";
 
+// Named here so the declarations tsc writes from this file (an app's .yloft/types/) carry
+// the hooks' types, not names it would leave undefined.
+/** @typedef {import("../yloft.js").Database} Database */
+/** @typedef {import("../yloft.js").Status} Status */
+/** @typedef {import("./hooks.js").QueryState} QueryState */
+/** @typedef {import("./hooks.js").DocState} DocState */
+/** @typedef {import("./hooks.js").CallState} CallState */
+
 export const {
   DatabaseContext,
   DatabaseProvider,
