@@ -105,27 +105,36 @@ def test_an_item_renamed_in_one_tab_is_renamed_in_the_others_list(
 # A component an app could write, mounted beside the template's page: a search box whose
 # text is useQuery's parameter, and a query SQLite refuses.
 PROBE = """async () => {
-  const { DatabaseProvider, html, render, useQuery, useState } =
+  const { DatabaseProvider, html, render, useDoc, useQuery, useState } =
     await import("./bindings/preact.js");
   function Probe() {
     const [word, setWord] = useState("");
-    const found = useQuery("SELECT title FROM items WHERE title LIKE ? ORDER BY title",
+    const found = useQuery("SELECT id, title FROM items WHERE title LIKE ? ORDER BY title",
                            [`%${word}%`]);
     const bad = useQuery("SELECT nope FROM items", []);
+    const first = useDoc("items", found.rows[0]?.id ?? "none");
     return html`<input aria-label="Search" value=${word}
         onInput=${(e) => setWord(e.currentTarget.value)} />
-      <ul aria-label="Found">${found.rows.map((r) => html`<li key=${r.title}>${r.title}</li>`)}</ul>
+      <ul aria-label="Found">${found.rows.map((r) => html`<li key=${r.id}>${r.title}</li>`)}</ul>
+      <p aria-label="First">${first.doc?.getMap("item").get("title")}</p>
       ${bad.error && html`<p role="alert">${bad.error.message}</p>`}`;
   }
   const box = document.body.appendChild(document.createElement("section"));
   window.probe = {
     mount: () => render(html`<${DatabaseProvider} db=${window.db}><${Probe} /><//>`, box),
     unmount: () => render(null, box),
+    bare: () => {
+      try {
+        render(html`<${Probe} />`, document.createElement("section"));
+      } catch (e) {
+        return e.message;
+      }
+    },
   };
 }"""
 
 
-def test_use_query_follows_its_params_reports_a_bad_query_and_stops_on_unmount(
+def test_hooks_follow_their_arguments_report_errors_and_clean_up_on_unmount(
     context: BrowserContext, preact_url: str
 ) -> None:
     page = open_app(context, preact_url, "probe")
@@ -134,13 +143,16 @@ def test_use_query_follows_its_params_reports_a_bad_query_and_stops_on_unmount(
         page.keyboard.press("Enter")
     expect(page.get_by_role("list", name="Items").locator("span")).to_have_count(3)
     subscriptions = page.evaluate("() => window.db.listeners.size")
+    documents = page.evaluate("() => window.db.providers.size")
     page.evaluate(PROBE)
+    assert "inside <DatabaseProvider db={db}>" in page.evaluate("() => window.probe.bare()")
     page.evaluate("() => window.probe.mount()")
     found = page.get_by_role("list", name="Found").get_by_role("listitem")
     expect(found).to_have_text(["Bread", "Oat milk", "Rice milk"])
     expect(page.get_by_role("alert")).to_contain_text("no such column: nope")
     page.get_by_label("Search").press_sequentially("milk")
     expect(found).to_have_text(["Oat milk", "Rice milk"])  # a new subscription per params
+    expect(page.get_by_label("First")).to_have_text("Oat milk")  # useDoc of the first row
     page.get_by_label("New item").press_sequentially("Almond milk")
     page.keyboard.press("Enter")
     expect(found).to_have_text(["Almond milk", "Oat milk", "Rice milk"])  # and it is live
@@ -148,3 +160,4 @@ def test_use_query_follows_its_params_reports_a_bad_query_and_stops_on_unmount(
     page.evaluate("() => window.probe.unmount()")
     expect(page.get_by_label("Search")).to_have_count(0)
     assert page.evaluate("() => window.db.listeners.size") == subscriptions
+    assert page.evaluate("() => window.db.providers.size") == documents  # useDoc's destroyed
