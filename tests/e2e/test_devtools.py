@@ -139,6 +139,9 @@ def test_search_a_note_watch_its_yjs_tree_live_and_query_sql(
     other.get_by_label("Body").click()
     other.keyboard.press("Control+End")
     other.keyboard.type(" and honey")
+    # The note is open in the other tab's editor and in the panel.
+    open_docs = tools.get_by_role("table", name="Documents open in some tab")
+    expect(open_docs.get_by_role("row", name=re.compile(f"^notes .*{nid} [2-9]$"))).to_be_visible()
     honey = re.compile('^body: Y.Text .*"two litres of oat milk and honey"$')
     expect(tree.get_by_role("treeitem", name=honey)).to_be_visible()
     wait_until(other, "() => document.querySelector('#saved').textContent === 'Saved'")

@@ -122,3 +122,13 @@ def test_relay_outbox_lists_what_the_relay_has_not_acknowledged(engine: Engine) 
 def test_docstring_examples() -> None:
     result = doctest.testmod(devtools, optionflags=doctest.ELLIPSIS)
     assert result.attempted > 0 and result.failed == 0
+
+
+def test_open_documents_are_the_links_pages_hold(engine: Engine) -> None:
+    nid = call(engine, "create_note", "open me")
+    assert ask(engine, "open_documents") == []
+    opened = json.loads(engine.handle(json.dumps({"method": "doc_open", "args": ["notes", nid]})))
+    engine.handle(json.dumps({"method": "doc_open", "args": ["notes", nid]}))
+    assert ask(engine, "open_documents") == [{"collection": "notes", "id": nid, "links": 2}]
+    engine.handle(json.dumps({"method": "doc_close", "args": [opened["value"]["link"]]}))
+    assert ask(engine, "open_documents") == [{"collection": "notes", "id": nid, "links": 1}]

@@ -16,6 +16,8 @@ export function documentView(ctx) {
   const tree = h("section", { "aria-label": "Content" });
   const storage = h("div");
   const presence = h("section", { "aria-label": "Presence" });
+  const openDocs = h("section", { "aria-label": "Open documents" });
+  let openShown = "";
   const message = h("div", { "aria-live": "polite" });
   const compact = /** @type {HTMLButtonElement} */ (
     h("button", { type: "button", text: "Compact this document", disabled: true })
@@ -24,6 +26,40 @@ export function documentView(ctx) {
   let provider = null;
   let shown = { collection: "", id: "" };
   let pending = 0;
+
+  /** The documents open in any tab (db.doc()), each a button that inspects it. */
+  async function loadOpenDocs() {
+    const docs = await ctx.ask("open_documents");
+    const text = JSON.stringify(docs);
+    if (text === openShown) return;
+    openShown = text;
+    openDocs.replaceChildren(
+      docs.length
+        ? table(
+            "Documents open in some tab",
+            ["collection", "id", "providers"],
+            docs.map((/** @type {any} */ d) => ({
+              collection: d.collection,
+              id: d.id,
+              providers: d.links,
+            })),
+            (column, row) =>
+              column === "id"
+                ? h("button", {
+                    type: "button",
+                    "aria-label": `Inspect open document ${row.id}`,
+                    text: row.id,
+                    onclick: () => {
+                      collection.value = row.collection;
+                      id.value = row.id;
+                      void open(row.collection, row.id);
+                    },
+                  })
+                : null,
+          )
+        : h("p", { class: "empty", text: "No tab has a document open." }),
+    );
+  }
 
   async function collections() {
     const names = (await ctx.ask("collections")).map((/** @type {any} */ c) => c.name);
@@ -158,9 +194,10 @@ export function documentView(ctx) {
     compact,
   );
   return {
-    el: h("div", {}, form, message, tree, storage, presence),
+    el: h("div", {}, form, openDocs, message, tree, storage, presence),
     async refresh(arg) {
       if (!collection.options.length) await collections();
+      await loadOpenDocs();
       if (arg?.collection && arg?.id) {
         collection.value = arg.collection;
         id.value = arg.id;

@@ -30,6 +30,7 @@ from typing import Any
 from ..errors import QueryError, ReadOnlyQueryError, YloftError
 from ..schema import quote
 from ..store import Store
+from .documents import PageDocs
 
 PAGE_MAX = 500
 """The most rows one page of a table view, or one SQL console result, carries."""
@@ -44,11 +45,28 @@ class Devtools:
     """The engine's introspection calls over one store (see the module docstring)."""
 
     ACTIONS = frozenset(
-        {"collections", "rows", "sql", "document", "feed", "relay_outbox", "compact"}
+        {
+            "collections",
+            "rows",
+            "sql",
+            "document",
+            "open_documents",
+            "feed",
+            "relay_outbox",
+            "compact",
+        }
     )
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, docs: PageDocs | None = None) -> None:
         self.store = store
+        self.docs = docs
+
+    def open_documents(self) -> list[dict[str, Any]]:
+        """The documents pages hold open (``db.doc()``) in any tab: ``{collection, id,
+        links}`` (``links``: how many providers, the panel's own included)."""
+        if self.docs is None:
+            return []
+        return [{"collection": c, "id": d, "links": n} for c, d, n in self.docs.open_documents()]
 
     def run(self, action: str, args: list[Any]) -> Any:
         """Dispatch one panel request ``action(*args)``."""

@@ -69,6 +69,10 @@ class PageDocs:
     def __len__(self) -> int:
         return len(self._links)
 
+    def open_documents(self) -> list[tuple[str, str, int]]:
+        """``(collection, doc_id, links)`` of every document a page holds open, in order."""
+        return sorted((c, d, len(links)) for (c, d), links in self._by_doc.items())
+
     def open(self, collection: str, doc_id: str) -> tuple[int, bytes]:
         """Link the page to a stored document; returns ``(link, whole state update)``.
 

@@ -64,12 +64,13 @@ class Engine:
         devtools: bool = False,
     ) -> None:
         self.store = store
-        self.devtools = Devtools(store) if devtools else None
+
         self.app = app
         self.notify = notify
         self._subscriptions: dict[int, Any] = {}
         self._next_sub = 1
         self.docs = PageDocs(store, push_doc or _drop)
+        self.devtools = Devtools(store, self.docs) if devtools else None
         self.once = Once(store, '{"ok": true, "value": null}')
         self._setup_app()
 
