@@ -146,8 +146,9 @@ def web_sources() -> list[Path]:
     (yloft.d.ts, docs/types.md), which ship beside them."""
     web = ROOT / "web"
     return sorted(p for p in web.rglob("*")
-                  # devtools/devtools.css: the devtools panel's styles
-                  if p.is_file() and (p.suffix in (".js", ".css") or p.name.endswith(".d.ts"))
+                  # devtools/: the devtools panel's styles and its own page
+                  if p.is_file() and (p.suffix in (".js", ".css", ".html")
+                                      or p.name.endswith(".d.ts"))
                   and p.relative_to(web).parts[0] != "vendor")  # fmt: skip
 
 

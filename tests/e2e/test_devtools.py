@@ -295,3 +295,27 @@ def test_connect_option_enables_it_in_an_ordinary_bundle(
     tools = open_panel(page)
     tools.get_by_label("Full-text search").fill("devtools")
     expect(tools.get_by_role("button", name=f"Inspect document {nid}")).to_be_visible()
+
+
+def test_devtools_page_beside_the_app(context: BrowserContext, url: str, base_url: str) -> None:
+    """devtools/devtools.html connects to the app's engine as another tab of the app."""
+    app = open_app(context, url, "app")
+    nid = call(app, "create_note", "from the app", "seen from the devtools page")
+    page = context.new_page()
+    page.goto(url + "devtools/devtools.html")
+    expect(page.get_by_role("status").first).to_have_text(
+        re.compile("a tab of the app runs the engine")
+    )
+    tools = panel(page)
+    tools.get_by_label("Full-text search").fill("devtools page")
+    tools.get_by_role("button", name=f"Inspect document {nid}").click()
+    tree = tools.get_by_role("tree", name="Yjs content")
+    expect(tree.get_by_role("treeitem", name=re.compile('"from the app"$'))).to_be_visible()
+    view(tools, "Tabs")
+    expect(tools).to_contain_text("follower (forwards to the writer)")
+
+    # An ordinary bundle's devtools page says it is not enabled and connects to nothing.
+    plain = context.new_page()
+    plain.goto(base_url + "devtools/devtools.html")
+    expect(plain.get_by_role("status")).to_have_text(re.compile("not enabled for this bundle"))
+    expect(panel(plain)).to_have_count(0)

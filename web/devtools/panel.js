@@ -52,12 +52,13 @@ let open = null;
 /**
  * Open the panel on `db` (or bring the open one back).
  * @param {import("../yloft.js").Database} db
+ * @param {{full?: boolean}} [options]  fill the page (devtools.html) instead of a side panel
  * @returns {Panel}
  */
-export function openPanel(db) {
+export function openPanel(db, options = {}) {
   if (open && open.db === db) return open;
   open?.close();
-  open = new Panel(db);
+  open = new Panel(db, options);
   return open;
 }
 
@@ -68,8 +69,8 @@ export function togglePanel(db) {
 }
 
 export class Panel {
-  /** @param {import("../yloft.js").Database} db */
-  constructor(db) {
+  /** @param {import("../yloft.js").Database} db @param {{full?: boolean}} [options] */
+  constructor(db, options = {}) {
     this.db = db;
     this.host = h("div", { id: "yloft-devtools" });
     this.root = this.host.attachShadow({ mode: "open" });
@@ -112,7 +113,11 @@ export class Panel {
     this.body.append(this.view);
     const aside = h(
       "aside",
-      { role: "complementary", "aria-labelledby": "yd-title", class: "panel" },
+      {
+        role: "complementary",
+        "aria-labelledby": "yd-title",
+        class: options.full ? "panel full" : "panel",
+      },
       h("header", {}, heading, closeButton),
       tablist,
       this.body,
