@@ -319,3 +319,27 @@ def test_devtools_page_beside_the_app(context: BrowserContext, url: str, base_ur
     plain.goto(base_url + "devtools/devtools.html")
     expect(plain.get_by_role("status")).to_have_text(re.compile("not enabled for this bundle"))
     expect(panel(plain)).to_have_count(0)
+
+
+def test_a_followers_tab_outbox_while_the_writer_is_busy(context: BrowserContext, url: str) -> None:
+    """The Tabs view lists this tab's writes the engine has not answered: here while the
+    writer's engine runs a long query typed into its own SQL console."""
+    writer = open_app(context, url, "writer")
+    follower = open_app(context, url, "follower")
+    mine = open_panel(follower)
+    view(mine, "Tabs")
+    expect(mine).to_contain_text("Tab outbox: empty")
+    busy = open_panel(writer)
+    view(busy, "SQL")
+    busy.get_by_role("textbox", name=re.compile("^SQL")).fill(
+        "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 60000000)"
+        " SELECT count(*) AS n FROM c"
+    )
+    busy.get_by_role("button", name="Run query").click()
+    follower.get_by_role("button", name="New note").click()  # a write the engine must answer
+    outbox = mine.get_by_role("table", name="Tab outbox")
+    expect(outbox.get_by_role("row", name=re.compile(r"^\d+ call create_note "))).to_be_visible()
+    screenshot(follower, "tabs")
+    result = busy.get_by_role("table", name="Query result")
+    expect(result.get_by_role("row", name="60000000")).to_be_visible(timeout=120_000)
+    expect(mine).to_contain_text("Tab outbox: empty", timeout=60_000)
