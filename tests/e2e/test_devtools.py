@@ -256,6 +256,26 @@ def test_actions_ask_first_and_change_nothing_when_cancelled(
     expect(log.get_by_role("row", name=re.compile(r" yes$"))).to_have_count(2)
     assert call(page, "get_note", nid)["body"] == "please"
 
+    # Clear local data: refused while the notes exist only here, unless told to discard.
+    view(tools, "Actions")
+    clear = tools.get_by_role("button", name="Clear local data")
+    clear.click()
+    page.get_by_role("dialog", name="Clear local data?").get_by_role(
+        "button", name="Clear local data"
+    ).click()
+    expect(tools.get_by_role("alert")).to_contain_text("UnsyncedChangesError")
+    assert call(page, "get_note", nid)["title"] == "Keep me"
+    tools.get_by_label("Also discard changes that exist only here").check()
+    clear.click()
+    page.get_by_role("dialog", name="Clear local data?").get_by_role(
+        "button", name="Clear local data"
+    ).click()
+    expect(tools.get_by_role("status")).to_have_text(re.compile(r"^Cleared \(1 unsynced"))
+    expect(tools.get_by_role("alert")).to_contain_text("its local data was cleared")
+    page.reload()
+    page.wait_for_selector("html[data-yloft=ready]", state="attached")
+    assert page.evaluate("() => window.db.query('SELECT count(*) AS n FROM notes')") == [{"n": 0}]
+
 
 def test_unreachable_unless_the_app_enables_it(context: BrowserContext, base_url: str) -> None:
     page = open_app(context, base_url + "?devtools", "plain")

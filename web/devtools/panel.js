@@ -129,6 +129,12 @@ export class Panel {
     this.timer = setInterval(() => {
       if (!this.busy) void this.refresh();
     }, 1000);
+    // Clear local data (here or in another tab) closed the database: stop asking it.
+    this.offCleared = db.on("cleared", () => {
+      clearInterval(this.timer);
+      const text = "This database was closed: its local data was cleared. Reload the page.";
+      this.body.prepend(h("p", { role: "alert", class: "error", text }));
+    });
     this.show("Data");
   }
 
@@ -163,6 +169,7 @@ export class Panel {
 
   close() {
     clearInterval(this.timer);
+    this.offCleared();
     for (const view of this.views.values()) view.stop?.();
     this.views.clear();
     this.host.remove();
