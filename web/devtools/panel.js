@@ -28,7 +28,7 @@ import { actionsView } from "./actions.js";
 
 /**
  * One view of the panel: its element, what to do while it shows (`refresh`, called when
- * shown and each second while no refresh runs) and when it is left or closed (`stop`).
+ * shown and each second while no refresh runs) and when the panel closes (`stop`).
  * @typedef {object} View
  * @property {HTMLElement} el
  * @property {(arg?: any) => void | Promise<void>} [refresh]
