@@ -26,7 +26,8 @@ class Limits:
     max_frame_bytes: int = 1 << 20
     """Largest frame accepted (close code 1009 above it)."""
     max_pending_bytes: int = 8 << 20
-    """Outbound bytes queued for one connection before it counts as a slow reader (1008)."""
+    """Bytes written to one connection and not read by its client yet (its transport's
+    buffer) before it counts as a slow reader (1008)."""
     rate_per_s: float = 500.0
     """Sustained messages per second per connection (1008 above it)."""
     rate_burst: float = 2000.0

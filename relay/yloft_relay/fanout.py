@@ -31,7 +31,7 @@ from yloft.sync import protocol as p
 from yloft.sync.closecodes import CloseCode
 
 from . import ysync
-from .logbase import Result
+from .logbase import PushJob, Result
 from .peer import Peer, deliver
 
 if TYPE_CHECKING:
@@ -171,8 +171,7 @@ class Fanout:
             return
         while (res := space.waiting.pop(space.delivered + 1, None)) is not None:
             job = res.job  # the common case, delivered at once: our own next seq
-            self._deliver(space, res.seq, job.collection, job.doc_id, job.update,
-                          job.origin, job.msg_id)  # fmt: skip
+            self._deliver(space, res.seq, job)
         if space.delivered < space.known:
             space.pumping = True
             self._spawn(self._pump(space))
@@ -187,8 +186,7 @@ class Fanout:
                 nxt = space.delivered + 1
                 res = space.waiting.pop(nxt, None)
                 if res is not None:
-                    self._deliver(space, nxt, res.job.collection, res.job.doc_id, res.job.update,
-                                  res.job.origin, res.job.msg_id)  # fmt: skip
+                    self._deliver(space, nxt, res.job)
                     continue
                 try:
                     rows, _head = await asyncio.to_thread(
@@ -214,11 +212,10 @@ class Fanout:
                     self._flush_waiting_below(space, seq)
                     mine = space.waiting.pop(seq, None)
                     if mine is not None:
-                        job = mine.job
-                        self._deliver(space, seq, job.collection, job.doc_id, job.update,
-                                      job.origin, job.msg_id)  # fmt: skip
+                        self._deliver(space, seq, mine.job)
                     else:
-                        self._deliver(space, seq, collection, doc_id, bytes(data), None, 0)
+                        foreign = PushJob(space.name, "", 0, collection, doc_id, bytes(data), None)
+                        self._deliver(space, seq, foreign)
                 if stalled:
                     break
             if space.hinted_at and space.delivered is not None and space.delivered >= space.known:
@@ -232,19 +229,21 @@ class Fanout:
         """Own pushes whose rows a compaction merged into ``seq``: ACK them first."""
         for s in sorted(k for k in space.waiting if k < seq):
             job = space.waiting.pop(s).job
-            self._deliver(space, s, job.collection, job.doc_id, job.update, job.origin, job.msg_id)
+            self._deliver(space, s, job)
 
-    def _deliver(
-        self, space: Space, seq: int, collection: str, doc_id: str, update: bytes,
-        origin: Peer | None, msg_id: int,
-    ) -> None:  # fmt: skip
+    def _deliver(self, space: Space, seq: int, job: PushJob) -> None:
+        """Fan out one committed row: ACK its pusher, send it to the space's peers that
+        see it (with its seq) and to its room's peers, except those a room push was
+        already written to on arrival (``job.early``; see :meth:`~.server.Relay`)."""
         space.delivered = max(space.delivered or 0, seq)
-        if origin is not None and msg_id:
-            origin.send(p.encode(p.Ack(msg_id, seq)))
+        origin: Peer | None = job.origin
+        collection, doc_id = job.collection, job.doc_id
+        if origin is not None and job.msg_id:
+            origin.send(p.encode(p.Ack(job.msg_id, seq)))
         if space.after:
             self._send_after(space, seq)
         if space.peers:  # encoded once, written to every receiver (none held in catch-up)
-            frame = p.encode_update(seq, collection, doc_id, update)
+            frame = p.encode_update(seq, collection, doc_id, job.update)
             deliver(
                 [
                     peer
@@ -257,4 +256,7 @@ class Fanout:
             )
         room = space.rooms.get((collection, doc_id))
         if room:
-            deliver([peer for peer in room if peer is not origin], ysync.sync_update(update))
+            late = [peer for peer in room if peer is not origin and (peer.joined > job.early
+                    or not peer.may_write(collection, doc_id))]  # fmt: skip
+            if late:
+                deliver(late, ysync.sync_update(job.update))

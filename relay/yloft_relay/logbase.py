@@ -49,6 +49,9 @@ class PushJob:
     doc_id: str
     update: bytes
     origin: Any
+    early: int = 0
+    """A room push already written to its room's peers on arrival: the relay's join tick
+    then (room peers that joined later get it after COMMIT); 0 for every other push."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -62,6 +62,8 @@ class Peer:
         """Awareness client ids announced on this connection, per (collection, doc_id) →
         their last clock: removed for everyone when the connection goes."""
         self.grant: Grant | None = None
+        self.joined = 0
+        """The relay's tick when this peer joined its room (see ``PushJob.early``)."""
         self._everything = True
         self._expiry: asyncio.TimerHandle | None = None
 
@@ -77,6 +79,10 @@ class Peer:
                 CloseCode.TOKEN_EXPIRED,
                 "the token expired: get a new one and reconnect",
             )
+
+    def join_room(self, tick: int) -> None:
+        """This peer joined its room at the relay's ``tick`` (see ``PushJob.early``)."""
+        self.joined = tick
 
     def sees(self, collection: str, doc_id: str) -> bool:
         """True when the document may appear in what this connection receives."""

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
 import weakref
 from pathlib import Path
@@ -108,6 +109,8 @@ class Relay:
         )
         self.cluster: Any = None
         """:class:`.cluster.Cluster` when the log is in PostgreSQL, else None."""
+        self._ticks = itertools.count(1)
+        """Room joins and room pushes, in the order they happened (``PushJob.early``)."""
         self._poller: asyncio.Task[None] | None = None
 
     # ---------------------------------------------------------- lifecycle
@@ -403,6 +406,7 @@ class Relay:
         space = self._space(space_name)
         key = (collection, doc_id)
         room = space.rooms.setdefault(key, set())
+        peer.join_room(next(self._ticks))
         room.add(peer)
         try:
             await self.fanout.ensure_cursor(space)
@@ -439,7 +443,17 @@ class Relay:
             if not valid_update(msg.payload):
                 peer.fail(CloseCode.UNSUPPORTED_DATA, "invalid Yjs update")
                 return
-            self.writer.submit(PushJob(space.name, "", 0, collection, doc_id, msg.payload, peer))
+            # A room has no ACK and no seq, and a room client offers its whole state again
+            # at every connect (sync step 2): so the room's writers get the update now,
+            # while it is being stored, and any of them would store it again if the relay
+            # lost it. The space's peers, read-only room peers (whose step 2 the relay
+            # refuses) and room peers joining meanwhile get it once it is durable.
+            early = next(self._ticks)
+            room = space.rooms.get(key, ())
+            writers = [o for o in room if o is not peer and o.may_write(collection, doc_id)]
+            deliver(writers, ysync.sync_update(msg.payload))
+            job = PushJob(space.name, "", 0, collection, doc_id, msg.payload, peer, early)
+            self.writer.submit(job)
         elif msg.kind == ysync.KIND_AWARENESS:
             try:
                 states = ysync.parse_awareness(msg.payload)
