@@ -1,7 +1,8 @@
 """What links relay processes that share one PostgreSQL log: wake-ups and awareness.
 
 A listener thread holds one connection with ``LISTEN yloft_log`` (commit hints
-``[space, head]`` sent by :mod:`.pg_log` at commit) and ``LISTEN yloft_awareness``.
+``[space, head, writer_id]`` sent by :mod:`.pg_log` at commit; a process skips its own)
+and ``LISTEN yloft_awareness``.
 Hints only wake the fan-out up: the rows are always read from the log, and a
 periodic poll of the heads (``poll_s``) covers a listener connection that was lost
 (NOTIFYs sent while it was down are gone). After each (re)connect the listener
@@ -47,8 +48,13 @@ AwarenessSink = Callable[[str, str, str, bytes], object]
 class Cluster:
     """Listener and awareness publisher of one relay process."""
 
-    def __init__(self, url: str, on_hint: Hint, on_awareness: AwarenessSink) -> None:
+    def __init__(
+        self, url: str, on_hint: Hint, on_awareness: AwarenessSink, own_writer: str = ""
+    ) -> None:
         self.url = url
+        self.own_writer = own_writer
+        """This process's ``PgLog.writer_id``: its own commit hints are skipped (the
+        fan-out has those results already); hints without one (older relays) are not."""
         self.proc_id = uuid.uuid4().hex
         self.on_hint = on_hint
         self.on_awareness = on_awareness
@@ -110,8 +116,9 @@ class Cluster:
     def _dispatch(self, channel: str, payload: str) -> None:
         try:
             if channel == CHANNEL:
-                space, head = json.loads(payload)
-                self.on_hint(str(space), int(head))
+                space, head, *writer = json.loads(payload)
+                if not (writer and writer[0] == self.own_writer):
+                    self.on_hint(str(space), int(head))
             elif channel == AWARENESS:
                 proc, space, collection, doc_id, b64 = json.loads(payload)
                 if proc != self.proc_id:

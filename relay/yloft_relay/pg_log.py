@@ -7,8 +7,8 @@ are gap-free and commit in seq order: when head H is visible, every row up to H 
 Never a sequence or a timestamp (a ``bigserial`` commits out of order). The msg_id
 dedup rows are read and written in the same transaction, under the same lock.
 Every commit runs with ``synchronous_commit=on`` and sends ``NOTIFY yloft_log``
-with ``[space, head]`` for each space it wrote: a wake-up hint for the other
-processes (:mod:`.cluster`), never the data.
+with ``[space, head, writer_id]`` for each space it wrote: a wake-up hint for the other
+processes (:mod:`.cluster`; the writing process skips its own), never the data.
 
 Compaction takes ``pg_try_advisory_xact_lock`` on the document and skips it when
 another process holds it; it touches only that document's old rows, never the
@@ -137,6 +137,8 @@ class PgLog:
     def __init__(self, url: str) -> None:
         self.url = url
         self.relay_id = open_schema(url)
+        self.writer_id = uuid.uuid4().hex
+        """Sent with this process's commit hints, so its own listener can skip them."""
         self._conns: PerThread[psycopg.Connection[Any]] = PerThread(psycopg.Connection.close)
         self._lock = threading.Lock()
         self._retry_at = 0.0
@@ -219,7 +221,7 @@ class PgLog:
                 if before_commit is not None:  # before anything is written
                     before_commit(out)
                 if out.heads:
-                    hints = [json.dumps([s, h]) for s, h in out.heads.items()]
+                    hints = [json.dumps([s, h, self.writer_id]) for s, h in out.heads.items()]
                     conn.execute(WRITE, (
                         *columns(out.inserts, 5),
                         *columns([(s, c, m) for (s, c), m in out.lasts.items()], 3),

@@ -149,6 +149,7 @@ class Relay:
                 self.db,
                 lambda name, head: loop.call_soon_threadsafe(self.fanout.hint, name, head),
                 lambda *a: loop.call_soon_threadsafe(self._remote_awareness, *a),
+                getattr(backend, "writer_id", ""),
             )
             await asyncio.to_thread(self.cluster.start)
             self._poller = asyncio.ensure_future(self._poll_forever())
