@@ -34,9 +34,20 @@ sys.path.insert(0, str(HERE))
 import run as suite  # noqa: E402
 
 SETTINGS = {
-    # the relay's full run is 60 s per load step and 7 capacity trials (~5 min); 20 s
-    # steps and 3 trials keep three alternating rounds of four benchmarks near 25 min
-    "relay": ["--seconds", "20", "--capacity-step-s", "3", "--capacity-trials", "3"],
+    # the relay's full run is 3 load rounds and 6 capacity steps of 3 runs (~15 min); one
+    # round and 3 single-run steps keep three alternating rounds of four benchmarks short
+    "relay": [
+        "--seconds",
+        "20",
+        "--rounds",
+        "1",
+        "--capacity-step-s",
+        "5",
+        "--capacity-trials",
+        "3",
+        "--capacity-repeats",
+        "1",
+    ],
 }
 
 

@@ -1,17 +1,24 @@
 """Relay benchmarks: fan-out under load beside two other Yjs servers, and catch-up size.
 
-    .venv/bin/python bench/bench_relay.py [--seconds 60] [--only yloft,node,pycrdt]
-                                          [--skip-load] [--skip-capacity] [--skip-catchup]
-                                          [--capacity-step-s 4] [--capacity-trials 8]
+    .venv/bin/python bench/bench_relay.py [--seconds 20] [--rounds 3] [--warmup 3]
+        [--only yloft,node,pycrdt] [--skip-load] [--skip-stuck] [--skip-capacity]
+        [--skip-catchup] [--capacity-step-s 8] [--capacity-trials 6]
+        [--capacity-repeats 3] [--capacity-only yloft,node]
 
 Load: one Node load generator (bench/bench_relay_load.mjs) drives 100 raw y-websocket
 clients in 10 rooms, each sending 5 small updates per second, against
   - yloft_relay (its y-websocket rooms, /relay/yws/<space>/<collection>/<doc>),
   - @y/websocket-server 0.1.5 (the official Node backend),
   - pycrdt-websocket 0.16.5 (bench/bench_relay_pycrdt.py),
-one after the other in the same run. Reported: delivered updates/s and share of those
-expected, p50/p99 end-to-end latency (sender's clock = receiver's clock: one process),
-and the server's resident memory (peak and at the end, from /proc).
+in --rounds rounds, the servers' order reversed every other round, each run on a fresh
+server given --warmup seconds of the same load before --seconds measured ones. Reported
+per server, median over the rounds (each round's figure is a sample, so the tables show
+the spread): delivered updates/s and share of those expected, p50/p99 end-to-end latency
+(sender's clock = receiver's clock: one process), the server's CPU per 1,000 delivered
+updates (user + system, from /proc, over the measured seconds and the drain after), and
+its resident memory. "yloft-stuck" runs in the same rounds: the yloft relay under the
+same load plus one client in the first room that stops reading its socket; its p99 (of
+everyone else) beside the plain yloft run's is the slow-reader row.
 
 pycrdt-websocket is started with its 10 rooms already created (bench_relay_pycrdt.py
 says why): in 0.16.5 a room that several clients join at the same instant is started
@@ -20,16 +27,20 @@ as 0 % delivered. Pre-creating the rooms, rather than staggering the joins for t
 server only, keeps the clients' behaviour the same for all three servers (all 100 join
 at once) and measures the forwarding, not the race.
 
-Capacity: the same 100 clients in 10 rooms at a rising rate per client, each step a fresh
-server and a short run (--capacity-step-s, then 1 s to drain): doubling from 5
-updates/s per client while a step passes (halving if the first fails), then bisecting
-(geometric middle) between the last pass and the first failure, --capacity-trials steps
-in all. A step passes when every client synced, at least 99.9 % of the updates were
-delivered and latency p99 is at most 100 ms. Reported: the highest passing rate, as
-updates sent per second by all clients (each one delivered to the 9 others in its room).
-The load generator is one Node process on the same machine (2 cores here), so at high
-rates it competes with the server for the CPU: the figure is a ceiling of this set-up
-for each server, measured the same way for all three.
+Capacity (--capacity-only servers): the same 100 clients in 10 rooms at a rising rate
+per client: doubling from 5 updates/s per client while a step passes (halving if the
+first fails), then bisecting (geometric middle) between the last pass and the first
+failure, --capacity-trials steps in all. Each step is --capacity-repeats runs, each on a
+fresh server with --warmup seconds of the step's load, then --capacity-step-s measured.
+A step passes when every run synced every client and delivered at least 99.9 % of the
+updates, and the median p99 is at most 100 ms. Reported: the highest passing rate, as
+updates sent per second by all clients (each one delivered to the 9 others in its room),
+the server's CPU per 1,000 delivered there, and whether the server saturated: at its
+first failing step it used at least 85 % of a core. A server that failed below that (a
+stall, not a lack of CPU) has no capacity figure, and one with no failing step has only
+a lower bound. The load generator is one Node process on the same machine (2 cores
+here), so at high rates it competes with the server for the CPU: the figure is a
+ceiling of this set-up, measured the same way for every server.
 
 Catch-up: a device synced 1,000 documents, then missed 10,000 updates to them (10 each);
 it reconnects with its last seq. Reported: time to caught-up and bytes received, beside
@@ -48,6 +59,7 @@ import os
 import random
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -66,6 +78,7 @@ ROOMS, CLIENTS = 10, 10  # 10 rooms of 10 clients: 100 clients
 BASE_RATE = 5.0  # updates/s per client of the fixed load
 P99_LIMIT_MS = 100.0  # capacity: the highest rate whose latency p99 stays at or below this
 MIN_DELIVERED = 0.999  # capacity: share of the updates a passing step must deliver
+SATURATED = 0.85  # capacity: a server whose first failing step used this share of a core
 RESULTS = ROOT / "bench" / "results"
 PY = sys.executable
 NODE = shutil.which("node") or "node"
@@ -197,29 +210,45 @@ def commit_times(port: int) -> dict[str, Any]:
 
 
 def run_load(
-    name: str, seconds: float, tmp: Path, rate: float = BASE_RATE, drain: float = 5
-) -> dict[str, Any]:
+    name: str, seconds: float, tmp: Path, rate: float = BASE_RATE, drain: float = 5,
+    warmup: float = 0, stuck: int = 0,
+) -> dict[str, Any]:  # fmt: skip
+    """One load run on a fresh server: ``warmup`` seconds of the same load first (not
+    counted), then ``seconds`` measured; server CPU counted from the measured start."""
     port = free_port()
-    srv, urls = start_server(name, port, tmp / f"{name}-{rate:g}.db")
+    srv, urls = start_server(name, port, tmp / f"{name}-{rate:g}-{time.monotonic_ns()}.db")
     try:
         idle_kib = rss_kib(srv.proc.pid)
-        cpu0 = cpu_s(srv.proc.pid)
         cfg = {"rooms": urls, "clients": CLIENTS, "rate": rate, "seconds": seconds,
-               "drain": drain, "syncTimeout": 15}  # fmt: skip
+               "drain": drain, "syncTimeout": 15, "warmup": warmup, "stuck": stuck}  # fmt: skip
+        gen = subprocess.Popen(
+            [NODE, str(ROOT / "bench" / "bench_relay_load.mjs"), json.dumps(cfg)],
+            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        timer = threading.Timer(seconds + drain + warmup + 180, gen.kill)
+        timer.start()
         try:
-            out = subprocess.run(
-                [NODE, str(ROOT / "bench" / "bench_relay_load.mjs"), json.dumps(cfg)],
-                cwd=ROOT,
-                capture_output=True,
-                text=True,
-                timeout=seconds + drain + 180,
-            )
-        except subprocess.TimeoutExpired:
-            return {"error": "load generator timed out", "delivered": 0}
-        if out.returncode != 0:
-            raise RuntimeError(f"load generator failed on {name}:\n{out.stderr[-3000:]}")
-        result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
-        result["server_cpu_s"] = cpu_s(srv.proc.pid) - cpu0
+            assert gen.stdout is not None
+            cpu0 = cpu_s(srv.proc.pid)
+            lines = []
+            for line in gen.stdout:
+                if line.strip() == "measuring":
+                    cpu0 = cpu_s(srv.proc.pid)
+                else:
+                    lines.append(line)
+            cpu1 = cpu_s(srv.proc.pid)
+            err = gen.stderr.read() if gen.stderr is not None else ""
+            code = gen.wait()
+        finally:
+            timer.cancel()
+        if code != 0:
+            if code < 0:
+                return {"error": "load generator timed out", "delivered": 0}
+            raise RuntimeError(f"load generator failed on {name}:\n{err[-3000:]}")
+        result: dict[str, Any] = json.loads(lines[-1])
+        result["server_cpu_s"] = cpu1 - cpu0
+        if result.get("delivered"):
+            result["cpu_s_per_1000"] = 1000 * result["server_cpu_s"] / result["delivered"]
         result["rss_idle_mib"] = idle_kib / 1024
         result["rss_peak_mib"] = max(srv.samples, default=0) / 1024
         result["rss_end_mib"] = rss_kib(srv.proc.pid) / 1024
@@ -229,6 +258,32 @@ def run_load(
         return result
     finally:
         srv.stop()
+
+
+def summarize(rounds: list[dict[str, Any]]) -> dict[str, Any]:
+    """The rounds of one server: each numeric figure's median over the rounds (counts
+    summed), and the rounds themselves."""
+    ok = [r for r in rounds if "error" not in r]
+    if not ok:
+        return {"error": rounds[0].get("error", "no round ran"), "rounds": rounds, "delivered": 0}
+    out: dict[str, Any] = {"rounds": rounds}
+    for key, value in ok[0].items():
+        values = [r[key] for r in ok if isinstance(r.get(key), (int, float))]
+        if isinstance(value, bool) or not values:
+            continue
+        summed = key in ("sent", "expected", "delivered")
+        out[key] = sum(values) if summed else statistics.median(values)
+    out["delivered_ratio"] = out["delivered"] / out["expected"] if out.get("expected") else 0
+    out["alive"] = all(r.get("alive", True) for r in ok)
+    commits = [r["commits"] for r in ok if r.get("commits", {}).get("batches")]
+    if commits:
+        batches = sum(c["batches"] for c in commits)
+        out["commits"] = {
+            "batches": batches,
+            "pushes": sum(c["pushes"] for c in commits),
+            "mean_ms": sum(c["mean_ms"] * c["batches"] for c in commits) / batches,
+        }
+    return out
 
 
 # ------------------------------------------------------------------ capacity
@@ -264,31 +319,55 @@ def next_rate(steps: list[dict[str, Any]]) -> float | None:
     return (lo * hi) ** 0.5 if hi / lo > 1.1 else None
 
 
-def capacity(name: str, step_s: float, trials: int, tmp: Path) -> dict[str, Any]:
-    """Search the highest rate that passes; every step on a fresh server."""
+def capacity(
+    name: str, step_s: float, trials: int, tmp: Path, repeats: int = 3, warmup: float = 3
+) -> dict[str, Any]:
+    """Search the highest rate that passes: each step ``repeats`` runs, each on a fresh
+    server given ``warmup`` seconds of the step's load first. A step passes when every
+    run synced every client and delivered ≥ 99.9 %, and the median p99 is within the
+    limit. The first failing step tells whether the server saturated: its median CPU
+    over the measured seconds, as a share of one core."""
     steps: list[dict[str, Any]] = []
     while len(steps) < trials:
         rate = next_rate(steps)
         if rate is None:
             break
-        r = run_load(name, step_s, tmp, rate=rate, drain=1)
-        step = {"rate": rate, "pass": passes(r), **{k: r.get(k) for k in (
-            "synced", "clients", "sent", "delivered_ratio", "p50_ms", "p99_ms",
-            "server_cpu_s")}}  # fmt: skip
-        step["sent_per_s"] = (r.get("sent") or 0) / step_s
+        runs = [run_load(name, step_s, tmp, rate=rate, drain=1, warmup=warmup)
+                for _ in range(repeats)]  # fmt: skip
+        whole = all(r.get("synced") == r.get("clients") and r.get("p99_ms") is not None
+                    and r.get("delivered_ratio", 0) >= MIN_DELIVERED for r in runs)  # fmt: skip
+        p99 = statistics.median(r.get("p99_ms") or float("inf") for r in runs)
+        step = {
+            "rate": rate,
+            "pass": whole and p99 <= P99_LIMIT_MS,
+            "p99_ms": p99,
+            "cpu_share": statistics.median(r.get("server_cpu_s", 0) / step_s for r in runs),
+            "cpu_s_per_1000": statistics.median(r.get("cpu_s_per_1000") or 0 for r in runs),
+            # what the clients really sent (timers drift at high rates)
+            "sent_per_s": statistics.median((r.get("sent") or 0) / step_s for r in runs),
+            "runs": [{k: r.get(k) for k in ("synced", "clients", "sent", "delivered_ratio",
+                                            "p50_ms", "p99_ms", "server_cpu_s", "error")}
+                     for r in runs],
+        }  # fmt: skip
         steps.append(step)
         print(f"  capacity {name:7s} {rate * CLIENTS * ROOMS:8.0f}/s offered:"
-              f" {'pass' if step['pass'] else 'FAIL'} (delivered"
-              f" {100 * (r.get('delivered_ratio') or 0):.1f} %, p99 {r.get('p99_ms') or 0:.1f} ms)",
-              flush=True)  # fmt: skip
+              f" {'pass' if step['pass'] else 'FAIL'} (median p99 {p99:.1f} ms over {repeats},"
+              f" server CPU {100 * step['cpu_share']:.0f} % of a core)", flush=True)  # fmt: skip
     best = max((s for s in steps if s["pass"]), key=lambda s: s["rate"], default=None)
+    fails = [s for s in steps if not s["pass"] and (best is None or s["rate"] > best["rate"])]
+    first_fail = min(fails, key=lambda s: s["rate"], default=None)
     return {
         "steps": steps,
         "step_s": step_s,
+        "repeats": repeats,
+        "warmup_s": warmup,
         "best_rate_per_client": best["rate"] if best else 0.0,
-        # what the clients really sent at that step (timers drift at high rates)
         "sent_per_s": best["sent_per_s"] if best else 0.0,
-        "found": bool(best) and any(not s["pass"] for s in steps),
+        "cpu_s_per_1000": best["cpu_s_per_1000"] if best else None,
+        "found": first_fail is not None,
+        "fail_cpu_share": first_fail["cpu_share"] if first_fail else None,
+        # it failed because it ran out of CPU, not because of a stall at a fraction of it
+        "saturated": first_fail is not None and first_fail["cpu_share"] >= SATURATED,
     }
 
 
@@ -403,57 +482,79 @@ async def catchup_bench(docs_n: int = 1000, per_doc: int = 10) -> dict[str, Any]
     }
 
 
+def show(name: str, r: dict[str, Any]) -> None:
+    print(
+        f"  {name:11s} synced {r['synced']}/{r['clients']},"
+        f" delivered {r['delivered']}/{r['expected']}"
+        f" ({100 * r['delivered_ratio']:.1f} %), {r['throughput_per_s']:.0f}/s,"
+        f" p50 {r['p50_ms']:.1f} ms, p99 {r['p99_ms']:.1f} ms,"
+        f" RSS peak {r['rss_peak_mib']:.0f} MiB,"
+        f" server CPU {r['server_cpu_s']:.1f} s ({r.get('cpu_s_per_1000', 0):.3f} s per 1,000)",
+        flush=True,
+    )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--seconds", type=int, default=60)
+    ap.add_argument("--seconds", type=int, default=20, help="measured seconds of a load round")
+    ap.add_argument("--rounds", type=int, default=3, help="load rounds, servers alternating")
+    ap.add_argument("--warmup", type=float, default=3, help="seconds of load before measuring")
     ap.add_argument("--only", default="yloft,node,pycrdt")
     ap.add_argument("--skip-load", action="store_true")
+    ap.add_argument("--skip-stuck", action="store_true")
     ap.add_argument("--skip-capacity", action="store_true")
     ap.add_argument("--skip-catchup", action="store_true")
-    ap.add_argument("--capacity-step-s", type=float, default=4.0)
-    ap.add_argument("--capacity-trials", type=int, default=8)
+    ap.add_argument("--capacity-step-s", type=float, default=8.0)
+    ap.add_argument("--capacity-trials", type=int, default=6)
+    ap.add_argument("--capacity-repeats", type=int, default=3)
+    ap.add_argument("--capacity-only", default="yloft,node")
     args = ap.parse_args()
-    results: dict[str, Any] = {"load": {}, "seconds": args.seconds, "clients": ROOMS * CLIENTS,
+    results: dict[str, Any] = {"load": {}, "seconds": args.seconds, "rounds": args.rounds,
+                               "warmup_s": args.warmup, "clients": ROOMS * CLIENTS,
                                "rooms": ROOMS, "rate": BASE_RATE,
                                "pycrdt_rooms": "created before the clients join"}  # fmt: skip
+    names = args.only.split(",")
     if not args.skip_load:
+        # Rounds alternate the order of the servers; "yloft-stuck" is the yloft relay with
+        # one more client in the first room that stops reading (a slow reader).
+        subjects = names + (["yloft-stuck"] if "yloft" in names and not args.skip_stuck else [])
+        rounds: dict[str, list[dict[str, Any]]] = {n: [] for n in subjects}
         with tempfile.TemporaryDirectory() as tmp:
-            for name in args.only.split(","):
-                print(f"load: {name} …", flush=True)
-                r = run_load(name, args.seconds, Path(tmp))
-                results["load"][name] = r
-                if not r.get("delivered"):
-                    print(f"  {name}: nothing delivered", r, flush=True)
-                    continue
-                print(
-                    f"  {name:7s} synced {r['synced']}/{r['clients']},"
-                    f" delivered {r['delivered']}/{r['expected']}"
-                    f" ({100 * r['delivered_ratio']:.1f} %), {r['throughput_per_s']:.0f}/s,"
-                    f" p50 {r['p50_ms']:.1f} ms, p99 {r['p99_ms']:.1f} ms,"
-                    f" RSS peak {r['rss_peak_mib']:.0f} MiB (idle {r['rss_idle_mib']:.0f}),"
-                    f" server CPU {r['server_cpu_s']:.1f} s",
-                    flush=True,
-                )
+            for i in range(args.rounds):
+                for name in subjects if i % 2 == 0 else subjects[::-1]:
+                    print(f"load round {i + 1}: {name} …", flush=True)
+                    stuck = int(name.endswith("-stuck"))
+                    r = run_load(name.removesuffix("-stuck"), args.seconds, Path(tmp),
+                                 warmup=args.warmup, stuck=stuck)  # fmt: skip
+                    rounds[name].append(r)
+                    if r.get("delivered"):
+                        show(name, r)
+                    else:
+                        print(f"  {name}: nothing delivered", r, flush=True)
+        for name, rs in rounds.items():
+            target = results if name == "yloft-stuck" else results["load"]
+            target["stuck" if name == "yloft-stuck" else name] = summarize(rs)
         load = results["load"]
-        if "yloft" in load and "node" in load:
+        if "yloft" in load and "node" in load and load["yloft"].get("delivered"):
             y, n = load["yloft"], load["node"]
             results["yloft_vs_node"] = {
-                "throughput_ratio": y["throughput_per_s"] / n["throughput_per_s"],
-                "p99_ratio": y["p99_ms"] / n["p99_ms"],
-                "p50_ratio": y["p50_ms"] / n["p50_ms"],
-            }
-            print("yloft vs node:", results["yloft_vs_node"], flush=True)
+                key: y[key] / n[key] for key in ("throughput_per_s", "p50_ms", "p99_ms",
+                                                 "cpu_s_per_1000") if n.get(key) and key in y
+            }  # fmt: skip
+            print("yloft vs node (medians):", results["yloft_vs_node"], flush=True)
     if not args.skip_capacity:
         results["capacity"] = {"p99_limit_ms": P99_LIMIT_MS, "min_delivered": MIN_DELIVERED,
                                "servers": {}}  # fmt: skip
         with tempfile.TemporaryDirectory() as tmp:
-            for name in args.only.split(","):
+            for name in args.capacity_only.split(","):
                 print(f"capacity: {name} …", flush=True)
-                cap = capacity(name, args.capacity_step_s, args.capacity_trials, Path(tmp))
+                cap = capacity(name, args.capacity_step_s, args.capacity_trials, Path(tmp),
+                               args.capacity_repeats, args.warmup)  # fmt: skip
                 results["capacity"]["servers"][name] = cap
                 print(f"  {name:7s} highest passing rate: {cap['sent_per_s']:.0f} updates/s"
                       f" sent ({cap['best_rate_per_client']:g}/s per client)"
-                      f"{'' if cap['found'] else ', no failing step reached'}",
+                      f"{'' if cap['found'] else ', no failing step reached'}"
+                      f"{', saturated' if cap['saturated'] else ', not saturated'}",
                       flush=True)  # fmt: skip
     if not args.skip_catchup:
         print("catch-up …", flush=True)

@@ -1,8 +1,12 @@
 // The one load generator of bench/bench_relay.py: raw y-websocket clients over `ws`.
 //
 // node bench/bench_relay_load.mjs '<json config>'
-//   {"rooms": ["ws://…/room0", …], "clients": 10, "rate": 5, "seconds": 60, "drain": 5}
+//   {"rooms": ["ws://…/room0", …], "clients": 10, "rate": 5, "seconds": 60, "drain": 5,
+//    "warmup": 0, "stuck": 0}
 //   (an entry of "rooms" may be a list of URLs: that room's clients are spread over them)
+// "warmup": seconds of the same load before the measured ones (its edits carry no marker,
+// so they are neither counted nor timed). "stuck": extra clients in the first room that
+// sync, then stop reading their socket (never send, never counted): a slow reader.
 //
 // Every client keeps its own Y.Doc (yjs 13) and only edits it: each edit appends a
 // marker "@client:n:time@" to a Text and sends the Yjs update as a y-sync update.
@@ -35,12 +39,12 @@ let delivered = 0;
 let measuring = false;
 
 const all = [];
-function makeClient(url, id, room) {
+function makeClient(url, id, room, stuck = false) {
   return new Promise((resolve, reject) => {
     const doc = new Y.Doc();
     const text = doc.getText("t");
     const ws = new WebSocket(url, { perMessageDeflate: false });
-    const c = { id, room, ws, doc, text, seq: 0, seen: new Set(), synced: false };
+    const c = { id, room, ws, doc, text, seq: 0, seen: new Set(), synced: false, stuck };
     all.push(c);
     ws.binaryType = "nodebuffer";
     ws.on("error", reject);
@@ -52,9 +56,10 @@ function makeClient(url, id, room) {
         ws.send(syncMsg(1, Y.encodeStateAsUpdate(doc)));
       } else if (buf[0] === 0 && buf[1] === 1 && !c.synced) {
         c.synced = true;
+        if (c.stuck) ws._socket.pause(); // reads nothing more: the relay must buffer for it
         resolve(c);
       }
-      if (!measuring) return;
+      if (!measuring || c.stuck) return;
       const now = performance.now();
       const s = buf.toString("latin1");
       for (const m of s.matchAll(MARK)) {
@@ -74,6 +79,10 @@ function makeClient(url, id, room) {
 }
 
 function edit(c) {
+  if (!measuring) {
+    doc_transact(c, () => c.text.insert(c.text.length, `#${c.id}:warm-up#`)); // no marker
+    return;
+  }
   c.seq += 1;
   const t = Math.round(performance.now() * 1000);
   doc_transact(c, () => c.text.insert(c.text.length, `@${c.id}:${c.seq}:${t}@`));
@@ -94,6 +103,11 @@ for (const [r, urls] of cfg.rooms.entries()) {
     clients.push(makeClient(url, id, r));
   }
 }
+for (let i = 0; i < (cfg.stuck ?? 0); i++) {
+  const urls = cfg.rooms[0];
+  id += 1;
+  clients.push(makeClient(Array.isArray(urls) ? urls[0] : urls, id, 0, true));
+}
 // Some servers leave clients unsynced when many join at once: give up waiting after
 // cfg.syncTimeout seconds and go on with every open client, reporting how many synced.
 await Promise.race([
@@ -102,8 +116,7 @@ await Promise.race([
 ]);
 const connectMs = performance.now() - t0;
 const synced = all.filter((c) => c.synced).length;
-const ready = all.filter((c) => c.ws.readyState === WebSocket.OPEN);
-measuring = true;
+const ready = all.filter((c) => c.ws.readyState === WebSocket.OPEN && !c.stuck);
 const timers = ready.map((c) => {
   const period = 1000 / cfg.rate;
   return setTimeout(() => {
@@ -111,6 +124,9 @@ const timers = ready.map((c) => {
     c.timer = setInterval(() => edit(c), period);
   }, Math.random() * period);
 });
+await new Promise((r) => setTimeout(r, (cfg.warmup ?? 0) * 1000));
+measuring = true;
+process.stdout.write("measuring\n"); // bench_relay.py starts counting the server's CPU here
 await new Promise((r) => setTimeout(r, cfg.seconds * 1000));
 for (const c of ready) clearInterval(c.timer);
 for (const t of timers) clearTimeout(t);
@@ -123,8 +139,9 @@ const q = (p) =>
 const expected = sent * (cfg.clients - 1);
 process.stdout.write(
   JSON.stringify({
-    clients: all.length,
-    synced,
+    clients: all.length - (cfg.stuck ?? 0),
+    stuck: cfg.stuck ?? 0,
+    synced: synced - all.filter((c) => c.stuck && c.synced).length,
     open: ready.length,
     connect_ms: connectMs,
     sent,
@@ -137,5 +154,5 @@ process.stdout.write(
     max_ms: latencies.length ? latencies[latencies.length - 1] : null,
   }) + "\n",
 );
-for (const c of ready) c.ws.terminate();
+for (const c of all) c.ws.terminate();
 process.exit(0);

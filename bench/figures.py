@@ -300,20 +300,30 @@ def undelivered(runs: Mapping[str, Mapping[str, Any]]) -> dict[str, tuple[int, i
 
 
 def relay_cluster(raw: dict[str, Any]) -> list[dict[str, Any]]:
-    """bench_relay_cluster.py: SQLite vs PostgreSQL vs three processes, first rate."""
-    first = {name: v["runs"][0] for name, v in raw["variants"].items()}
-    base = "sqlite-1" if "sqlite-1" in first else next(iter(first))
-    rate = first[base]["rate"]
-    note = f"100 y-websocket clients in 10 rooms, {rate} updates/s each, {raw['seconds']} s"
+    """bench_relay_cluster.py: SQLite vs PostgreSQL vs three processes, first rate (each
+    round a sample; older runs had one run per variant)."""
+    rounds = {name: v.get("rounds") or v["runs"][:1] for name, v in raw["variants"].items()}
+    base = "sqlite-1" if "sqlite-1" in rounds else next(iter(rounds))
+    rate = rounds[base][0]["rate"]
+    how = f"{raw['seconds']} s"
+    if "rounds" in raw:
+        how = (f"{raw['rounds']} rounds of {how}, order alternating, each after "
+               f"{raw['warmup_s']:g} s of warm-up")  # fmt: skip
+    note = f"100 y-websocket clients in 10 rooms, {rate} updates/s each, {how}"
+
+    def samples(key: str) -> dict[str, list[float]]:
+        return {k: [r[key] for r in rs] for k, rs in rounds.items()}
+
+    lost = undelivered({k: {"expected": sum(r["expected"] for r in rs),
+                            "delivered": sum(r["delivered"] for r in rs)}
+                        for k, rs in rounds.items()})  # fmt: skip
     out = [
         comp("relay_cluster.throughput", "Relay cluster: delivered updates/s", "updates/s",
-             base, {k: r["throughput_per_s"] for k, r in first.items()}, better="higher",
-             note=note),
+             base, samples("throughput_per_s"), better="higher", note=note),
         comp("relay_cluster.p99_ms", "Relay cluster: latency p99", "ms", base,
-             {k: r["p99_ms"] for k, r in first.items()}, note=note, lost=undelivered(first)),
+             samples("p99_ms"), note=note, lost=lost),
         comp("relay_cluster.cpu", "Relay cluster: CPU-seconds per 1,000 delivered (relays + "
-             "PostgreSQL)", "s", base, {k: r["cpu_s_per_1000"] for k, r in first.items()},
-             note=note),
+             "PostgreSQL)", "s", base, samples("cpu_s_per_1000"), note=note),
     ]  # fmt: skip
     return out
 
@@ -531,10 +541,11 @@ CATCHUP_DIFF = "per-document Yjs diffs (pycrdt get_update(doc, device_state))"
 
 
 def relay(raw: dict[str, Any]) -> list[dict[str, Any]]:
-    """bench_relay.py: load and capacity on three servers (one run each), catch-up bytes.
+    """bench_relay.py: load rounds and capacity beside other servers, catch-up bytes.
 
     Every server measured is a row; one that delivered nothing has no latency figures,
     and the latency comparisons say so in their note instead of dropping it silently.
+    Each load round is a sample (older runs had one run per server).
     """
     names = {"yloft": "yloft relay", "node": "@y/websocket-server", "pycrdt": "pycrdt-websocket"}
     load = {names[k]: v for k, v in raw.get("load", {}).items() if "error" not in v}
@@ -546,6 +557,16 @@ def relay(raw: dict[str, Any]) -> list[dict[str, Any]]:
     setup = f"{clients} clients in {raw.get('rooms', 10)} rooms, {rate:g} updates/s each"
     if "pycrdt_rooms" in raw:
         setup += f"; pycrdt-websocket's rooms {raw['pycrdt_rooms']}"
+    if "rounds" in raw:
+        how = (f"{raw['rounds']} rounds of {raw['seconds']} s per server, order alternating, "
+               f"each after {raw['warmup_s']:g} s of warm-up on a fresh server")  # fmt: skip
+    else:
+        how = f"one {raw['seconds']} s run per server"
+
+    def samples(run: dict[str, Any], key: str) -> list[float]:
+        rounds = [r for r in run.get("rounds", [run]) if "error" not in r]
+        return [r[key] for r in rounds if isinstance(r.get(key), (int, float))]
+
     if load and base in load:
         for key, title, unit, better in (
             ("throughput_per_s", f"Relay throughput, {clients} clients in 10 rooms",
@@ -553,10 +574,11 @@ def relay(raw: dict[str, Any]) -> list[dict[str, Any]]:
             ("delivered_ratio", "Relay share of updates delivered", "share", "higher"),
             ("p50_ms", "Relay latency p50", "ms", "lower"),
             ("p99_ms", "Relay latency p99", "ms", "lower"),
+            ("cpu_s_per_1000", "Relay server CPU-seconds per 1,000 delivered", "s", "lower"),
             ("rss_peak_mib", "Relay server memory (peak RSS)", "MiB", "lower"),
         ):  # fmt: skip
-            have = {n: v[key] for n, v in load.items() if isinstance(v.get(key), (int, float))}
-            note = f"one {raw['seconds']} s run per server; {setup}"
+            have = {n: samples(v, key) for n, v in load.items() if samples(v, key)}
+            note = f"{how}; {setup}"
             lost = sorted(set(load) - set(have))
             if lost:
                 note += f"; no figure for {', '.join(lost)} (nothing delivered)"
@@ -569,23 +591,48 @@ def relay(raw: dict[str, Any]) -> list[dict[str, Any]]:
             if base in have and len(have) > 1:
                 out.append(comp(f"relay.{key}", title, unit, base, have, better=better,
                                 note=note, lost=lost_))  # fmt: skip
+    stuck = raw.get("stuck")
+    mine = load.get(names["yloft"])
+    if stuck and "error" not in stuck and mine and samples(stuck, "p99_ms"):
+        label = "yloft relay, one more client that stops reading"
+        runs = {names["yloft"]: mine, label: stuck}
+        out.append(comp("relay.slow_reader_p99_ms",
+                        "Relay latency p99 of everyone else, with a reader that stops reading",
+                        "ms", names["yloft"], {n: samples(v, "p99_ms") for n, v in runs.items()},
+                        note=f"{how}; {setup}; the stuck client is an extra one in the first "
+                             "room, neither sending nor counted",
+                        lost=undelivered(runs)))  # fmt: skip
     searched = raw.get("capacity", {}).get("servers", {})
     # A server that failed its first step has no capacity figure (0 is not a rate it
-    # sustained): it is named in the note, and without the baseline there is no row.
-    cap = {k: v for k, v in searched.items() if v.get("sent_per_s")}
-    below = [names[k] for k in searched if k not in cap]
+    # sustained), nor one that failed without running out of CPU (a stall): both are
+    # named in the note, and without the baseline there is no row.
+    cap = {k: v for k, v in searched.items() if v.get("sent_per_s") and v.get("saturated", True)}
+    below = [names[k] for k, v in searched.items() if not v.get("sent_per_s")]
+    stalled = [f"{names[k]} (failed at {100 * (v.get('fail_cpu_share') or 0):.0f} % of a core)"
+               for k, v in searched.items() if v.get("sent_per_s")
+               and not v.get("saturated", True) and v.get("found")]  # fmt: skip
+    unfound = [names[k] for k, v in searched.items() if v.get("sent_per_s") and not v.get("found")]
     if "node" in cap and len(cap) > 1:
         limit = raw["capacity"].get("p99_limit_ms", 100)
-        step_s = cap["node"]["step_s"]
-        unfound = [names[k] for k, v in cap.items() if not v.get("found")]
+        node = cap["node"]
+        repeats = node.get("repeats", 1)
+        warm = f" after {node['warmup_s']:g} s of warm-up" if node.get("warmup_s") else ""
         note = (f"updates sent per second by {clients} clients in 10 rooms (each delivered to "
-                f"the 9 others in its room) at the highest step with every client synced, "
-                f"≥ 99.9 % delivered and p99 ≤ {limit:g} ms; {step_s:g} s "
-                "steps on a fresh server, doubling then bisecting")  # fmt: skip
+                f"the 9 others in its room) at the highest step where every run synced every "
+                f"client and delivered ≥ 99.9 %, with median p99 ≤ {limit:g} ms; "
+                f"{repeats} run(s) of {node['step_s']:g} s per step, each on a fresh server"
+                f"{warm}; doubling then bisecting")  # fmt: skip
+        cpu = {names[k]: v["cpu_s_per_1000"] for k, v in cap.items() if v.get("cpu_s_per_1000")}
+        if cpu:
+            note += "; server CPU-seconds per 1,000 delivered there: " + ", ".join(
+                f"{n} {c:.3f}" for n, c in cpu.items()
+            )
         if unfound:
             note += f"; no failing step reached for {', '.join(unfound)} (a lower bound)"
         if below:
             note += f"; {', '.join(below)} failed even the first step (no figure)"
+        if stalled:
+            note += f"; no figure for {', '.join(stalled)}: it did not saturate"
         out.append(comp("relay.capacity", f"Relay capacity: highest rate with p99 ≤ {limit:g} ms",
                         "updates/s", names["node"],
                         {names[k]: v["sent_per_s"] for k, v in cap.items()}, better="higher",
