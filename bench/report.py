@@ -168,7 +168,7 @@ def table_rows(c: dict[str, Any]) -> list[str]:
     return rows
 
 
-# Issue 17's and 24's rows: (comparison id, yloft subject, compared with, aim). With a
+# Issue 17's, 24's and 28's rows: (comparison id, yloft subject, compared with, aim). With a
 # subject to compare with, the aim is in "times worse"; with None, it is an absolute aim:
 # the most the subject's median may be, in the comparison's unit (issue 24).
 AIMS: list[tuple[str, str, str | None, float]] = [
@@ -178,6 +178,13 @@ AIMS: list[tuple[str, str, str | None, float]] = [
     ("tabs.throughput", "yloft 3 tabs (1 writer)", "y-indexeddb 3 tabs", 1.0),
     ("tabs.latency_p99", "yloft writer->follower", "y-indexeddb+BroadcastChannel", 3.0),
     ("relay.p99_ms", "yloft relay", "@y/websocket-server", 1.5),
+    ("relay.p50_ms", "yloft relay", "@y/websocket-server", 1.5),
+    ("relay.cpu_s_per_1000", "yloft relay", "@y/websocket-server", 1.5),
+    ("relay.capacity", "yloft relay", "@y/websocket-server", 1.0),
+    ("relay.slow_reader_p99_ms", "yloft relay, one more client that stops reading",
+     "yloft relay", 2.0),
+    ("relay_cluster.p99_ms", "pg-1", "sqlite-1", 2.0),
+    ("relay_cluster.cpu", "pg-3", "pg-1", 1.6),
     ("size.notes", "yloft OPFS files", "y-indexeddb stored updates", 1.5),
     ("app_tabs.second_tab", "yloft 2nd tab (client)", None, 300.0),
     ("app_tabs.second_tab", "yloft 3rd tab (client)", None, 300.0),
@@ -295,7 +302,7 @@ def render(run: dict[str, Any], chart_dir: Path, link_prefix: str) -> str:
     if lost:
         lines += ["", "**Samples lost** (measured, never seen; left out of the figures):", "",
                   *[f"- {x}" for x in lost]]  # fmt: skip
-    lines += ["", "## Where yloft trailed, beside its aims (issues 17 and 24)", "",
+    lines += ["", "## Where yloft trailed, beside its aims (issues 17, 24 and 28)", "",
               "*Times worse* as above; the aim is the most it may be. An aim without a "
               "subject to compare with (issue 24's) is the most the median itself may be. "
               "In brackets, the range the figure takes within this run's spread; an aim is "
