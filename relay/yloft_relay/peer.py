@@ -50,9 +50,10 @@ class Peer:
         self.limits = limits
         self.label = label
         self.held_bytes = 0
-        """Bytes of ``pending`` (live updates held back during catch-up)."""
+        """Bytes of ``pending``."""
         self.pending: list[tuple[int, bytes]] | None = None
-        """Live updates held back while catch-up is being sent (seq, frame)."""
+        """Frames held back while catch-up is being sent: ``(seq, frame)``, seq 0 for a
+        frame that is not an update (an ACK, presence). None when frames go out at once."""
         self.closed = False
         self._tokens = limits.rate_burst
         self._stamp = time.monotonic()
